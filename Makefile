@@ -1,0 +1,17 @@
+# The two commands of README.md: `make demo` (the map on the demo region) and `make test`.
+.PHONY: setup demo test lint bench
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	.venv/bin/sitefinder demo
+
+test: setup
+	.venv/bin/python -m pytest -q
+
+lint: setup
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy sitefinder etl layers
+
+bench: setup
+	.venv/bin/python bench/scoring_bench.py

@@ -1,0 +1,435 @@
+"""The shared ETL framework: read -> validate and repair -> quarantine -> COPY to staging -> swap.
+
+Every source module in ``etl/`` subclasses :class:`Pipeline` and implements :meth:`Pipeline.read`,
+which returns a GeoDataFrame with the target table's columns (see ``TABLE_COLUMNS``) plus a
+geometry in any declared CRS. Everything after that is shared:
+
+1. validation, vectorised: missing geometry, missing required fields, geometries that
+   ``make_valid`` cannot repair into the layer's geometry family, records outside the
+   Netherlands (RD New bounds) and duplicate ids go to the quarantine with a reason;
+2. the good records are reprojected to EPSG:28992 and COPYed into a temporary staging table;
+3. in the same transaction the layer's old rows are deleted and the staged rows inserted, the
+   layer's quarantine and coverage are replaced and the run is recorded. A run that fails or is
+   killed at any point rolls back and leaves the previous data as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+from tqdm import tqdm
+
+from layers import Layer, get_layer
+from sitefinder.errors import SourceFileError
+
+RD = "EPSG:28992"
+# The RD New domain (metres): anything outside is not in the European Netherlands.
+RD_BOUNDS = (-7000.0, 289000.0, 300000.0, 629000.0)
+FRAMEWORK_VERSION = "1"
+
+COMMON_COLUMNS = ("id", "layer", "name", "source", "source_ref", "props", "geom")
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "site": (*COMMON_COLUMNS, "kind", "gemeentecode", "area_m2", "floor_area_m2", "sources"),
+    "poi": (*COMMON_COLUMNS, "category"),
+    "area": (*COMMON_COLUMNS, "code", "category"),
+}
+JSON_COLUMNS = frozenset({"props", "sources"})
+POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Provenance of a source: who publishes it, under which licence, as of when."""
+
+    key: str
+    publisher: str
+    licence: str
+    data_as_of: str
+    url: str = ""
+
+
+@dataclass
+class RunResult:
+    layer: str
+    status: str  # ok | unchanged | failed
+    n_read: int = 0
+    n_loaded: int = 0
+    n_quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+    seconds: float = 0.0
+
+
+class Pipeline(ABC):
+    """One source, loading one layer. Subclasses set the class variables and ``read``."""
+
+    layer: ClassVar[str]
+    source: ClassVar[SourceInfo]
+    demo_files: ClassVar[tuple[str, ...]]  # relative to the data directory
+    required: ClassVar[tuple[str, ...]] = ()
+    depends_on: ClassVar[tuple[str, ...]] = ()
+    version: ClassVar[str] = "1"
+
+    @property
+    def layer_decl(self) -> Layer:
+        return get_layer(self.layer)
+
+    @abstractmethod
+    def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
+        """Read the files into a frame with ``source_ref`` and the target columns.
+
+        The frame must carry a CRS. Values that cannot be parsed are left as NaN/None so that
+        validation can quarantine the record with a reason.
+        """
+
+    def stage_sql(self) -> Sequence[sql.Composable]:
+        """Statements run on the staging table (``stage``) before the swap. Optional."""
+        return ()
+
+    def default_paths(self, data_dir: Path) -> list[Path]:
+        return [data_dir / name for name in self.demo_files]
+
+
+# --------------------------------------------------------------------------------------------
+# validation
+
+
+@dataclass
+class Validated:
+    good: gpd.GeoDataFrame
+    quarantine: pd.DataFrame  # source_ref, reason, record (dict)
+
+
+def _record_dicts(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Attribute dicts for quarantined records, with the geometry as (short) WKT."""
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    records: list[dict[str, Any]] = json.loads(plain.to_json(orient="records", default_handler=str))
+    wkts = shapely.to_wkt(frame.geometry.to_numpy(), rounding_precision=3)
+    for rec, wkt in zip(records, wkts, strict=True):
+        rec["geometry"] = None if wkt is None else (wkt if len(wkt) < 500 else wkt[:500] + "…")
+    return records
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    return series.isna() | series.astype("string").str.strip().isin(["", "None", "nan"]).fillna(
+        True
+    )
+
+
+def _to_family(geoms: np.ndarray, geometry_type: str) -> np.ndarray:
+    """Coerce repaired geometries to the layer's family; ``None`` where that is impossible."""
+    out = np.empty(len(geoms), dtype=object)
+    types = shapely.get_type_id(geoms)
+    if geometry_type == "Point":
+        ok = types == shapely.GeometryType.POINT
+        out[ok] = geoms[ok]
+        return out
+    if geometry_type in POLYGONAL:
+        # Explode (make_valid can return GeometryCollections) and keep the polygon parts,
+        # regrouped as one MultiPolygon per record.
+        parts, index = shapely.get_parts(geoms, return_index=True)
+        keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(
+            parts
+        )
+        parts, index = parts[keep], index[keep]
+        if len(parts):
+            owners, dense = np.unique(index, return_inverse=True)
+            out[owners] = shapely.multipolygons(parts, indices=dense)
+        return out
+    out[:] = geoms
+    return out
+
+
+def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
+    """Split ``frame`` into loadable records (EPSG:28992, repaired) and quarantined ones."""
+    if frame.crs is None:
+        raise SourceFileError(f"{pipeline.layer}: the input has no coordinate reference system")
+    frame = frame.reset_index(drop=True)
+    if "source_ref" not in frame.columns:
+        raise SourceFileError(f"{pipeline.layer}: the reader produced no source_ref column")
+    reason = pd.Series(pd.NA, index=frame.index, dtype="string")
+
+    def flag(mask: pd.Series | np.ndarray, text: str) -> None:
+        mask = pd.Series(np.asarray(mask, dtype=bool), index=frame.index)
+        reason.loc[mask & reason.isna()] = text
+
+    geoms = frame.geometry.to_numpy()
+    flag(shapely.is_missing(geoms) | shapely.is_empty(geoms), "no geometry")
+    for column in ("source_ref", *pipeline.required):
+        if column not in frame.columns:
+            raise SourceFileError(f"{pipeline.layer}: required field '{column}' is not in the file")
+        flag(_blank(frame[column]), f"missing required field '{column}'")
+
+    # Repair where needed, then reproject everything to RD New (metres).
+    present = ~shapely.is_missing(geoms)
+    invalid = present & ~shapely.is_valid(np.where(present, geoms, None))
+    repaired = geoms.copy()
+    if invalid.any():
+        repaired[invalid] = shapely.make_valid(geoms[invalid])
+    family = _to_family(np.where(present, repaired, None), pipeline.layer_decl.geometry_type)
+    flag(present & pd.isna(family), "invalid geometry that could not be repaired")
+    rd = gpd.GeoSeries(family, crs=frame.crs).to_crs(RD)
+    x0, y0, x1, y1 = RD_BOUNDS
+    centre = shapely.centroid(rd.to_numpy())
+    cx, cy = shapely.get_x(centre), shapely.get_y(centre)
+    inside = (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
+    flag(present & pd.notna(family) & ~inside, "outside the Netherlands")
+    flag(frame["source_ref"].duplicated(keep="first"), "duplicate id")
+
+    bad = reason.notna().to_numpy()
+    quarantine = pd.DataFrame(
+        {
+            "source_ref": frame.loc[bad, "source_ref"].astype("string").fillna("(none)"),
+            "reason": reason[bad],
+            "record": _record_dicts(frame.loc[bad]) if bad.any() else [],
+        }
+    )
+    good = frame.loc[~bad].copy()
+    good = gpd.GeoDataFrame(good.drop(columns=frame.geometry.name), geometry=rd[~bad], crs=RD)
+    return Validated(good=good, quarantine=quarantine)
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _clean_json(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "{}"
+    if isinstance(value, dict):
+        value = {k: _jsonable(v) for k, v in value.items() if _jsonable(v) is not None}
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def to_rows(frame: gpd.GeoDataFrame, layer: Layer, source: SourceInfo) -> pd.DataFrame:
+    """The staging rows: every target column, geometry as hex EWKB (SRID 28992)."""
+    columns = TABLE_COLUMNS[layer.table]
+    rows = pd.DataFrame(index=frame.index)
+    for column in columns:
+        if column == "id":
+            rows[column] = layer.name + ":" + frame["source_ref"].astype(str)
+        elif column == "layer":
+            rows[column] = layer.name
+        elif column == "source":
+            rows[column] = frame["source"] if "source" in frame else source.key
+        elif column == "geom":
+            rows[column] = shapely.to_wkb(frame.geometry.to_numpy(), hex=True, include_srid=True)
+        elif column == "kind":
+            rows[column] = layer.site_kind
+        elif column in JSON_COLUMNS:
+            values = frame[column] if column in frame else pd.Series([None] * len(frame))
+            rows[column] = [_clean_json(v) for v in values]
+        else:
+            rows[column] = frame[column] if column in frame else None
+    return rows.astype(object).where(rows.notna(), None)
+
+
+def _with_srid(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame[frame.geometry.name] = shapely.set_srid(frame.geometry.to_numpy(), 28992)
+    return frame
+
+
+def checksum(paths: Iterable[Path], *parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+    for path in paths:
+        digest.update(str(path.name).encode())
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _coverage_sql(layer: Layer) -> sql.Composable:
+    """Replace the layer's coverage polygon (EPSG:28992) from its freshly loaded rows."""
+    table = sql.Identifier(layer.table)
+    if layer.coverage == "national":
+        return sql.SQL(
+            "INSERT INTO layer_coverage (layer, national, geom) VALUES ({layer}, true, NULL) "
+            "ON CONFLICT (layer) DO UPDATE SET national = true, geom = NULL"
+        ).format(layer=sql.Literal(layer.name))
+    if layer.coverage == "hull":
+        shape = sql.SQL("ST_Buffer(ST_ConvexHull(ST_Collect(geom)), {buf})")
+    else:
+        shape = sql.SQL("ST_Buffer(ST_Union(geom), {buf})")
+    return sql.SQL(
+        "INSERT INTO layer_coverage (layer, national, geom) "
+        "SELECT {layer}, false, ST_Multi(ST_CollectionExtract(ST_MakeValid(" + shape.as_string() +
+        "), 3)) FROM {table} WHERE layer = {layer} "
+        "ON CONFLICT (layer) DO UPDATE SET national = false, geom = EXCLUDED.geom"
+    ).format(layer=sql.Literal(layer.name), table=table, buf=sql.Literal(layer.coverage_buffer_m))
+
+
+ProgressFactory = Callable[[int, str], Any]
+
+
+def _progress(total: int, desc: str) -> Any:
+    return tqdm(total=total, desc=desc, unit=" rec", leave=False, disable=None)
+
+
+def run_pipeline(
+    conn: psycopg.Connection[Any],
+    pipeline: Pipeline,
+    paths: Sequence[Path],
+    *,
+    force: bool = False,
+    progress: ProgressFactory = _progress,
+) -> RunResult:
+    """Run one pipeline into the database over ``conn``; atomic, idempotent, recorded."""
+    layer = pipeline.layer_decl
+    started = datetime.now(UTC)
+    uri = ", ".join(str(p) for p in paths)
+    for path in paths:
+        if not path.exists():
+            raise SourceFileError(f"{layer.name}: input file not found: {path}")
+        if path.is_file() and path.stat().st_size == 0:
+            raise SourceFileError(f"{layer.name}: input file is empty: {path}")
+    digest = checksum(paths, FRAMEWORK_VERSION, pipeline.version, layer.name)
+    if not force and _unchanged(conn, layer.name, digest):
+        return RunResult(layer=layer.name, status="unchanged", message="input unchanged")
+
+    frame = pipeline.read(paths)
+    checked = validate(frame, pipeline)
+    rows = to_rows(_with_srid(checked.good), layer, pipeline.source)
+    table = sql.Identifier(layer.table)
+    columns = TABLE_COLUMNS[layer.table]
+    col_list = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    try:
+        with conn.transaction():
+            run_id = conn.execute(
+                "INSERT INTO etl_run (layer, source, uri, publisher, licence, data_as_of, checksum,"
+                " status, n_read, started_at) VALUES (%s, %s, %s, %s, %s, %s, %s, 'running', %s, %s)"
+                " RETURNING id",
+                (
+                    layer.name, pipeline.source.key, uri, pipeline.source.publisher,
+                    pipeline.source.licence, pipeline.source.data_as_of, digest, len(frame),
+                    started,
+                ),
+            ).fetchone()["id"]  # type: ignore[index,call-overload]
+            conn.execute(
+                sql.SQL(
+                    "CREATE TEMP TABLE stage (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+                ).format(table=table)
+            )
+            bar = progress(len(rows), f"{layer.name}: laden")
+            with conn.cursor().copy(
+                sql.SQL("COPY stage ({cols}) FROM STDIN").format(cols=col_list)
+            ) as copy:
+                for i, row in enumerate(rows.itertuples(index=False, name=None)):
+                    copy.write_row(row)
+                    if i % 1000 == 999:
+                        bar.update(1000)
+            bar.update(len(rows) % 1000)
+            bar.close()
+            for statement in pipeline.stage_sql():
+                conn.execute(statement, {"run_id": run_id})
+            n_quarantined_stage = conn.execute(
+                "SELECT count(*) AS n FROM quarantine WHERE run_id = %s", (run_id,)
+            ).fetchone()["n"]  # type: ignore[index,call-overload]
+            conn.execute(sql.SQL("DELETE FROM {table} WHERE layer = %s").format(table=table),
+                         (layer.name,))
+            loaded = conn.execute(
+                sql.SQL("INSERT INTO {table} ({cols}) SELECT {cols} FROM stage").format(
+                    table=table, cols=col_list
+                )
+            ).rowcount
+            conn.execute("DELETE FROM quarantine WHERE layer = %s AND run_id <> %s",
+                         (layer.name, run_id))
+            with conn.cursor().copy(
+                "COPY quarantine (layer, run_id, source_ref, reason, record) FROM STDIN"
+            ) as copy:
+                for ref, why, record in checked.quarantine.itertuples(index=False, name=None):
+                    copy.write_row(
+                        (layer.name, run_id, ref, why, json.dumps(record, ensure_ascii=False))
+                    )
+            conn.execute(_coverage_sql(layer))
+            n_quarantined = len(checked.quarantine) + int(n_quarantined_stage)
+            conn.execute(
+                "UPDATE etl_run SET status = 'ok', n_loaded = %s, n_quarantined = %s,"
+                " finished_at = now() WHERE id = %s",
+                (loaded, n_quarantined, run_id),
+            )
+    except Exception as exc:
+        _record_failure(conn, layer.name, pipeline.source, uri, digest, started, exc)
+        raise
+    reasons = conn.execute(
+        "SELECT reason, count(*) AS n FROM quarantine WHERE layer = %s GROUP BY reason",
+        (layer.name,),
+    ).fetchall()
+    return RunResult(
+        layer=layer.name,
+        status="ok",
+        n_read=len(frame),
+        n_loaded=loaded,
+        n_quarantined=n_quarantined,
+        reasons={r["reason"]: r["n"] for r in reasons},
+        seconds=(datetime.now(UTC) - started).total_seconds(),
+    )
+
+
+def _unchanged(conn: psycopg.Connection[Any], layer: str, digest: str) -> bool:
+    last = conn.execute(
+        "SELECT checksum FROM etl_run WHERE layer = %s AND status = 'ok' ORDER BY id DESC LIMIT 1",
+        (layer,),
+    ).fetchone()
+    return bool(last and last["checksum"] == digest)
+
+
+def _record_failure(
+    conn: psycopg.Connection[Any],
+    layer: str,
+    source: SourceInfo,
+    uri: str,
+    digest: str,
+    started: datetime,
+    exc: Exception,
+) -> None:
+    try:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.rollback()
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO etl_run (layer, source, uri, publisher, licence, data_as_of, checksum,"
+                " status, message, started_at, finished_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, 'failed', %s, %s, now())",
+                (layer, source.key, uri, source.publisher, source.licence, source.data_as_of,
+                 digest, str(exc)[:2000], started),
+            )
+    except psycopg.Error:
+        pass  # the database itself is gone; the caller reports the original error
+
+
+def read_vector(path: Path | str, **kwargs: Any) -> gpd.GeoDataFrame:
+    """Read a vector file through GDAL (pyogrio); a file that is not what it claims fails clearly."""
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    try:
+        return pyogrio.read_dataframe(path, **kwargs)
+    except (DataSourceError, DataLayerError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise SourceFileError(f"cannot read {path}: {first}") from exc

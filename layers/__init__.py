@@ -1,0 +1,84 @@
+"""The layer catalogue: one module per layer in this package, each declaring ``LAYER``.
+
+The API's ``/api/layers``, the map's layer list and the ETL's target tables all come from here.
+Identifiers used in SQL (table names) come only from these declarations.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from sitefinder.errors import UnknownLayerError
+
+Kind = Literal["site", "criterion", "constraint", "boundary", "reference"]
+Table = Literal["site", "poi", "area"]
+Coverage = Literal["national", "hull", "union"]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One map/data layer.
+
+    ``coverage`` says where the layer has data: ``national`` (all of the Netherlands), ``hull``
+    (the convex hull of its features grown by ``coverage_buffer_m`` metres, EPSG:28992) or
+    ``union`` (the union of its features grown by ``coverage_buffer_m``). Outside its coverage a
+    criterion based on the layer is *missing*, not zero.
+    """
+
+    name: str
+    title_nl: str
+    title_en: str
+    kind: Kind
+    table: Table
+    geometry_type: str
+    source: str  # the etl module that loads it
+    coverage: Coverage = "national"
+    coverage_buffer_m: float = 0.0
+    site_kind: str | None = None  # for kind == "site": kantoor / vakantiepark / kavel
+    style: dict[str, Any] = field(default_factory=dict)
+    simplify_m: float = 0.0  # tolerance (metres, RD) when served to the map
+    visible: bool = False  # shown when the map opens
+    description_nl: str = ""
+    description_en: str = ""
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": {"nl": self.title_nl, "en": self.title_en},
+            "description": {"nl": self.description_nl, "en": self.description_en},
+            "kind": self.kind,
+            "geometry_type": self.geometry_type,
+            "source": self.source,
+            "coverage": self.coverage,
+            "site_kind": self.site_kind,
+            "style": self.style,
+            "visible": self.visible,
+        }
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, Layer]:
+    """All declared layers by name, in declaration-module order."""
+    layers: dict[str, Layer] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        layer = getattr(module, "LAYER", None)
+        if isinstance(layer, Layer):
+            layers[layer.name] = layer
+    return layers
+
+
+def get_layer(name: str) -> Layer:
+    try:
+        return catalogue()[name]
+    except KeyError:
+        known = ", ".join(sorted(catalogue()))
+        raise UnknownLayerError(f"Unknown layer '{name}'. Known layers: {known}") from None
+
+
+def site_layers() -> list[Layer]:
+    return [layer for layer in catalogue().values() if layer.kind == "site"]

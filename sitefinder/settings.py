@@ -1,0 +1,51 @@
+"""All settings in one place, read from the environment with the prefix ``SITEFINDER_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime settings.
+
+    ``database_url`` is a libpq URL (``postgresql://user@host:port/db``); the same URL serves
+    psycopg and (with the ``+psycopg`` driver added internally) SQLAlchemy/Alembic.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SITEFINDER_", env_file=".env", extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/sitefinder"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = PROJECT_ROOT / "data" / "demo"
+    web_dir: Path = PROJECT_ROOT / "web"
+    pool_min_size: int = Field(default=1, ge=0)
+    pool_max_size: int = Field(default=8, ge=1)
+    basemap_url: str = (
+        "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
+    )
+    basemap_attribution: str = "Kaartgegevens &copy; Kadaster (BRT-Achtergrondkaart)"
+    default_profile: str = "standaard"
+    api_max_limit: int = Field(default=2000, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _libpq_url(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("SITEFINDER_DATABASE_URL must start with postgresql://")
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return "postgresql+psycopg://" + self.database_url.split("://", 1)[1]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,68 @@
+"""Test fixtures on a real PostGIS: a throw-away database per test session, never a mock.
+
+The server is the local PostgreSQL (or the one in ``SITEFINDER_TEST_ADMIN_URL``); each session
+creates ``sitefinder_test_<random>``, migrates it and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from sitefinder import db
+from sitefinder.settings import PROJECT_ROOT, Settings
+
+ADMIN_URL = os.environ.get(
+    "SITEFINDER_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+DEMO_DATA = PROJECT_ROOT / "data" / "demo"
+OUTPUT_DIR = PROJECT_ROOT / "test-output"
+
+
+def _fresh_settings() -> Settings:
+    name = f"sitefinder_test_{secrets.token_hex(4)}"
+    return Settings(database_url=make_conninfo(ADMIN_URL, dbname=name), data_dir=DEMO_DATA)
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    return OUTPUT_DIR
+
+
+@pytest.fixture(scope="module")
+def settings() -> Iterator[Settings]:
+    """A freshly migrated, empty database for one test module."""
+    settings = _fresh_settings()
+    db.init_database(settings)
+    try:
+        yield settings
+    finally:
+        db.drop_database(settings)
+
+
+@pytest.fixture
+def conn(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
+    with db.connection(settings) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def demo_settings() -> Iterator[Settings]:
+    """One database with the whole demo region loaded and scored (shared by API/browser tests)."""
+    from sitefinder.pipeline import load_and_score
+
+    settings = _fresh_settings()
+    db.init_database(settings)
+    try:
+        load_and_score(settings, progress=False)
+        yield settings
+    finally:
+        db.drop_database(settings)
