@@ -49,6 +49,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 JSON_COLUMNS = frozenset({"props", "sources"})
 POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
+Statement = sql.SQL | sql.Composed
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class Pipeline(ABC):
         validation can quarantine the record with a reason.
         """
 
-    def stage_sql(self) -> Sequence[sql.Composable]:
+    def stage_sql(self) -> Sequence[Statement]:
         """Statements run on the staging table (``stage``) before the swap. Optional."""
         return ()
 
@@ -180,7 +181,10 @@ def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
     repaired = geoms.copy()
     if invalid.any():
         repaired[invalid] = shapely.make_valid(geoms[invalid])
-    family = _to_family(np.where(present, repaired, None), pipeline.layer_decl.geometry_type)
+    family = _to_family(
+        np.asarray(np.where(present, repaired, None), dtype=object),
+        pipeline.layer_decl.geometry_type,
+    )
     flag(present & pd.isna(family), "invalid geometry that could not be repaired")
     rd = gpd.GeoSeries(family, crs=frame.crs).to_crs(RD)
     x0, y0, x1, y1 = RD_BOUNDS
@@ -233,7 +237,7 @@ def to_rows(frame: gpd.GeoDataFrame, layer: Layer, source: SourceInfo) -> pd.Dat
         elif column == "layer":
             rows[column] = layer.name
         elif column == "source":
-            rows[column] = frame["source"] if "source" in frame else source.key
+            rows[column] = frame.get("source", source.key)
         elif column == "geom":
             rows[column] = shapely.to_wkb(frame.geometry.to_numpy(), hex=True, include_srid=True)
         elif column == "kind":
@@ -242,7 +246,7 @@ def to_rows(frame: gpd.GeoDataFrame, layer: Layer, source: SourceInfo) -> pd.Dat
             values = frame[column] if column in frame else pd.Series([None] * len(frame))
             rows[column] = [_clean_json(v) for v in values]
         else:
-            rows[column] = frame[column] if column in frame else None
+            rows[column] = frame.get(column, None)
     return rows.astype(object).where(rows.notna(), None)
 
 
@@ -264,7 +268,7 @@ def checksum(paths: Iterable[Path], *parts: str) -> str:
     return digest.hexdigest()
 
 
-def _coverage_sql(layer: Layer) -> sql.Composable:
+def _coverage_sql(layer: Layer) -> Statement:
     """Replace the layer's coverage polygon (EPSG:28992) from its freshly loaded rows."""
     table = sql.Identifier(layer.table)
     if layer.coverage == "national":
@@ -278,8 +282,9 @@ def _coverage_sql(layer: Layer) -> sql.Composable:
         shape = sql.SQL("ST_Buffer(ST_Union(geom), {buf})")
     return sql.SQL(
         "INSERT INTO layer_coverage (layer, national, geom) "
-        "SELECT {layer}, false, ST_Multi(ST_CollectionExtract(ST_MakeValid(" + shape.as_string() +
-        "), 3)) FROM {table} WHERE layer = {layer} "
+        "SELECT {layer}, false, ST_Multi(ST_CollectionExtract(ST_MakeValid("
+        + shape.as_string()
+        + "), 3)) FROM {table} WHERE layer = {layer} "
         "ON CONFLICT (layer) DO UPDATE SET national = false, geom = EXCLUDED.geom"
     ).format(layer=sql.Literal(layer.name), table=table, buf=sql.Literal(layer.coverage_buffer_m))
 
@@ -287,8 +292,13 @@ def _coverage_sql(layer: Layer) -> sql.Composable:
 ProgressFactory = Callable[[int, str], Any]
 
 
-def _progress(total: int, desc: str) -> Any:
+def default_progress(total: int, desc: str) -> Any:
+    """A progress bar on stderr (hidden when stderr is not a terminal)."""
     return tqdm(total=total, desc=desc, unit=" rec", leave=False, disable=None)
+
+
+def no_progress(total: int, desc: str) -> Any:
+    return tqdm(total=total, desc=desc, disable=True)
 
 
 def run_pipeline(
@@ -297,7 +307,7 @@ def run_pipeline(
     paths: Sequence[Path],
     *,
     force: bool = False,
-    progress: ProgressFactory = _progress,
+    progress: ProgressFactory = default_progress,
 ) -> RunResult:
     """Run one pipeline into the database over ``conn``; atomic, idempotent, recorded."""
     layer = pipeline.layer_decl
@@ -322,14 +332,20 @@ def run_pipeline(
         with conn.transaction():
             run_id = conn.execute(
                 "INSERT INTO etl_run (layer, source, uri, publisher, licence, data_as_of, checksum,"
-                " status, n_read, started_at) VALUES (%s, %s, %s, %s, %s, %s, %s, 'running', %s, %s)"
-                " RETURNING id",
+                " status, n_read, started_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, 'running', %s, %s) RETURNING id",
                 (
-                    layer.name, pipeline.source.key, uri, pipeline.source.publisher,
-                    pipeline.source.licence, pipeline.source.data_as_of, digest, len(frame),
+                    layer.name,
+                    pipeline.source.key,
+                    uri,
+                    pipeline.source.publisher,
+                    pipeline.source.licence,
+                    pipeline.source.data_as_of,
+                    digest,
+                    len(frame),
                     started,
                 ),
-            ).fetchone()["id"]  # type: ignore[index,call-overload]
+            ).fetchone()["id"]  # type: ignore[index]
             conn.execute(
                 sql.SQL(
                     "CREATE TEMP TABLE stage (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
@@ -349,16 +365,18 @@ def run_pipeline(
                 conn.execute(statement, {"run_id": run_id})
             n_quarantined_stage = conn.execute(
                 "SELECT count(*) AS n FROM quarantine WHERE run_id = %s", (run_id,)
-            ).fetchone()["n"]  # type: ignore[index,call-overload]
-            conn.execute(sql.SQL("DELETE FROM {table} WHERE layer = %s").format(table=table),
-                         (layer.name,))
+            ).fetchone()["n"]  # type: ignore[index]
+            conn.execute(
+                sql.SQL("DELETE FROM {table} WHERE layer = %s").format(table=table), (layer.name,)
+            )
             loaded = conn.execute(
                 sql.SQL("INSERT INTO {table} ({cols}) SELECT {cols} FROM stage").format(
                     table=table, cols=col_list
                 )
             ).rowcount
-            conn.execute("DELETE FROM quarantine WHERE layer = %s AND run_id <> %s",
-                         (layer.name, run_id))
+            conn.execute(
+                "DELETE FROM quarantine WHERE layer = %s AND run_id <> %s", (layer.name, run_id)
+            )
             with conn.cursor().copy(
                 "COPY quarantine (layer, run_id, source_ref, reason, record) FROM STDIN"
             ) as copy:
@@ -373,13 +391,15 @@ def run_pipeline(
                 " finished_at = now() WHERE id = %s",
                 (loaded, n_quarantined, run_id),
             )
+            conn.execute("DROP TABLE stage")  # also when this block is only a savepoint
     except Exception as exc:
         _record_failure(conn, layer.name, pipeline.source, uri, digest, started, exc)
         raise
-    reasons = conn.execute(
-        "SELECT reason, count(*) AS n FROM quarantine WHERE layer = %s GROUP BY reason",
-        (layer.name,),
-    ).fetchall()
+    with conn.transaction():  # leave the connection idle, not in an open transaction
+        reasons = conn.execute(
+            "SELECT reason, count(*) AS n FROM quarantine WHERE layer = %s GROUP BY reason",
+            (layer.name,),
+        ).fetchall()
     return RunResult(
         layer=layer.name,
         status="ok",
@@ -392,10 +412,14 @@ def run_pipeline(
 
 
 def _unchanged(conn: psycopg.Connection[Any], layer: str, digest: str) -> bool:
-    last = conn.execute(
-        "SELECT checksum FROM etl_run WHERE layer = %s AND status = 'ok' ORDER BY id DESC LIMIT 1",
-        (layer,),
-    ).fetchone()
+    # In its own transaction block: a bare SELECT would open an implicit transaction, turning
+    # the load's ``conn.transaction()`` into a savepoint that is never committed.
+    with conn.transaction():
+        last = conn.execute(
+            "SELECT checksum FROM etl_run WHERE layer = %s AND status = 'ok'"
+            " ORDER BY id DESC LIMIT 1",
+            (layer,),
+        ).fetchone()
     return bool(last and last["checksum"] == digest)
 
 
@@ -416,15 +440,24 @@ def _record_failure(
                 "INSERT INTO etl_run (layer, source, uri, publisher, licence, data_as_of, checksum,"
                 " status, message, started_at, finished_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, 'failed', %s, %s, now())",
-                (layer, source.key, uri, source.publisher, source.licence, source.data_as_of,
-                 digest, str(exc)[:2000], started),
+                (
+                    layer,
+                    source.key,
+                    uri,
+                    source.publisher,
+                    source.licence,
+                    source.data_as_of,
+                    digest,
+                    str(exc)[:2000],
+                    started,
+                ),
             )
     except psycopg.Error:
         pass  # the database itself is gone; the caller reports the original error
 
 
 def read_vector(path: Path | str, **kwargs: Any) -> gpd.GeoDataFrame:
-    """Read a vector file through GDAL (pyogrio); a file that is not what it claims fails clearly."""
+    """Read a vector file through GDAL (pyogrio); a file that is not what it claims fails."""
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 

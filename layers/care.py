@@ -3,15 +3,15 @@
 from layers import Layer
 
 LAYER = Layer(
-    name='care',
-    title_nl='Zorg: ziekenhuizen',
-    title_en='Care: hospitals',
-    kind='criterion',
-    table='poi',
-    geometry_type='Point',
-    source='etl.rivm_hospitals',
-    coverage='national',
-    style={'color': '#d6604d', 'radius': 5},
-    description_nl='Ziekenhuizen en poliklinieken (RIVM/VZinfo 2016).',
-    description_en='Hospitals and outpatient clinics (RIVM/VZinfo 2016).',
+    name="care",
+    title_nl="Zorg: ziekenhuizen",
+    title_en="Care: hospitals",
+    kind="criterion",
+    table="poi",
+    geometry_type="Point",
+    source="etl.rivm_hospitals",
+    coverage="national",
+    style={"color": "#d6604d", "radius": 5},
+    description_nl="Ziekenhuizen en poliklinieken (RIVM/VZinfo 2016).",
+    description_en="Hospitals and outpatient clinics (RIVM/VZinfo 2016).",
 )

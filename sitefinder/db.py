@@ -20,9 +20,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
-    """Per-connection set-up, in one place."""
+    """Per-connection set-up, in one place.
+
+    Connections are in autocommit mode: every unit of work that must be atomic is wrapped in an
+    explicit ``with conn.transaction():`` block, so no work is left in an implicit transaction.
+    """
+    conn.autocommit = True
     conn.execute("SET TIME ZONE 'UTC'")
-    conn.commit()
 
 
 def connect(settings: Settings | None = None, **kwargs: Any) -> psycopg.Connection[Any]:
@@ -63,7 +67,7 @@ def redact(url: str) -> str:
     params = conninfo_to_dict(url)
     if "password" in params:
         params["password"] = "***"  # noqa: S105 - a mask, not a secret
-    return make_conninfo(**params)
+    return make_conninfo("", **params)
 
 
 def ensure_database(settings: Settings | None = None) -> bool:

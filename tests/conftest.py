@@ -14,7 +14,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
 from sitefinder import db
 from sitefinder.settings import PROJECT_ROOT, Settings
@@ -28,7 +27,9 @@ OUTPUT_DIR = PROJECT_ROOT / "test-output"
 
 def _fresh_settings() -> Settings:
     name = f"sitefinder_test_{secrets.token_hex(4)}"
-    return Settings(database_url=make_conninfo(ADMIN_URL, dbname=name), data_dir=DEMO_DATA)
+    base, _, query = ADMIN_URL.partition("?")
+    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+    return Settings(database_url=url, data_dir=DEMO_DATA)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ Revision ID: 0001
 Revises:
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
@@ -19,7 +21,7 @@ depends_on = None
 RD = 28992
 
 
-def _feature_columns(geometry_type: str) -> list[sa.Column]:
+def _feature_columns(geometry_type: str) -> list[sa.Column[Any]]:
     return [
         sa.Column("id", sa.Text, primary_key=True),
         sa.Column("layer", sa.Text, nullable=False),
@@ -113,14 +115,16 @@ def upgrade() -> None:
         "site_score",
         sa.Column("site_id", sa.Text, sa.ForeignKey("site.id", ondelete="CASCADE")),
         sa.Column("profile", sa.Text),
-        sa.Column("score", sa.Float, nullable=False),
+        sa.Column("score", sa.Float),  # NULL: excluded, or no criterion has data here
         sa.Column("excluded", sa.Boolean, nullable=False),
         sa.Column("reasons", JSONB, nullable=False),
         sa.Column("breakdown", JSONB, nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("site_id", "profile"),
     )
-    op.create_index("site_score_rank_idx", "site_score", ["profile", sa.text("score DESC")])
+    op.create_index(
+        "site_score_rank_idx", "site_score", ["profile", sa.text("score DESC NULLS LAST")]
+    )
 
     # Piecewise-linear value function: x -> y, linear between the breakpoints (xs ascending),
     # clamped outside them. The scoring engine binds xs/ys as parameters.
@@ -146,7 +150,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS sf_piecewise")
     for table in (
-        "site_score", "site_criterion", "layer_coverage", "area", "poi", "site", "quarantine",
+        "site_score",
+        "site_criterion",
+        "layer_coverage",
+        "area",
+        "poi",
+        "site",
+        "quarantine",
         "etl_run",
     ):
         op.drop_table(table)

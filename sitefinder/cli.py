@@ -1,0 +1,159 @@
+"""The ``sitefinder`` command: database set-up, ETL, scoring, serving and the one-shot demo."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from etl.framework import RunResult
+from sitefinder import db
+from sitefinder.errors import SitefinderError
+from sitefinder.settings import get_settings
+
+
+def _echo_result(result: RunResult) -> None:
+    if result.status == "unchanged":
+        click.echo(f"  {result.layer:<14} ongewijzigd (input unchanged), skipped")
+        return
+    reasons = "; ".join(f"{n}× {why}" for why, n in sorted(result.reasons.items()))
+    click.echo(
+        f"  {result.layer:<14} {result.n_loaded:>6} geladen / loaded, "
+        f"{result.n_quarantined:>4} in quarantaine"
+        + (f" ({reasons})" if reasons else "")
+        + f"  [{result.seconds:.1f} s]"
+    )
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SitefinderError as exc:
+            click.secho(f"fout / error: {exc}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+def main() -> None:
+    """Woonplek Sitefinder: sites where aandachtsgroepen can live, scored on Dutch open data."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database set-up."""
+
+
+@db_group.command("init")
+def db_init() -> None:
+    """Create the database (with PostGIS) when missing and migrate it to the newest schema."""
+    settings = get_settings()
+    created = db.ensure_database(settings)
+    db.migrate(settings)
+    click.echo(
+        f"database {'created' if created else 'up to date'}: {db.redact(settings.database_url)}"
+    )
+
+
+@main.group("etl")
+def etl_group() -> None:
+    """Load layers from files into PostGIS."""
+
+
+@etl_group.command("run")
+@click.argument("layer")
+@click.option("--from", "source", type=click.Path(path_type=Path), help="input file (else demo)")
+@click.option("--force", is_flag=True, help="load even when the input is unchanged")
+def etl_run(layer: str, source: Path | None, force: bool) -> None:
+    """Run the pipeline of LAYER ('all' for every layer, in dependency order)."""
+    from sitefinder.pipeline import load_layers
+
+    settings = get_settings()
+    db.init_database(settings)
+    layers = None if layer == "all" else [layer]
+    if source is not None and layers is None:
+        raise click.UsageError("--from needs a single LAYER, not 'all'")
+    load_layers(settings, layers, source=source, force=force, on_result=_echo_result)
+
+
+@etl_group.command("status")
+def etl_status() -> None:
+    """Each layer with its source, licence, retrieved at and counts loaded and quarantined."""
+    from sitefinder.api.queries import loaded_layers
+
+    with db.connection() as conn:
+        loaded = loaded_layers(conn)
+    from layers import catalogue
+
+    click.echo(f"{'layer':<14} {'loaded':>7} {'quar.':>6}  {'retrieved at':<21} source / licence")
+    for name in catalogue():
+        info = loaded.get(name)
+        if info is None:
+            click.echo(f"{name:<14} {'-':>7} {'-':>6}  {'(not loaded)':<21}")
+            continue
+        click.echo(
+            f"{name:<14} {info['count']:>7} {info['n_quarantined']:>6}  {info['retrieved_at']:<21} "
+            f"{info['publisher']} ({info['data_as_of']}) / {info['licence']}"
+        )
+
+
+@main.command("score")
+@click.option("--profile", default=None, help="scoring profile (default: settings)")
+def score(profile: str | None) -> None:
+    """Recompute every criterion and score for every site."""
+    from sitefinder.scoring import score_all
+
+    settings = get_settings()
+    with db.connection(settings) as conn:
+        summary = score_all(conn, profile or settings.default_profile)
+    _echo_score(summary)
+
+
+def _echo_score(summary: object) -> None:
+    from sitefinder.scoring import ScoreSummary
+
+    assert isinstance(summary, ScoreSummary)
+    missing = ", ".join(f"{k} {v}" for k, v in summary.missing.items() if v)
+    click.echo(
+        f"  {summary.sites} sites: {summary.scored} scored, {summary.excluded} excluded, "
+        f"{summary.no_data} without data; missing per criterion: {missing or 'none'}"
+    )
+
+
+@main.command("serve")
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the API and the map."""
+    import uvicorn
+
+    from sitefinder.api import create_app
+
+    settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    click.echo(f"Kaart / map: http://{host}:{port}/   API docs: http://{host}:{port}/docs")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@main.command("demo")
+@click.option("--no-serve", is_flag=True, help="load and score, then stop")
+@click.option("--force", is_flag=True, help="reload every layer even when unchanged")
+def demo(no_serve: bool, force: bool) -> None:
+    """Set up the database, load the demo region, score every site and serve the map."""
+    from sitefinder.pipeline import load_layers
+    from sitefinder.scoring import score_all
+
+    settings = get_settings()
+    started = time.monotonic()
+    click.echo(f"1/3 database {db.redact(settings.database_url)}")
+    db.init_database(settings)
+    click.echo(f"2/3 loading the demo region from {settings.data_dir}")
+    load_layers(settings, force=force, on_result=_echo_result)
+    click.echo("3/3 scoring")
+    with db.connection(settings) as conn:
+        _echo_score(score_all(conn, settings.default_profile))
+    click.echo(f"ready in {time.monotonic() - started:.1f} s")
+    if not no_serve:
+        serve.callback(None, None)  # type: ignore[misc]
