@@ -219,11 +219,13 @@ def sites_extent(conn: psycopg.Connection[Any]) -> list[float] | None:
 
 def gemeenten_with_sites(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     rows = conn.execute(
-        "SELECT g.code, g.name, count(*) AS n_sites,"
+        "SELECT g.code, g.name, n.n_sites,"
         " ST_XMin(b.box) AS w, ST_YMin(b.box) AS s, ST_XMax(b.box) AS e, ST_YMax(b.box) AS n"
-        " FROM site st JOIN area g ON g.layer = 'gemeenten' AND g.code = st.gemeentecode"
+        " FROM (SELECT gemeentecode, count(*) AS n_sites FROM site"
+        "       WHERE gemeentecode IS NOT NULL GROUP BY gemeentecode) n"
+        " JOIN area g ON g.layer = 'gemeenten' AND g.code = n.gemeentecode"
         " CROSS JOIN LATERAL (SELECT Box2D(ST_Transform(g.geom, 4326)) AS box) b"
-        " GROUP BY g.code, g.name, b.box ORDER BY g.name"
+        " ORDER BY g.name"
     ).fetchall()
     return [
         {

@@ -1,0 +1,162 @@
+"""API tests on the whole demo region loaded into a real PostGIS (through the real ETL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sitefinder.api import create_app
+from sitefinder.settings import Settings
+
+AMSTERDAM = "4.85,52.33,4.95,52.40"
+
+
+@pytest.fixture(scope="module")
+def client(demo_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(demo_settings)) as test_client:
+        yield test_client
+
+
+def _get(client: TestClient, url: str, status: int = 200) -> Any:
+    response = client.get(url)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def test_health_counts_layers(client: TestClient) -> None:
+    body = _get(client, "/api/health")
+    assert body["status"] == "ok" and body["database"] is True
+    layers = body["layers"]
+    assert layers["gemeenten"]["count"] == 342
+    assert layers["gemeenten"]["data_as_of"] == "2023-01-01"
+    for name in ("offices", "holidayparks", "plots", "stops", "care", "zoning", "natura2000"):
+        assert layers[name]["count"] > 0, name
+    assert body["scored_sites"] == sum(
+        layers[n]["count"] for n in ("offices", "holidayparks", "plots")
+    )
+
+
+def test_sites_sorted_with_total_and_paging(client: TestClient) -> None:
+    first = _get(client, "/api/sites?limit=10")
+    assert first["type"] == "FeatureCollection"
+    assert first["total"] > 10 and len(first["features"]) == 10
+    scores = [f["properties"]["score"] for f in first["features"]]
+    assert scores == sorted(scores, reverse=True)
+    assert [f["properties"]["rank"] for f in first["features"]] == list(range(1, 11))
+    second = _get(client, "/api/sites?limit=10&offset=10")
+    assert second["total"] == first["total"]
+    assert {f["id"] for f in first["features"]}.isdisjoint(f["id"] for f in second["features"])
+    lon, lat = first["features"][0]["geometry"]["coordinates"]
+    assert 3.0 < lon < 7.5 and 50.7 < lat < 53.7  # WGS84 out
+
+
+def test_sites_filters(client: TestClient) -> None:
+    offices = _get(client, "/api/sites?kind=kantoor&limit=2000")
+    assert offices["total"] > 0
+    assert {f["properties"]["kind"] for f in offices["features"]} == {"kantoor"}
+    ams = _get(client, "/api/sites?gemeente=GM0363&limit=2000")
+    assert ams["total"] > 0
+    assert {f["properties"]["gemeentecode"] for f in ams["features"]} == {"GM0363"}
+    assert {f["properties"]["gemeentenaam"] for f in ams["features"]} == {"Amsterdam"}
+    lower = _get(client, "/api/sites?gemeente=gm0363&limit=1")  # case-insensitive code
+    assert lower["total"] == ams["total"]
+    good = _get(client, "/api/sites?min_score=0.6&limit=2000")
+    assert all(f["properties"]["score"] >= 0.6 for f in good["features"])
+    boxed = _get(client, f"/api/sites?bbox={AMSTERDAM}&limit=2000")
+    for f in boxed["features"]:
+        lon, lat = f["geometry"]["coordinates"]
+        assert 4.84 <= lon <= 4.96 and 52.32 <= lat <= 52.41
+    everything = _get(client, "/api/sites?include_excluded=true&limit=1")
+    plain = _get(client, "/api/sites?limit=1")
+    assert everything["total"] >= plain["total"]
+
+
+def test_zoning_has_no_data_in_amsterdam_and_is_reported_missing(client: TestClient) -> None:
+    ams = _get(client, "/api/sites?gemeente=GM0363&limit=5")
+    for f in ams["features"]:
+        assert "zoning" in f["properties"]["missing"]
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("/api/sites?bbox=1,2,3", "bbox"),
+        ("/api/sites?bbox=5,52,4,53", "bbox"),
+        ("/api/sites?bbox=a,b,c,d", "bbox"),
+        ("/api/sites?gemeente=Amsterdam", "GM0363"),
+        ("/api/sites?kind=hut", "kantoor"),
+        ("/api/sites?min_score=2", "min_score"),
+        ("/api/sites?limit=0", "limit"),
+        ("/api/sites?limit=abc", "limit"),
+        ("/api/sites?profile=../x", "profile"),
+        ("/api/layers/stops?bbox=nan,1,2,3", "bbox"),
+    ],
+)
+def test_bad_parameters_get_422_with_message(client: TestClient, url: str, fragment: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 422, response.text
+    assert fragment.lower() in response.text.lower()
+
+
+def test_sql_injection_attempts_are_just_values(client: TestClient) -> None:
+    body = _get(client, "/api/sites/offices:1' OR '1'='1", status=404)
+    assert "no site" in body["detail"]
+    _get(client, "/api/layers/site;DROP TABLE site", status=404)
+    assert _get(client, "/api/health")["layers"]["offices"]["count"] > 0
+
+
+def test_site_detail_breakdown_sums_to_score(client: TestClient) -> None:
+    best = _get(client, "/api/sites?gemeente=GM0363&limit=1")["features"][0]
+    detail = _get(client, f"/api/sites/{best['id']}")
+    props = detail["properties"]
+    assert props["score"] == pytest.approx(best["properties"]["score"])
+    assert props["rank"] >= 1
+    total = sum(b["contribution"] for b in props["breakdown"])
+    assert total == pytest.approx(props["score"])
+    by = {b["criterion"]: b for b in props["breakdown"]}
+    assert set(by) == {"transit", "care_distance", "care_count", "zoning", "natura2000"}
+    assert by["transit"]["unit"] == "m" and by["transit"]["missing"] is False
+    assert by["zoning"]["missing"] is True and by["zoning"]["value"] is None
+    assert props["nearest_stop"]["name"] and props["nearest_stop"]["distance_m"] >= 0
+    assert props["nearest_care"]["name"]
+    assert props["sources"] and props["sources"][0]["licence"]
+    assert by["transit"]["explanation"]["nl"].startswith("Dichtstbijzijnde halte")
+
+
+def test_unknown_site_is_404(client: TestClient) -> None:
+    assert "no site" in _get(client, "/api/sites/offices:doesnotexist", status=404)["detail"]
+
+
+def test_layers_catalogue_and_features(client: TestClient) -> None:
+    layers = {x["name"]: x for x in _get(client, "/api/layers")["layers"]}
+    assert layers["gemeenten"]["title"] == {"nl": "Gemeentegrenzen", "en": "Municipal boundaries"}
+    assert layers["gemeenten"]["loaded"]["count"] == 342
+    assert layers["stops"]["kind"] == "criterion"
+    stops = _get(client, f"/api/layers/stops?bbox={AMSTERDAM}&limit=5")
+    assert stops["total"] > 5 and stops["truncated"] is True and len(stops["features"]) == 5
+    gemeenten = _get(client, "/api/layers/gemeenten?limit=20000")
+    assert gemeenten["total"] == 342 and gemeenten["features"][0]["geometry"]["type"] in (
+        "Polygon",
+        "MultiPolygon",
+    )
+    nothing = _get(client, "/api/layers/stops?bbox=5.7,52.0,5.9,52.1")  # Ede: no stops data
+    assert nothing["total"] == 0
+
+
+def test_gemeenten_with_sites_and_config(client: TestClient) -> None:
+    gemeenten = {g["code"]: g for g in _get(client, "/api/gemeenten")["gemeenten"]}
+    assert "GM0363" in gemeenten and gemeenten["GM0363"]["n_sites"] > 0
+    config = _get(client, "/api/config")
+    assert "pdok.nl" in config["basemap"]["url"]
+    assert "OpenStreetMap" in config["attribution"]
+    assert config["bounds"][0] < config["bounds"][2]
+
+
+def test_openapi_and_static_page(client: TestClient) -> None:
+    assert "/api/sites" in _get(client, "/openapi.json")["paths"]
+    page = client.get("/")
+    assert page.status_code == 200 and "leaflet" in page.text.lower()
+    assert client.get("/vendor/leaflet/leaflet.js").status_code == 200
