@@ -188,7 +188,8 @@ def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
     flag(present & pd.isna(family), "invalid geometry that could not be repaired")
     rd = gpd.GeoSeries(family, crs=frame.crs).to_crs(RD)
     x0, y0, x1, y1 = RD_BOUNDS
-    centre = shapely.centroid(rd.to_numpy())
+    rd_geoms = rd.to_numpy()
+    centre = shapely.centroid(np.where(shapely.is_empty(rd_geoms), None, rd_geoms))
     cx, cy = shapely.get_x(centre), shapely.get_y(centre)
     inside = (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
     flag(present & pd.notna(family) & ~inside, "outside the Netherlands")
@@ -212,7 +213,7 @@ def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return None
     if isinstance(value, np.generic):
         return value.item()
@@ -322,8 +323,12 @@ def run_pipeline(
     if not force and _unchanged(conn, layer.name, digest):
         return RunResult(layer=layer.name, status="unchanged", message="input unchanged")
 
-    frame = pipeline.read(paths)
-    checked = validate(frame, pipeline)
+    try:
+        frame = pipeline.read(paths)
+        checked = validate(frame, pipeline)
+    except Exception as exc:
+        _record_failure(conn, layer.name, pipeline.source, uri, digest, started, exc)
+        raise
     rows = to_rows(_with_srid(checked.good), layer, pipeline.source)
     table = sql.Identifier(layer.table)
     columns = TABLE_COLUMNS[layer.table]

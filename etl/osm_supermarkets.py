@@ -1,0 +1,79 @@
+"""Supermarkets from OpenStreetMap (shop=supermarket).
+
+Input: a point GeoJSON/GeoPackage of OSM supermarkets with ``osm_type``, ``osm_id``, ``name``,
+``brand``, ``opening_hours`` and ``addr_*`` columns, in any CRS (the bundled file is an Overpass
+export of the European Netherlands, 4,852 points, ways as one point each, CRS84 / EPSG:4326
+degrees). Output: ``poi`` rows, layer ``supermarkets``, category ``supermarket``,
+``source_ref`` = ``<osm_type>/<osm_id>`` (``node/30839686``), geometry in EPSG:28992 (metres).
+
+Some exports of this data set write missing tags as the text ``'None'`` (or ``'nan'``/empty);
+those become real ``None`` and are left out of ``props``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from etl.framework import Pipeline, SourceInfo, read_vector
+
+PROP_COLUMNS = (
+    "brand",
+    "operator",
+    "opening_hours",
+    "addr_street",
+    "addr_housenumber",
+    "addr_postcode",
+    "addr_city",
+    "website",
+)
+MISSING_TEXT = ("", "None", "none", "nan", "NaN", "null")
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Strings with the textual placeholders for 'missing' turned into NA."""
+    text = values.astype("string").str.strip()
+    return text.mask(text.isin(MISSING_TEXT))
+
+
+def integer_text(values: pd.Series) -> pd.Series:
+    """OSM ids (integers, possibly read as float or text) as digit strings; NA otherwise."""
+    number = pd.to_numeric(clean_text(values), errors="coerce")
+    return number.where(number % 1 == 0).astype("Int64").astype("string")
+
+
+class OsmSupermarkets(Pipeline):
+    layer = "supermarkets"
+    source = SourceInfo(
+        key="osm_supermarkets_nl",
+        publisher="OpenStreetMap contributors (Overpass export via GpxFeed/campgrounds)",
+        licence="ODbL 1.0 (© OpenStreetMap contributors)",
+        data_as_of="2026-08-01 (Overpass timestamp_osm_base of the export)",
+        url="https://www.openstreetmap.org/copyright",
+    )
+    demo_files = ("osm/osm_nl_supermarkets.geojson",)
+
+    def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
+        frame = pd.concat([read_vector(p) for p in paths], ignore_index=True)
+        osm_id = integer_text(frame["osm_id"])
+        source_ref = clean_text(frame["osm_type"]).str.lower() + "/" + osm_id
+        props = pd.DataFrame(
+            {c: clean_text(frame[c]) for c in PROP_COLUMNS if c in frame.columns}
+        ).astype(object)
+        props = props.where(props.notna(), None)
+        return gpd.GeoDataFrame(
+            {
+                "source_ref": source_ref,
+                "name": clean_text(frame["name"]) if "name" in frame else None,
+                "category": "supermarket",
+                "props": props.to_dict("records"),
+            },
+            geometry=frame.geometry.to_numpy(),
+            crs=frame.crs,
+        )
+
+
+PIPELINE = OsmSupermarkets
