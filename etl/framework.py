@@ -269,6 +269,34 @@ def checksum(paths: Iterable[Path], *parts: str) -> str:
     return digest.hexdigest()
 
 
+def quarantine_staged(
+    layer: str,
+    where: sql.Composable,
+    reason: sql.Composable,
+    *,
+    using: sql.Composable | None = None,
+    with_: sql.Composable | None = None,
+) -> sql.Composed:
+    """Move staged rows matching ``where`` into the quarantine with ``reason`` (a SQL expression).
+
+    For ``Pipeline.stage_sql``: the statement runs in the load transaction with ``%(run_id)s``.
+    ``using`` adds a ``DELETE ... USING`` source and ``with_`` leading CTEs (``name AS (...)``).
+    """
+    return sql.SQL(
+        "WITH {ctes}moved AS (DELETE FROM stage {using} WHERE {where} RETURNING stage.*)"
+        " INSERT INTO quarantine (layer, run_id, source_ref, reason, record)"
+        " SELECT {layer}, %(run_id)s, source_ref, {reason},"
+        " to_jsonb(moved) - 'geom' || jsonb_build_object('geometry', left(ST_AsText(geom, 3), 500))"
+        " FROM moved"
+    ).format(
+        ctes=sql.SQL("{}, ").format(with_) if with_ is not None else sql.SQL(""),
+        using=sql.SQL("USING {}").format(using) if using is not None else sql.SQL(""),
+        where=where,
+        layer=sql.Literal(layer),
+        reason=reason,
+    )
+
+
 def _coverage_sql(layer: Layer) -> Statement:
     """Replace the layer's coverage polygon (EPSG:28992) from its freshly loaded rows."""
     table = sql.Identifier(layer.table)
@@ -319,7 +347,9 @@ def run_pipeline(
             raise SourceFileError(f"{layer.name}: input file not found: {path}")
         if path.is_file() and path.stat().st_size == 0:
             raise SourceFileError(f"{layer.name}: input file is empty: {path}")
-    digest = checksum(paths, FRAMEWORK_VERSION, pipeline.version, layer.name)
+    # A layer built from other loaded layers (plots from buildings) reloads when they change.
+    upstream = [_last_checksum(conn, name) or "" for name in pipeline.depends_on]
+    digest = checksum(paths, FRAMEWORK_VERSION, pipeline.version, layer.name, *upstream)
     if not force and _unchanged(conn, layer.name, digest):
         return RunResult(layer=layer.name, status="unchanged", message="input unchanged")
 
@@ -416,16 +446,18 @@ def run_pipeline(
     )
 
 
-def _unchanged(conn: psycopg.Connection[Any], layer: str, digest: str) -> bool:
-    # In its own transaction block: a bare SELECT would open an implicit transaction, turning
-    # the load's ``conn.transaction()`` into a savepoint that is never committed.
+def _last_checksum(conn: psycopg.Connection[Any], layer: str) -> str | None:
     with conn.transaction():
         last = conn.execute(
             "SELECT checksum FROM etl_run WHERE layer = %s AND status = 'ok'"
             " ORDER BY id DESC LIMIT 1",
             (layer,),
         ).fetchone()
-    return bool(last and last["checksum"] == digest)
+    return None if last is None else str(last["checksum"])
+
+
+def _unchanged(conn: psycopg.Connection[Any], layer: str, digest: str) -> bool:
+    return _last_checksum(conn, layer) == digest
 
 
 def _record_failure(
