@@ -1,0 +1,271 @@
+// Woonplek Sitefinder: user-interface strings (Dutch first, English available).
+//
+// Static text in index.html carries data-i18n="key" (text content) or
+// data-i18n-attr="attribute:key;attribute:key" (attributes such as aria-label, title).
+// Dynamic text is built in app.js with t(key, params).
+
+const STORAGE_KEY = "sitefinder.lang";
+export const LANGUAGES = ["nl", "en"];
+const DEFAULT_LANG = "nl";
+
+const STRINGS = {
+  nl: {
+    "app.title": "Woonplek Sitefinder",
+    "app.subtitle": "Locaties voor snelle huisvesting van dak- en thuislozen en statushouders",
+    "lang.label": "Taal",
+    "lang.switch_nl": "Nederlands",
+    "lang.switch_en": "English",
+    "status.loading": "Laden…",
+    "banner.close": "Melding sluiten",
+    "banner.network": "Geen verbinding met de server ({url}).",
+    "banner.http": "De server gaf een fout ({status}).",
+
+    "filters.heading": "Filters",
+    "filters.kind": "Soort locatie",
+    "filters.kind_all": "Alle soorten",
+    "filters.gemeente": "Gemeente",
+    "filters.gemeente_all": "Alle gemeenten",
+    "filters.min_score": "Minimale score",
+    "filters.include_excluded": "Toon uitgesloten locaties",
+    "filters.reset": "Filters wissen",
+
+    "kind.kantoor": "Kantoor",
+    "kind.vakantiepark": "Vakantiepark",
+    "kind.kavel": "Onbebouwde kavel",
+    "kinds.kantoor": "Kantoren",
+    "kinds.vakantiepark": "Vakantieparken",
+    "kinds.kavel": "Onbebouwde kavels",
+
+    "list.heading": "Locaties in beeld",
+    "list.count": "{n} locaties in beeld",
+    "list.count_one": "1 locatie in beeld",
+    "list.count_shown": "top {shown} van {n} getoond; zoom in voor meer",
+    "list.empty": "Geen locaties in dit kaartbeeld met deze filters.",
+    "list.empty_hint": "Zoom uit of verlaag de minimale score.",
+    "list.error": "De locaties konden niet worden geladen.",
+    "list.rank": "Rang",
+    "list.excluded": "uitgesloten",
+    "list.missing": "{n} criteria zonder gegevens",
+    "list.missing_one": "1 criterium zonder gegevens",
+    "list.row_label": "{rank}. {name}, {kind}, {gemeente}, score {score}",
+    "list.row_label_excluded": "{name}, {kind}, {gemeente}, uitgesloten",
+
+    "layers.heading": "Kaartlagen",
+    "layers.group.criterion": "Criteria",
+    "layers.group.constraint": "Beperkingen",
+    "layers.group.boundary": "Grenzen",
+    "layers.group.reference": "Referentie",
+    "layers.source": "bron: {source}, stand {date}",
+    "layers.source_nodate": "bron: {source}",
+    "layers.not_loaded": "niet geladen",
+    "layers.no_data_here": "geen gegevens in dit gebied",
+    "layers.truncated": "{shown} van {total} getoond; zoom in",
+    "layers.count": "{n} in beeld",
+    "layers.features": "{n} objecten",
+    "layers.licence": "licentie: {licence}",
+    "layers.publisher": "uitgever: {publisher}",
+
+    "legend.heading": "Score",
+    "legend.excluded": "uitgesloten",
+    "legend.kinds": "Soort",
+    "legend.basemap_offline": "Achtergrondkaart niet beschikbaar",
+
+    "detail.close": "Detailpaneel sluiten",
+    "detail.zoom": "Zoom naar locatie",
+    "detail.loading": "Gegevens laden…",
+    "detail.score": "Score",
+    "detail.rank": "rang {rank}",
+    "detail.excluded": "Uitgesloten",
+    "detail.excluded_heading": "Waarom uitgesloten",
+    "detail.breakdown": "Opbouw van de score",
+    "detail.breakdown_hint": "Balk = waardering per criterium (0–1); gewicht en bijdrage aan de score staan ernaast.",
+    "detail.weight": "gewicht {w}",
+    "detail.weight_eff": "gewicht {w} (na herweging {e})",
+    "detail.contribution": "bijdrage {c}",
+    "detail.no_data": "geen gegevens hier",
+    "detail.no_data_note": "telt niet mee; de overige gewichten zijn herverdeeld",
+    "detail.criterion_excluded": "sluit uit",
+    "detail.surroundings": "Omgeving",
+    "detail.nearest_stop": "Dichtstbijzijnde halte",
+    "detail.nearest_care": "Dichtstbijzijnde zorgvoorziening",
+    "detail.none_found": "niet gevonden",
+    "detail.size": "Omvang",
+    "detail.area": "Oppervlakte perceel/terrein",
+    "detail.floor_area": "Vloeroppervlak",
+    "detail.places": "Geschatte plaatsen",
+    "detail.unknown": "onbekend",
+    "detail.sources": "Bronnen",
+    "detail.as_of": "stand {date}",
+    "detail.licence": "licentie {licence}",
+    "detail.props": "Brongegevens",
+    "detail.id": "Kenmerk",
+    "detail.gemeente": "Gemeente",
+    "detail.missing": "Geen gegevens voor: {list}",
+
+    "unit.m": "m",
+    "unit.m2": "m²",
+    "unit.places": "plaatsen",
+
+    "map.label": "Kaart met locaties",
+  },
+  en: {
+    "app.title": "Woonplek Sitefinder",
+    "app.subtitle": "Sites for quickly housing homeless people and refugees with a residence permit",
+    "lang.label": "Language",
+    "lang.switch_nl": "Nederlands",
+    "lang.switch_en": "English",
+    "status.loading": "Loading…",
+    "banner.close": "Dismiss message",
+    "banner.network": "Cannot reach the server ({url}).",
+    "banner.http": "The server returned an error ({status}).",
+
+    "filters.heading": "Filters",
+    "filters.kind": "Kind of site",
+    "filters.kind_all": "All kinds",
+    "filters.gemeente": "Municipality",
+    "filters.gemeente_all": "All municipalities",
+    "filters.min_score": "Minimum score",
+    "filters.include_excluded": "Show excluded sites",
+    "filters.reset": "Clear filters",
+
+    "kind.kantoor": "Office",
+    "kind.vakantiepark": "Holiday park",
+    "kind.kavel": "Vacant plot",
+    "kinds.kantoor": "Offices",
+    "kinds.vakantiepark": "Holiday parks",
+    "kinds.kavel": "Vacant plots",
+
+    "list.heading": "Sites in view",
+    "list.count": "{n} sites in view",
+    "list.count_one": "1 site in view",
+    "list.count_shown": "top {shown} of {n} shown; zoom in for more",
+    "list.empty": "No sites in this map view with these filters.",
+    "list.empty_hint": "Zoom out or lower the minimum score.",
+    "list.error": "The sites could not be loaded.",
+    "list.rank": "Rank",
+    "list.excluded": "excluded",
+    "list.missing": "{n} criteria without data",
+    "list.missing_one": "1 criterion without data",
+    "list.row_label": "{rank}. {name}, {kind}, {gemeente}, score {score}",
+    "list.row_label_excluded": "{name}, {kind}, {gemeente}, excluded",
+
+    "layers.heading": "Map layers",
+    "layers.group.criterion": "Criteria",
+    "layers.group.constraint": "Constraints",
+    "layers.group.boundary": "Boundaries",
+    "layers.group.reference": "Reference",
+    "layers.source": "source: {source}, as of {date}",
+    "layers.source_nodate": "source: {source}",
+    "layers.not_loaded": "not loaded",
+    "layers.no_data_here": "no data in this area",
+    "layers.truncated": "{shown} of {total} shown; zoom in",
+    "layers.count": "{n} in view",
+    "layers.features": "{n} features",
+    "layers.licence": "licence: {licence}",
+    "layers.publisher": "publisher: {publisher}",
+
+    "legend.heading": "Score",
+    "legend.excluded": "excluded",
+    "legend.kinds": "Kind",
+    "legend.basemap_offline": "Background map unavailable",
+
+    "detail.close": "Close detail panel",
+    "detail.zoom": "Zoom to site",
+    "detail.loading": "Loading details…",
+    "detail.score": "Score",
+    "detail.rank": "rank {rank}",
+    "detail.excluded": "Excluded",
+    "detail.excluded_heading": "Why excluded",
+    "detail.breakdown": "Score breakdown",
+    "detail.breakdown_hint": "Bar = rating per criterion (0–1); weight and contribution to the score next to it.",
+    "detail.weight": "weight {w}",
+    "detail.weight_eff": "weight {w} (renormalised {e})",
+    "detail.contribution": "contribution {c}",
+    "detail.no_data": "no data here",
+    "detail.no_data_note": "not counted; the other weights were renormalised",
+    "detail.criterion_excluded": "excludes",
+    "detail.surroundings": "Surroundings",
+    "detail.nearest_stop": "Nearest stop",
+    "detail.nearest_care": "Nearest care facility",
+    "detail.none_found": "none found",
+    "detail.size": "Size",
+    "detail.area": "Plot/site area",
+    "detail.floor_area": "Floor area",
+    "detail.places": "Estimated places",
+    "detail.unknown": "unknown",
+    "detail.sources": "Sources",
+    "detail.as_of": "as of {date}",
+    "detail.licence": "licence {licence}",
+    "detail.props": "Source attributes",
+    "detail.id": "Identifier",
+    "detail.gemeente": "Municipality",
+    "detail.missing": "No data for: {list}",
+
+    "unit.m": "m",
+    "unit.m2": "m²",
+    "unit.places": "places",
+
+    "map.label": "Map of sites",
+  },
+};
+
+let currentLang = readStoredLang();
+
+function readStoredLang() {
+  try {
+    const stored = window.localStorage.getItem(STORAGE_KEY);
+    return LANGUAGES.includes(stored) ? stored : DEFAULT_LANG;
+  } catch {
+    return DEFAULT_LANG; // storage blocked (private mode, file://): use the default
+  }
+}
+
+export function getLang() {
+  return currentLang;
+}
+
+/** Switch language, remember it, and update all static text in the document. */
+export function setLang(lang) {
+  if (!LANGUAGES.includes(lang)) return;
+  currentLang = lang;
+  try {
+    window.localStorage.setItem(STORAGE_KEY, lang);
+  } catch {
+    /* not remembered; harmless */
+  }
+  applyTranslations(document);
+}
+
+/** Look up a string and fill in {placeholders}. Falls back to Dutch, then to the key. */
+export function t(key, params = {}) {
+  const template = STRINGS[currentLang][key] ?? STRINGS[DEFAULT_LANG][key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (match, name) =>
+    params[name] === undefined || params[name] === null ? match : String(params[name]),
+  );
+}
+
+/** Pick the current language from an API object like {"nl": "...", "en": "..."}. */
+export function pick(text) {
+  if (text === null || text === undefined) return "";
+  if (typeof text === "string") return text;
+  return text[currentLang] ?? text[DEFAULT_LANG] ?? Object.values(text)[0] ?? "";
+}
+
+/** BCP 47 locale for number and date formatting. */
+export function locale() {
+  return currentLang === "nl" ? "nl-NL" : "en-GB";
+}
+
+export function applyTranslations(root) {
+  document.documentElement.lang = currentLang;
+  root.querySelectorAll("[data-i18n]").forEach((el) => {
+    el.textContent = t(el.dataset.i18n);
+  });
+  root.querySelectorAll("[data-i18n-attr]").forEach((el) => {
+    for (const pair of el.dataset.i18nAttr.split(";")) {
+      const [attr, key] = pair.split(":").map((s) => s.trim());
+      if (attr && key) el.setAttribute(attr, t(key));
+    }
+  });
+  document.title = t("app.title");
+}
