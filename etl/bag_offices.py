@@ -29,13 +29,13 @@ Output: ``site`` rows, layer ``offices`` (kind ``kantoor``), EPSG:28992 points.
 * ``gemeentecode``: ``GM`` + the CSV's gemeentecode, else null (the scorer fills it).
 * ``props``: ``gebruiksdoelen`` (list), ``status``, ``bouwjaar`` (of the pand, when known;
   BAG's placeholder 1005 means unknown and is left out), ``pand_id``, ``postcode``,
-  ``woonplaats``, ``leegstand: "onbekend"`` and ``geschatte_plaatsen``.
+  ``woonplaats``, ``leegstand: "onbekend"`` and ``places``.
 
 Vacancy: the BAG records use, not occupancy; it holds no vacancy (leegstand) at all, so every
 office says ``leegstand: "onbekend"``. Vacancy must come from elsewhere (the municipality's
 leegstandsregister, CBS, owners).
 
-Places: ``geschatte_plaatsen = floor(floor_area_m2 / 25)``: one self-contained small unit
+Places: ``places = floor(floor_area_m2 / 25)``: one self-contained small unit
 (a studio of about 18 m² plus its share of corridors, stairs and shared rooms) per 25 m² of
 gebruiksoppervlakte when an office is converted. A planning estimate, not a design.
 """
@@ -279,7 +279,7 @@ class BagOffices(Pipeline):
                 "aantal_kamers": merged["aantal_kamers"].astype("Float64").astype("Int64"),
                 "type_woonobject": merged["type_woonobject"],
                 "leegstand": "onbekend",
-                "geschatte_plaatsen": places.astype("Int64"),
+                "places": places.astype("Int64"),
             }
         )
         ref = merged["vbo_id"].where(~merged["vbo_id"].str.startswith(NO_ID))

@@ -9,10 +9,10 @@ Output: ``site`` rows, layer ``plots`` (kind ``kavel``), EPSG:28992 polygons.
 ``source_ref`` = ``identificatie``; ``name`` = the parcel designation
 ``"<kadastrale gemeente> <sectie> <perceelnummer>"`` (``Otterlo B 2318``); ``area_m2`` = the
 registered ``kadastrale_grootte_m2`` (m², not the drawn polygon's area); ``props``:
-``kadastrale_gemeente``, ``sectie``, ``perceelnummer``, ``akr_code``, ``geschatte_plaatsen``.
+``kadastrale_gemeente``, ``sectie``, ``perceelnummer``, ``akr_code``, ``places``.
 ``name`` and ``area_m2`` are required: a parcel without them is quarantined.
 
-Places: ``geschatte_plaatsen = min(floor(area_m2 / 50), 60)``: temporary modular homes
+Places: ``places = min(floor(area_m2 / 50), 60)``: temporary modular homes
 (flexwoningen of about 25-30 m²) at one place per 50 m² of parcel, which leaves room for paths,
 parking, green and distance between units; capped at 60 places per site, the scale above
 which a single location for this group is no longer small-scale. A planning estimate only.
@@ -117,7 +117,7 @@ class BrkPlots(Pipeline):
                 "sectie": sectie,
                 "perceelnummer": nummer,
                 "akr_code": _text(frame["akr_kadastrale_gemeentecode"]),
-                "geschatte_plaatsen": places,
+                "places": places,
             }
         ).astype(object)
         return gpd.GeoDataFrame(

@@ -1,10 +1,14 @@
-"""Explanations: the score breakdown of one site in words (Dutch and English)."""
+"""Explanations: a site's score breakdown with raw values, units and words (Dutch and English)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sitefinder.scoring import CRITERIA
+import numpy as np
+import psycopg
+
+from sitefinder.scoring import CRITERIA, NDArray, Profile, piecewise
+from sitefinder.scoring.engine import Evaluation, breakdown
 
 MODE_NL = {
     "rail": "trein",
@@ -14,84 +18,199 @@ MODE_NL = {
     "ferry": "veer",
     "hospital": "ziekenhuis",
     "outpatient_clinic": "polikliniek",
+    "supermarket": "supermarkt",
+}
+NO_DATA = {
+    "nl": "Geen gegevens hier: dit criterium telt niet mee en de andere wegen zwaarder.",
+    "en": "No data here: this criterion is left out and the others weigh more.",
 }
 
 
-def _distance(detail: dict[str, Any]) -> str:
-    return f"{round(float(detail.get('distance_m') or 0)):,} m".replace(",", ".")
+def feature_names(conn: psycopg.Connection[Any], raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Name and category of the features a site's raw criteria point at (by id, one query)."""
+    keys = (
+        "stop_local_id",
+        "stop_rail_id",
+        "care_id",
+        "supermarket_id",
+        "zoning_id",
+        "natura2000_id",
+    )
+    constraint_ids = raw.get("constraint_ids")
+    ids = [raw[k] for k in keys if isinstance(raw.get(k), str)]
+    if isinstance(constraint_ids, list):
+        ids += [c for c in constraint_ids if isinstance(c, str)]
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "SELECT id, name, category, NULL AS code FROM poi WHERE id = ANY(%(ids)s)"
+        " UNION ALL SELECT id, name, category, code FROM area WHERE id = ANY(%(ids)s)",
+        {"ids": ids},
+    ).fetchall()
+    return {row["id"]: row for row in rows}
 
 
-def explanation(criterion: str, raw: Any, detail: dict[str, Any], missing: bool) -> dict[str, str]:
-    if missing:
-        return {
-            "nl": "Geen gegevens hier: dit criterium telt niet mee en de andere wegen zwaarder.",
-            "en": "No data here: this criterion is left out and the others weigh more.",
-        }
-    name = detail.get("name") or "?"
-    category = detail.get("category") or ""
-    if criterion == "transit":
-        return {
-            "nl": f"Dichtstbijzijnde halte: {name} ({MODE_NL.get(category, category)}), "
-            f"{_distance(detail)} lopen (geschat)",
-            "en": f"Nearest stop: {name} ({category}), {_distance(detail)} walking (estimate)",
-        }
-    if criterion == "care_distance":
-        return {
-            "nl": f"Dichtstbijzijnde zorg: {name} ({MODE_NL.get(category, category)}), "
-            f"{_distance(detail)} lopen (geschat)",
-            "en": f"Nearest care: {name} ({category.replace('_', ' ')}), "
-            f"{_distance(detail)} walking (estimate)",
-        }
-    if criterion == "care_count":
-        n = int(raw or 0)
-        radius = round(float(detail.get("radius_m") or 1000))
-        return {
-            "nl": f"{n} zorgvoorziening(en) binnen {radius} m",
-            "en": f"{n} care facilit{'y' if n == 1 else 'ies'} within {radius} m",
-        }
-    if criterion == "zoning":
-        plan = detail.get("plan") or ""
-        return {
-            "nl": f"Bestemming '{detail.get('category')}' ({name}) in plan {plan}",
-            "en": f"Zoned '{detail.get('category')}' ({name}) in plan {plan}",
-        }
-    if criterion == "natura2000":
-        if raw is not None and float(raw) == 0:
-            return {"nl": f"Ligt in Natura 2000-gebied {name}", "en": f"Inside Natura 2000 {name}"}
-        return {
-            "nl": f"Buiten Natura 2000; dichtstbij: {name} op {_distance(detail)}",
-            "en": f"Outside Natura 2000; nearest: {name} at {_distance(detail)}",
-        }
-    return {"nl": "", "en": ""}
+def _m(metres: float | None) -> str:
+    if metres is None or np.isnan(metres):
+        return "?"
+    return f"{round(metres):,} m".replace(",", ".")
 
 
-def _nearest(breakdown: list[dict[str, Any]], criterion: str) -> dict[str, Any] | None:
-    for item in breakdown:
-        if item["criterion"] == criterion and not item["missing"]:
-            d = item["detail"]
-            return {
-                "name": d.get("name"),
-                "category": d.get("category"),
-                "distance_m": d.get("distance_m"),
+def _mode(category: str | None) -> str:
+    return MODE_NL.get(category or "", category or "")
+
+
+def transit_choice(raw: dict[str, Any], profile: Profile) -> tuple[str | None, float | None]:
+    """Which stop gave the transit value (the better of local and rail) and its walking metres."""
+    det = profile.detour_factor
+    best: tuple[float, str | None, float | None] = (-1.0, None, None)
+    for prefix, key in (("stop_local", "local_breakpoints"), ("stop_rail", "rail_breakpoints")):
+        metres = raw.get(f"{prefix}_m")
+        if metres is None or np.isnan(metres):
+            continue
+        value = float(piecewise(metres * det, *profile.breakpoints("transit", key)))
+        if value > best[0]:
+            best = (value, raw.get(f"{prefix}_id"), metres * det)
+    return best[1], best[2]
+
+
+def explain(
+    profile: Profile,
+    weights: NDArray,
+    evaluation: Evaluation,
+    i: int,
+    raw: dict[str, Any],
+    names: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """Breakdown of site ``i`` with titles, raw values, units, explanations and nearest places."""
+    det = profile.detour_factor
+    items = breakdown(evaluation, i, weights)
+    stop_id, stop_walk = transit_choice(raw, profile)
+    stop = names.get(stop_id or "", {})
+    care = names.get(raw.get("care_id") or "", {})
+    shop = names.get(raw.get("supermarket_id") or "", {})
+    zoning = names.get(raw.get("zoning_id") or "", {})
+    n2k = names.get(raw.get("natura2000_id") or "", {})
+    care_walk = (raw.get("care_m") or np.nan) * det
+    shop_walk = (raw.get("supermarket_m") or np.nan) * det
+    dph = (
+        raw.get("stop_rail_dph")
+        if stop_id == raw.get("stop_rail_id")
+        else raw.get("stop_local_dph")
+    )
+    service_nl = (
+        f", {dph:.0f} vertrekken per uur"
+        if dph is not None and not np.isnan(dph)
+        else ", dienstregeling onbekend"
+    )
+    service_en = (
+        f", {dph:.0f} departures per hour"
+        if dph is not None and not np.isnan(dph)
+        else ", timetable unknown"
+    )
+    listed = raw.get("constraint_ids")
+    hits: list[str] = listed if isinstance(listed, list) else []
+    constraint_names = [names.get(c, {}).get("name") or c for c in hits]
+    words: dict[str, tuple[Any, dict[str, str]]] = {
+        "transit": (
+            stop_walk,
+            {
+                "nl": f"Dichtstbijzijnde halte: {stop.get('name')} "
+                f"({_mode(stop.get('category'))}), {_m(stop_walk)} lopen (geschat){service_nl}",
+                "en": f"Nearest stop: {stop.get('name')} ({stop.get('category')}), "
+                f"{_m(stop_walk)} walking (estimate){service_en}",
+            },
+        ),
+        "care_distance": (
+            care_walk,
+            {
+                "nl": f"Dichtstbijzijnde zorg: {care.get('name')} ({_mode(care.get('category'))}),"
+                f" {_m(care_walk)} lopen (geschat)",
+                "en": f"Nearest care: {care.get('name')} "
+                f"({(care.get('category') or '').replace('_', ' ')}), {_m(care_walk)} walking",
+            },
+        ),
+        "care_count": (
+            raw.get("care_n"),
+            {
+                "nl": f"{raw.get('care_n') or 0} zorgvoorziening(en) binnen 1.000 m",
+                "en": f"{raw.get('care_n') or 0} care facilities within 1,000 m",
+            },
+        ),
+        "daily_needs": (
+            shop_walk,
+            {
+                "nl": f"Dichtstbijzijnde supermarkt: {shop.get('name')}, {_m(shop_walk)} lopen",
+                "en": f"Nearest supermarket: {shop.get('name')}, {_m(shop_walk)} walking",
+            },
+        ),
+        "zoning": (
+            raw.get("zoning_class"),
+            {
+                "nl": f"Bestemming '{raw.get('zoning_class')}' ({zoning.get('name')}) in plan "
+                f"{zoning.get('code')}",
+                "en": f"Zoned '{raw.get('zoning_class')}' ({zoning.get('name')}) in plan "
+                f"{zoning.get('code')}",
+            },
+        ),
+        "size": (
+            raw.get("places"),
+            {
+                "nl": f"Geschat {raw.get('places') or 0:.0f} plaatsen",
+                "en": f"Estimated {raw.get('places') or 0:.0f} places",
+            },
+        ),
+        "natura2000": (
+            raw.get("natura2000_m"),
+            {
+                "nl": f"Ligt in Natura 2000-gebied {n2k.get('name')}",
+                "en": f"Inside Natura 2000 area {n2k.get('name')}",
             }
-    return None
-
-
-def explain_site(feature: dict[str, Any]) -> dict[str, Any]:
-    """Add titles, units and explanations to a site feature's breakdown (in place)."""
-    props = feature["properties"]
-    breakdown: list[dict[str, Any]] = props.get("breakdown") or []
-    for item in breakdown:
-        criterion = CRITERIA[item["criterion"]]
-        item["title"] = {"nl": criterion.title_nl, "en": criterion.title_en}
-        item["unit"] = criterion.unit
-        if item["criterion"] == "zoning" and not item["missing"]:
-            item["raw"] = item["detail"].get("category")
-        item["explanation"] = explanation(
-            item["criterion"], item["raw"], item["detail"], bool(item["missing"])
+            if raw.get("natura2000_m") == 0
+            else {
+                "nl": f"Buiten Natura 2000; dichtstbij: {n2k.get('name')} op "
+                f"{_m(raw.get('natura2000_m'))}",
+                "en": f"Outside Natura 2000; nearest: {n2k.get('name')} at "
+                f"{_m(raw.get('natura2000_m'))}",
+            },
+        ),
+        "constraints": (
+            len(constraint_names),
+            {
+                "nl": "Ligt in: " + ", ".join(constraint_names),
+                "en": "Lies in: " + ", ".join(constraint_names),
+            }
+            if constraint_names
+            else {"nl": "Geen overige beperkingen", "en": "No other constraints"},
+        ),
+    }
+    for item in items:
+        crit = CRITERIA[item["criterion"]]
+        raw_value, text = words[item["criterion"]]
+        item["title"] = {"nl": crit.title_nl, "en": crit.title_en}
+        item["unit"] = crit.unit
+        if isinstance(raw_value, np.generic):
+            raw_value = raw_value.item()
+        if isinstance(raw_value, float) and np.isnan(raw_value):
+            raw_value = None
+        item["raw"] = (
+            None
+            if item["missing"]
+            else (round(raw_value, 1) if isinstance(raw_value, float) else raw_value)
         )
-    order = list(CRITERIA)
-    breakdown.sort(key=lambda item: order.index(item["criterion"]))
-    props["nearest_stop"] = _nearest(breakdown, "transit")
-    props["nearest_care"] = _nearest(breakdown, "care_distance")
-    return feature
+        item["explanation"] = NO_DATA if item["missing"] else text
+    reasons = [item["explanation"] for item in items if item["excluded"]]
+
+    def near(fid: str | None, walk: float | None) -> dict[str, Any] | None:
+        feature = names.get(fid or "")
+        if not feature or walk is None or np.isnan(walk):
+            return None
+        return {"name": feature["name"], "category": feature["category"], "distance_m": round(walk)}
+
+    return {
+        "breakdown": items,
+        "reasons": reasons,
+        "nearest_stop": near(stop_id, stop_walk) if evaluation.present[i, 0] else None,
+        "nearest_care": near(raw.get("care_id"), care_walk),
+        "nearest_supermarket": near(raw.get("supermarket_id"), shop_walk),
+    }

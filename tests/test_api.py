@@ -93,6 +93,10 @@ def test_zoning_has_no_data_in_amsterdam_and_is_reported_missing(client: TestCli
         ("/api/sites?limit=abc", "limit"),
         ("/api/sites?profile=../x", "profile"),
         ("/api/layers/stops?bbox=nan,1,2,3", "bbox"),
+        ("/api/sites?weights=transit:x", "weights"),
+        ("/api/sites?weights=foo:1", "unknown criterion"),
+        ("/api/sites?weights=transit:0", "positive"),
+        ("/api/sites?stability_k=0", "stability_k"),
     ],
 )
 def test_bad_parameters_get_422_with_message(client: TestClient, url: str, fragment: str) -> None:
@@ -117,7 +121,16 @@ def test_site_detail_breakdown_sums_to_score(client: TestClient) -> None:
     total = sum(b["contribution"] for b in props["breakdown"])
     assert total == pytest.approx(props["score"])
     by = {b["criterion"]: b for b in props["breakdown"]}
-    assert set(by) == {"transit", "care_distance", "care_count", "zoning", "natura2000"}
+    assert set(by) == {
+        "transit",
+        "care_distance",
+        "care_count",
+        "daily_needs",
+        "zoning",
+        "size",
+        "natura2000",
+        "constraints",
+    }
     assert by["transit"]["unit"] == "m" and by["transit"]["missing"] is False
     assert by["zoning"]["missing"] is True and by["zoning"]["value"] is None
     assert props["nearest_stop"]["name"] and props["nearest_stop"]["distance_m"] >= 0
@@ -160,3 +173,73 @@ def test_openapi_and_static_page(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and "leaflet" in page.text.lower()
     assert client.get("/vendor/leaflet/leaflet.js").status_code == 200
+
+
+def test_profiles_listed(client: TestClient) -> None:
+    body = _get(client, "/api/profiles")
+    names = [p["name"] for p in body["profiles"]]
+    assert names == ["standaard", "begeleid_wonen", "statushouders", "zelfredzaam"]
+    assert body["default"] == "standaard"
+    assert {c["name"] for c in body["criteria"] if c["constraint"]} == {"natura2000", "constraints"}
+
+
+def test_profile_and_weights_rerank(client: TestClient) -> None:
+    base = _get(client, "/api/sites?limit=20&gemeente=GM0363")
+    care = _get(client, "/api/sites?limit=20&gemeente=GM0363&profile=begeleid_wonen")
+    assert care["profile"] == "begeleid_wonen"
+    assert care["weights"]["care_distance"] == 0.35
+    assert [f["id"] for f in base["features"]] != [f["id"] for f in care["features"]]
+    size = _get(client, "/api/sites?limit=20&gemeente=GM0363&weights=size:1")
+    assert size["weights"]["size"] == 1.0 and size["weights"]["transit"] == 0.0
+    places = [f["properties"]["places"] or 0 for f in size["features"]]
+    scored = [f for f in size["features"] if f["properties"]["score"] is not None]
+    assert scored and places[0] == max(places)
+
+
+def test_stability_per_site(client: TestClient) -> None:
+    body = _get(client, "/api/sites?limit=15&stability_k=5")
+    shares = [f["properties"]["stability"]["in_top_k"] for f in body["features"]]
+    assert all(0.0 <= s <= 1.0 for s in shares)
+    assert body["features"][0]["properties"]["stability"]["k"] == 5
+    # ranks 6-15 are outside the top 5 at the given weights: rarely inside after perturbing
+    assert sum(shares[:5]) > sum(shares[5:10])
+
+
+def test_detail_follows_custom_weights(client: TestClient) -> None:
+    first = _get(client, "/api/sites?limit=1&weights=transit:1")["features"][0]
+    detail = _get(client, f"/api/sites/{first['id']}?weights=transit:1")["properties"]
+    by = {b["criterion"]: b for b in detail["breakdown"]}
+    assert by["transit"]["effective_weight"] == 1.0
+    assert detail["score"] == pytest.approx(first["properties"]["score"])
+    assert detail["rank"] == 1
+
+
+def test_score_adhoc_geometry(client: TestClient) -> None:
+    plot = {
+        "type": "Polygon",
+        "coordinates": [
+            [[4.90, 52.37], [4.901, 52.37], [4.901, 52.3705], [4.90, 52.3705], [4.90, 52.37]]
+        ],
+    }
+    response = client.post(
+        "/api/score?profile=begeleid_wonen", json={"geometry": plot, "places": 12}
+    )
+    assert response.status_code == 200, response.text
+    props = response.json()["properties"]
+    assert 0 <= props["score"] <= 1
+    assert props["area_m2"] == pytest.approx(68 * 56, rel=0.1)  # about 68 m x 56 m
+    assert props["nearest_stop"]["name"] and props["nearest_care"]["name"]
+    assert sum(b["contribution"] for b in props["breakdown"]) == pytest.approx(
+        props["score"], abs=1e-3
+    )
+    for body, fragment in (
+        ({"geometry": {"type": "Point", "coordinates": [2.35, 48.85]}}, "outside"),
+        (
+            {"geometry": {"type": "LineString", "coordinates": [[4.9, 52.3], [4.91, 52.31]]}},
+            "Polygon",
+        ),
+        ({"geometry": {"type": "Point"}}, "GeoJSON"),
+        ({"geometry": {"type": "Point", "coordinates": [4.9, 52.37]}, "places": -1}, "places"),
+    ):
+        bad = client.post("/api/score", json=body)
+        assert bad.status_code == 422 and fragment in bad.text, bad.text

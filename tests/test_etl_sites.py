@@ -246,7 +246,7 @@ def test_offices(loaded: dict[str, RunResult], conn: psycopg.Connection[Any]) ->
     assert bagadres["floor_area_m2"] == 2416.0
     assert bagadres["gemeentecode"] == "GM0363"
     assert bagadres["props"]["leegstand"] == "onbekend"
-    assert bagadres["props"]["geschatte_plaatsen"] == 96  # floor(2416 / 25)
+    assert bagadres["props"]["places"] == 96  # floor(2416 / 25)
     assert bagadres["props"]["bouwjaar"] == 1916
     assert [s["source"] for s in bagadres["sources"]] == ["nlextract_bagadresplus"]
     assert vbo["name"] == "Kantoor 0363010000714257"
@@ -398,7 +398,7 @@ def test_plots_follow_the_building_data(
         "sectie": "B",
         "perceelnummer": "2318",
         "akr_code": "OTL02",
-        "geschatte_plaatsen": 60,  # floor(6345 / 50) = 126, capped
+        "places": 60,  # floor(6345 / 50) = 126, capped
     }
     # Otterlo B 2300 carries BGT panden over 162 m² of its 585 m²: built, simply not loaded.
     built = conn.execute(

@@ -1,4 +1,5 @@
-"""Scoring arithmetic against hand-calculated values, on real PostGIS with hand-placed features.
+"""Scoring: raw criteria on real PostGIS with hand-placed features, and every value function,
+profile, exclusion and missing-data rule against hand-calculated values.
 
 Coordinates are EPSG:28992 metres around Amsterdam (121000, 487000).
 """
@@ -7,29 +8,52 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import psycopg
 import pytest
 
-from sitefinder.explain import explain_site
-from sitefinder.scoring import CRITERIA, criterion_params, load_profile, piecewise, score_all
+from sitefinder.errors import InvalidParameterError
+from sitefinder.explain import explain, feature_names
+from sitefinder.scoring import (
+    CRITERIA,
+    load_profile,
+    parse_weights,
+    piecewise,
+    profile_names,
+    score_all,
+)
+from sitefinder.scoring.engine import (
+    COL,
+    SiteTable,
+    breakdown,
+    evaluate,
+    stability,
+    top_indices,
+    weight_vector,
+)
 
-PROFILE = load_profile("standaard")
+STANDAARD = load_profile("standaard")
 
 
 def _point(x: float, y: float) -> str:
     return f"SRID=28992;POINT({x} {y})"
 
 
+def _box(x0: float, y0: float, x1: float, y1: float) -> str:
+    return f"SRID=28992;MULTIPOLYGON((({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0})))"
+
+
 @pytest.fixture
 def scene(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
-    for table in ("site_score", "site_criterion", "site", "poi", "area", "layer_coverage"):
+    for table in ("site_raw", "site", "poi", "area", "layer_coverage"):
         conn.execute(f"DELETE FROM {table}")
     conn.execute(
-        "INSERT INTO site (id, layer, name, source, source_ref, geom, kind) VALUES"
-        " ('offices:1', 'offices', 'Kantoor', 't', '1', %s, 'kantoor'),"
-        " ('plots:far', 'plots', 'Ver weg', 't', 'far', %s, 'kavel'),"
-        " ('plots:n2k', 'plots', 'In natuur', 't', 'n2k', %s, 'kavel'),"
-        " ('plots:water', 'plots', 'Water', 't', 'water', %s, 'kavel')",
+        "INSERT INTO site (id, layer, name, source, source_ref, geom, kind, props) VALUES"
+        " ('offices:1', 'offices', 'Kantoor', 't', '1', %s, 'kantoor', '{\"places\": 20}'),"
+        " ('plots:far', 'plots', 'Ver weg', 't', 'far', %s, 'kavel', '{}'),"
+        " ('plots:n2k', 'plots', 'In natuur', 't', 'n2k', %s, 'kavel', '{}'),"
+        " ('plots:water', 'plots', 'Water', 't', 'water', %s, 'kavel', '{}')",
         (
             _point(121000, 487000),
             _point(181200, 456600),
@@ -41,116 +65,271 @@ def scene(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
         "INSERT INTO poi (id, layer, name, source, source_ref, geom, category) VALUES"
         " ('stops:a', 'stops', 'Halte A', 't', 'a', %s, 'tram'),"
         " ('stops:b', 'stops', 'Station B', 't', 'b', %s, 'rail'),"
-        " ('care:a', 'care', 'Ziekenhuis', 't', 'a', %s, 'hospital')",
-        (_point(121300, 487000), _point(121000, 487900), _point(121000, 488000)),
+        " ('care:a', 'care', 'Ziekenhuis', 't', 'a', %s, 'hospital'),"
+        " ('supermarkets:a', 'supermarkets', 'Winkel', 't', 'a', %s, 'supermarket')",
+        (
+            _point(121300, 487000),
+            _point(121000, 487900),
+            _point(121000, 488000),
+            _point(121000, 487600),
+        ),
     )
     conn.execute(
         "INSERT INTO area (id, layer, name, source, source_ref, geom, category) VALUES"
-        " ('natura2000:x', 'natura2000', 'Testveen', 't', 'x',"
-        "  ST_Multi(ST_MakeEnvelope(150000, 450000, 150100, 450100, 28992)), NULL),"
-        " ('zoning:w', 'zoning', 'Water', 't', 'w',"
-        "  ST_Multi(ST_MakeEnvelope(121400, 487400, 121600, 487600, 28992)), 'water')"
+        " ('natura2000:x', 'natura2000', 'Testveen', 't', 'x', %s, NULL),"
+        " ('zoning:w', 'zoning', 'Water', 't', 'w', %s, 'water')",
+        (_box(150000, 450000, 150100, 450100), _box(121400, 487400, 121600, 487600)),
     )
     conn.execute(
         "INSERT INTO layer_coverage VALUES"
         " ('stops', false, ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(121000, 487000), 28992),"
         "  3000))), ('care', true, NULL), ('natura2000', true, NULL),"
-        " ('zoning', false, ST_Multi(ST_MakeEnvelope(121400, 487400, 121600, 487600, 28992)))"
+        " ('supermarkets', true, NULL), ('zoning', false, %s)",
+        (_box(121400, 487400, 121600, 487600),),
     )
-    conn.commit()
     return conn
 
 
-def _score(conn: psycopg.Connection[Any], site_id: str) -> dict[str, Any]:
-    row = conn.execute(
-        "SELECT score, excluded, reasons, breakdown FROM site_score WHERE site_id = %s",
-        (site_id,),
-    ).fetchone()
-    assert row is not None
-    row["by"] = {b["criterion"]: b for b in row["breakdown"]}
-    return row
+def _loaded(conn: psycopg.Connection[Any]) -> SiteTable:
+    score_all(conn)
+    return SiteTable.load(conn, version=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# value functions
 
 
 @pytest.mark.parametrize(
     ("x", "expected"),
     [(0, 1.0), (400, 1.0), (600, 0.8), (800, 0.6), (1150, 0.3), (1500, 0.0), (5000, 0.0)],
 )
-def test_piecewise_sql_matches_hand_values(
-    conn: psycopg.Connection[Any], x: float, expected: float
-) -> None:
-    xs, ys = [400.0, 800.0, 1500.0], [1.0, 0.6, 0.0]
-    got = conn.execute("SELECT sf_piecewise(%s, %s, %s) AS v", (x, xs, ys)).fetchone()
-    assert got is not None
-    assert got["v"] == pytest.approx(expected)
-    assert piecewise(x, xs, ys) == pytest.approx(expected)
+def test_piecewise_hand_values(x: float, expected: float) -> None:
+    xs, ys = np.array([400.0, 800.0, 1500.0]), np.array([1.0, 0.6, 0.0])
+    assert float(piecewise(x, xs, ys)) == pytest.approx(expected)
 
 
-def test_worked_example_from_docs(scene: psycopg.Connection[Any]) -> None:
+def test_piecewise_keeps_missing_missing() -> None:
+    out = piecewise(np.array([np.nan, 400.0]), np.array([0.0, 1.0]), np.array([1.0, 0.0]))
+    assert np.isnan(out[0]) and out[1] == 0.0
+
+
+def _raw(**overrides: Any) -> pd.DataFrame:
+    """One site's raw criteria: everything covered, nothing near, no constraints."""
+    row: dict[str, Any] = {
+        "stop_local_id": None, "stop_local_m": np.nan, "stop_local_dph": np.nan,
+        "stop_rail_id": None, "stop_rail_m": np.nan, "stop_rail_dph": np.nan,
+        "care_id": None, "care_m": np.nan, "care_n": 0,
+        "supermarket_id": None, "supermarket_m": np.nan,
+        "zoning_id": None, "zoning_class": None,
+        "natura2000_id": None, "natura2000_m": 9999.0,
+        "constraint_ids": None, "places": np.nan,
+        "cov_stops": True, "cov_care": True, "cov_supermarkets": True, "cov_zoning": True,
+        "cov_natura2000": True,
+    }  # fmt: skip
+    row.update(overrides)
+    return pd.DataFrame([row])
+
+
+def _value(criterion: str, profile: str = "standaard", **raw: Any) -> float:
+    evaluation = evaluate(_raw(**raw), load_profile(profile))
+    return float(evaluation.values[0, COL[criterion]])
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"stop_local_m": 300.0}, 1.0),  # 300 m x 1.3 = 390 m walking <= 400
+        ({"stop_local_m": 500.0}, 1 - 0.4 * 250 / 400),  # 650 m, between 400 -> 1, 800 -> 0.6
+        ({"stop_rail_m": 800.0}, 1 - 0.2 * 240 / 400),  # 1040 m, between 800 -> 1, 1200 -> 0.8
+        ({"stop_local_m": 1000.0, "stop_rail_m": 600.0}, 1.0),  # the station (780 m) wins
+        ({"stop_local_m": 300.0, "stop_local_dph": 2.0}, 0.6),  # service 0.4 + 0.4 x 2/4
+        ({"stop_local_m": 300.0, "stop_local_dph": 12.0}, 1.0),
+    ],
+)
+def test_transit_value_function(raw: dict[str, float], expected: float) -> None:
+    assert _value("transit", **raw) == pytest.approx(expected)
+
+
+def test_transit_outside_coverage_is_missing_not_zero() -> None:
+    assert np.isnan(_value("transit", stop_local_m=100.0, cov_stops=False))
+    assert _value("transit") == 0.0  # covered, but no stop at all: a real zero
+
+
+@pytest.mark.parametrize(
+    ("criterion", "raw", "expected"),
+    [
+        ("care_distance", {"care_m": 1000.0}, 1 - 0.5 * 300 / 2000),  # 1300 m walking
+        ("care_distance", {"care_m": 9000.0}, 0.0),
+        ("care_count", {"care_n": 0}, 0.0),
+        ("care_count", {"care_n": 2}, 0.85),
+        ("care_count", {"care_n": 7}, 1.0),
+        ("daily_needs", {"supermarket_m": 300.0}, 1.0),  # 390 m
+        ("daily_needs", {"supermarket_m": 1000.0}, 0.7 - 0.7 * 300 / 1500),  # 1300 m
+        ("size", {"places": 5.0}, 0.25),
+        ("size", {"places": 25.0}, 0.75),
+        ("size", {"places": 100.0}, 1.0),
+        ("zoning", {"zoning_class": "wonen"}, 1.0),
+        ("zoning", {"zoning_class": "kantoor"}, 0.7),
+        ("zoning", {"zoning_class": "iets_anders"}, 0.4),  # the profile's default
+        ("natura2000", {"natura2000_m": 0.0}, 0.0),
+        ("natura2000", {"natura2000_m": 10.0}, 1.0),
+        ("constraints", {"constraint_ids": ["flood:1"]}, 0.0),
+    ],
+)
+def test_value_functions_standaard(criterion: str, raw: dict[str, Any], expected: float) -> None:
+    assert _value(criterion, **raw) == pytest.approx(expected)
+
+
+def test_begeleid_wonen_has_its_own_care_thresholds() -> None:
+    # 1000 m straight = 1300 m walking; begeleid wonen: 500 -> 1, 1500 -> 0.5
+    assert _value("care_distance", "begeleid_wonen", care_m=1000.0) == pytest.approx(
+        1 - 0.5 * 800 / 1000
+    )
+
+
+def test_unknown_places_and_zoning_outside_plans_are_missing() -> None:
+    assert np.isnan(_value("size"))
+    assert np.isnan(_value("zoning", zoning_class="wonen", cov_zoning=False))
+    assert np.isnan(_value("zoning"))  # covered, but no plan object under the site
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ({"natura2000_m": 0.0}, "natura2000"),
+        ({"zoning_class": "water"}, "zoning"),
+        ({"zoning_class": "natuur"}, "zoning"),
+        ({"constraint_ids": ["geluid:3"]}, "constraints"),
+    ],
+)
+def test_exclusions(raw: dict[str, Any], reason: str) -> None:
+    evaluation = evaluate(_raw(stop_local_m=100.0, **raw), STANDAARD)
+    assert evaluation.excluded[0] and evaluation.reason[0] == reason
+    assert np.isnan(evaluation.scores(weight_vector(STANDAARD.weights))[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# profiles and weights
+
+
+def test_profiles_are_data_and_sum_to_one() -> None:
+    assert profile_names() == ["standaard", "begeleid_wonen", "statushouders", "zelfredzaam"]
+    for name in profile_names():
+        weights = load_profile(name).weights
+        assert set(weights) == set(CRITERIA)
+        assert sum(weights.values()) == pytest.approx(1.0), name
+    zelf, zorg = load_profile("zelfredzaam").weights, load_profile("begeleid_wonen").weights
+    assert zelf["transit"] == max(zelf.values())  # transit to work first
+    assert zorg["care_distance"] == max(zorg.values())  # care nearby decisive
+    assert load_profile("statushouders").weights["daily_needs"] >= 0.25
+
+
+@pytest.mark.parametrize("name", ["../etc/passwd", "bestaat_niet", "Standaard", ""])
+def test_unknown_profiles_are_refused(name: str) -> None:
+    with pytest.raises(InvalidParameterError):
+        load_profile(name)
+
+
+def test_parse_weights() -> None:
+    w = parse_weights("transit:0.5, care_distance:0.25")
+    assert w["transit"] == 0.5 and w["care_distance"] == 0.25 and w["zoning"] == 0.0
+    for bad in ("transit", "transit:x", "foo:1", "transit:-1", "transit:0", "transit:inf"):
+        with pytest.raises(InvalidParameterError):
+            parse_weights(bad)
+
+
+def test_hand_calculated_score_and_explanation() -> None:
+    raw = _raw(stop_local_m=300.0, care_m=1000.0, care_n=1, supermarket_m=1000.0, places=25.0)
+    evaluation = evaluate(raw, STANDAARD)
+    w = weight_vector(STANDAARD.weights)
+    # transit 1.0 x 0.30 + care 0.925 x 0.15 + count 0.7 x 0.05 + shop 0.56 x 0.15
+    # + size 0.75 x 0.10; zoning missing: divide by 0.75
+    hand = (0.30 * 1.0 + 0.15 * 0.925 + 0.05 * 0.7 + 0.15 * 0.56 + 0.10 * 0.75) / 0.75
+    assert evaluation.scores(w)[0] == pytest.approx(hand)
+    items = breakdown(evaluation, 0, w)
+    assert sum(item["contribution"] for item in items) == pytest.approx(hand)
+    zoning = next(item for item in items if item["criterion"] == "zoning")
+    assert zoning["missing"] and zoning["effective_weight"] == 0
+    transit = next(item for item in items if item["criterion"] == "transit")
+    assert transit["effective_weight"] == pytest.approx(0.30 / 0.75)
+
+
+def test_custom_weights_change_the_ranking() -> None:
+    raw = pd.concat(
+        [_raw(stop_local_m=100.0, places=1.0), _raw(stop_local_m=1400.0, places=60.0)],
+        ignore_index=True,
+    )
+    evaluation = evaluate(raw, STANDAARD)
+    transit_first = evaluation.scores(weight_vector(parse_weights("transit:1")))
+    size_first = evaluation.scores(weight_vector(parse_weights("size:1")))
+    assert transit_first[0] > transit_first[1]
+    assert size_first[1] > size_first[0]
+
+
+def test_top_indices_and_stability() -> None:
+    n = 50
+    raw = pd.concat(
+        [_raw(stop_local_m=100.0 + 20 * i, places=float(i)) for i in range(n)], ignore_index=True
+    )
+    evaluation = evaluate(raw, STANDAARD)
+    w = weight_vector(STANDAARD.weights)
+    candidates = np.arange(n)
+    scores = evaluation.scores(w)
+    top = top_indices(scores, candidates, 5)
+    assert list(top) == list(np.argsort(-scores, kind="stable")[:5])
+    share = stability(evaluation, w, candidates, top, k=5)
+    assert ((share >= 0) & (share <= 1)).all()
+    # the same seed: the same answer
+    assert list(share) == list(stability(evaluation, w, candidates, top, k=5))
+    # a site far outside the top can never be in the top 5
+    assert stability(evaluation, w, candidates, np.array([int(np.argmin(scores))]), k=5)[0] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# raw criteria from PostGIS
+
+
+def test_raw_criteria_from_postgis(scene: psycopg.Connection[Any]) -> None:
+    table = _loaded(scene)
+    raw = table.raw.set_index("site_id")
+    office = raw.loc["offices:1"]
+    assert office["stop_local_id"] == "stops:a" and office["stop_local_m"] == pytest.approx(300)
+    assert office["stop_rail_id"] == "stops:b" and office["stop_rail_m"] == pytest.approx(900)
+    assert office["care_m"] == pytest.approx(1000) and office["care_n"] == 1  # 1000 m inclusive
+    assert office["supermarket_m"] == pytest.approx(600)
+    assert office["places"] == 20 and office["cov_stops"] and not office["cov_zoning"]
+    far = raw.loc["plots:far"]
+    assert not far["cov_stops"] and far["cov_care"]
+    assert raw.loc["plots:n2k", "natura2000_m"] == 0
+    assert raw.loc["plots:water", "zoning_class"] == "water"
+    assert raw.loc["plots:water", "zoning_id"] == "zoning:w"
+
+
+def test_scores_exclusions_and_missing_from_postgis(scene: psycopg.Connection[Any]) -> None:
     summary = score_all(scene)
-    assert summary.sites == 4
-    s = _score(scene, "offices:1")
-    by = s["by"]
-    assert by["transit"]["raw"] == pytest.approx(390.0)  # 300 m x 1.3, the tram beats the station
-    assert by["transit"]["value"] == pytest.approx(1.0)
-    assert by["transit"]["detail"]["name"] == "Halte A"
-    assert by["care_distance"]["raw"] == pytest.approx(1300.0)
-    assert by["care_distance"]["value"] == pytest.approx(0.925)
-    assert by["care_count"]["raw"] == 1
-    assert by["care_count"]["value"] == pytest.approx(0.7)
-    assert by["zoning"]["missing"] is True
-    assert s["score"] == pytest.approx(0.655 / 0.70)
-    assert sum(b["contribution"] for b in s["breakdown"]) == pytest.approx(s["score"])
-    assert by["transit"]["effective_weight"] == pytest.approx(0.40 / 0.70)
-    assert by["zoning"]["effective_weight"] == 0
+    assert summary.sites == 4 and summary.excluded == 2 and summary.no_data == 0
+    assert summary.missing["stops"] == 2  # the office and the water plot are in its coverage
+    table = SiteTable.load(scene, version=0)
+    evaluation = table.evaluation(STANDAARD)
+    w = weight_vector(STANDAARD.weights)
+    scores = evaluation.scores(w)
+    i = table.index["offices:1"]
+    # transit 1.0, care 0.925, count 0.7, shop 600 m -> 780 m walking: 1 - 0.3 x 280/500
+    shop = 1 - 0.3 * 280 / 500
+    size = 0.5 + 0.5 * 10 / 30
+    hand = (0.30 * 1.0 + 0.15 * 0.925 + 0.05 * 0.7 + 0.15 * shop + 0.10 * size) / 0.75
+    assert scores[i] == pytest.approx(hand)
+    assert evaluation.reason[table.index["plots:n2k"]] == "natura2000"
+    assert evaluation.reason[table.index["plots:water"]] == "zoning"
+    far = table.index["plots:far"]
+    assert not evaluation.present[far, COL["transit"]]
 
-
-def test_missing_layer_coverage_is_missing_not_zero(scene: psycopg.Connection[Any]) -> None:
-    score_all(scene)
-    s = _score(scene, "plots:far")  # Otterlo: no stops coverage, no zoning coverage
-    assert s["by"]["transit"]["missing"] is True
-    assert s["by"]["transit"]["value"] is None
-    assert s["by"]["care_distance"]["missing"] is False
-    # only care criteria have data: score = their weighted mean
-    care_d = s["by"]["care_distance"]["value"]
-    assert s["score"] == pytest.approx((0.2 * care_d + 0.1 * 0.0) / 0.3)
-
-
-def test_natura2000_and_water_zoning_exclude(scene: psycopg.Connection[Any]) -> None:
-    summary = score_all(scene)
-    assert summary.excluded == 2
-    n2k = _score(scene, "plots:n2k")
-    assert n2k["excluded"] is True and n2k["score"] is None
-    assert n2k["by"]["natura2000"]["raw"] == 0
-    assert n2k["reasons"][0]["criterion"] == "natura2000"
-    water = _score(scene, "plots:water")
-    assert water["excluded"] is True
-    assert water["by"]["zoning"]["detail"]["category"] == "water"
-    office = _score(scene, "offices:1")
-    assert office["excluded"] is False
-    assert office["by"]["natura2000"]["raw"] > 0
-
-
-def test_explanation_words_and_nearest(scene: psycopg.Connection[Any]) -> None:
-    score_all(scene)
-    s = _score(scene, "offices:1")
-    feature = {"properties": {"breakdown": s["breakdown"], "reasons": []}}
-    props = explain_site(feature)["properties"]
-    assert props["nearest_stop"] == {"name": "Halte A", "category": "tram", "distance_m": 390}
-    transit = next(b for b in props["breakdown"] if b["criterion"] == "transit")
+    raw = table.raw.iloc[i].to_dict()
+    explained = explain(STANDAARD, w, evaluation, i, raw, feature_names(scene, raw))
+    assert explained["nearest_stop"] == {"name": "Halte A", "category": "tram", "distance_m": 390}
+    transit = explained["breakdown"][COL["transit"]]
     assert "Halte A" in transit["explanation"]["nl"] and "390 m" in transit["explanation"]["nl"]
-    zoning = next(b for b in props["breakdown"] if b["criterion"] == "zoning")
-    assert "Geen gegevens" in zoning["explanation"]["nl"]
-    assert [b["criterion"] for b in props["breakdown"]] == list(CRITERIA)
-
-
-def test_profile_is_data_and_validated() -> None:
-    params = criterion_params(PROFILE)
-    assert params["transit"]["local_xs"] == [400.0, 800.0, 1500.0]
-    assert PROFILE.weights["natura2000"] == 0.0
-    assert sum(PROFILE.weights.values()) == pytest.approx(1.0)
-    from sitefinder.errors import InvalidParameterError
-
-    with pytest.raises(InvalidParameterError):
-        load_profile("../etc/passwd")
-    with pytest.raises(InvalidParameterError):
-        load_profile("bestaat_niet")
+    assert transit["raw"] == pytest.approx(390.0)
+    zoning = explained["breakdown"][COL["zoning"]]
+    assert zoning["missing"] and "Geen gegevens" in zoning["explanation"]["nl"]
+    assert [b["criterion"] for b in explained["breakdown"]] == list(CRITERIA)

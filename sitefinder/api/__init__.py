@@ -18,11 +18,13 @@ from psycopg_pool import ConnectionPool
 
 from layers import catalogue, get_layer
 from sitefinder import __version__, db
-from sitefinder.api import queries
+from sitefinder.api import adhoc, queries
+from sitefinder.api.adhoc import AdHocSite
 from sitefinder.api.deps import BBox, Page, SiteKind, bbox_param, gemeente_param, page_param
+from sitefinder.api.queries import SiteQuery
 from sitefinder.errors import DatabaseUnavailableError, SitefinderError, UnknownLayerError
-from sitefinder.explain import explain_site
-from sitefinder.scoring import load_profile
+from sitefinder.scoring import CRITERIA, load_profile, parse_weights, profile_names
+from sitefinder.scoring.engine import Engine
 from sitefinder.settings import Settings, get_settings
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
@@ -39,12 +41,48 @@ def _connection(request: Request) -> Iterator[psycopg.Connection[Any]]:
 Conn = Annotated[psycopg.Connection[Any], Depends(_connection)]
 
 
+def site_query(
+    request: Request,
+    bbox: Annotated[BBox | None, Depends(bbox_param)],
+    gemeente: Annotated[str | None, Depends(gemeente_param)],
+    page: Annotated[Page, Depends(page_param)],
+    kind: Annotated[SiteKind | None, Query(description="site kind")] = None,
+    min_score: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
+    include_excluded: bool = False,
+    profile: Annotated[str | None, Query(description="scoring profile (GET /api/profiles)")] = None,
+    weights: Annotated[
+        str | None,
+        Query(
+            description="own weights, e.g. transit:0.5,care_distance:0.3 (criteria not "
+            "named weigh 0); thresholds come from the profile",
+            max_length=500,
+        ),
+    ] = None,
+    stability_k: Annotated[int, Query(ge=1, le=500, description="top k for stability")] = 10,
+) -> SiteQuery:
+    """The site filters, page, profile or own weights of a request."""
+    chosen = load_profile(profile or request.app.state.settings.default_profile)
+    return SiteQuery(
+        profile=chosen,
+        weights=parse_weights(weights) if weights else chosen.weights,
+        kind=kind,
+        gemeente=gemeente,
+        min_score=min_score,
+        bbox=bbox,
+        include_excluded=include_excluded,
+        page=page,
+        stability_k=stability_k,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = db.make_pool(settings)
+        app.state.engine = Engine()
+        app.state.layer_cache = adhoc.LayerCache()
         try:
             yield
         finally:
@@ -69,6 +107,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(UnknownLayerError)
     async def _unknown_layer(_: Request, exc: UnknownLayerError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "internal error; see the server log"}, status_code=500)
 
     @app.exception_handler(SitefinderError)
     async def _bad_input(_: Request, exc: SitefinderError) -> JSONResponse:
@@ -96,42 +138,59 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/sites", tags=["sites"])
     def sites(
-        c: Conn,
-        bbox: Annotated[BBox | None, Depends(bbox_param)],
-        gemeente: Annotated[str | None, Depends(gemeente_param)],
-        page: Annotated[Page, Depends(page_param)],
-        kind: Annotated[SiteKind | None, Query(description="site kind")] = None,
-        min_score: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
-        include_excluded: bool = False,
-        profile: Annotated[str | None, Query(description="scoring profile")] = None,
+        c: Conn, request: Request, q: Annotated[SiteQuery, Depends(site_query)]
     ) -> dict[str, Any]:
-        """Scored sites as a GeoJSON FeatureCollection, best first, with the total count."""
-        profile_name = load_profile(profile or settings.default_profile).name
-        return queries.list_sites(
-            c,
-            profile=profile_name,
-            kind=kind,
-            gemeente=gemeente,
-            min_score=min_score,
-            bbox=bbox,
-            include_excluded=include_excluded,
-            page=page,
-        )
+        """Scored sites as a GeoJSON FeatureCollection, best first, with the total count.
+
+        Each site carries ``stability``: the share of weight perturbations (+-20 %) in which it
+        stays in the top ``stability_k`` of the filtered list.
+        """
+        return queries.list_sites(c, request.app.state.engine.table(c), q)
 
     @app.get("/api/sites/{site_id:path}", tags=["sites"])
     def site(
         c: Conn,
+        request: Request,
         site_id: str,
-        profile: Annotated[str | None, Query(description="scoring profile")] = None,
+        q: Annotated[SiteQuery, Depends(site_query)],
     ) -> dict[str, Any]:
-        """One site with its score breakdown, nearest stop and care facility, and sources."""
+        """One site with its explained score breakdown, nearest stop, care and shop, sources."""
         if len(site_id) > 200:
             raise HTTPException(422, "site id too long")
-        profile_name = load_profile(profile or settings.default_profile).name
-        feature = queries.get_site(c, site_id, profile_name)
+        feature = queries.get_site(c, request.app.state.engine.table(c), site_id, q)
         if feature is None:
             raise HTTPException(404, f"no site with id '{site_id}'")
-        return explain_site(feature)
+        return feature
+
+    @app.get("/api/profiles", tags=["scoring"])
+    def profiles() -> dict[str, Any]:
+        """The target-group profiles with their weights, and the criteria."""
+        return {
+            "default": settings.default_profile,
+            "profiles": [load_profile(name).public() for name in profile_names()],
+            "criteria": [
+                {
+                    "name": c.name,
+                    "title": {"nl": c.title_nl, "en": c.title_en},
+                    "unit": c.unit,
+                    "constraint": c.constraint,
+                }
+                for c in CRITERIA.values()
+            ],
+        }
+
+    @app.post("/api/score", tags=["scoring"])
+    def score_geometry(
+        c: Conn,
+        request: Request,
+        body: AdHocSite,
+        profile: Annotated[str | None, Query(description="scoring profile")] = None,
+        weights: Annotated[str | None, Query(max_length=500)] = None,
+    ) -> dict[str, Any]:
+        """Score a GeoJSON geometry (WGS84) that is not in the database, with the same engine."""
+        chosen = load_profile(profile or settings.default_profile)
+        w = parse_weights(weights) if weights else chosen.weights
+        return adhoc.score(c, request.app.state.layer_cache, body, chosen, w)
 
     @app.get("/api/layers", tags=["layers"])
     def layers(c: Conn) -> dict[str, Any]:

@@ -4,14 +4,25 @@ every value bound. Geometry out is WGS84 GeoJSON (EPSG:4326); stored geometry is
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
 from layers import Layer
 from sitefinder.api.deps import BBox, Page
-from sitefinder.explain import explanation
+from sitefinder.explain import explain, feature_names
+from sitefinder.scoring import CRITERIA, NDArray, Profile
+from sitefinder.scoring.engine import (
+    COL,
+    Evaluation,
+    SiteTable,
+    stability,
+    top_indices,
+    weight_vector,
+)
 
 GEOJSON_4326 = "ST_AsGeoJSON(ST_Transform({geom}, 4326), 6)::jsonb"
 
@@ -29,141 +40,163 @@ def _bbox_params(bbox: BBox | None) -> dict[str, float]:
     return {"west": bbox.west, "south": bbox.south, "east": bbox.east, "north": bbox.north}
 
 
-def _site_filters(
-    *,
-    kind: str | None,
-    gemeente: str | None,
-    min_score: float,
-    bbox: BBox | None,
-    include_excluded: bool,
-) -> sql.Composable:
-    clauses: list[sql.Composable] = [sql.SQL("TRUE")]
-    if kind:
-        clauses.append(sql.SQL("s.kind = %(kind)s"))
-    if gemeente:
-        clauses.append(sql.SQL("s.gemeentecode = %(gemeente)s"))
-    if min_score > 0:
-        clauses.append(sql.SQL("sc.score >= %(min_score)s"))
-    if not include_excluded:
-        clauses.append(sql.SQL("NOT sc.excluded"))
-    if bbox is not None:
-        clauses.append(sql.SQL("ST_Intersects(s.geom, {env})").format(env=_envelope_rd()))
-    return sql.SQL(" AND ").join(clauses)
-
-
-SITE_PROPERTIES = """
+SITE_COLUMNS = """
     s.id, s.name, s.kind, s.layer, s.gemeentecode, g.name AS gemeentenaam,
-    sc.score, sc.excluded, sc.reasons, s.area_m2, s.floor_area_m2,
-    (s.props ->> 'places')::float8 AS places,
-    COALESCE((SELECT jsonb_agg(b ->> 'criterion' ORDER BY b ->> 'criterion')
-              FROM jsonb_array_elements(sc.breakdown) b
-              WHERE (b ->> 'missing')::boolean AND (b ->> 'weight')::float8 > 0),
-             '[]'::jsonb) AS missing
+    s.area_m2, s.floor_area_m2, (s.props ->> 'places')::float8 AS places
 """
 SITE_FROM = """
     FROM site s
-    JOIN site_score sc ON sc.site_id = s.id AND sc.profile = %(profile)s
     LEFT JOIN area g ON g.layer = 'gemeenten' AND g.code = s.gemeentecode
 """
-ORDER = "ORDER BY sc.score DESC NULLS LAST, s.id"
 
 
-def list_sites(
-    conn: psycopg.Connection[Any],
-    *,
-    profile: str,
-    kind: str | None,
-    gemeente: str | None,
-    min_score: float,
-    bbox: BBox | None,
-    include_excluded: bool,
-    page: Page,
-) -> dict[str, Any]:
-    where = _site_filters(
-        kind=kind,
-        gemeente=gemeente,
-        min_score=min_score,
-        bbox=bbox,
-        include_excluded=include_excluded,
-    )
-    params: dict[str, Any] = {
-        "profile": profile,
-        "kind": kind,
-        "gemeente": gemeente,
-        "min_score": min_score,
-        "limit": page.limit,
-        "offset": page.offset,
-        **_bbox_params(bbox),
-    }
-    query = sql.SQL(
+@dataclass(frozen=True)
+class SiteQuery:
+    """What the user asked for: filters, page, profile or own weights, stability top k."""
+
+    profile: Profile
+    weights: dict[str, float]
+    kind: str | None = None
+    gemeente: str | None = None
+    min_score: float = 0.0
+    bbox: BBox | None = None
+    include_excluded: bool = False
+    page: Page = field(default_factory=lambda: Page(limit=100, offset=0))
+    stability_k: int = 10
+
+
+def _candidates(table: SiteTable, evaluation: Evaluation, scores: NDArray, q: SiteQuery) -> NDArray:
+    """Indices of the sites that pass the filters (vectorised masks over all sites)."""
+    mask = np.ones(len(table.ids), dtype=bool)
+    if q.kind:
+        mask &= table.kind == q.kind
+    if q.gemeente:
+        mask &= table.gemeente == q.gemeente
+    if q.bbox is not None:
+        b = q.bbox
+        mask &= (table.lon >= b.west) & (table.lon <= b.east)
+        mask &= (table.lat >= b.south) & (table.lat <= b.north)
+    if not q.include_excluded:
+        mask &= ~evaluation.excluded
+    if q.min_score > 0:
+        mask &= np.nan_to_num(scores, nan=-1.0) >= q.min_score
+    return np.flatnonzero(mask)
+
+
+def _reasons(evaluation: Evaluation, i: int) -> list[dict[str, str]]:
+    reason = evaluation.reason[i]
+    if reason is None:
+        return []
+    title = CRITERIA[reason]
+    return [{"nl": f"Uitgesloten door: {title.title_nl}", "en": f"Excluded by: {title.title_en}"}]
+
+
+def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) -> dict[str, Any]:
+    """The ranked page of sites (ranking in memory, details of the page from PostGIS)."""
+    evaluation = table.evaluation(q.profile)
+    weights = weight_vector(q.weights)
+    scores = evaluation.scores(weights)
+    candidates = _candidates(table, evaluation, scores, q)
+    ranked = top_indices(scores, candidates, min(len(candidates), q.page.offset + q.page.limit))
+    page = ranked[q.page.offset : q.page.offset + q.page.limit]
+    stable = stability(evaluation, weights, candidates, page, q.stability_k)
+    rows = conn.execute(
         "SELECT "
-        + SITE_PROPERTIES
-        + ", row_number() OVER ("
-        + ORDER
-        + ") AS rank, "
+        + SITE_COLUMNS
+        + ", "
         + GEOJSON_4326.format(geom="ST_PointOnSurface(s.geom)")
         + " AS geometry "
         + SITE_FROM
-        + " WHERE {where} "
-        + ORDER
-        + " LIMIT %(limit)s OFFSET %(offset)s"
-    ).format(where=where)
-    rows = conn.execute(query, params).fetchall()
-    total_row = conn.execute(
-        sql.SQL("SELECT count(*) AS n " + SITE_FROM + " WHERE {where}").format(where=where),
-        params,
-    ).fetchone()
+        + " WHERE s.id = ANY(%s)",
+        ([str(table.ids[i]) for i in page],),
+    ).fetchall()
+    by_id = {row["id"]: row for row in rows}
+    features = []
+    for rank, (i, share) in enumerate(zip(page, stable, strict=True), start=q.page.offset + 1):
+        row = dict(by_id[str(table.ids[i])])
+        score = scores[i]
+        missing = [
+            name for name, j in COL.items() if not evaluation.present[i, j] and weights[j] > 0
+        ]
+        row.update(
+            score=None if np.isnan(score) else float(score),
+            rank=None if np.isnan(score) else rank,
+            excluded=bool(evaluation.excluded[i]),
+            reasons=_reasons(evaluation, i),
+            missing=missing,
+            stability={"k": q.stability_k, "in_top_k": round(float(share), 3)},
+        )
+        geometry = row.pop("geometry")
+        features.append(
+            {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": row}
+        )
     return {
         "type": "FeatureCollection",
-        "total": total_row["n"] if total_row else 0,
-        "limit": page.limit,
-        "offset": page.offset,
-        "profile": profile,
-        "features": [_site_feature(row) for row in rows],
+        "total": len(candidates),
+        "limit": q.page.limit,
+        "offset": q.page.offset,
+        "profile": q.profile.name,
+        "weights": q.weights,
+        "features": features,
     }
 
 
-def _site_feature(row: dict[str, Any]) -> dict[str, Any]:
-    geometry = row.pop("geometry")
-    row["reasons"] = [
-        explanation(r["criterion"], 0, r["detail"], False) for r in row.get("reasons") or []
-    ]
-    return {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": row}
-
-
-def get_site(conn: psycopg.Connection[Any], site_id: str, profile: str) -> dict[str, Any] | None:
+def get_site(
+    conn: psycopg.Connection[Any], table: SiteTable, site_id: str, q: SiteQuery
+) -> dict[str, Any] | None:
+    """One site: properties, full geometry, explained breakdown, sources."""
+    i = table.index.get(site_id)
+    if i is None:
+        return None
     row = conn.execute(
-        "SELECT " + SITE_PROPERTIES + ", s.props, s.sources, sc.breakdown, s.source,"
-        " s.source_ref, " + GEOJSON_4326.format(geom="s.geom") + " AS geometry,"
-        " (SELECT count(*) + 1 FROM site_score o WHERE o.profile = sc.profile"
-        "   AND NOT o.excluded AND o.score > sc.score) AS rank"
+        "SELECT "
+        + SITE_COLUMNS
+        + ", s.props, s.sources, s.source, s.source_ref, "
+        + GEOJSON_4326.format(geom="s.geom")
+        + " AS geometry "
         + SITE_FROM
-        + " WHERE s.id = %(id)s",
-        {"profile": profile, "id": site_id},
+        + " WHERE s.id = %s",
+        (site_id,),
     ).fetchone()
     if row is None:
         return None
+    evaluation = table.evaluation(q.profile)
+    weights = weight_vector(q.weights)
+    scores = evaluation.scores(weights)
+    raw = {str(k): v for k, v in table.raw.iloc[i].items()}
+    explained = explain(q.profile, weights, evaluation, i, raw, feature_names(conn, raw))
+    score = scores[i]
+    candidates = _candidates(table, evaluation, scores, SiteQuery(q.profile, q.weights))
+    better = np.nan_to_num(scores[candidates], nan=-1.0) > score
     row["sources"] = _sources(conn, row)
-    return _site_feature(row)
+    row.update(
+        score=None if np.isnan(score) else float(score),
+        rank=None if np.isnan(score) else int(better.sum()) + 1,
+        excluded=bool(evaluation.excluded[i]),
+        profile=q.profile.name,
+        weights=q.weights,
+        missing=[b["criterion"] for b in explained["breakdown"] if b["missing"] and b["weight"]],
+        **explained,
+    )
+    geometry = row.pop("geometry")
+    return {"type": "Feature", "id": site_id, "geometry": geometry, "properties": row}
 
 
 def _sources(conn: psycopg.Connection[Any], row: dict[str, Any]) -> list[dict[str, Any]]:
     """The site's source records, with publisher, licence and 'as of' of the layer's last run."""
     run = latest_runs(conn).get(row["layer"], {})
     refs = row.get("sources") or [{"source": row["source"], "source_ref": row["source_ref"]}]
-    out = []
-    for ref in refs:
-        out.append(
-            {
-                "layer": row["layer"],
-                "publisher": run.get("publisher"),
-                "licence": run.get("licence"),
-                "data_as_of": run.get("data_as_of"),
-                "retrieved_at": run.get("retrieved_at"),
-                **ref,
-            }
-        )
-    return out
+    return [
+        {
+            "layer": row["layer"],
+            "publisher": run.get("publisher"),
+            "licence": run.get("licence"),
+            "data_as_of": run.get("data_as_of"),
+            "retrieved_at": run.get("retrieved_at"),
+            **ref,
+        }
+        for ref in refs
+    ]
 
 
 def latest_runs(conn: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
@@ -190,7 +223,7 @@ def loaded_layers(conn: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
 
 def health(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     layers = loaded_layers(conn)
-    scored = conn.execute("SELECT count(*) AS n FROM site_score").fetchone()
+    scored = conn.execute("SELECT count(*) AS n FROM site_raw").fetchone()
     return {
         "status": "ok" if layers else "empty",
         "database": True,

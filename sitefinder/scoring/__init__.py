@@ -1,23 +1,21 @@
-"""Scoring engine v0: criteria computed set-based in PostGIS, combined by profile weights.
+"""Scoring: the criterion catalogue, profiles (data files) and the value functions.
 
-Each criterion is one SQL statement (``sitefinder/scoring/sql/<criterion>.sql``) that writes a
-row per site into ``site_criterion``: the raw value with its unit, the 0-1 value from the
-profile's value function (``sf_piecewise`` or a class table), whether data is missing here and
-whether the site is excluded. ``combine.sql`` then weighs the criteria into ``site_score`` with the
-weights renormalised over the criteria that have data. The method is written up in
-docs/scoring.md.
+Raw criteria are computed for all sites at once by ``compute`` (vectorised spatial queries) and
+stored in ``site_raw``; ``engine`` turns them into 0-1 values, weights them for a profile or a
+user's own weights, explains every score and measures rank stability. docs/scoring.md has the
+method and the reasoning behind the defaults.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
-import psycopg
-from psycopg.types.json import Jsonb
+import numpy as np
 
 from sitefinder.errors import InvalidParameterError
 
@@ -29,6 +27,7 @@ class Criterion:
     title_en: str
     unit: str  # of the raw value
     layer: str  # the layer it is computed from
+    constraint: bool = False  # only excludes (or penalises); no weight of its own by default
 
 
 CRITERIA: dict[str, Criterion] = {
@@ -37,8 +36,11 @@ CRITERIA: dict[str, Criterion] = {
         Criterion("transit", "Openbaar vervoer", "Public transport", "m", "stops"),
         Criterion("care_distance", "Zorg dichtbij", "Care nearby", "m", "care"),
         Criterion("care_count", "Zorg binnen 1 km", "Care within 1 km", "count", "care"),
+        Criterion("daily_needs", "Supermarkt", "Supermarket", "m", "supermarkets"),
         Criterion("zoning", "Bestemming", "Zoning", "class", "zoning"),
-        Criterion("natura2000", "Natura 2000", "Natura 2000", "m", "natura2000"),
+        Criterion("size", "Omvang (plaatsen)", "Size (places)", "places", "site"),
+        Criterion("natura2000", "Natura 2000", "Natura 2000", "m", "natura2000", True),
+        Criterion("constraints", "Overige beperkingen", "Other constraints", "areas", "", True),
     )
 }
 
@@ -48,91 +50,128 @@ class Profile:
     name: str
     title_nl: str
     title_en: str
+    description_nl: str
+    description_en: str
     detour_factor: float
     criteria: dict[str, dict[str, Any]]
 
     @property
     def weights(self) -> dict[str, float]:
-        return {name: float(spec["weight"]) for name, spec in self.criteria.items()}
+        return {name: float(self.criteria[name].get("weight", 0.0)) for name in CRITERIA}
+
+    def breakpoints(self, criterion: str, key: str = "breakpoints") -> tuple[NDArray, NDArray]:
+        pairs = self.criteria[criterion][key]
+        xs = np.array([float(x) for x, _ in pairs])
+        ys = np.array([float(y) for _, y in pairs])
+        return xs, ys
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": {"nl": self.title_nl, "en": self.title_en},
+            "description": {"nl": self.description_nl, "en": self.description_en},
+            "weights": self.weights,
+        }
 
 
-def _breakpoints(spec: dict[str, Any], key: str = "breakpoints") -> tuple[list[float], list[float]]:
-    pairs = spec[key]
-    xs = [float(x) for x, _ in pairs]
-    ys = [float(y) for _, y in pairs]
-    if xs != sorted(xs) or len(xs) < 2:
-        raise InvalidParameterError(f"{key}: at least two breakpoints, raw values ascending")
-    if not all(0.0 <= y <= 1.0 for y in ys):
-        raise InvalidParameterError(f"{key}: values must lie between 0 and 1")
-    return xs, ys
+NDArray = np.ndarray[Any, Any]
 
 
-def piecewise(x: float, xs: list[float], ys: list[float]) -> float:
-    """The value function of ``sf_piecewise`` in Python, for explanations and ad-hoc use."""
-    if x <= xs[0]:
-        return ys[0]
-    if x >= xs[-1]:
-        return ys[-1]
-    for i in range(len(xs) - 1):
-        if xs[i] <= x <= xs[i + 1]:
-            span = xs[i + 1] - xs[i]
-            return ys[i] if span == 0 else ys[i] + (ys[i + 1] - ys[i]) * (x - xs[i]) / span
-    return ys[-1]
+def piecewise(x: NDArray | float, xs: NDArray, ys: NDArray) -> NDArray:
+    """Piecewise-linear value function, constant outside the breakpoints; NaN stays NaN."""
+    arr = np.asarray(x, dtype=float)
+    out: NDArray = np.interp(arr, xs, ys) + arr * 0.0  # + x * 0 keeps NaN as NaN
+    return out
+
+
+def _check_profile(name: str, data: dict[str, Any]) -> None:
+    criteria = data.get("criteria", {})
+    unknown = set(criteria) - set(CRITERIA)
+    if unknown:
+        raise InvalidParameterError(f"profile {name}: unknown criteria {sorted(unknown)}")
+    missing = set(CRITERIA) - set(criteria)
+    if missing:
+        raise InvalidParameterError(f"profile {name}: criteria missing {sorted(missing)}")
+    for crit, spec in criteria.items():
+        for key, pairs in spec.items():
+            if not key.endswith("breakpoints"):
+                continue
+            xs = [float(x) for x, _ in pairs]
+            ys = [float(y) for _, y in pairs]
+            if len(xs) < 2 or xs != sorted(xs):
+                raise InvalidParameterError(
+                    f"profile {name}: {crit}.{key} needs two or more breakpoints, raw ascending"
+                )
+            if not all(0.0 <= y <= 1.0 for y in ys):
+                raise InvalidParameterError(f"profile {name}: {crit}.{key} values must be 0-1")
+        if float(spec.get("weight", 0.0)) < 0:
+            raise InvalidParameterError(f"profile {name}: {crit}.weight must not be negative")
+
+
+PROFILE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 
 @cache
 def load_profile(name: str) -> Profile:
     """A profile from ``sitefinder/scoring/profiles/<name>.toml``."""
-    if not name.isidentifier():
-        raise InvalidParameterError(f"Unknown profile '{name}'")
+    if not PROFILE_NAME.match(name):
+        raise InvalidParameterError(
+            f"Unknown profile '{name}'. Known: {', '.join(profile_names())}"
+        )
     path = resources.files(__package__) / "profiles" / f"{name}.toml"
     if not path.is_file():
-        raise InvalidParameterError(f"Unknown profile '{name}'")
+        raise InvalidParameterError(
+            f"Unknown profile '{name}'. Known: {', '.join(profile_names())}"
+        )
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    unknown = set(data["criteria"]) - set(CRITERIA)
-    if unknown:
-        raise InvalidParameterError(f"Profile {name}: unknown criteria {sorted(unknown)}")
+    _check_profile(name, data)
     return Profile(
         name=data["name"],
         title_nl=data["title_nl"],
         title_en=data["title_en"],
+        description_nl=data.get("description_nl", ""),
+        description_en=data.get("description_en", ""),
         detour_factor=float(data.get("detour_factor", 1.3)),
         criteria=data["criteria"],
     )
 
 
-def _sql(name: str) -> str:
-    return (resources.files(__package__) / "sql" / f"{name}.sql").read_text(encoding="utf-8")
+def profile_names() -> list[str]:
+    folder = resources.files(__package__) / "profiles"
+    names = sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
+    # the default first
+    return sorted(names, key=lambda n: (n != "standaard", n))
 
 
-def criterion_params(profile: Profile) -> dict[str, dict[str, Any]]:
-    """The bound parameters of each criterion's statement, from the profile."""
-    c = profile.criteria
-    local_xs, local_ys = _breakpoints(c["transit"], "local_breakpoints")
-    rail_xs, rail_ys = _breakpoints(c["transit"], "rail_breakpoints")
-    care_xs, care_ys = _breakpoints(c["care_distance"])
-    count_xs, count_ys = _breakpoints(c["care_count"])
-    return {
-        "transit": {
-            "detour": profile.detour_factor,
-            "local_xs": local_xs,
-            "local_ys": local_ys,
-            "rail_xs": rail_xs,
-            "rail_ys": rail_ys,
-        },
-        "care_distance": {"detour": profile.detour_factor, "xs": care_xs, "ys": care_ys},
-        "care_count": {
-            "radius": float(c["care_count"]["radius_m"]),
-            "xs": count_xs,
-            "ys": count_ys,
-        },
-        "zoning": {
-            "classes": Jsonb(c["zoning"]["classes"]),
-            "default": float(c["zoning"]["default"]),
-            "exclude": list(c["zoning"].get("exclude_classes", [])),
-        },
-        "natura2000": {"exclude": bool(c["natura2000"].get("exclude", True))},
-    }
+def parse_weights(text: str) -> dict[str, float]:
+    """``transit:0.5,care_distance:0.3`` -> weights; unknown names or bad numbers raise.
+
+    Criteria not named keep weight 0 (a custom profile is exactly the user's weights).
+    """
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, sep, number = part.partition(":")
+        name = name.strip()
+        if not sep:
+            raise InvalidParameterError(f"weights: '{part}' should look like transit:0.5")
+        if name not in CRITERIA:
+            raise InvalidParameterError(
+                f"weights: unknown criterion '{name}'. Known: {', '.join(CRITERIA)}"
+            )
+        try:
+            value = float(number)
+        except ValueError:
+            raise InvalidParameterError(f"weights: '{number}' is not a number") from None
+        if not np.isfinite(value) or value < 0 or value > 100:
+            raise InvalidParameterError(f"weights: {name} must be between 0 and 100")
+        weights[name] = value
+    if not weights or sum(weights.values()) <= 0:
+        raise InvalidParameterError("weights: give at least one positive weight")
+    return {name: weights.get(name, 0.0) for name in CRITERIA}
 
 
 @dataclass
@@ -141,37 +180,25 @@ class ScoreSummary:
     scored: int
     excluded: int
     no_data: int
-    missing: dict[str, int]
+    missing: dict[str, int]  # sites outside each criterion layer's coverage
+    seconds: dict[str, float]
 
 
-def score_all(conn: psycopg.Connection[Any], profile_name: str = "standaard") -> ScoreSummary:
-    """Recompute every criterion for every site and the profile's scores, in one transaction."""
+def score_all(conn: Any, profile_name: str = "standaard") -> ScoreSummary:
+    """Recompute every site's raw criteria (``site_raw``) and summarise ``profile_name``."""
+    from sitefinder.scoring.compute import compute_all
+    from sitefinder.scoring.engine import SiteTable, weight_vector
+
+    summary = compute_all(conn)
     profile = load_profile(profile_name)
-    params = criterion_params(profile)
-    with conn.transaction():
-        conn.execute(_sql("site_gemeente"))
-        conn.execute("DELETE FROM site_criterion")
-        for name in CRITERIA:
-            conn.execute(_sql(name), params[name])
-        conn.execute("DELETE FROM site_score WHERE profile = %s", (profile.name,))
-        conn.execute(_sql("combine"), {"weights": Jsonb(profile.weights), "profile": profile.name})
-    row = conn.execute(
-        "SELECT (SELECT count(*) FROM site) AS sites,"
-        " count(*) FILTER (WHERE score IS NOT NULL) AS scored,"
-        " count(*) FILTER (WHERE excluded) AS excluded,"
-        " count(*) FILTER (WHERE score IS NULL AND NOT excluded) AS no_data"
-        " FROM site_score WHERE profile = %s",
-        (profile.name,),
-    ).fetchone()
-    missing = conn.execute(
-        "SELECT criterion, count(*) FILTER (WHERE missing) AS n FROM site_criterion"
-        " GROUP BY criterion ORDER BY criterion"
-    ).fetchall()
-    assert row is not None
+    table = SiteTable.load(conn, version=-1)
+    evaluation = table.evaluation(profile)
+    scores = evaluation.scores(weight_vector(profile.weights))
     return ScoreSummary(
-        sites=row["sites"],
-        scored=row["scored"],
-        excluded=row["excluded"],
-        no_data=row["no_data"],
-        missing={m["criterion"]: m["n"] for m in missing},
+        sites=summary.sites,
+        scored=int((~np.isnan(scores)).sum()),
+        excluded=int(evaluation.excluded.sum()),
+        no_data=int((np.isnan(scores) & ~evaluation.excluded).sum()),
+        missing=summary.missing,
+        seconds=summary.seconds,
     )

@@ -1,0 +1,251 @@
+"""The scoring engine: raw criteria -> values 0-1 -> weighted score, with explanations.
+
+Everything is vectorised over all sites with numpy: a profile's value matrix is computed once
+(n sites x criteria) and cached; re-ranking with other weights is one matrix-vector product and a
+partial sort. The same ``evaluate`` scores an ad-hoc geometry (an array of one site).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+
+from sitefinder.scoring import CRITERIA, NDArray, Profile, piecewise
+
+NAMES = list(CRITERIA)
+COL = {name: i for i, name in enumerate(NAMES)}
+STABILITY_DRAWS = 200
+STABILITY_SPREAD = 0.20  # each weight is multiplied by a uniform factor in [0.8, 1.2]
+STABILITY_POOL = 2000  # the sites that can plausibly reach the top k (by base score)
+
+
+@dataclass
+class Evaluation:
+    """Values (n x criteria; NaN = missing), exclusion flags and reasons for a profile."""
+
+    values: NDArray
+    present: NDArray  # bool, n x criteria
+    excluded: NDArray  # bool, n
+    reason: NDArray  # object, n: the first excluding criterion or None
+
+    def scores(self, weights: NDArray) -> NDArray:
+        """Weighted mean over the criteria with data (weights renormalised); NaN if excluded."""
+        filled = np.where(self.present, self.values, 0.0)
+        num = filled @ weights
+        den = self.present.astype(float) @ weights
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = np.where(den > 0, num / den, np.nan)
+        return np.where(self.excluded, np.nan, score)
+
+
+def evaluate(raw: pd.DataFrame, profile: Profile) -> Evaluation:
+    """Value functions of ``profile`` on the raw criteria (columns as in ``site_raw``)."""
+    n = len(raw)
+    values = np.full((n, len(NAMES)), np.nan)
+    det = profile.detour_factor
+
+    def col(name: str) -> NDArray:
+        return raw[name].to_numpy(dtype=float, na_value=np.nan)
+
+    def cov(name: str) -> NDArray:
+        return raw[f"cov_{name}"].to_numpy(dtype=bool)
+
+    # transit: the better of the nearest local stop and the nearest station, each valued on its
+    # walking distance and multiplied by its service level (1 when the feed has no timetable)
+    sxs, sys_ = profile.breakpoints("transit", "service_breakpoints")
+
+    def service(dph: NDArray) -> NDArray:
+        return np.where(np.isnan(dph), 1.0, piecewise(dph, sxs, sys_))
+
+    local = piecewise(
+        col("stop_local_m") * det, *profile.breakpoints("transit", "local_breakpoints")
+    )
+    rail = piecewise(col("stop_rail_m") * det, *profile.breakpoints("transit", "rail_breakpoints"))
+    local = local * service(col("stop_local_dph"))
+    rail = rail * service(col("stop_rail_dph"))
+    transit = np.fmax(local, rail)  # fmax: a missing mode does not hide the other
+    values[:, COL["transit"]] = np.where(cov("stops"), np.nan_to_num(transit, nan=0.0), np.nan)
+
+    care_cov = cov("care")
+    care = piecewise(col("care_m") * det, *profile.breakpoints("care_distance"))
+    values[:, COL["care_distance"]] = np.where(care_cov, np.nan_to_num(care, nan=0.0), np.nan)
+    count = piecewise(col("care_n"), *profile.breakpoints("care_count"))
+    values[:, COL["care_count"]] = np.where(care_cov, count, np.nan)
+
+    shop = piecewise(col("supermarket_m") * det, *profile.breakpoints("daily_needs"))
+    values[:, COL["daily_needs"]] = np.where(
+        cov("supermarkets"), np.nan_to_num(shop, nan=0.0), np.nan
+    )
+
+    zoning = profile.criteria["zoning"]
+    classes = raw["zoning_class"]
+    table = pd.Series(zoning["classes"], dtype=float)
+    zoned = classes.map(table).fillna(float(zoning["default"])).to_numpy(dtype=float)
+    has_class = classes.notna().to_numpy()
+    values[:, COL["zoning"]] = np.where(cov("zoning") & has_class, zoned, np.nan)
+    zoning_excluded = classes.isin(list(zoning.get("exclude_classes", []))).to_numpy()
+
+    size = piecewise(col("places"), *profile.breakpoints("size"))
+    values[:, COL["size"]] = size  # NaN where the number of places is unknown
+
+    inside = col("natura2000_m") == 0
+    values[:, COL["natura2000"]] = np.where(cov("natura2000"), np.where(inside, 0.0, 1.0), np.nan)
+    n2k_excluded = inside & bool(profile.criteria["natura2000"].get("exclude", True))
+
+    hits = raw["constraint_ids"].map(lambda ids: bool(ids)).to_numpy(dtype=bool)
+    values[:, COL["constraints"]] = np.where(hits, 0.0, 1.0)
+    constraint_excluded = hits & bool(profile.criteria["constraints"].get("exclude", True))
+
+    reason = np.full(n, None, dtype=object)
+    for name, mask in (
+        ("constraints", constraint_excluded),
+        ("zoning", zoning_excluded),
+        ("natura2000", n2k_excluded),
+    ):
+        reason[mask] = name
+    excluded = n2k_excluded | zoning_excluded | constraint_excluded
+    return Evaluation(values=values, present=~np.isnan(values), excluded=excluded, reason=reason)
+
+
+def weight_vector(weights: dict[str, float]) -> NDArray:
+    return np.array([float(weights.get(name, 0.0)) for name in NAMES])
+
+
+def breakdown(evaluation: Evaluation, i: int, weights: NDArray) -> list[dict[str, Any]]:
+    """Per criterion of site ``i``: value, weight, effective weight and contribution.
+
+    Effective weights are renormalised over the criteria with data, so the contributions of a
+    site that is not excluded add up to its score.
+    """
+    present = evaluation.present[i]
+    den = float(weights[present].sum())
+    out = []
+    for name, j in COL.items():
+        value = evaluation.values[i, j]
+        has = bool(present[j])
+        eff = float(weights[j] / den) if has and den > 0 else 0.0
+        out.append(
+            {
+                "criterion": name,
+                "value": float(value) if has else None,
+                "weight": float(weights[j]),
+                "effective_weight": eff,
+                "contribution": eff * float(value) if has else 0.0,
+                "missing": not has,
+                "excluded": evaluation.reason[i] == name,
+            }
+        )
+    return out
+
+
+def top_indices(scores: NDArray, candidates: NDArray, count: int) -> NDArray:
+    """The ``count`` best candidates, best first (ties by position = by site id); NaN last."""
+    if len(candidates) == 0:
+        return candidates
+    s = np.where(np.isnan(scores[candidates]), -np.inf, scores[candidates])
+    if count < len(candidates):
+        part = np.argpartition(-s, count - 1)[:count]
+        part = part[np.lexsort((candidates[part], -s[part]))]
+        return candidates[part]
+    order = np.lexsort((candidates, -s))
+    return candidates[order]
+
+
+def stability(
+    evaluation: Evaluation, weights: NDArray, candidates: NDArray, targets: NDArray, k: int
+) -> NDArray:
+    """Share of weight perturbations (each weight x U(0.8, 1.2)) in which each target stays in
+    the top ``k`` of the candidates. Monte Carlo with a fixed seed, so answers are repeatable.
+    """
+    if len(targets) == 0:
+        return np.zeros(0)
+    base = evaluation.scores(weights)
+    pool = top_indices(base, candidates, min(len(candidates), max(STABILITY_POOL, 5 * k)))
+    pool = pool[~np.isnan(base[pool])]
+    rng = np.random.default_rng(20261121)
+    factors = rng.uniform(
+        1 - STABILITY_SPREAD, 1 + STABILITY_SPREAD, (STABILITY_DRAWS, len(weights))
+    )
+    draws = factors * weights  # draws x criteria
+    present = evaluation.present[pool].astype(float)
+    filled = np.where(evaluation.present[pool], evaluation.values[pool], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = (filled @ draws.T) / (present @ draws.T)  # pool x draws
+    s = np.nan_to_num(s, nan=-np.inf)
+    kk = min(k, len(pool))
+    if kk == 0:
+        return np.zeros(len(targets))
+    # the k-th best score per draw: a target is in the top k when it scores at least that
+    kth = -np.partition(-s, kk - 1, axis=0)[kk - 1]
+    position = {int(site): row for row, site in enumerate(pool)}
+    out = np.zeros(len(targets))
+    for t, site in enumerate(targets):  # the page's sites only (at most `limit`)
+        row = position.get(int(site))
+        if row is not None:
+            out[t] = float(np.mean(s[row] >= kth))
+    return out
+
+
+@dataclass
+class SiteTable:
+    """All sites with their raw criteria, in memory, for one scoring version."""
+
+    version: int
+    ids: NDArray
+    index: dict[str, int]
+    kind: NDArray
+    gemeente: NDArray
+    lon: NDArray
+    lat: NDArray
+    raw: pd.DataFrame
+    _cache: dict[str, Evaluation]
+
+    @classmethod
+    def load(cls, conn: psycopg.Connection[Any], version: int) -> SiteTable:
+        rows = conn.execute(
+            "SELECT s.id, s.kind, s.gemeentecode, ST_X(p) AS lon, ST_Y(p) AS lat, r.*"
+            " FROM site s JOIN site_raw r ON r.site_id = s.id"
+            " CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS p) q"
+            " ORDER BY s.id"
+        ).fetchall()
+        frame = pd.DataFrame(rows)
+        if frame.empty:
+            frame = pd.DataFrame(columns=["id", "kind", "gemeentecode", "lon", "lat"])
+        ids = frame["id"].to_numpy(dtype=object)
+        return cls(
+            version=version,
+            ids=ids,
+            index={str(site): i for i, site in enumerate(ids)},
+            kind=frame["kind"].to_numpy(dtype=object),
+            gemeente=frame["gemeentecode"].to_numpy(dtype=object),
+            lon=frame["lon"].to_numpy(dtype=float),
+            lat=frame["lat"].to_numpy(dtype=float),
+            raw=frame,
+            _cache={},
+        )
+
+    def evaluation(self, profile: Profile) -> Evaluation:
+        if profile.name not in self._cache:
+            self._cache[profile.name] = evaluate(self.raw, profile)
+        return self._cache[profile.name]
+
+
+class Engine:
+    """Keeps the current ``SiteTable`` and reloads it when ``sitefinder score`` has run again."""
+
+    def __init__(self) -> None:
+        self._table: SiteTable | None = None
+        self._lock = threading.Lock()
+
+    def table(self, conn: psycopg.Connection[Any]) -> SiteTable:
+        row = conn.execute("SELECT version FROM scoring_state WHERE id = 1").fetchone()
+        version = int(row["version"]) if row else 0
+        with self._lock:
+            if self._table is None or self._table.version != version:
+                self._table = SiteTable.load(conn, version)
+            return self._table
