@@ -96,7 +96,7 @@ def test_map_shows_ranked_sites_and_breakdown(
     expect(detail).to_be_visible(timeout=10000)
     breakdown = detail.locator(".breakdown-row")
     expect(breakdown.first).to_be_visible(timeout=10000)
-    assert breakdown.count() == 5
+    assert breakdown.count() == 8  # one row per criterion
     assert "geen gegevens" in detail.inner_text().lower()  # zoning has no data in Amsterdam
 
     page.screenshot(path=str(output_dir / "map-breakdown.png"), full_page=True)
