@@ -11,19 +11,30 @@ geometry in any declared CRS. Everything after that is shared:
 3. in the same transaction the layer's old rows are deleted and the staged rows inserted, the
    layer's quarantine and coverage are replaced and the run is recorded. A run that fails or is
    killed at any point rolls back and leaves the previous data as it was.
+
+Where the input comes from is decided by :func:`resolve_inputs`: the bundled demo files, a file
+given with ``--from PATH``, or the online service (``--from URL``, or ``--online`` for the
+service a pipeline declares in ``online``), downloaded through ``etl/http.py`` /
+``etl/ogcapi.py`` into the cache and then read like any file. With an area
+(:class:`etl.areas.Area`, ``--gemeente``/``--provincie``/``--bbox``), only the validated
+features that intersect the area (EPSG:28992) are loaded, and they *replace the whole layer*;
+the layer's coverage becomes its usual coverage cut to the area (the area itself for a
+national layer).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
+import urllib.parse
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -34,7 +45,11 @@ from psycopg import sql
 from tqdm import tqdm
 
 from layers import Layer, get_layer
-from sitefinder.errors import SourceFileError
+from sitefinder.errors import InvalidParameterError, SourceFileError
+
+if TYPE_CHECKING:
+    from etl.areas import Area
+    from sitefinder.settings import Settings
 
 RD = "EPSG:28992"
 # The RD New domain (metres): anything outside is not in the European Netherlands.
@@ -63,6 +78,26 @@ class SourceInfo:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class OnlineSource:
+    """Where a pipeline's data can be had online (``sitefinder etl run LAYER --online``).
+
+    * ``kind="ogcapi"``: an OGC API Features service; ``base_url`` is its landing page and
+      ``collection`` the collection read (all pages; with an area, only its bounding box).
+    * ``kind="download"``: one file at ``base_url``, cached with the extension ``format`` so
+      that GDAL can tell what it is; an area is applied after reading.
+
+    ``source`` is the provenance of the online data (key, publisher, licence); a run records the
+    download date (UTC) as its ``data_as_of``. Without it the pipeline's ``source`` is used.
+    """
+
+    kind: Literal["ogcapi", "download"]
+    base_url: str
+    collection: str = ""
+    format: str = ".geojson"
+    source: SourceInfo | None = None
+
+
 @dataclass
 class RunResult:
     layer: str
@@ -73,6 +108,8 @@ class RunResult:
     reasons: dict[str, int] = field(default_factory=dict)
     message: str = ""
     seconds: float = 0.0
+    n_outside_area: int = 0  # valid features left out because they miss the area
+    area: str = ""  # the area's label when the load was limited to one
 
 
 class Pipeline(ABC):
@@ -84,6 +121,7 @@ class Pipeline(ABC):
     required: ClassVar[tuple[str, ...]] = ()
     depends_on: ClassVar[tuple[str, ...]] = ()
     version: ClassVar[str] = "1"
+    online: ClassVar[OnlineSource | None] = None  # the service ``--online`` reads, if any
 
     @property
     def layer_decl(self) -> Layer:
@@ -103,6 +141,155 @@ class Pipeline(ABC):
 
     def default_paths(self, data_dir: Path) -> list[Path]:
         return [data_dir / name for name in self.demo_files]
+
+
+# --------------------------------------------------------------------------------------------
+# inputs: demo files, a file, or the online service
+
+
+class Inputs(list[Path]):
+    """The files a run reads, with where they came from.
+
+    ``uri`` is recorded as the run's ``etl_run.uri`` (for a download: the URL and the cached
+    file); ``source``, when set, replaces the pipeline's provenance for the run (an online run:
+    the online publisher and licence, ``data_as_of`` the download date). ``n_features`` is the
+    number of features a service returned, when known.
+    """
+
+    def __init__(
+        self,
+        paths: Iterable[Path],
+        *,
+        uri: str | None = None,
+        source: SourceInfo | None = None,
+        n_features: int | None = None,
+    ) -> None:
+        super().__init__(paths)
+        self.uri = uri or ", ".join(str(p) for p in self)
+        self.source = source
+        self.n_features = n_features
+
+
+FILE_SUFFIXES = frozenset(
+    {".geojson", ".json", ".gpkg", ".zip", ".csv", ".gml", ".xml", ".shp", ".fgb", ".parquet"}
+)
+
+
+def is_url(source: str | Path) -> bool:
+    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
+
+
+def _spec_for_url(pipeline: Pipeline, url: str) -> tuple[OnlineSource, dict[str, str]]:
+    """How to read ``--from URL``: an OGC API collection, or one file to download.
+
+    * ``…/collections/{c}[/items][?query]``: OGC API collection ``c`` (the query is kept);
+    * a URL whose last path segment has a file extension (``.zip``, ``.geojson`` …): a file;
+    * any other URL, for a pipeline with an OGC API source: that API's landing page, read at
+      the pipeline's collection (a mirror or a test server of the declared service).
+    """
+    parts = urllib.parse.urlsplit(url)
+    declared = pipeline.online
+    info = declared.source if declared else None
+    if "/collections/" in parts.path:
+        base, _, rest = parts.path.partition("/collections/")
+        collection = urllib.parse.unquote(rest.split("/", 1)[0])
+        base_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, base, "", ""))
+        extra = {k: v for k, v in urllib.parse.parse_qsl(parts.query) if k not in ("f", "limit")}
+        return OnlineSource("ogcapi", base_url, collection, source=info), extra
+    suffix = Path(parts.path).suffix.lower()
+    if suffix in FILE_SUFFIXES or declared is None or declared.kind == "download":
+        fmt = suffix if suffix in FILE_SUFFIXES else (declared.format if declared else ".bin")
+        return OnlineSource("download", url, format=fmt, source=info), {}
+    return OnlineSource("ogcapi", url.rstrip("/"), declared.collection, source=info), {}
+
+
+def _download(
+    pipeline: Pipeline,
+    spec: OnlineSource,
+    area: Area | None,
+    settings: Settings,
+    *,
+    extra: dict[str, str] | None = None,
+    progress: bool = True,
+    refresh: bool = False,
+) -> Inputs:
+    from etl import http, ogcapi
+
+    if spec.kind == "ogcapi":
+        bbox = area.bbox_wgs84 if area is not None else None
+        url = ogcapi.collection_url(
+            spec.base_url, spec.collection, settings=settings, bbox_wgs84=bbox, extra_params=extra
+        )
+        path = ogcapi.fetch_collection(
+            spec.base_url,
+            spec.collection,
+            settings=settings,
+            bbox_wgs84=bbox,
+            extra_params=extra,
+            progress=progress,
+            refresh=refresh,
+        )
+        n_features = ogcapi.feature_count(path)
+    else:
+        url, n_features = spec.base_url, None
+        path = http.fetch(
+            url, settings=settings, progress=progress, refresh=refresh, suffix=spec.format or None
+        )
+    info = dataclasses.replace(spec.source or pipeline.source, data_as_of=path.parent.name, url=url)
+    return Inputs([path], uri=f"{url} (cache: {path})", source=info, n_features=n_features)
+
+
+def empty_frame(pipeline: Pipeline) -> gpd.GeoDataFrame:
+    """A frame with no records and every column ``read`` would give (EPSG:28992)."""
+    columns = ["source_ref", *TABLE_COLUMNS[pipeline.layer_decl.table], *pipeline.required]
+    names = dict.fromkeys(c for c in columns if c not in ("id", "layer", "geom"))
+    return gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in names}, geometry=[], crs=RD)
+
+
+def resolve_inputs(
+    pipeline: Pipeline,
+    source: str | Path | None,
+    area: Area | None,
+    settings: Settings,
+    *,
+    online: bool = False,
+    progress: bool = True,
+    refresh: bool = False,
+) -> Inputs:
+    """The files ``pipeline`` reads, downloading them first when they are online.
+
+    * no ``source`` and not ``online``: the bundled demo files (``pipeline.demo_files``);
+    * ``source`` a path: that file;
+    * ``source`` an http(s) URL, or ``online``: downloaded (OGC API collections page by page,
+      with the area's WGS84 bounding box as ``bbox``) into ``settings.cache_dir`` and read
+      from there. ``online`` reads the service the pipeline declares (``Pipeline.online``),
+      with ``settings.online_mirrors`` applied to its URL. ``refresh`` downloads again even
+      when today's copy is in the cache.
+
+    Raises :class:`InvalidParameterError` (both ``source`` and ``online``; ``online`` for a
+    pipeline without an online source) or :class:`DownloadError`.
+    """
+    if source is not None and online:
+        raise InvalidParameterError("give --from or --online, not both")
+    if source is None and not online:
+        return Inputs(pipeline.default_paths(settings.data_dir))
+    if source is not None and not is_url(source):
+        return Inputs([Path(source)])
+    if source is None:
+        declared = pipeline.online
+        if declared is None:
+            raise InvalidParameterError(
+                f"{pipeline.layer}: no online source is declared for this layer yet;"
+                " load it from a file or URL with --from"
+            )
+        from etl.http import mirrored
+
+        spec = dataclasses.replace(declared, base_url=mirrored(declared.base_url, settings))
+        return _download(pipeline, spec, area, settings, progress=progress, refresh=refresh)
+    spec, extra = _spec_for_url(pipeline, str(source))
+    return _download(
+        pipeline, spec, area, settings, extra=extra, progress=progress, refresh=refresh
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,9 +484,21 @@ def quarantine_staged(
     )
 
 
-def _coverage_sql(layer: Layer) -> Statement:
-    """Replace the layer's coverage polygon (EPSG:28992) from its freshly loaded rows."""
+def _coverage_sql(layer: Layer, area: bool = False) -> Statement:
+    """Replace the layer's coverage polygon (EPSG:28992) from its freshly loaded rows.
+
+    With ``area`` (a load limited to an area; the statement then takes ``%(area)s``, the
+    area's WKB in EPSG:28992) the coverage is cut to the area: a national layer covers
+    exactly the area, a hull/union layer the part of its hull/union inside it.
+    """
     table = sql.Identifier(layer.table)
+    clip = "ST_GeomFromWKB(%(area)s, 28992)"
+    if area and layer.coverage == "national":
+        return sql.SQL(
+            "INSERT INTO layer_coverage (layer, national, geom) VALUES ({layer}, false,"
+            " ST_Multi(ST_CollectionExtract(ST_MakeValid(" + clip + "), 3)))"
+            " ON CONFLICT (layer) DO UPDATE SET national = false, geom = EXCLUDED.geom"
+        ).format(layer=sql.Literal(layer.name))
     if layer.coverage == "national":
         return sql.SQL(
             "INSERT INTO layer_coverage (layer, national, geom) VALUES ({layer}, true, NULL) "
@@ -309,6 +508,8 @@ def _coverage_sql(layer: Layer) -> Statement:
         shape = sql.SQL("ST_Buffer(ST_ConvexHull(ST_Collect(geom)), {buf})")
     else:
         shape = sql.SQL("ST_Buffer(ST_Union(geom), {buf})")
+    if area:
+        shape = sql.SQL("ST_Intersection(" + shape.as_string() + ", " + clip + ")")
     return sql.SQL(
         "INSERT INTO layer_coverage (layer, national, geom) "
         "SELECT {layer}, false, ST_Multi(ST_CollectionExtract(ST_MakeValid("
@@ -337,11 +538,20 @@ def run_pipeline(
     *,
     force: bool = False,
     progress: ProgressFactory = default_progress,
+    area: Area | None = None,
 ) -> RunResult:
-    """Run one pipeline into the database over ``conn``; atomic, idempotent, recorded."""
+    """Run one pipeline into the database over ``conn``; atomic, idempotent, recorded.
+
+    ``paths`` may be :class:`Inputs` (from :func:`resolve_inputs`), whose ``uri`` and
+    ``source`` then go into the run record. With ``area``, only the validated features that
+    intersect it are loaded, and they replace the layer's whole content.
+    """
     layer = pipeline.layer_decl
     started = datetime.now(UTC)
+    info = pipeline.source
     uri = ", ".join(str(p) for p in paths)
+    if isinstance(paths, Inputs):
+        uri, info = paths.uri, paths.source or info
     for path in paths:
         if not path.exists():
             raise SourceFileError(f"{layer.name}: input file not found: {path}")
@@ -349,17 +559,35 @@ def run_pipeline(
             raise SourceFileError(f"{layer.name}: input file is empty: {path}")
     # A layer built from other loaded layers (plots from buildings) reloads when they change.
     upstream = [_last_checksum(conn, name) or "" for name in pipeline.depends_on]
-    digest = checksum(paths, FRAMEWORK_VERSION, pipeline.version, layer.name, *upstream)
+    in_area = (area.key,) if area is not None else ()
+    digest = checksum(paths, FRAMEWORK_VERSION, pipeline.version, layer.name, *upstream, *in_area)
     if not force and _unchanged(conn, layer.name, digest):
-        return RunResult(layer=layer.name, status="unchanged", message="input unchanged")
+        return RunResult(
+            layer=layer.name,
+            status="unchanged",
+            message="input unchanged",
+            area=area.label if area is not None else "",
+        )
 
+    n_outside = 0
+    returned = paths.n_features if isinstance(paths, Inputs) else None
     try:
-        frame = pipeline.read(paths)
+        if returned == 0 and area is None:
+            raise SourceFileError(
+                f"{layer.name}: the service returned no features at all; the layer is left as it"
+                " was"
+            )
+        # An area where the service has nothing: the layer becomes empty, as asked.
+        frame = empty_frame(pipeline) if returned == 0 else pipeline.read(paths)
         checked = validate(frame, pipeline)
+        if area is not None:
+            inside = area.contains_mask(checked.good.geometry.to_numpy())
+            n_outside = int((~inside).sum())
+            checked = Validated(good=checked.good.loc[inside], quarantine=checked.quarantine)
     except Exception as exc:
-        _record_failure(conn, layer.name, pipeline.source, uri, digest, started, exc)
+        _record_failure(conn, layer.name, info, uri, digest, started, exc)
         raise
-    rows = to_rows(_with_srid(checked.good), layer, pipeline.source)
+    rows = to_rows(_with_srid(checked.good), layer, info)
     table = sql.Identifier(layer.table)
     columns = TABLE_COLUMNS[layer.table]
     col_list = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
@@ -371,11 +599,11 @@ def run_pipeline(
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, 'running', %s, %s) RETURNING id",
                 (
                     layer.name,
-                    pipeline.source.key,
+                    info.key,
                     uri,
-                    pipeline.source.publisher,
-                    pipeline.source.licence,
-                    pipeline.source.data_as_of,
+                    info.publisher,
+                    info.licence,
+                    info.data_as_of,
                     digest,
                     len(frame),
                     started,
@@ -419,16 +647,25 @@ def run_pipeline(
                     copy.write_row(
                         (layer.name, run_id, ref, why, json.dumps(record, ensure_ascii=False))
                     )
-            conn.execute(_coverage_sql(layer))
+            if area is None:
+                conn.execute(_coverage_sql(layer))
+            else:
+                conn.execute(_coverage_sql(layer, area=True), {"area": area.wkb})
             n_quarantined = len(checked.quarantine) + int(n_quarantined_stage)
+            note = (
+                None
+                if area is None
+                else f"limited to {area.label}: {loaded} loaded, {n_outside} outside it left out;"
+                " the layer holds only this area"
+            )
             conn.execute(
                 "UPDATE etl_run SET status = 'ok', n_loaded = %s, n_quarantined = %s,"
-                " finished_at = now() WHERE id = %s",
-                (loaded, n_quarantined, run_id),
+                " message = %s, finished_at = now() WHERE id = %s",
+                (loaded, n_quarantined, note, run_id),
             )
             conn.execute("DROP TABLE stage")  # also when this block is only a savepoint
     except Exception as exc:
-        _record_failure(conn, layer.name, pipeline.source, uri, digest, started, exc)
+        _record_failure(conn, layer.name, info, uri, digest, started, exc)
         raise
     with conn.transaction():  # leave the connection idle, not in an open transaction
         reasons = conn.execute(
@@ -443,6 +680,8 @@ def run_pipeline(
         n_quarantined=n_quarantined,
         reasons={r["reason"]: r["n"] for r in reasons},
         seconds=(datetime.now(UTC) - started).total_seconds(),
+        n_outside_area=n_outside,
+        area=area.label if area is not None else "",
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import click
 
@@ -19,10 +18,16 @@ def _echo_result(result: RunResult) -> None:
         click.echo(f"  {result.layer:<14} ongewijzigd (input unchanged), skipped")
         return
     reasons = "; ".join(f"{n}× {why}" for why, n in sorted(result.reasons.items()))
+    area = (
+        f"; gebied / area {result.area}, {result.n_outside_area} erbuiten / outside"
+        if result.area
+        else ""
+    )
     click.echo(
         f"  {result.layer:<14} {result.n_loaded:>6} geladen / loaded, "
         f"{result.n_quarantined:>4} in quarantaine"
         + (f" ({reasons})" if reasons else "")
+        + area
         + f"  [{result.seconds:.1f} s]"
     )
 
@@ -59,23 +64,85 @@ def db_init() -> None:
 
 @main.group("etl")
 def etl_group() -> None:
-    """Load layers from files into PostGIS."""
+    """Load layers from files or the online services into PostGIS."""
 
 
 @etl_group.command("run")
 @click.argument("layer")
-@click.option("--from", "source", type=click.Path(path_type=Path), help="input file (else demo)")
+@click.option(
+    "--from",
+    "source",
+    metavar="PATH|URL",
+    help="input file, or an http(s) URL: an OGC API Features collection (…/collections/NAME)"
+    " or landing page, or a file to download (default: the bundled demo files)",
+)
+@click.option(
+    "--online",
+    is_flag=True,
+    help="download from the official service the layer declares (PDOK), cached per day",
+)
+@click.option("--gemeente", metavar="GM0363", help="only this municipality (code or name)")
+@click.option("--provincie", metavar="PV27", help="only this province (PV20-PV31, or name)")
+@click.option(
+    "--bbox",
+    metavar="MINX,MINY,MAXX,MAXY",
+    help="only this box: RD New metres (EPSG:28992), or degrees lon/lat (WGS84)",
+)
 @click.option("--force", is_flag=True, help="load even when the input is unchanged")
-def etl_run(layer: str, source: Path | None, force: bool) -> None:
-    """Run the pipeline of LAYER ('all' for every layer, in dependency order)."""
+@click.option("--refresh", is_flag=True, help="download again even when cached today")
+def etl_run(
+    layer: str,
+    source: str | None,
+    online: bool,
+    gemeente: str | None,
+    provincie: str | None,
+    bbox: str | None,
+    force: bool,
+    refresh: bool,
+) -> None:
+    """Run the pipeline of LAYER ('all' for every layer, in dependency order).
+
+    \b
+    Input: the bundled demo files; --from a file or URL; --online the layer's
+    official service (layers without one: only --from). Downloads are retried,
+    resumed, and cached per URL and day in SITEFINDER_CACHE_DIR.
+
+    \b
+    Area (give at most one of --gemeente, --provincie, --bbox): only features
+    that intersect the area are loaded, and they REPLACE the layer's whole
+    content: the layer then holds just that area, and its coverage is cut to
+    it. Online, only the area's bounding box is requested. --gemeente and
+    --provincie need the gemeenten / provincies layer loaded. With 'all',
+    the boundary layers themselves are loaded whole.
+    """
+    from etl.areas import AreaSpec, parse_bbox
+    from sitefinder.errors import InvalidParameterError
     from sitefinder.pipeline import load_layers
 
-    settings = get_settings()
-    db.init_database(settings)
+    try:
+        area = AreaSpec.from_options(gemeente=gemeente, provincie=provincie, bbox=bbox)
+        if area is not None and area.kind == "bbox":
+            parse_bbox(area.value)  # a bad box is a usage error, before anything runs
+    except InvalidParameterError as exc:
+        raise click.UsageError(str(exc)) from None
     layers = None if layer == "all" else [layer]
     if source is not None and layers is None:
         raise click.UsageError("--from needs a single LAYER, not 'all'")
-    load_layers(settings, layers, source=source, force=force, on_result=_echo_result)
+    if source is not None and online:
+        raise click.UsageError("give --from or --online, not both")
+    settings = get_settings()
+    db.init_database(settings)
+    load_layers(
+        settings,
+        layers,
+        source=source,
+        online=online,
+        area=area,
+        force=force,
+        refresh=refresh,
+        on_result=_echo_result,
+        on_note=click.echo,
+    )
 
 
 @etl_group.command("status")

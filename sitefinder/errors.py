@@ -21,3 +21,7 @@ class DatabaseUnavailableError(SitefinderError):
 
 class InvalidParameterError(SitefinderError):
     """A request or command parameter that cannot be used."""
+
+
+class DownloadError(SitefinderError):
+    """A download failed: the server refused it (4xx), or kept failing after every retry."""

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from etl import get_pipeline, run_order
-from etl.framework import RunResult, default_progress, no_progress, run_pipeline
+from etl.areas import AreaSpec, resolve_area
+from etl.framework import RunResult, default_progress, no_progress, resolve_inputs, run_pipeline
 from sitefinder import db
-from sitefinder.scoring import ScoreSummary, score_all
 from sitefinder.settings import Settings
+
+if TYPE_CHECKING:
+    from sitefinder.scoring import ScoreSummary
 
 
 @dataclass
@@ -23,23 +27,54 @@ def load_layers(
     settings: Settings,
     layers: list[str] | None = None,
     *,
-    source: Path | None = None,
+    source: Path | str | None = None,
+    online: bool = False,
+    area: AreaSpec | None = None,
     force: bool = False,
+    refresh: bool = False,
     progress: bool = True,
     on_result: Callable[[RunResult], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> list[RunResult]:
-    """Run the pipelines of ``layers`` (all, in dependency order, when None)."""
+    """Run the pipelines of ``layers`` (all, in dependency order, when None).
+
+    ``source`` (a path or an http(s) URL, for a single layer), ``online`` (each layer's
+    declared online service) and ``refresh``: see :func:`etl.framework.resolve_inputs`.
+    ``area`` is resolved once, before any layer loads, and limits every load to the features
+    that intersect it (which then replace the layer's whole content). When all layers are
+    loaded (``layers`` None), boundary layers (gemeenten, provincies) are loaded whole, since
+    areas are looked up in them, and layers without an online service are read from their
+    bundled files (``on_note`` is told).
+    """
     results = []
     with db.connection(settings) as conn:
+        resolved = resolve_area(conn, area) if area is not None else None
         for name in run_order(layers):
             pipeline = get_pipeline(name)
-            paths = [source] if source else pipeline.default_paths(settings.data_dir)
+            layer_area = resolved
+            if layers is None and pipeline.layer_decl.kind == "boundary":
+                layer_area = None
+            layer_online = online
+            if online and layers is None and pipeline.online is None:
+                layer_online = False
+                if on_note:
+                    on_note(f"  {name:<14} geen online bron / no online source: bundled files")
+            inputs = resolve_inputs(
+                pipeline,
+                source,
+                layer_area,
+                settings,
+                online=layer_online,
+                progress=progress,
+                refresh=refresh,
+            )
             result = run_pipeline(
                 conn,
                 pipeline,
-                paths,
+                inputs,
                 force=force,
                 progress=default_progress if progress else no_progress,
+                area=layer_area,
             )
             results.append(result)
             if on_result:
@@ -48,6 +83,8 @@ def load_layers(
 
 
 def load_and_score(settings: Settings, *, progress: bool = True, force: bool = False) -> LoadReport:
+    from sitefinder.scoring import score_all
+
     db.init_database(settings)
     report = LoadReport(runs=load_layers(settings, force=force, progress=progress))
     with db.connection(settings) as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +10,12 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/sitefinder`` when that is set, else ``~/.cache/sitefinder``."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "sitefinder"
 
 
 class Settings(BaseSettings):
@@ -33,6 +40,22 @@ class Settings(BaseSettings):
     basemap_attribution: str = "Kaartgegevens &copy; Kadaster (BRT-Achtergrondkaart)"
     default_profile: str = "standaard"
     api_max_limit: int = Field(default=2000, ge=1)
+
+    # Online sources (etl/http.py, etl/ogcapi.py). Downloads are cached per URL and UTC day in
+    # ``cache_dir``; failed requests are retried ``http_attempts`` times in all, waiting
+    # ``http_backoff_s`` x 2^n seconds (or the server's Retry-After), never more than
+    # ``http_max_delay_s``; ``http_timeout_s`` is the connect/read timeout in seconds.
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+    http_attempts: int = Field(default=4, ge=1, le=20)
+    http_backoff_s: float = Field(default=1.0, ge=0)
+    http_max_delay_s: float = Field(default=120.0, ge=0)
+    http_timeout_s: float = Field(default=60.0, gt=0)
+    # Features per OGC API Features page (PDOK serves at most 1000).
+    ogc_limit: int = Field(default=1000, ge=1, le=10000)
+    # URL prefix -> replacement for the online sources the pipelines declare, e.g.
+    # SITEFINDER_ONLINE_MIRRORS='{"https://api.pdok.nl": "http://127.0.0.1:8080"}' (a mirror,
+    # a proxy, or a test server).
+    online_mirrors: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("database_url")
     @classmethod
