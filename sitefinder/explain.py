@@ -50,10 +50,17 @@ def feature_names(conn: psycopg.Connection[Any], raw: dict[str, Any]) -> dict[st
     return {row["id"]: row for row in rows}
 
 
-def _m(metres: float | None) -> str:
+def _m(metres: float | None, lang: str = "nl") -> str:
+    """Metres as text: 1.234 m in Dutch, 1,234 m in English."""
     if metres is None or np.isnan(metres):
         return "?"
-    return f"{round(metres):,} m".replace(",", ".")
+    text = f"{round(metres):,} m"
+    return text.replace(",", ".") if lang == "nl" else text
+
+
+def _float(value: Any) -> float:
+    """A raw value as float; None and missing become NaN (0 stays 0)."""
+    return np.nan if value is None else float(value)
 
 
 def _mode(category: str | None) -> str:
@@ -91,8 +98,9 @@ def explain(
     shop = names.get(raw.get("supermarket_id") or "", {})
     zoning = names.get(raw.get("zoning_id") or "", {})
     n2k = names.get(raw.get("natura2000_id") or "", {})
-    care_walk = (raw.get("care_m") or np.nan) * det
-    shop_walk = (raw.get("supermarket_m") or np.nan) * det
+    care_walk = _float(raw.get("care_m")) * det
+    n_care = int(raw.get("care_n") or 0)
+    shop_walk = _float(raw.get("supermarket_m")) * det
     dph = (
         raw.get("stop_rail_dph")
         if stop_id == raw.get("stop_rail_id")
@@ -118,7 +126,7 @@ def explain(
                 "nl": f"Dichtstbijzijnde halte: {stop.get('name')} "
                 f"({_mode(stop.get('category'))}), {_m(stop_walk)} lopen (geschat){service_nl}",
                 "en": f"Nearest stop: {stop.get('name')} ({stop.get('category')}), "
-                f"{_m(stop_walk)} walking (estimate){service_en}",
+                f"{_m(stop_walk, 'en')} walking (estimate){service_en}",
             },
         ),
         "care_distance": (
@@ -127,21 +135,22 @@ def explain(
                 "nl": f"Dichtstbijzijnde zorg: {care.get('name')} ({_mode(care.get('category'))}),"
                 f" {_m(care_walk)} lopen (geschat)",
                 "en": f"Nearest care: {care.get('name')} "
-                f"({(care.get('category') or '').replace('_', ' ')}), {_m(care_walk)} walking",
+                f"({(care.get('category') or '').replace('_', ' ')}), "
+                f"{_m(care_walk, 'en')} walking",
             },
         ),
         "care_count": (
             raw.get("care_n"),
             {
-                "nl": f"{raw.get('care_n') or 0} zorgvoorziening(en) binnen 1.000 m",
-                "en": f"{raw.get('care_n') or 0} care facilities within 1,000 m",
+                "nl": f"{n_care} zorgvoorziening{'' if n_care == 1 else 'en'} binnen 1.000 m",
+                "en": f"{n_care} care facilit{'y' if n_care == 1 else 'ies'} within 1,000 m",
             },
         ),
         "daily_needs": (
             shop_walk,
             {
                 "nl": f"Dichtstbijzijnde supermarkt: {shop.get('name')}, {_m(shop_walk)} lopen",
-                "en": f"Nearest supermarket: {shop.get('name')}, {_m(shop_walk)} walking",
+                "en": f"Nearest supermarket: {shop.get('name')}, {_m(shop_walk, 'en')} walking",
             },
         ),
         "zoning": (
@@ -171,7 +180,7 @@ def explain(
                 "nl": f"Buiten Natura 2000; dichtstbij: {n2k.get('name')} op "
                 f"{_m(raw.get('natura2000_m'))}",
                 "en": f"Outside Natura 2000; nearest: {n2k.get('name')} at "
-                f"{_m(raw.get('natura2000_m'))}",
+                f"{_m(raw.get('natura2000_m'), 'en')}",
             },
         ),
         "constraints": (

@@ -243,3 +243,24 @@ def test_score_adhoc_geometry(client: TestClient) -> None:
     ):
         bad = client.post("/api/score", json=body)
         assert bad.status_code == 422 and fragment in bad.text, bad.text
+
+
+def test_adhoc_polygon_containing_a_shop_has_distance_zero(client: TestClient) -> None:
+    area = {
+        "type": "Polygon",
+        "coordinates": [
+            [[4.85, 52.36], [4.87, 52.36], [4.87, 52.375], [4.85, 52.375], [4.85, 52.36]]
+        ],
+    }
+    props = client.post("/api/score", json={"geometry": area}).json()["properties"]
+    shop = next(b for b in props["breakdown"] if b["criterion"] == "daily_needs")
+    assert shop["raw"] == 0 and shop["value"] == 1.0
+    assert props["nearest_supermarket"]["distance_m"] == 0
+    assert "?" not in shop["explanation"]["nl"] and " 0 m" in shop["explanation"]["en"]
+
+
+def test_completeness_shows_how_much_weight_has_data(client: TestClient) -> None:
+    ams = _get(client, "/api/sites?gemeente=GM0363&limit=5")["features"]
+    for f in ams:
+        # zoning (0.25) has no data in Amsterdam: at most 75 % of the weight has data
+        assert 0 < f["properties"]["completeness"] <= 0.75

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -70,9 +72,13 @@ def test_map_shows_ranked_sites_and_breakdown(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on(
         "console",
-        lambda msg: errors.append(msg.text)
-        if msg.type == "error" and "127.0.0.1" not in msg.text and "Failed to load" not in msg.text
-        else None,
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error"
+            and "127.0.0.1" not in msg.text
+            and "Failed to load" not in msg.text
+            else None
+        ),
     )
     page.goto(base_url + "/")
 
@@ -106,5 +112,190 @@ def test_map_shows_ranked_sites_and_breakdown(
     page.wait_for_timeout(300)
     assert "no data" in page.locator("body").inner_text().lower()
     page.screenshot(path=str(output_dir / "map-english.png"), full_page=True)
+    assert not errors, errors
+    page.close()
+
+
+def _open_page(browser: object, url: str) -> tuple[Any, list[str]]:
+    """A new 1400x900 page on the map, collecting script errors (not the offline basemap)."""
+    from playwright.sync_api import Browser
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error"
+            and "127.0.0.1" not in msg.text
+            and "Failed to load" not in msg.text
+            else None
+        ),
+    )
+    page.goto(url + "/")
+    return page, errors
+
+
+def _profiles(page: Any, base_url: str) -> dict[str, Any]:
+    response = page.request.get(base_url + "/api/profiles")
+    assert response.ok
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def _scoring_criteria(profiles: dict[str, Any]) -> list[str]:
+    """The criteria that weigh in the score (and get a slider); constraints only exclude."""
+    return [c["name"] for c in profiles["criteria"] if not c["constraint"]]
+
+
+def _list_ids(page: Any, n: int = 10) -> list[str]:
+    ids: list[str] = page.eval_on_selector_all(
+        "#site-list .site-row", f"rows => rows.slice(0, {n}).map(r => r.dataset.id)"
+    )
+    return ids
+
+
+def _wait_for_list(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#site-list .site-row").first).to_be_visible(timeout=15000)
+    expect(page.locator("#results")).not_to_have_class(re.compile(r"is-loading"), timeout=15000)
+
+
+def test_weights_rerank_live_and_profiles_switch(
+    browser: object, base_url: str, output_dir: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page, errors = _open_page(browser, base_url)
+    profiles = _profiles(page, base_url)
+    scoring = _scoring_criteria(profiles)
+    weights_of = {p["name"]: p["weights"] for p in profiles["profiles"]}
+    _wait_for_list(page)
+    rows = page.locator("#site-list .site-row")
+
+    # rank stability beside each rank, explained on hover
+    badges = page.locator("#site-list .site-row .stability")
+    expect(badges.first).to_be_visible()
+    assert badges.count() == rows.count()
+    assert "top 10" in (badges.first.get_attribute("title") or "")
+    assert re.fullmatch(r"\d+\s?%", badges.first.inner_text().strip())
+
+    # the default profile is chosen, and its weights are on the sliders
+    expect(page.locator("#profile-select")).to_have_value(profiles["default"])
+    expect(page.locator("#weights-panel")).to_have_attribute("open", "")  # sliders unfolded
+    sliders = page.locator("#weights input[type=range].weight-slider")
+    expect(sliders).to_have_count(len(scoring))
+
+    def slider(name: str) -> Any:
+        return page.locator(f'#weights .weight-slider[data-criterion="{name}"]')
+
+    def assert_sliders(profile: str) -> None:
+        for name in scoring:
+            value = float(slider(name).input_value())
+            assert value == pytest.approx(weights_of[profile][name]), (profile, name)
+
+    assert_sliders(profiles["default"])
+    expect(page.locator("#weights-custom")).to_be_hidden()
+
+    # own weights: no transit, all on size; the list is re-ranked with weights=
+    before = _list_ids(page)
+    with page.expect_response(
+        lambda r: "/api/sites?" in r.url and "size%3A1" in r.url and "transit%3A0" in r.url
+    ) as response:
+        slider("transit").fill("0")
+        slider("size").fill("1")
+    assert response.value.ok
+    assert f"profile={profiles['default']}" in response.value.url
+    page.wait_for_function(
+        "before => [...document.querySelectorAll('#site-list .site-row')]"
+        ".slice(0, 10).map(r => r.dataset.id).join() !== before",
+        arg=",".join(before),
+        timeout=10000,
+    )
+    _wait_for_list(page)
+    assert _list_ids(page) != before, "moving the sliders did not change the order"
+    expect(badges.first).to_be_visible()
+    expect(page.locator("#weights-custom")).to_be_visible()
+    expect(page.locator("#weights-reset")).to_be_visible()
+    page.screenshot(path=str(output_dir / "weights-reranked.png"))
+
+    # another profile: the sliders take its weights, the own weights are gone
+    with page.expect_response(lambda r: "/api/sites?" in r.url and "begeleid_wonen" in r.url):
+        page.select_option("#profile-select", "begeleid_wonen")
+    assert_sliders("begeleid_wonen")
+    expect(page.locator("#weights-custom")).to_be_hidden()
+    expect(page.locator("#profile-description")).not_to_be_empty()
+    _wait_for_list(page)
+
+    # the detail panel follows the weights: transit at 0 shows in its breakdown
+    rows.first.click()
+    transit = page.locator('#detail .breakdown-row[data-criterion="transit"]')
+    expect(transit).to_be_visible(timeout=10000)
+    expect(transit).not_to_have_class(re.compile(r"is-unweighted"))
+    with page.expect_response(lambda r: "/api/sites/" in r.url and "weights=" in r.url):
+        slider("transit").fill("0")
+    expect(transit).to_have_class(re.compile(r"is-unweighted"), timeout=10000)
+    page.screenshot(path=str(output_dir / "profile-begeleid-wonen.png"))
+
+    # and back to the profile
+    page.click("#weights-reset")
+    expect(page.locator("#weights-custom")).to_be_hidden()
+    assert_sliders("begeleid_wonen")
+    assert not errors, errors
+    page.close()
+
+
+def test_score_own_site(browser: object, base_url: str, output_dir: Path) -> None:
+    from playwright.sync_api import expect
+
+    page, errors = _open_page(browser, base_url)
+    n_criteria = len(_profiles(page, base_url)["criteria"])
+    _wait_for_list(page)
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+
+    def click_map(fx: float, fy: float, double: bool = False) -> None:
+        x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
+        (page.mouse.dblclick if double else page.mouse.click)(x, y)
+
+    # Escape cancels drawing
+    page.click("#adhoc-start")
+    expect(page.locator("#adhoc-panel")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#adhoc-panel")).to_be_hidden()
+
+    # a polygon across half the country is too large: the API's reason appears in the banner
+    page.click("#adhoc-start")
+    page.check("#adhoc-mode-polygon")
+    for fx, fy in [(0.45, 0.35), (0.6, 0.4), (0.55, 0.6)]:
+        click_map(fx, fy)
+    click_map(0.5, 0.55, double=True)
+    expect(page.locator("#banner")).to_be_visible(timeout=10000)
+    expect(page.locator("#detail")).to_be_hidden()
+    page.click("#banner-close")
+
+    # a point in Amsterdam with 30 places: scored like a stored site, in the detail panel
+    page.select_option("#filter-gemeente", "GM0363")
+    _wait_for_list(page)
+    page.click("#adhoc-start")
+    page.check("#adhoc-mode-point")
+    page.fill("#adhoc-places", "30")
+    with page.expect_response(lambda r: "/api/score" in r.url) as response:
+        click_map(0.4, 0.5)
+    assert response.value.ok
+    assert response.value.request.post_data_json["places"] == 30
+    expect(page.locator("#detail.is-adhoc .breakdown-row")).to_have_count(n_criteria, timeout=10000)
+    expect(page.locator("#detail-score")).to_have_text(re.compile(r"\d[,.]\d\d"))
+    expect(page.locator(".adhoc-shape")).to_have_count(1)
+    expect(page.locator("#adhoc-panel")).to_be_hidden()
+    page.screenshot(path=str(output_dir / "own-site.png"))
+
+    # closing the panel takes the own site off the map
+    page.keyboard.press("Escape")
+    expect(page.locator("#detail")).to_be_hidden()
+    expect(page.locator(".adhoc-shape")).to_have_count(0)
     assert not errors, errors
     page.close()

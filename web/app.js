@@ -2,11 +2,12 @@
 //
 // Plain ES2020 module, no build step. Leaflet (global `L`) is loaded by index.html first.
 // Organisation:
-//   1. constants and state          6. ranked list
-//   2. DOM and formatting helpers   7. selection and detail panel
-//   3. API access, loading, banner  8. layer toggles (overlays)
-//   4. map, basemap, legend         9. filters, municipalities, language
-//   5. site markers                10. start-up
+//   1. constants and state          7. selection and detail panel
+//   2. DOM and formatting helpers   8. scoring profiles and live weights
+//   3. API access, loading, banner  9. own site: draw and score (ad hoc)
+//   4. map, basemap, legend        10. layer toggles (overlays)
+//   5. site markers                11. filters, municipalities, language
+//   6. ranked list                 12. start-up
 
 import { t, pick, getLang, setLang, locale, applyTranslations } from "./i18n.js";
 
@@ -14,6 +15,17 @@ import { t, pick, getLang, setLang, locale, applyTranslations } from "./i18n.js"
 
 const LIST_LIMIT = 100;
 const MOVE_DEBOUNCE_MS = 250; // also used while dragging the score slider
+const REWEIGHT_DEBOUNCE_MS = 150; // while dragging a weight slider
+
+// Rank stability: share of ±20 % weight variations in which a site stays in the top k.
+const STABILITY_K = 10;
+const STABILITY_ROBUST = 0.9;
+const STABILITY_SHAKY = 0.5;
+const WEIGHT_EPSILON = 1e-6;
+
+const WEIGHTS_OPEN_KEY = "sitefinder.weightsOpen"; // the user folded the sliders away: remember
+const DRAW_SNAP_PX = 8; // a click this close to the first corner closes the polygon
+const ADHOC_STROKE = "#0b4f9c";
 
 // Five equal score classes, red (poor) → yellow → green (good); ColorBrewer RdYlGn.
 const SCORE_COLOURS = ["#d7191c", "#fdae61", "#fee08b", "#a6d96a", "#1a9641"];
@@ -49,6 +61,15 @@ const state = {
   overlays: new Map(), // layer name → overlay state (see toggleOverlay)
   pendingRequests: 0,
   basemapErrors: 0,
+  profiles: null, // from /api/profiles: {default, profiles, criteria}
+  profilesFailed: false,
+  profile: null, // chosen profile name (null: the API's default)
+  weights: {}, // scoring criterion → slider weight; the profile's until the user moves a slider
+  rankBefore: null, // site id → rank before the last re-weighting (for the ▲/▼ in the list)
+  adhoc: null, // own site: {geometry, places, name, feature}; feature is the /api/score answer
+  adhocRequest: null,
+  adhocLayer: null,
+  draw: null, // while drawing an own site: {mode, vertices, layer, rubber}
 };
 
 /* ---------------------------------------------------------------- 2. helpers */
@@ -129,13 +150,13 @@ function fmtArea(m2) {
 }
 
 /**
- * The measured value behind a criterion, e.g. 412.5 "m" → "413 m". Counts and classes are left
- * out (""): their explanation text already says "3 care facilities within 1 km" and a bare
- * number next to the weight would only confuse.
+ * The measured value behind a criterion, e.g. 412.5 "m" → "413 m". Counts, classes, places and
+ * areas are left out (""): their explanation text already says "3 care facilities within 1 km"
+ * or "estimated 70 places", and a bare number next to the weight would only confuse.
  */
 function fmtRaw(raw, unit) {
   if (raw === null || raw === undefined || raw === "") return "";
-  if (unit === "count" || unit === "class") return "";
+  if (["count", "class", "places", "areas"].includes(unit)) return "";
   if (typeof raw === "string") return raw;
   if (typeof raw === "boolean") return raw ? "✓" : "✗";
   if (!isNumber(raw)) return "";
@@ -199,28 +220,42 @@ function boundsFromBbox(bbox) {
 class ApiError extends Error {}
 
 /** GET a JSON resource; throws ApiError with a readable message. Aborts are re-thrown as is. */
-async function apiGet(path, params = {}, { signal } = {}) {
+function apiGet(path, params = {}, { signal } = {}) {
+  return apiFetch("GET", path, params, { signal });
+}
+
+/** POST a JSON body, answer JSON; errors as for apiGet. */
+function apiPost(path, params, body, { signal } = {}) {
+  return apiFetch("POST", path, params, { signal, body });
+}
+
+async function apiFetch(method, path, params, { signal, body } = {}) {
   const query = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
+  for (const [key, value] of Object.entries(params ?? {})) {
     if (value !== null && value !== undefined && value !== "") query.set(key, String(value));
   }
   const url = query.toString() ? `${path}?${query}` : path;
+  const init = { method, signal, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
   setLoading(+1);
   try {
     let response;
     try {
-      response = await fetch(url, { signal, headers: { Accept: "application/json" } });
+      response = await fetch(url, init);
     } catch (err) {
       if (err.name === "AbortError") throw err;
       throw new ApiError(t("banner.network", { url: path }));
     }
-    const body = await response.json().catch((err) => {
+    const answer = await response.json().catch((err) => {
       if (isAbort(err)) throw err; // superseded while the body was arriving
       return null;
     });
-    if (!response.ok) throw new ApiError(errorMessage(body) || t("banner.http", { status: response.status }));
-    if (body === null) throw new ApiError(t("banner.http", { status: response.status }));
-    return body;
+    if (!response.ok) throw new ApiError(errorMessage(answer) || t("banner.http", { status: response.status }));
+    if (answer === null) throw new ApiError(t("banner.http", { status: response.status }));
+    return answer;
   } finally {
     setLoading(-1);
   }
@@ -264,8 +299,8 @@ function createMap() {
     maxZoom: 19,
     zoomSnap: 0.5,
   });
-  // Panes, bottom to top: outlines, overlay polygons, overlay points, selection, sites.
-  const panes = { boundaries: 380, overlayPolygons: 400, overlayPoints: 420, selection: 440, sites: 450 };
+  // Panes, bottom to top: outlines, overlay polygons, overlay points, selection, sites, drawing.
+  const panes = { boundaries: 380, overlayPolygons: 400, overlayPoints: 420, selection: 440, sites: 450, draft: 460 };
   for (const [name, zIndex] of Object.entries(panes)) map.createPane(name).style.zIndex = zIndex;
   map.attributionControl.setPrefix(
     '<a href="https://leafletjs.com" title="Leaflet, a JavaScript library for interactive maps">Leaflet</a>',
@@ -506,19 +541,29 @@ function siteQuery() {
     bbox: bboxParam(state.map.getBounds()),
     limit: LIST_LIMIT,
     offset: 0,
+    stability_k: STABILITY_K,
+    ...scoringParams(),
   };
 }
 
-async function loadSites() {
+/**
+ * Fetch the ranked sites in view. `compare`: remember the current ranks, so the new list can
+ * show how far each site moved (after a change of weights or profile, not after a map move).
+ */
+async function loadSites({ compare = false } = {}) {
   state.sitesRequest?.abort();
   const controller = new AbortController();
   state.sitesRequest = controller;
+  const before = compare ? currentRanks() : null;
   $("#results").classList.add("is-loading");
   try {
     const data = await apiGet("/api/sites", siteQuery(), { signal: controller.signal });
     state.sites = data;
+    state.rankBefore = before;
+    updateSelectedSummary();
     renderSiteMarkers();
     renderSiteList();
+    if (state.detail) renderDetail(); // the list rank and stability shown there
   } catch (err) {
     if (!isAbort(err)) {
       state.sites = null;
@@ -534,7 +579,21 @@ async function loadSites() {
   }
 }
 
-const loadSitesSoon = debounce(loadSites, MOVE_DEBOUNCE_MS);
+const loadSitesSoon = debounce(() => loadSites(), MOVE_DEBOUNCE_MS);
+
+/** Site id → rank in the list as it is now (ranked sites only). */
+function currentRanks() {
+  const ranks = new Map();
+  for (const feature of state.sites?.features ?? []) {
+    const rank = feature.properties?.rank;
+    if (isNumber(rank)) ranks.set(siteId(feature), rank);
+  }
+  return ranks;
+}
+
+function listFeature(id) {
+  return state.sites?.features?.find((f) => siteId(f) === id) ?? null;
+}
 
 function rowFor(id) {
   return document.querySelector(`#site-list .site-row[data-id="${CSS.escape(id)}"]`);
@@ -594,12 +653,20 @@ function siteRow(feature) {
         score: fmtScore(props.score),
       });
 
+  const stability = excluded ? null : stabilityBadge(props.stability, props.rank);
+  const fullLabel = stability ? `${label}, ${stabilityLabel(props.stability)}` : label;
+
   const scoreBlock = excluded
     ? h("span", { class: "row-excluded-tag" }, t("list.excluded"))
     : h(
         "span",
         { class: "row-score" },
-        h("span", { class: "row-score-value" }, fmtScore(props.score)),
+        h(
+          "span",
+          { class: "row-score-line" },
+          rankMove(id, props.rank),
+          h("span", { class: "row-score-value" }, fmtScore(props.score)),
+        ),
         h(
           "span",
           { class: "score-bar", "aria-hidden": "true" },
@@ -617,7 +684,7 @@ function siteRow(feature) {
       role: "option",
       tabindex: "-1",
       "aria-selected": id === state.selectedId ? "true" : "false",
-      "aria-label": label,
+      "aria-label": fullLabel,
       dataset: { id, kind: props.kind ?? "" },
       onclick: () => selectSite(id, { from: "list" }),
       onkeydown: onRowKeydown,
@@ -626,7 +693,12 @@ function siteRow(feature) {
       onfocus: () => setHovered(id),
       onblur: () => setHovered(null),
     },
-    h("span", { class: "row-rank" }, excluded ? "–" : String(props.rank ?? "")),
+    h(
+      "span",
+      { class: "row-rank-cell" },
+      h("span", { class: "row-rank" }, excluded ? "–" : String(props.rank ?? "")),
+      stability,
+    ),
     h(
       "span",
       { class: "row-main" },
@@ -650,6 +722,46 @@ function siteRow(feature) {
     ),
     scoreBlock,
   );
+}
+
+/**
+ * "83%" beside the rank: in how many of the ±20 % weight variations the site stays in the top k.
+ * Green when robust, amber when a top-k site is shaky; sites below the top k that rarely get in
+ * are shown quietly (grey) rather than as a warning on every row.
+ */
+function stabilityBadge(stability, rank) {
+  if (!isNumber(stability?.in_top_k)) return null;
+  const share = stability.in_top_k;
+  const k = stability.k ?? STABILITY_K;
+  let level = "is-medium";
+  if (share >= STABILITY_ROBUST) level = "is-robust";
+  else if (share < STABILITY_SHAKY) level = isNumber(rank) && rank > k ? "is-outside" : "is-shaky";
+  return h(
+    "span",
+    {
+      class: `stability ${level}`,
+      title: t("stability.title", { pct: fmtPercent(share), k }),
+      dataset: { share: String(share) },
+      "aria-hidden": "true", // the row's aria-label says it in words
+    },
+    fmtPercent(share),
+  );
+}
+
+function stabilityLabel(stability) {
+  return t("list.row_stability", { k: stability.k ?? STABILITY_K, pct: fmtPercent(stability.in_top_k) });
+}
+
+/** ▲3 / ▼2 after a change of weights or profile: how far the site moved in the list. */
+function rankMove(id, rank) {
+  if (!state.rankBefore || !isNumber(rank)) return null;
+  const was = state.rankBefore.get(id);
+  if (was === undefined) return h("span", { class: "rank-move is-new", title: t("list.moved_new") }, "•");
+  const delta = was - rank;
+  if (delta === 0) return null;
+  const up = delta > 0;
+  const title = t(up ? "list.moved_up" : "list.moved_down", { n: Math.abs(delta), was });
+  return h("span", { class: `rank-move ${up ? "is-up" : "is-down"}`, title }, `${up ? "▲" : "▼"}${Math.abs(delta)}`);
 }
 
 function onRowKeydown(event) {
@@ -703,9 +815,11 @@ function markSelectedRow() {
 
 async function selectSite(id, { from = "list" } = {}) {
   if (!id) return;
+  stopDrawing(); // a row clicked while drawing: the user chose a site after all
   const previous = state.selectedId;
+  clearAdhoc();
   state.selectedId = id;
-  state.selectedSummary = state.sites?.features?.find((f) => siteId(f) === id) ?? state.selectedSummary;
+  state.selectedSummary = listFeature(id) ?? state.selectedSummary;
   state.detail = null;
   if (previous && previous !== id) restyleMarker(previous);
   restyleMarker(id);
@@ -720,23 +834,47 @@ async function selectSite(id, { from = "list" } = {}) {
   clearSelectionLayer();
   openDetail();
   renderDetail();
+  await loadDetail(id);
+}
 
+/**
+ * Fetch the selected site's breakdown with the current profile and weights. On a refresh (the
+ * weights changed) the old breakdown stays on screen until the new one arrives.
+ */
+async function loadDetail(id) {
   state.detailRequest?.abort();
   const controller = new AbortController();
   state.detailRequest = controller;
   try {
-    const feature = await apiGet(`/api/sites/${encodeURIComponent(id)}`, {}, { signal: controller.signal });
+    const params = scoringParams();
+    const feature = await apiGet(`/api/sites/${encodeURIComponent(id)}`, params, { signal: controller.signal });
     if (state.selectedId !== id) return;
+    const first = !state.detail;
     state.detail = feature;
-    drawSelection(feature);
     renderDetail();
-    ensureVisible(feature);
+    if (first) {
+      drawSelection(feature);
+      ensureVisible(feature);
+    }
   } catch (err) {
-    if (!isAbort(err) && state.selectedId === id) closeDetail();
+    if (!isAbort(err) && state.selectedId === id && !state.detail) closeDetail();
     showError(err);
   } finally {
     if (state.detailRequest === controller) state.detailRequest = null;
   }
+}
+
+/** After a new list: the selected site's list entry (score, rank, stability) may have changed. */
+function updateSelectedSummary() {
+  if (!state.selectedId) return;
+  const feature = listFeature(state.selectedId);
+  if (feature) state.selectedSummary = feature;
+}
+
+/** The weights or profile changed: re-score whatever the detail panel shows. */
+function refreshDetail() {
+  if (state.adhoc) scoreAdhoc();
+  else if (state.selectedId) loadDetail(state.selectedId);
 }
 
 function clearSelectionLayer() {
@@ -803,8 +941,13 @@ function ensureVisible(feature) {
   state.map.panBy(p.subtract(target), { animate: true });
 }
 
+/** The feature the detail panel shows: the own site's score or the selected site's detail. */
+function detailFeature() {
+  return state.adhoc ? state.adhoc.feature ?? { geometry: state.adhoc.geometry } : state.detail;
+}
+
 function zoomToSelection() {
-  const bounds = selectionBounds(state.detail);
+  const bounds = selectionBounds(detailFeature());
   if (!bounds) return;
   const box = visibleMapBox();
   const size = state.map.getSize();
@@ -821,19 +964,30 @@ function openDetail() {
 
 function closeDetail() {
   const id = state.selectedId;
-  state.detailRequest?.abort();
-  state.selectedId = null;
-  state.selectedSummary = null;
-  state.detail = null;
+  clearSiteSelection();
+  clearAdhoc();
   $("#detail").hidden = true;
-  clearSelectionLayer();
-  if (id) restyleMarker(id);
-  markSelectedRow();
   const row = id ? rowFor(id) : null;
   if (row) focusRow(row);
 }
 
+function clearSiteSelection() {
+  const id = state.selectedId;
+  state.detailRequest?.abort();
+  state.selectedId = null;
+  state.selectedSummary = null;
+  state.detail = null;
+  clearSelectionLayer();
+  if (id) restyleMarker(id);
+  markSelectedRow();
+}
+
 function renderDetail() {
+  $("#detail").classList.toggle("is-adhoc", Boolean(state.adhoc));
+  if (state.adhoc) {
+    renderAdhocDetail();
+    return;
+  }
   if (!state.selectedId) return;
   const feature = state.detail ?? state.selectedSummary;
   const props = feature?.properties ?? {};
@@ -845,20 +999,16 @@ function renderDetail() {
   $("#detail-name").textContent = props.name || state.selectedId;
   $("#detail-gemeente").textContent = props.gemeentenaam ?? "";
 
-  const body = $("#detail-body");
   if (!state.detail) {
-    fill(
-      body,
-      feature ? detailScore(props) : null,
-      h("p", { class: "detail-loading" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("detail.loading")),
-    );
+    fillDetailBody(feature ? detailScore({ ...props, rank: null }) : null, detailLoading()); // list rank ≠ overall rank
     return;
   }
-  fill(
-    body,
-    detailScore(props),
+  const summary = listFeature(state.selectedId)?.properties ?? null;
+  fillDetailBody(
+    detailScore(props, summary),
     detailReasons(props),
     detailBreakdown(props.breakdown ?? []),
+    detailConstraints(props.breakdown ?? []),
     detailSurroundings(props),
     detailSize(props),
     detailSources(props.sources ?? []),
@@ -866,8 +1016,40 @@ function renderDetail() {
   );
 }
 
-function detailScore(props) {
+/** Replace the detail body, keeping its scroll position (re-scoring re-renders it in place). */
+function fillDetailBody(...children) {
+  const body = $("#detail-body");
+  const scrollTop = body.scrollTop;
+  const openDetails = [...body.querySelectorAll("details[open]")].map((d) => d.className);
+  fill(body, ...children);
+  for (const details of body.querySelectorAll("details")) {
+    if (openDetails.includes(details.className)) details.open = true;
+  }
+  body.scrollTop = scrollTop;
+}
+
+function detailLoading() {
+  const spinner = h("span", { class: "spinner", "aria-hidden": "true" });
+  return h("p", { class: "detail-loading" }, spinner, t("detail.loading"));
+}
+
+/**
+ * The big score, the site's rank among all sites, and — from the list, if the site is in it —
+ * its place in the list and its rank stability.
+ */
+function detailScore(props, summary = null) {
   const excluded = Boolean(props.excluded) || !isNumber(props.score);
+  const listRank = summary?.rank;
+  const rankText =
+    excluded || !isNumber(props.rank)
+      ? null
+      : [
+          t("detail.rank", { rank: props.rank }),
+          isNumber(listRank) && listRank !== props.rank ? t("detail.rank_list", { rank: listRank }) : null,
+        ]
+          .filter(Boolean)
+          .join(" · ");
+  const stability = excluded ? null : summary?.stability;
   return h(
     "div",
     { class: `detail-score${excluded ? " is-excluded" : ""}` },
@@ -881,9 +1063,7 @@ function detailScore(props) {
         excluded ? t("detail.excluded") : fmtScore(props.score),
       ),
     ),
-    excluded || !isNumber(props.rank)
-      ? null
-      : h("span", { class: "score-rank" }, t("detail.rank", { rank: props.rank })),
+    rankText ? h("span", { class: "score-rank" }, rankText) : null,
     h(
       "div",
       { class: "actions" },
@@ -893,7 +1073,31 @@ function detailScore(props) {
         t("detail.zoom"),
       ),
     ),
+    h(
+      "p",
+      { class: "detail-profile" },
+      detailProfileText(props),
+      isNumber(stability?.in_top_k)
+        ? h(
+            "span",
+            { class: "detail-stability" },
+            stabilityBadge(stability, listRank),
+            " ",
+            t("detail.stability", { k: stability.k ?? STABILITY_K }),
+          )
+        : null,
+    ),
   );
+}
+
+/** "Profiel: Standaard" or "Profiel: Standaard, eigen weging" — what the score was computed with. */
+function detailProfileText(props) {
+  const name = props.profile ?? state.profile;
+  const profile = state.profiles?.profiles?.find((p) => p.name === name);
+  const title = pick(profile?.title) || name || "";
+  if (!title) return null;
+  const custom = props.weights ? !sameWeights(props.weights, profile?.weights) : weightsAreCustom();
+  return t(custom ? "detail.profile_custom" : "detail.profile", { profile: title });
 }
 
 function detailReasons(props) {
@@ -907,25 +1111,37 @@ function detailReasons(props) {
   );
 }
 
+/** Is this breakdown item an exclusion-only criterion (Natura 2000, other constraints)? */
+function isConstraintItem(item) {
+  const criterion = state.profiles?.criteria?.find((c) => c.name === item.criterion);
+  return criterion ? Boolean(criterion.constraint) : item.unit === "areas" || item.criterion === "natura2000";
+}
+
 function detailBreakdown(breakdown) {
-  if (!breakdown.length) return null;
+  const items = breakdown.filter((item) => !isConstraintItem(item));
+  if (!items.length) return null;
+  // Weights arrive as given (custom weights need not add up to 1): show each as a share.
+  const total = items.reduce((sum, item) => sum + (isNumber(item.weight) ? item.weight : 0), 0);
   return h(
     "section",
     { class: "detail-section" },
     h("h3", {}, t("detail.breakdown")),
     h("p", { class: "muted small" }, t("detail.breakdown_hint")),
-    h("ul", { class: "breakdown", id: "detail-breakdown" }, breakdown.map(breakdownRow)),
+    h("ul", { class: "breakdown", id: "detail-breakdown" }, items.map((item) => breakdownRow(item, total))),
   );
 }
 
-function breakdownRow(item) {
+function breakdownRow(item, total) {
   const missing = Boolean(item.missing) || !isNumber(item.value);
+  const unweighted = !(item.weight > 0);
   const title = pick(item.title) || item.criterion;
   const raw = fmtRaw(item.raw, item.unit);
-  const weights =
-    isNumber(item.effective_weight) && Math.abs(item.effective_weight - (item.weight ?? 0)) > 0.005
-      ? t("detail.weight_eff", { w: fmtPercent(item.weight), e: fmtPercent(item.effective_weight) })
-      : t("detail.weight", { w: fmtPercent(item.weight) });
+  const share = total > 0 && isNumber(item.weight) ? item.weight / total : item.weight;
+  let weights = t("detail.weight", { w: fmtPercent(share) });
+  if (unweighted) weights = t("detail.weight_zero");
+  else if (isNumber(item.effective_weight) && Math.abs(item.effective_weight - share) > 0.005) {
+    weights = t("detail.weight_eff", { w: fmtPercent(share), e: fmtPercent(item.effective_weight) });
+  }
 
   const bar = missing
     ? h("span", { class: "breakdown-nodata" }, t("detail.no_data"))
@@ -938,14 +1154,21 @@ function breakdownRow(item) {
         }),
       );
 
-  const figures = missing
-    ? [item.explanation ? null : h("span", {}, t("detail.no_data_note"))]
-    : [h("span", {}, weights), h("span", {}, t("detail.contribution", { c: fmtScore(item.contribution) }))];
+  let figures = [h("span", {}, weights), h("span", {}, t("detail.contribution", { c: fmtScore(item.contribution) }))];
+  if (unweighted) figures = [h("span", {}, weights)];
+  else if (missing) figures = [item.explanation ? null : h("span", {}, t("detail.no_data_note"))];
 
   return h(
     "li",
     {
-      class: `breakdown-row${missing ? " is-missing" : ""}${item.excluded ? " is-excluding" : ""}`,
+      class: [
+        "breakdown-row",
+        missing ? "is-missing" : null,
+        unweighted ? "is-unweighted" : null,
+        item.excluded ? "is-excluding" : null,
+      ]
+        .filter(Boolean)
+        .join(" "),
       dataset: { criterion: item.criterion ?? "" },
     },
     h(
@@ -962,6 +1185,40 @@ function breakdownRow(item) {
     bar,
     h("div", { class: "breakdown-figures" }, raw ? h("span", {}, raw) : null, ...figures),
     item.explanation ? h("p", { class: "breakdown-explanation" }, pick(item.explanation)) : null,
+  );
+}
+
+/** Natura 2000 and other constraints: no bar and no weight, only "no obstacle" or "excludes". */
+function detailConstraints(breakdown) {
+  const items = breakdown.filter(isConstraintItem);
+  if (!items.length) return null;
+  const row = (item) => {
+    const status = item.excluded
+      ? h("span", { class: "tag tag-warn" }, t("detail.criterion_excluded"))
+      : item.missing
+        ? h("span", { class: "tag tag-muted" }, t("detail.no_data"))
+        : h("span", { class: "tag tag-ok" }, t("detail.constraint_ok"));
+    return h(
+      "li",
+      {
+        class: `breakdown-row constraint-row${item.excluded ? " is-excluding" : ""}`,
+        dataset: { criterion: item.criterion ?? "" },
+      },
+      h(
+        "div",
+        { class: "breakdown-head" },
+        h("span", { class: "breakdown-title" }, pick(item.title) || item.criterion),
+        status,
+      ),
+      item.explanation ? h("p", { class: "breakdown-explanation" }, pick(item.explanation)) : null,
+    );
+  };
+  return h(
+    "section",
+    { class: "detail-section detail-constraints" },
+    h("h3", {}, t("detail.constraints")),
+    h("p", { class: "muted small" }, t("detail.constraints_hint")),
+    h("ul", { class: "constraints" }, items.map(row)),
   );
 }
 
@@ -992,6 +1249,7 @@ function detailSurroundings(props) {
       { class: "kv-list" },
       place(t("detail.nearest_stop"), props.nearest_stop),
       place(t("detail.nearest_care"), props.nearest_care),
+      "nearest_supermarket" in props ? place(t("detail.nearest_supermarket"), props.nearest_supermarket) : null,
     ),
   );
 }
@@ -1000,9 +1258,9 @@ function detailSize(props) {
   const places = isNumber(props.places) ? `${fmtNumber(props.places)} ${t("unit.places")}` : t("detail.unknown");
   const rows = [
     [t("detail.area"), fmtArea(props.area_m2)],
-    [t("detail.floor_area"), fmtArea(props.floor_area_m2)],
+    "floor_area_m2" in props ? [t("detail.floor_area"), fmtArea(props.floor_area_m2)] : null,
     [t("detail.places"), places],
-  ];
+  ].filter(Boolean);
   return h(
     "section",
     { class: "detail-section" },
@@ -1055,7 +1313,479 @@ function detailProps(props) {
   );
 }
 
-/* ---------------------------------------------------------------- 8. layer toggles */
+/* ---------------------------------------------------------------- 8. scoring profiles and live weights */
+
+async function loadProfiles() {
+  try {
+    state.profiles = await apiGet("/api/profiles");
+    const names = (state.profiles.profiles ?? []).map((p) => p.name);
+    applyProfile(names.includes(state.profiles.default) ? state.profiles.default : names[0] ?? null);
+  } catch (err) {
+    state.profiles = null; // the API's default profile still ranks the list
+    state.profilesFailed = true;
+    showError(err);
+  }
+  renderProfilePanel();
+}
+
+function currentProfile() {
+  return state.profiles?.profiles?.find((p) => p.name === state.profile) ?? null;
+}
+
+/** The criteria that get a slider; constraints (Natura 2000, …) only exclude. */
+function scoringCriteria() {
+  return (state.profiles?.criteria ?? []).filter((c) => !c.constraint);
+}
+
+function constraintCriteria() {
+  return (state.profiles?.criteria ?? []).filter((c) => c.constraint);
+}
+
+function profileWeights(profile) {
+  return Object.fromEntries(scoringCriteria().map((c) => [c.name, profile?.weights?.[c.name] ?? 0]));
+}
+
+function applyProfile(name) {
+  state.profile = name;
+  state.weights = profileWeights(currentProfile());
+}
+
+function sameWeights(a, b) {
+  if (!a || !b) return true;
+  return scoringCriteria().every((c) => Math.abs((a[c.name] ?? 0) - (b[c.name] ?? 0)) <= WEIGHT_EPSILON);
+}
+
+function weightsAreCustom() {
+  return Boolean(currentProfile()) && !sameWeights(state.weights, profileWeights(currentProfile()));
+}
+
+function weightTotal() {
+  return scoringCriteria().reduce((sum, c) => sum + (state.weights[c.name] ?? 0), 0);
+}
+
+/** Query parameters for every scoring request: the profile, plus own weights if any. */
+function scoringParams() {
+  return { profile: state.profile, weights: weightsParam() };
+}
+
+/** "transit:0.5,care_distance:0.3,…" — only when the sliders differ from the profile (and not all 0). */
+function weightsParam() {
+  if (!weightsAreCustom() || weightTotal() <= 0) return "";
+  return scoringCriteria()
+    .map((c) => `${c.name}:${Number((state.weights[c.name] ?? 0).toFixed(4))}`)
+    .join(",");
+}
+
+function renderProfilePanel() {
+  renderProfileOptions();
+  renderWeights();
+}
+
+function renderProfileOptions() {
+  const select = $("#profile-select");
+  const profiles = state.profiles?.profiles ?? [];
+  const options = profiles.length
+    ? profiles.map((p) => h("option", { value: p.name }, pick(p.title) || p.name))
+    : [h("option", { value: "" }, state.profilesFailed ? t("profile.unavailable") : t("status.loading"))];
+  fill(select, ...options);
+  select.value = state.profile ?? "";
+  select.disabled = !profiles.length;
+  $("#profile-description").textContent = pick(currentProfile()?.description);
+}
+
+function renderWeights() {
+  fill($("#weights"), ...scoringCriteria().map(weightRow));
+  const constraints = constraintCriteria().map((c) => pick(c.title) || c.name);
+  $("#weights-constraints").textContent = constraints.length
+    ? t("weights.constraints", { list: constraints.join(" · ") })
+    : "";
+  renderWeightState();
+}
+
+function weightRow(criterion) {
+  const id = `weight-${criterion.name}`;
+  return h(
+    "div",
+    { class: "weight-row", dataset: { criterion: criterion.name } },
+    h("label", { for: id, class: "weight-label" }, pick(criterion.title) || criterion.name),
+    h("input", {
+      type: "range",
+      id,
+      class: "weight-slider",
+      min: "0",
+      max: "1",
+      step: "0.05",
+      value: String(state.weights[criterion.name] ?? 0),
+      dataset: { criterion: criterion.name },
+      oninput: onWeightInput,
+    }),
+    h("output", { class: "weight-value", for: id }),
+    h("span", { class: "weight-share", title: t("weights.share_title") }),
+  );
+}
+
+/** Values, shares after normalisation, and the "custom weights" state; sliders stay in place. */
+function renderWeightState() {
+  const total = weightTotal();
+  for (const row of document.querySelectorAll("#weights .weight-row")) {
+    const weight = state.weights[row.dataset.criterion] ?? 0;
+    const share = total > 0 ? fmtPercent(weight / total) : "–";
+    const slider = row.querySelector(".weight-slider");
+    if (Number(slider.value) !== weight) slider.value = String(weight);
+    slider.setAttribute("aria-valuetext", t("weights.valuetext", { value: fmtNumber(weight, 2), share }));
+    row.querySelector(".weight-value").textContent = fmtNumber(weight, 2);
+    row.querySelector(".weight-share").textContent = share;
+    row.classList.toggle("is-zero", weight <= 0);
+  }
+  const custom = weightsAreCustom();
+  $("#weights-custom").hidden = !custom;
+  $("#weights-reset").hidden = !custom;
+  $("#weights-note").hidden = !(custom && total <= 0);
+  $("#profile-panel").classList.toggle("is-custom", custom);
+}
+
+function onWeightInput(event) {
+  const slider = event.currentTarget;
+  state.weights[slider.dataset.criterion] = Number(slider.value);
+  renderWeightState();
+  reweightSoon();
+}
+
+/** Re-rank with the current profile and weights: the list, the markers and the detail panel. */
+function reweight() {
+  reweightSoon.cancel();
+  loadSitesSoon.cancel();
+  loadSites({ compare: true });
+  refreshDetail();
+}
+
+const reweightSoon = debounce(reweight, REWEIGHT_DEBOUNCE_MS);
+
+/** The sliders start unfolded, unless the user folded them away last time. */
+function wireWeightsPanel() {
+  const panel = $("#weights-panel");
+  try {
+    if (window.localStorage.getItem(WEIGHTS_OPEN_KEY) === "false") panel.open = false;
+  } catch {
+    /* storage blocked: keep the default */
+  }
+  panel.addEventListener("toggle", () => {
+    try {
+      window.localStorage.setItem(WEIGHTS_OPEN_KEY, String(panel.open));
+    } catch {
+      /* not remembered; harmless */
+    }
+  });
+}
+
+function wireProfile() {
+  wireWeightsPanel();
+  const select = $("#profile-select");
+  select.addEventListener("change", () => {
+    applyProfile(select.value);
+    renderProfilePanel();
+    reweight();
+  });
+  $("#weights-reset").addEventListener("click", () => {
+    applyProfile(state.profile);
+    renderWeightState();
+    reweight();
+    $("#profile-select").focus(); // the reset button has just been hidden
+  });
+}
+
+/* ---------------------------------------------------------------- 9. own site: draw and score (ad hoc) */
+
+/**
+ * "Score your own site": the user clicks a point, or clicks the corners of a polygon and
+ * double-clicks (or clicks the first corner) to finish. Plain Leaflet, no drawing plugin.
+ * Escape or the cancel button stops. The result appears in the detail panel.
+ */
+function createAdhocControl() {
+  const control = L.control({ position: "topleft" });
+  control.onAdd = () => {
+    const div = $("#adhoc-control");
+    div.classList.add("leaflet-control");
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+  };
+  control.addTo(state.map);
+}
+
+function wireAdhoc() {
+  $("#adhoc-start").addEventListener("click", () => (state.draw ? stopDrawing() : startDrawing()));
+  $("#adhoc-cancel").addEventListener("click", stopDrawing);
+  $("#adhoc-finish").addEventListener("click", finishPolygon);
+  for (const radio of document.querySelectorAll('input[name="adhoc-mode"]')) {
+    radio.addEventListener("change", () => setDrawMode(radio.value));
+  }
+}
+
+function drawMode() {
+  return document.querySelector('input[name="adhoc-mode"]:checked')?.value === "polygon" ? "polygon" : "point";
+}
+
+function startDrawing() {
+  stopDrawing();
+  state.draw = { mode: drawMode(), vertices: [], layer: L.featureGroup().addTo(state.map), rubber: null };
+  state.map.doubleClickZoom.disable();
+  state.map.getContainer().classList.add("is-drawing");
+  state.map.on("click", onDrawClick);
+  state.map.on("dblclick", onDrawDoubleClick);
+  state.map.on("mousemove", onDrawMove);
+  $("#adhoc-panel").hidden = false;
+  $("#adhoc-start").setAttribute("aria-pressed", "true");
+  renderDrawHint();
+}
+
+function stopDrawing() {
+  const draw = state.draw;
+  if (!draw) return;
+  draw.layer.remove();
+  state.map.off("click", onDrawClick);
+  state.map.off("dblclick", onDrawDoubleClick);
+  state.map.off("mousemove", onDrawMove);
+  state.map.doubleClickZoom.enable();
+  state.map.getContainer().classList.remove("is-drawing");
+  $("#adhoc-panel").hidden = true;
+  $("#adhoc-start").setAttribute("aria-pressed", "false");
+  state.draw = null;
+}
+
+function setDrawMode(mode) {
+  if (!state.draw) return;
+  state.draw.mode = mode;
+  state.draw.vertices = [];
+  renderDraft();
+  renderDrawHint();
+}
+
+function renderDrawHint() {
+  const draw = state.draw;
+  if (!draw) return;
+  const n = draw.vertices.length;
+  let hint = t("adhoc.hint_point");
+  if (draw.mode === "polygon") hint = n > 0 && n < 3 ? t("adhoc.hint_more", { n }) : t("adhoc.hint_polygon");
+  $("#adhoc-hint").textContent = hint;
+  $("#adhoc-finish").hidden = draw.mode !== "polygon" || n < 3;
+}
+
+function onDrawClick(event) {
+  const draw = state.draw;
+  if (draw.mode === "point") {
+    finishDrawing({ type: "Point", coordinates: lonLat(event.latlng) });
+    return;
+  }
+  if (draw.vertices.length >= 3 && nearVertex(event.latlng, draw.vertices[0])) {
+    finishPolygon();
+    return;
+  }
+  draw.vertices.push(event.latlng);
+  renderDraft();
+  renderDrawHint();
+}
+
+/** A double-click also fired two clicks, which each added a corner: keep one of them. */
+function onDrawDoubleClick(event) {
+  const draw = state.draw;
+  if (draw.mode !== "polygon") return;
+  const v = draw.vertices;
+  while (v.length >= 2 && nearVertex(v[v.length - 1], v[v.length - 2])) v.pop();
+  if (v.length && !nearVertex(event.latlng, v[v.length - 1])) v.push(event.latlng);
+  if (v.length >= 3) finishPolygon();
+  else {
+    renderDraft();
+    renderDrawHint();
+  }
+}
+
+function onDrawMove(event) {
+  const draw = state.draw;
+  if (!draw?.rubber || !draw.vertices.length) return;
+  const v = draw.vertices;
+  draw.rubber.setLatLngs(v.length >= 2 ? [v[v.length - 1], event.latlng, v[0]] : [v[0], event.latlng]);
+}
+
+function nearVertex(a, b) {
+  return state.map.latLngToContainerPoint(a).distanceTo(state.map.latLngToContainerPoint(b)) <= DRAW_SNAP_PX;
+}
+
+/** The polygon so far: corners, edges, a faint fill, and a dashed line following the mouse. */
+function renderDraft() {
+  const draw = state.draw;
+  draw.layer.clearLayers();
+  const v = draw.vertices;
+  const common = { pane: "draft", interactive: false, color: ADHOC_STROKE };
+  if (v.length >= 3) L.polygon(v, { ...common, weight: 0, fillOpacity: 0.15 }).addTo(draw.layer);
+  if (v.length >= 2) L.polyline(v, { ...common, weight: 2.5, className: "draw-edge" }).addTo(draw.layer);
+  draw.rubber = L.polyline([], { ...common, weight: 1.5, dashArray: "4 4", className: "draw-rubber" });
+  draw.rubber.addTo(draw.layer);
+  v.forEach((latlng, i) =>
+    L.circleMarker(latlng, {
+      ...common,
+      radius: i === 0 && v.length >= 3 ? 6 : 4,
+      weight: 2,
+      fillColor: "#ffffff",
+      fillOpacity: 1,
+      className: "draw-vertex",
+    }).addTo(draw.layer),
+  );
+}
+
+function finishPolygon() {
+  const draw = state.draw;
+  if (!draw || draw.vertices.length < 3) {
+    renderDrawHint();
+    return;
+  }
+  const ring = draw.vertices.map(lonLat);
+  ring.push(ring[0]);
+  finishDrawing({ type: "Polygon", coordinates: [ring] });
+}
+
+function lonLat(latlng) {
+  const wrapped = latlng.wrap();
+  return [Number(wrapped.lng.toFixed(6)), Number(wrapped.lat.toFixed(6))];
+}
+
+function readPlaces() {
+  const input = $("#adhoc-places");
+  const value = input.value.trim() === "" ? NaN : Number(input.value);
+  return Number.isFinite(value) && value >= 0 ? value : null;
+}
+
+function finishDrawing(geometry) {
+  const places = readPlaces();
+  stopDrawing();
+  showAdhoc({ geometry, places, name: t("adhoc.name"), feature: null });
+}
+
+function showAdhoc(adhoc) {
+  clearSiteSelection();
+  clearAdhoc();
+  hideBanner();
+  state.adhoc = adhoc;
+  drawAdhocShape(adhoc);
+  openDetail();
+  renderDetail();
+  scoreAdhoc();
+}
+
+function clearAdhoc() {
+  state.adhocRequest?.abort();
+  state.adhocRequest = null;
+  state.adhoc = null;
+  state.adhocLayer?.clearLayers();
+  $("#detail").classList.remove("is-adhoc");
+}
+
+/** POST the own site to /api/score with the current profile and weights. */
+async function scoreAdhoc() {
+  const adhoc = state.adhoc;
+  if (!adhoc) return;
+  state.adhocRequest?.abort();
+  const controller = new AbortController();
+  state.adhocRequest = controller;
+  const body = { geometry: adhoc.geometry, places: adhoc.places, name: adhoc.name };
+  try {
+    const feature = await apiPost("/api/score", scoringParams(), body, { signal: controller.signal });
+    if (state.adhoc !== adhoc) return;
+    const first = !adhoc.feature;
+    adhoc.feature = feature;
+    drawAdhocShape(adhoc);
+    renderDetail();
+    if (first) ensureVisible(feature);
+  } catch (err) {
+    if (isAbort(err)) return;
+    if (state.adhoc === adhoc && !adhoc.feature) closeDetail();
+    showError(err instanceof ApiError ? new ApiError(t("adhoc.error", { message: err.message })) : err);
+  } finally {
+    if (state.adhocRequest === controller) state.adhocRequest = null;
+  }
+}
+
+/** The own site on the map: dashed blue outline, filled with its score colour once scored. */
+function drawAdhocShape(adhoc) {
+  state.adhocLayer.clearLayers();
+  const props = adhoc.feature?.properties;
+  const fillColor = props ? (props.excluded ? EXCLUDED_FILL : scoreColour(props.score)) : "#ffffff";
+  const style = {
+    pane: "selection",
+    interactive: false,
+    color: ADHOC_STROKE,
+    weight: 3,
+    dashArray: "6 4",
+    fillColor,
+    className: "adhoc-shape",
+  };
+  const geometry = adhoc.geometry;
+  if (geometry.type === "Point") {
+    const [lon, lat] = geometry.coordinates;
+    L.circleMarker([lat, lon], { ...style, radius: 10, fillOpacity: 0.95 }).addTo(state.adhocLayer);
+  } else {
+    L.geoJSON(geometry, { ...style, style: () => ({ ...style, fillOpacity: 0.45 }) }).addTo(state.adhocLayer);
+  }
+}
+
+function renderAdhocDetail() {
+  const adhoc = state.adhoc;
+  const props = adhoc.feature?.properties ?? {};
+  const isPoint = adhoc.geometry.type === "Point";
+  fill($("#detail-kind"), crosshairIcon(), t("adhoc.kind"));
+  $("#detail-name").textContent = isPoint ? t("adhoc.point") : t("adhoc.polygon");
+  $("#detail-gemeente").textContent = adhocWhere(adhoc);
+  if (!adhoc.feature) {
+    fillDetailBody(detailLoading());
+    return;
+  }
+  fillDetailBody(
+    detailScore(props),
+    h(
+      "p",
+      { class: "adhoc-note" },
+      t("adhoc.note"),
+      " ",
+      h("button", { type: "button", id: "adhoc-again", class: "link-button", onclick: startDrawing }, t("adhoc.again")),
+    ),
+    detailReasons(props),
+    detailBreakdown(props.breakdown ?? []),
+    detailConstraints(props.breakdown ?? []),
+    detailSurroundings(props),
+    detailSize(props),
+  );
+}
+
+/** The own-site symbol (a crosshair), as on the "score your own site" button. */
+function crosshairIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("class", "adhoc-kind-icon");
+  svg.setAttribute("aria-hidden", "true");
+  const circle = document.createElementNS(ns, "circle");
+  for (const [k, v] of Object.entries({ cx: 8, cy: 8, r: 4.5, fill: "none" })) circle.setAttribute(k, v);
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M8 0.5v4M8 11.5v4M0.5 8h4M11.5 8h4");
+  for (const el of [circle, path]) {
+    el.setAttribute("stroke", "currentColor");
+    el.setAttribute("stroke-width", "1.6");
+    svg.append(el);
+  }
+  return svg;
+}
+
+function adhocWhere(adhoc) {
+  const geometry = adhoc.geometry;
+  if (geometry.type === "Point") {
+    const [lon, lat] = geometry.coordinates;
+    return t("adhoc.where_point", { lat: fmtNumber(lat, 5), lon: fmtNumber(lon, 5) });
+  }
+  const area = adhoc.feature?.properties?.area_m2;
+  return isNumber(area) ? fmtArea(area) : "";
+}
+
+/* ---------------------------------------------------------------- 10. layer toggles */
 
 async function loadLayerCatalogue() {
   try {
@@ -1319,7 +2049,7 @@ async function loadGemeenteOutlines() {
   }
 }
 
-/* ---------------------------------------------------------------- 9. filters, gemeenten, language */
+/* ---------------------------------------------------------------- 11. filters, gemeenten, language */
 
 async function loadGemeenteList() {
   try {
@@ -1401,6 +2131,8 @@ function switchLanguage(lang) {
   renderLanguageState();
   // Re-render everything that holds translated or locale-formatted text.
   renderMinScore();
+  renderProfilePanel();
+  renderDrawHint();
   renderGemeenteOptions();
   renderLegend();
   renderLayerList();
@@ -1419,15 +2151,21 @@ function renderLanguageState() {
 
 function wireGlobalKeys() {
   document.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape" || $("#detail").hidden) return;
-    if (event.target.closest?.("select, input")) return;
+    if (event.key !== "Escape") return;
+    if (state.draw) {
+      event.preventDefault();
+      stopDrawing();
+      $("#adhoc-start").focus();
+      return;
+    }
+    if ($("#detail").hidden || event.target.closest?.("select, input")) return;
     closeDetail();
   });
   $("#detail-close").addEventListener("click", closeDetail);
   $("#banner-close").addEventListener("click", hideBanner);
 }
 
-/* ---------------------------------------------------------------- 10. start-up */
+/* ---------------------------------------------------------------- 12. start-up */
 
 async function loadConfig() {
   try {
@@ -1450,13 +2188,18 @@ async function init() {
   state.map = createMap();
   state.siteLayer = L.featureGroup().addTo(state.map);
   state.selectionLayer = L.featureGroup().addTo(state.map);
+  state.adhocLayer = L.featureGroup().addTo(state.map);
   createLegend();
+  createAdhocControl();
+  renderProfilePanel(); // "loading…" until /api/profiles answers
 
+  wireProfile();
   wireFilters();
+  wireAdhoc();
   wireLanguage();
   wireGlobalKeys();
 
-  await loadConfig();
+  await Promise.all([loadConfig(), loadProfiles()]);
   state.map.on("moveend", () => {
     loadSitesSoon();
     refreshOverlaysSoon();

@@ -100,6 +100,7 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
     ranked = top_indices(scores, candidates, min(len(candidates), q.page.offset + q.page.limit))
     page = ranked[q.page.offset : q.page.offset + q.page.limit]
     stable = stability(evaluation, weights, candidates, page, q.stability_k)
+    complete = evaluation.completeness(weights)
     rows = conn.execute(
         "SELECT "
         + SITE_COLUMNS
@@ -125,6 +126,7 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
             reasons=_reasons(evaluation, i),
             missing=missing,
             stability={"k": q.stability_k, "in_top_k": round(float(share), 3)},
+            completeness=round(float(complete[i]), 3),
         )
         geometry = row.pop("geometry")
         features.append(
@@ -176,6 +178,7 @@ def get_site(
         profile=q.profile.name,
         weights=q.weights,
         missing=[b["criterion"] for b in explained["breakdown"] if b["missing"] and b["weight"]],
+        completeness=round(float(evaluation.completeness(weights)[i]), 3),
         **explained,
     )
     geometry = row.pop("geometry")

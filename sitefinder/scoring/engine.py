@@ -33,6 +33,14 @@ class Evaluation:
     excluded: NDArray  # bool, n
     reason: NDArray  # object, n: the first excluding criterion or None
 
+    def completeness(self, weights: NDArray) -> NDArray:
+        """Share of the total weight whose criteria have data at each site (0-1)."""
+        total = float(weights.sum())
+        if total <= 0:
+            return np.zeros(len(self.present))
+        out: NDArray = (self.present.astype(float) @ weights) / total
+        return out
+
     def scores(self, weights: NDArray) -> NDArray:
         """Weighted mean over the criteria with data (weights renormalised); NaN if excluded."""
         filled = np.where(self.present, self.values, 0.0)
