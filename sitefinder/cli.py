@@ -10,6 +10,7 @@ import click
 from etl.framework import RunResult
 from sitefinder import db
 from sitefinder.errors import SitefinderError
+from sitefinder.scoring import ScoreSummary
 from sitefinder.settings import get_settings
 
 
@@ -167,25 +168,28 @@ def etl_status() -> None:
 
 
 @main.command("score")
-@click.option("--profile", default=None, help="scoring profile (default: settings)")
-def score(profile: str | None) -> None:
-    """Recompute every criterion and score for every site."""
+@click.option("--profile", default=None, help="profile for the summary (default: settings)")
+@click.option("--full", is_flag=True, help="recompute every criterion, not only what changed")
+def score(profile: str | None, full: bool) -> None:
+    """Bring the criteria of every site up to date after an ETL run (only what changed)."""
     from sitefinder.scoring import score_all
 
     settings = get_settings()
     with db.connection(settings) as conn:
-        summary = score_all(conn, profile or settings.default_profile)
+        summary = score_all(conn, profile or settings.default_profile, full=full)
     _echo_score(summary)
 
 
-def _echo_score(summary: object) -> None:
-    from sitefinder.scoring import ScoreSummary
-
-    assert isinstance(summary, ScoreSummary)
+def _echo_score(summary: ScoreSummary) -> None:
     missing = ", ".join(f"{k} {v}" for k, v in summary.missing.items() if v)
+    if not summary.groups:
+        click.echo("  criteria up to date: no layer changed since the last scoring")
+    else:
+        seconds = sum(summary.seconds.values())
+        click.echo(f"  recomputed {', '.join(summary.groups)} in {seconds:.1f} s")
     click.echo(
         f"  {summary.sites} sites: {summary.scored} scored, {summary.excluded} excluded, "
-        f"{summary.no_data} without data; missing per criterion: {missing or 'none'}"
+        f"{summary.no_data} without data; outside coverage per layer: {missing or 'none'}"
     )
 
 

@@ -333,3 +333,42 @@ def test_scores_exclusions_and_missing_from_postgis(scene: psycopg.Connection[An
     zoning = explained["breakdown"][COL["zoning"]]
     assert zoning["missing"] and "Geen gegevens" in zoning["explanation"]["nl"]
     assert [b["criterion"] for b in explained["breakdown"]] == list(CRITERIA)
+
+
+def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> None:
+    def run(layer: str) -> None:  # record a successful ETL run of ``layer``
+        scene.execute(
+            "INSERT INTO etl_run (layer, source, uri, publisher, licence, status, started_at)"
+            " VALUES (%s, 't', 't', 't', 't', 'ok', now())",
+            (layer,),
+        )
+
+    for layer in ("offices", "plots", "stops", "care", "supermarkets", "natura2000", "zoning"):
+        run(layer)
+    first = score_all(scene)
+    assert first.groups == [
+        "stops", "care", "supermarkets", "zoning", "natura2000", "constraints",
+    ]  # fmt: skip
+    assert score_all(scene).groups == []  # nothing changed: nothing recomputed
+
+    before = SiteTable.load(scene, version=0).raw.set_index("site_id")
+    # a new stop right next to the office, then a reload of only the stops layer
+    scene.execute(
+        "INSERT INTO poi (id, layer, name, source, source_ref, geom, category)"
+        " VALUES ('stops:c', 'stops', 'Halte C', 't', 'c', %s, 'bus')",
+        (_point(121050, 487000),),
+    )
+    run("stops")
+    again = score_all(scene)
+    assert again.groups == ["stops"]
+    after = SiteTable.load(scene, version=0).raw.set_index("site_id")
+    assert after.loc["offices:1", "stop_local_id"] == "stops:c"
+    assert after.loc["offices:1", "stop_local_m"] == pytest.approx(50)
+    pd.testing.assert_series_equal(before["care_m"], after["care_m"])
+    pd.testing.assert_series_equal(before["supermarket_m"], after["supermarket_m"])
+
+    run("offices")  # the sites changed: everything is recomputed
+    assert score_all(scene).groups == list(
+        ["stops", "care", "supermarkets", "zoning", "natura2000", "constraints"]
+    )
+    assert score_all(scene, full=True).groups[0] == "stops"

@@ -182,14 +182,19 @@ class ScoreSummary:
     no_data: int
     missing: dict[str, int]  # sites outside each criterion layer's coverage
     seconds: dict[str, float]
+    groups: list[str]  # the criterion groups recomputed ([] when nothing had changed)
 
 
-def score_all(conn: Any, profile_name: str = "standaard") -> ScoreSummary:
-    """Recompute every site's raw criteria (``site_raw``) and summarise ``profile_name``."""
+def score_all(conn: Any, profile_name: str = "standaard", *, full: bool = False) -> ScoreSummary:
+    """Bring the raw criteria (``site_raw``) up to date and summarise ``profile_name``.
+
+    Only the criteria whose layers were reloaded since the last run are recomputed, unless
+    sites or boundaries changed or ``full`` is given.
+    """
     from sitefinder.scoring.compute import compute_all
     from sitefinder.scoring.engine import SiteTable, weight_vector
 
-    summary = compute_all(conn)
+    summary = compute_all(conn, full=full)
     profile = load_profile(profile_name)
     table = SiteTable.load(conn, version=-1)
     evaluation = table.evaluation(profile)
@@ -201,4 +206,5 @@ def score_all(conn: Any, profile_name: str = "standaard") -> ScoreSummary:
         no_data=int((np.isnan(scores) & ~evaluation.excluded).sum()),
         missing=summary.missing,
         seconds=summary.seconds,
+        groups=summary.groups,
     )

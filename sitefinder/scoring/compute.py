@@ -9,7 +9,7 @@ PostGIS in one COPY into ``site_raw``. The same functions score an ad-hoc geomet
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import psycopg
 import shapely
+from psycopg import sql
+from psycopg.types.json import Jsonb
 from shapely import STRtree
 
 from layers import catalogue
@@ -67,10 +69,10 @@ NL_BOX = shapely.box(-7000.0, 289000.0, 300000.0, 629000.0)
 def load_layer(conn: psycopg.Connection[Any], name: str) -> LayerIndex:
     """Read one layer (table from the catalogue) and its coverage polygon from PostGIS."""
     layer = catalogue()[name]
-    table = psycopg.sql.Identifier(layer.table)
-    category = psycopg.sql.SQL("category" if layer.table in ("poi", "area") else "kind")
+    table = sql.Identifier(layer.table)
+    category = sql.SQL("category" if layer.table in ("poi", "area") else "kind")
     rows = conn.execute(
-        psycopg.sql.SQL(
+        sql.SQL(
             "SELECT id, name, {category} AS category,"
             " (props ->> 'departures_per_hour')::float8 AS dph, ST_AsBinary(geom) AS wkb"
             " FROM {table} WHERE layer = %s ORDER BY id"
@@ -171,12 +173,13 @@ class Layers:
     constraints: list[LayerIndex]
 
     @classmethod
-    def load(cls, conn: psycopg.Connection[Any]) -> Layers:
-        loaded = {
-            row["layer"] for row in conn.execute("SELECT layer FROM layer_coverage").fetchall()
-        }
+    def load(cls, conn: psycopg.Connection[Any], names: Iterable[str] | None = None) -> Layers:
+        """Load the criterion layers (all, or only ``names``) that have been loaded."""
+        loaded = {row["layer"] for row in conn.execute("SELECT layer FROM layer_coverage")}
+        wanted = set(COVERED_LAYERS) | set(constraint_layers()) if names is None else set(names)
         by_name = {
-            name: (load_layer(conn, name) if name in loaded else None) for name in COVERED_LAYERS
+            name: (load_layer(conn, name) if name in loaded and name in wanted else None)
+            for name in COVERED_LAYERS
         }
         stops = by_name["stops"]
         local = rail = None
@@ -184,41 +187,78 @@ class Layers:
             is_rail = stops.categories == "rail"
             local, rail = stops.subset(~is_rail), stops.subset(is_rail)
         constraints = [
-            load_layer(conn, layer.name)
-            for layer in catalogue().values()
-            if layer.kind == "constraint" and layer.name != "natura2000" and layer.name in loaded
+            load_layer(conn, name)
+            for name in constraint_layers()
+            if name in loaded and name in wanted
         ]
         return cls(by_name=by_name, local=local, rail=rail, constraints=constraints)
 
 
-def raw_criteria(layers: Layers, sites: NDArray, places: NDArray) -> pd.DataFrame:
-    """Every raw criterion for ``sites`` (shapely geometries, EPSG:28992), one column each.
+def constraint_layers() -> list[str]:
+    """Every layer of kind constraint except Natura 2000, which is a criterion of its own."""
+    return [
+        layer.name
+        for layer in catalogue().values()
+        if layer.kind == "constraint" and layer.name != "natura2000"
+    ]
 
-    Distances are straight-line metres; ``care_n`` counts care within ``CARE_RADIUS_M``.
-    """
-    get = layers.by_name.get
-    frame: dict[str, Any] = {}
+
+Columns = dict[str, NDArray]
+
+
+def _nearest_columns(prefix: str, index: LayerIndex | None, sites: NDArray) -> Columns:
+    idx, dist = nearest(index, sites)
+    none = np.full(len(sites), None, dtype=object)
+    return {
+        f"{prefix}_id": _pick(index.ids, idx) if index else none,
+        f"{prefix}_m": dist,
+    }
+
+
+def _stops(layers: Layers, sites: NDArray) -> Columns:
+    out: Columns = {}
     for prefix, index in (("stop_local", layers.local), ("stop_rail", layers.rail)):
-        idx, dist = nearest(index, sites)
-        frame[f"{prefix}_id"] = _pick(index.ids, idx) if index else np.full(len(sites), None)
-        frame[f"{prefix}_m"] = dist
-        frame[f"{prefix}_dph"] = (
-            _pick_float(index.dph, idx) if index else np.full(len(sites), np.nan)
-        )
-    for prefix, name in (("care", "care"), ("supermarket", "supermarkets")):
-        index = get(name)
-        idx, dist = nearest(index, sites)
-        frame[f"{prefix}_id"] = _pick(index.ids, idx) if index else np.full(len(sites), None)
-        frame[f"{prefix}_m"] = dist
-    frame["care_n"] = count_within(get("care"), sites, CARE_RADIUS_M)
-    zoning = get("zoning")
+        out.update(_nearest_columns(prefix, index, sites))
+        idx = nearest(index, sites)[0] if index else np.full(len(sites), -1)
+        out[f"{prefix}_dph"] = _pick_float(index.dph, idx) if index else np.full(len(sites), np.nan)
+    out["cov_stops"] = covered(layers.by_name.get("stops"), sites)
+    return out
+
+
+def _care(layers: Layers, sites: NDArray) -> Columns:
+    care = layers.by_name.get("care")
+    return {
+        **_nearest_columns("care", care, sites),
+        "care_n": count_within(care, sites, CARE_RADIUS_M),
+        "cov_care": covered(care, sites),
+    }
+
+
+def _supermarkets(layers: Layers, sites: NDArray) -> Columns:
+    shops = layers.by_name.get("supermarkets")
+    return {
+        **_nearest_columns("supermarket", shops, sites),
+        "cov_supermarkets": covered(shops, sites),
+    }
+
+
+def _zoning(layers: Layers, sites: NDArray) -> Columns:
+    zoning = layers.by_name.get("zoning")
     idx = first_containing(zoning, shapely.point_on_surface(sites))
-    frame["zoning_id"] = _pick(zoning.ids, idx) if zoning else np.full(len(sites), None)
-    frame["zoning_class"] = _pick(zoning.categories, idx) if zoning else np.full(len(sites), None)
-    n2k = get("natura2000")
-    idx, dist = nearest(n2k, sites)
-    frame["natura2000_id"] = _pick(n2k.ids, idx) if n2k else np.full(len(sites), None)
-    frame["natura2000_m"] = dist
+    none = np.full(len(sites), None, dtype=object)
+    return {
+        "zoning_id": _pick(zoning.ids, idx) if zoning else none,
+        "zoning_class": _pick(zoning.categories, idx) if zoning else none,
+        "cov_zoning": covered(zoning, sites),
+    }
+
+
+def _natura2000(layers: Layers, sites: NDArray) -> Columns:
+    n2k = layers.by_name.get("natura2000")
+    return {**_nearest_columns("natura2000", n2k, sites), "cov_natura2000": covered(n2k, sites)}
+
+
+def _constraints(layers: Layers, sites: NDArray) -> Columns:
     hit_src, hit_ids = [], []
     for index in layers.constraints:
         src, tgt = index.tree.query(sites, predicate="intersects")
@@ -228,10 +268,34 @@ def raw_criteria(layers: Layers, sites: NDArray, places: NDArray) -> pd.DataFram
     if hit_src and sum(len(h) for h in hit_src):
         grouped = pd.Series(np.concatenate(hit_ids)).groupby(np.concatenate(hit_src)).agg(list)
         constraint_ids[grouped.index.to_numpy()] = grouped.to_numpy()
-    frame["constraint_ids"] = constraint_ids
-    frame["places"] = places
-    for name in COVERED_LAYERS:
-        frame[f"cov_{name}"] = covered(get(name), sites)
+    return {"constraint_ids": constraint_ids}
+
+
+# Each group of raw columns depends on one layer (constraints: on every constraint layer), so a
+# reload of that layer recomputes only its group.
+GROUPS: dict[str, Callable[[Layers, NDArray], Columns]] = {
+    "stops": _stops,
+    "care": _care,
+    "supermarkets": _supermarkets,
+    "zoning": _zoning,
+    "natura2000": _natura2000,
+    "constraints": _constraints,
+}
+
+
+def raw_criteria(
+    layers: Layers, sites: NDArray, places: NDArray, groups: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Raw criteria for ``sites`` (shapely geometries, EPSG:28992), one column each.
+
+    Distances are straight-line metres; ``care_n`` counts care within ``CARE_RADIUS_M``.
+    ``groups`` limits the computation to some groups (default: all, plus ``places``).
+    """
+    frame: Columns = {}
+    for name in GROUPS if groups is None else groups:
+        frame.update(GROUPS[name](layers, sites))
+    if groups is None:
+        frame["places"] = places
     return pd.DataFrame(frame)
 
 
@@ -272,14 +336,45 @@ def _none_if_nan(value: Any) -> Any:
 @dataclass
 class ComputeSummary:
     sites: int
+    groups: list[str]  # the groups recomputed ([] when nothing changed)
     seconds: dict[str, float]
     missing: dict[str, int]
 
 
+def _layer_versions(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT layer, max(id) AS run FROM etl_run WHERE status = 'ok' GROUP BY layer"
+    ).fetchall()
+    return {row["layer"]: int(row["run"]) for row in rows}
+
+
+def _changed_groups(previous: dict[str, int] | None, current: dict[str, int]) -> list[str] | None:
+    """The groups to recompute; None means everything (sites or boundaries changed)."""
+    if previous is None:
+        return None
+    changed = {
+        name for name in set(previous) | set(current) if previous.get(name) != current.get(name)
+    }
+    site_layers = {layer.name for layer in catalogue().values() if layer.kind == "site"}
+    if changed & (site_layers | {"gemeenten"}):
+        return None
+    groups = [name for name in GROUPS if name in changed and name != "constraints"]
+    if changed & set(constraint_layers()):
+        groups.append("constraints")
+    return groups
+
+
 def compute_all(
-    conn: psycopg.Connection[Any], progress: Callable[[str], None] | None = None
+    conn: psycopg.Connection[Any],
+    progress: Callable[[str], None] | None = None,
+    *,
+    full: bool = False,
 ) -> ComputeSummary:
-    """Recompute ``site_raw`` for every site (and the site's gemeente), in one transaction."""
+    """Bring ``site_raw`` up to date, in one transaction.
+
+    Recomputes only the groups whose layer was reloaded since the last computation, unless site
+    or boundary layers changed (then every site is recomputed) or ``full`` is set.
+    """
     import time
 
     timings: dict[str, float] = {}
@@ -294,38 +389,99 @@ def compute_all(
             progress(name)
 
     with conn.transaction():
-        conn.execute(
-            "UPDATE site s SET gemeentecode = g.code FROM area g"
-            " WHERE g.layer = 'gemeenten' AND ST_Intersects(g.geom, ST_PointOnSurface(s.geom))"
-            " AND s.gemeentecode IS DISTINCT FROM g.code"
+        state = conn.execute("SELECT layers FROM scoring_state WHERE id = 1").fetchone()
+        current = _layer_versions(conn)
+        n_raw = conn.execute("SELECT count(*) AS n FROM site_raw").fetchone()
+        n_site = conn.execute("SELECT count(*) AS n FROM site").fetchone()
+        previous = state["layers"] if state and not full else None
+        if n_raw is None or n_site is None or n_raw["n"] != n_site["n"]:
+            previous = None
+        groups = _changed_groups(previous, current)
+        if groups == []:
+            return ComputeSummary(int(n_site["n"]) if n_site else 0, [], timings, _missing(conn))
+        if groups is None:
+            conn.execute(
+                "UPDATE site s SET gemeentecode = g.code FROM area g"
+                " WHERE g.layer = 'gemeenten' AND ST_Intersects(g.geom, ST_PointOnSurface(s.geom))"
+                " AND s.gemeentecode IS DISTINCT FROM g.code"
+            )
+            step("gemeente")
+        needed = (
+            None
+            if groups is None
+            else [n for n in groups if n != "constraints"]
+            + (constraint_layers() if "constraints" in groups else [])
         )
-        step("gemeente")
-        layers = Layers.load(conn)
+        layers = Layers.load(conn, needed)
         rows = conn.execute(
             # places: estimated by the pipeline (offices, plots), or a park's pitch capacity
             "SELECT id, COALESCE((props ->> 'places')::float8, (props ->> 'capacity')::float8)"
-            " AS places, ST_AsBinary(geom) AS wkb"
-            " FROM site ORDER BY id"
+            " AS places, ST_AsBinary(geom) AS wkb FROM site ORDER BY id"
         ).fetchall()
         frame = pd.DataFrame(rows, columns=["id", "places", "wkb"])
         sites = shapely.from_wkb(frame["wkb"].to_numpy(dtype=object))
         step("read")
-        raw = raw_criteria(layers, sites, frame["places"].to_numpy(dtype=float))
+        raw = raw_criteria(layers, sites, frame["places"].to_numpy(dtype=float), groups)
         raw.insert(0, "site_id", frame["id"])
         step("criteria")
-        conn.execute("DELETE FROM site_raw")
         now = datetime.now(UTC)
-        cols = ", ".join(["site_id", *RAW_COLUMNS, "computed_at"])
-        with conn.cursor().copy(f"COPY site_raw ({cols}) FROM STDIN") as copy:
-            for row in raw[["site_id", *RAW_COLUMNS]].itertuples(index=False, name=None):
-                copy.write_row([_none_if_nan(v) for v in row] + [now])
+        if groups is None:
+            conn.execute("DELETE FROM site_raw")
+            _copy(conn, "site_raw", raw, [*RAW_COLUMNS], now)
+        else:
+            columns = [c for c in RAW_COLUMNS if c in raw.columns]
+            conn.execute(
+                sql.SQL(
+                    "CREATE TEMP TABLE raw_update ON COMMIT DROP AS"
+                    " SELECT site_id, {cols}, computed_at FROM site_raw WITH NO DATA"
+                ).format(cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+            )
+            _copy(conn, "raw_update", raw, columns, now)
+            assignments = sql.SQL(", ").join(
+                sql.SQL("{c} = u.{c}").format(c=sql.Identifier(c))
+                for c in [*columns, "computed_at"]
+            )
+            conn.execute(
+                sql.SQL(
+                    "UPDATE site_raw r SET {assignments} FROM raw_update u"
+                    " WHERE r.site_id = u.site_id"
+                ).format(assignments=assignments)
+            )
+            conn.execute("DROP TABLE raw_update")
         conn.execute(
-            "INSERT INTO scoring_state (id, version, computed_at, care_radius_m)"
-            " VALUES (1, 1, now(), %s) ON CONFLICT (id) DO UPDATE"
+            "INSERT INTO scoring_state (id, version, computed_at, care_radius_m, layers)"
+            " VALUES (1, 1, now(), %s, %s) ON CONFLICT (id) DO UPDATE"
             " SET version = scoring_state.version + 1, computed_at = now(),"
-            " care_radius_m = EXCLUDED.care_radius_m",
-            (CARE_RADIUS_M,),
+            " care_radius_m = EXCLUDED.care_radius_m, layers = EXCLUDED.layers",
+            (CARE_RADIUS_M, Jsonb(current)),
         )
         step("write")
-    missing = {name: int((~raw[f"cov_{name}"]).sum()) for name in COVERED_LAYERS}
-    return ComputeSummary(sites=len(raw), seconds=timings, missing=missing)
+    return ComputeSummary(
+        sites=len(raw),
+        groups=list(GROUPS) if groups is None else groups,
+        seconds=timings,
+        missing=_missing(conn),
+    )
+
+
+def _copy(
+    conn: psycopg.Connection[Any], table: str, raw: pd.DataFrame, columns: list[str], now: datetime
+) -> None:
+    """COPY the raw columns (plus site_id and computed_at) into ``table`` (our own name)."""
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in ["site_id", *columns, "computed_at"])
+    statement = sql.SQL("COPY {table} ({cols}) FROM STDIN").format(
+        table=sql.Identifier(table), cols=cols
+    )
+    with conn.cursor().copy(statement) as copy:
+        for row in raw[["site_id", *columns]].itertuples(index=False, name=None):
+            copy.write_row([_none_if_nan(v) for v in row] + [now])
+
+
+def _missing(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Sites outside each criterion layer's coverage."""
+    row = conn.execute(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE NOT cov_{n}) AS {n}" for n in COVERED_LAYERS)
+        + " FROM site_raw"
+    ).fetchone()
+    return {name: int(row[name]) if row else 0 for name in COVERED_LAYERS}
