@@ -1,9 +1,23 @@
 """CBS Kerncijfers Wijken en Buurten: buurten (neighbourhoods) with a few key figures.
 
-Input: a GeoJSON/GeoPackage/GeoParquet-derived file of CBS neighbourhoods with ``BU_CODE``,
-``BU_NAAM`` and the KWB columns (the bundled file holds the 443 Amsterdam buurten, CRS84 /
-EPSG:4326 degrees; the year is not stored, the carrying repository calls it ``kwb_21``).
-Output: ``area`` rows, layer ``buurten``, code ``BU........``, geometry in EPSG:28992 (metres).
+Inputs (any CRS):
+
+* a GeoJSON/GeoPackage/GeoParquet-derived file of CBS neighbourhoods with ``BU_CODE``,
+  ``BU_NAAM`` and the KWB short column names (the bundled demo file holds the 443 Amsterdam
+  buurten, CRS84 / EPSG:4326 degrees; the year is not stored, the carrying repository calls it
+  ``kwb_21``);
+* the CBS/PDOK Wijk- en Buurtkaart GeoPackage (``wijkenbuurten_YYYY_v*.gpkg``; EPSG:28992),
+  layer ``buurten`` (``buurtcode``, ``buurtnaam``, ``wijkcode``, ``gemeentecode``,
+  ``gemeentenaam``, ``water``, ``aantalInwoners``, ``aantalHuishoudens``, …; the same
+  camelCase names as the PDOK WFS ``wijkenbuurten`` service, whose GeoJSON is read too), or,
+  when the file has no ``buurten`` layer, layer ``wijken`` (``wijkcode``, ``wijknaam``).
+  Features flagged ``water = 'JA'`` (the water parts CBS delivers separately) are left out.
+  The camelCase key figures are stored under the KWB names below (``aantalInwoners`` ->
+  ``a_inw`` …) so that ``props`` is the same whichever file was read; the KWB distance
+  figures (``g_afs_hp``, ``g_afs_gs``) are not in the GeoPackage.
+
+Output: ``area`` rows, layer ``buurten``, ``code`` = ``source_ref`` = ``BU........`` (or
+``WK......`` for wijken), ``category`` ``buurt`` / ``wijk``, geometry in EPSG:28992 (metres).
 
 Missing values: CBS marks secret or unknown figures with negative sentinels (-99999999,
 -99999997, …); these become ``None``. The bundled file was converted through a data frame that
@@ -21,7 +35,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import Pipeline, SourceInfo, read_vector
+from etl.framework import RD, Pipeline, SourceInfo, read_vector
+from sitefinder.errors import SourceFileError
 
 # KWB code -> meaning (unit). Only these go into ``props``; absent columns are skipped.
 KEY_FIGURES: dict[str, str] = {
@@ -39,6 +54,63 @@ KEY_FIGURES: dict[str, str] = {
     "ste_mvs": "urbanity class (1 = very strongly urban … 5 = not urban)",
     "ste_oad": "address density (addresses per km2)",
 }
+
+
+# PDOK/CBS camelCase field -> KWB short name (only the figures in KEY_FIGURES).
+PDOK_FIGURES = {
+    "aantalInwoners": "a_inw",
+    "aantalHuishoudens": "a_hh",
+    "gemiddeldeHuishoudsgrootte": "g_hhgro",
+    "bevolkingsdichtheidInwonersPerKm2": "bev_dich",
+    "woningvoorraad": "a_woning",
+    "gemiddeldeWoningwaarde": "g_woz",
+    "percentageLeegstandWoningen": "p_leegsw",
+    "oppervlakteTotaalInHa": "a_opp_ha",
+    "oppervlakteLandInHa": "a_lan_ha",
+    "stedelijkheidAdressenPerKm2": "ste_mvs",
+    "omgevingsadressendichtheid": "ste_oad",
+}
+
+
+def _read(path: Path) -> tuple[gpd.GeoDataFrame, str]:
+    """The buurten (or, without them, wijken) of ``path`` and the level read."""
+    if path.suffix.lower() == ".gpkg":
+        import pyogrio
+        from pyogrio.errors import DataSourceError
+
+        try:
+            names = {str(n).lower(): str(n) for n, _ in pyogrio.list_layers(path)}
+        except DataSourceError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise SourceFileError(f"cannot read {path}: {first}") from exc
+        for level in ("buurten", "wijken"):
+            if level in names:
+                return read_vector(path, layer=names[level]), level
+    frame = read_vector(path)
+    if "buurtcode" in frame.columns or "BU_CODE" in frame.columns:
+        return frame, "buurten"
+    if "wijkcode" in frame.columns and "wijknaam" in frame.columns:
+        return frame, "wijken"
+    return frame, "buurten"
+
+
+def _standard(frame: gpd.GeoDataFrame, level: str, path: Path) -> gpd.GeoDataFrame:
+    """A PDOK-shaped frame renamed to the KWB columns (BU_CODE, BU_NAAM, a_inw, …)."""
+    if "BU_CODE" in frame.columns:
+        return frame
+    code, name = ("buurtcode", "buurtnaam") if level == "buurten" else ("wijkcode", "wijknaam")
+    absent = [c for c in (code, name) if c not in frame.columns]
+    if absent:
+        raise SourceFileError(
+            f"buurten: {path.name} has neither BU_CODE/BU_NAAM nor {', '.join(absent)}"
+        )
+    if "water" in frame.columns:
+        water = frame["water"].astype("string").str.strip().str.upper() == "JA"
+        frame = frame.loc[~water.fillna(False).to_numpy(dtype=bool)]
+    renamed = frame.rename(columns={code: "BU_CODE", name: "BU_NAAM", **PDOK_FIGURES}).loc[
+        :, lambda f: ~f.columns.duplicated()
+    ]
+    return gpd.GeoDataFrame(renamed, geometry=frame.geometry.name, crs=frame.crs)
 
 
 def parse_kwb_numbers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -64,7 +136,14 @@ class CbsBuurten(Pipeline):
     required = ("code", "name")
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
-        frame = pd.concat([read_vector(p) for p in paths], ignore_index=True)
+        parts = []
+        for path in paths:
+            frame, level = _read(path)
+            if frame.crs is None:
+                raise SourceFileError(f"buurten: {path.name} has no coordinate reference system")
+            frame = _standard(frame, level, path)
+            parts.append(frame.to_crs(RD).assign(_level="buurt" if level == "buurten" else "wijk"))
+        frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=RD)
         present = [c for c in KEY_FIGURES if c in frame.columns]
         figures = parse_kwb_numbers(frame[present])
         # Whole numbers as JSON integers (a_inw: 1110, not 1110.0), the rest as floats.
@@ -78,11 +157,11 @@ class CbsBuurten(Pipeline):
                 "source_ref": frame["BU_CODE"],
                 "code": frame["BU_CODE"],
                 "name": frame["BU_NAAM"],
-                "category": None,
+                "category": frame["_level"],
                 "props": props.to_dict("records"),
             },
             geometry=frame.geometry.to_numpy(),
-            crs=frame.crs,
+            crs=RD,
         )
 
 

@@ -1,9 +1,17 @@
 """Supermarkets from OpenStreetMap (shop=supermarket).
 
-Input: a point GeoJSON/GeoPackage of OSM supermarkets with ``osm_type``, ``osm_id``, ``name``,
-``brand``, ``opening_hours`` and ``addr_*`` columns, in any CRS (the bundled file is an Overpass
-export of the European Netherlands, 4,852 points, ways as one point each, CRS84 / EPSG:4326
-degrees). Output: ``poi`` rows, layer ``supermarkets``, category ``supermarket``,
+Inputs (any mix):
+
+* a point GeoJSON/GeoPackage of OSM supermarkets with ``osm_type``, ``osm_id``, ``name``,
+  ``brand``, ``opening_hours`` and ``addr_*`` columns, in any CRS (the bundled demo file is an
+  Overpass export of the European Netherlands, 4,852 points, ways as one point each, CRS84 /
+  EPSG:4326 degrees);
+* an OSM PBF extract (pyosmium) or an Overpass API JSON file (``out center`` / ``out geom``):
+  every ``shop=supermarket`` node, closed way and multipolygon (see :mod:`etl.osm`); areas
+  become a point on their surface (``out center``: Overpass's centre). The tags ``addr:*``
+  become the ``addr_*`` props.
+
+Output: ``poi`` rows, layer ``supermarkets``, category ``supermarket``,
 ``source_ref`` = ``<osm_type>/<osm_id>`` (``node/30839686``), geometry in EPSG:28992 (metres).
 
 Some exports of this data set write missing tags as the text ``'None'`` (or ``'nan'``/empty);
@@ -18,7 +26,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import Pipeline, SourceInfo, read_vector
+from etl.framework import RD, Pipeline, SourceInfo, read_vector
+from etl.osm import as_points, is_overpass_json, is_pbf, read_osm, source_refs, tag_columns
+from sitefinder.errors import SourceFileError
 
 PROP_COLUMNS = (
     "brand",
@@ -30,6 +40,8 @@ PROP_COLUMNS = (
     "addr_city",
     "website",
 )
+# OSM tag -> the column name the GeoJSON export uses (and ``props`` keeps).
+OSM_TAGS = {c.replace("addr_", "addr:"): c for c in PROP_COLUMNS}
 MISSING_TEXT = ("", "None", "none", "nan", "NaN", "null")
 
 
@@ -57,7 +69,37 @@ class OsmSupermarkets(Pipeline):
     demo_files = ("osm/osm_nl_supermarkets.geojson",)
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
-        frame = pd.concat([read_vector(p) for p in paths], ignore_index=True)
+        parts = []
+        for path in paths:
+            if is_pbf(path) or is_overpass_json(path):
+                parts.append(self._from_osm(read_osm(path, {"shop": frozenset({"supermarket"})})))
+            else:
+                parts.append(self._from_vector(read_vector(path)))
+        frame = pd.concat(parts, ignore_index=True)
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD)
+
+    @staticmethod
+    def _from_osm(osm: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        tags = tag_columns(osm, ["name", *OSM_TAGS])
+        props = pd.DataFrame(
+            {column: clean_text(tags[key]) for key, column in OSM_TAGS.items()}
+        ).astype(object)
+        props = props.where(props.notna(), None)
+        return gpd.GeoDataFrame(
+            {
+                "source_ref": source_refs(osm).to_numpy(),
+                "name": clean_text(tags["name"]).to_numpy(),
+                "category": "supermarket",
+                "props": props.to_dict("records"),
+            },
+            geometry=gpd.GeoSeries(as_points(osm), crs=osm.crs).to_crs(RD).to_numpy(),
+            crs=RD,
+        )
+
+    @staticmethod
+    def _from_vector(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        if frame.crs is None:
+            raise SourceFileError("supermarkets: the input has no coordinate reference system")
         osm_id = integer_text(frame["osm_id"])
         source_ref = clean_text(frame["osm_type"]).str.lower() + "/" + osm_id
         props = pd.DataFrame(
@@ -71,8 +113,8 @@ class OsmSupermarkets(Pipeline):
                 "category": "supermarket",
                 "props": props.to_dict("records"),
             },
-            geometry=frame.geometry.to_numpy(),
-            crs=frame.crs,
+            geometry=frame.geometry.to_crs(RD).to_numpy(),
+            crs=RD,
         )
 
 

@@ -1,49 +1,80 @@
-"""Public-transport stops (OVapi/openOV GTFS), with their mode.
+"""Public-transport stops with their mode and, where known, departures per hour.
 
-Input: a point GeoJSON/GeoPackage of GTFS stops with ``stop_id``, ``stop_name``,
-``parent_station``, ``agency`` and ``route_type`` (the GTFS route type of the routes serving
-the stop), in any CRS (the bundled file holds 561 GVB and NS stops in and around Amsterdam,
-2022, CRS84 / EPSG:4326 degrees). Output: ``poi`` rows, layer ``stops``, ``source_ref`` =
-stop_id, geometry in EPSG:28992 (metres).
+Inputs (any mix, one layer):
 
-``category`` is the mode: the basic GTFS route types 0-4 (tram, metro, rail, bus, ferry) and
-the extended (HVT) types 100-199 rail, 400-499 metro, 700-799 bus, 900-999 tram and
-1000-1099 ferry. Any other or unparseable route_type leaves the category empty, and the stop is
-quarantined (``required = ("category",)``).
+* **GTFS zip** (``*.zip`` holding ``stops.txt``; see :mod:`etl.gtfs`): stops with
+  ``location_type`` 0/empty, their mode (rail > metro > tram > bus > ferry among the routes
+  serving them) and, with ``stop_times.txt``, ``props.departures_per_hour`` on one service date
+  (07:00-19:00 departures / 12): the date from the environment variable
+  ``SITEFINDER_GTFS_SERVICE_DATE`` (``YYYY-MM-DD``) or the constructor, else the feed's busiest
+  Tuesday. A feed without ``stop_times.txt`` (the bundled real GVB 2017 feed) loads with the
+  fallback described in :mod:`etl.gtfs`: every stop gets
+  ``props.service = "unknown (feed has no stop_times.txt)"``, a ``mode_source``, no
+  departures, and the run logs a warning saying so. A stop that the timetable shows no trip
+  ever serves has no mode and is quarantined (``missing required field 'category'``).
+* **point GeoJSON/GeoPackage** of GTFS stops with ``stop_id``, ``stop_name``,
+  ``parent_station``, ``agency`` and ``route_type`` (the GTFS route type of the routes serving
+  the stop), in any CRS: the bundled demo file holds 561 GVB and NS stops in and around
+  Amsterdam, 2022, CRS84 / EPSG:4326 degrees, derived from the OVapi timetable (it stays the
+  demo default: unlike the GVB 2017 GTFS it has the NS railway stations, which the scorer
+  values separately).
+
+Output: ``poi`` rows, layer ``stops``, ``source_ref`` = stop_id, geometry in EPSG:28992
+(metres). ``category`` is the mode: ``rail``, ``metro``, ``tram``, ``bus``, ``ferry``, or
+``unknown`` (GTFS fallback only; the scorer treats it as a local stop). The route types are
+mapped by :func:`etl.gtfs.route_type_mode` (basic 0-4, 5, 11, 12 and the extended/HVT types);
+a GeoJSON stop whose route_type maps to no mode is quarantined (``required = ("category",)``).
+Changing ``SITEFINDER_GTFS_SERVICE_DATE`` does not change the input files: reload with
+``--force``.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import Pipeline, SourceInfo, read_vector
-
-BASIC_ROUTE_TYPES = {0: "tram", 1: "metro", 2: "rail", 3: "bus", 4: "ferry"}
-# Extended (Hierarchical Vehicle Type) route types: [start, end) -> mode.
-EXTENDED_ROUTE_TYPES = (
-    (100, 200, "rail"),
-    (400, 500, "metro"),
-    (700, 800, "bus"),
-    (900, 1000, "tram"),
-    (1000, 1100, "ferry"),
+from etl.framework import RD, Pipeline, SourceInfo, read_vector
+from etl.gtfs import (
+    BASIC_ROUTE_TYPES,
+    EXTENDED_ROUTE_TYPES,
+    GtfsStops,
+    is_gtfs,
+    read_gtfs,
+    route_type_mode,
 )
+from sitefinder.errors import InvalidParameterError, SourceFileError
+
+__all__ = ["BASIC_ROUTE_TYPES", "EXTENDED_ROUTE_TYPES", "OvStops", "route_type_mode"]
+
+log = logging.getLogger(__name__)
+DATE_VARIABLE = "SITEFINDER_GTFS_SERVICE_DATE"
 
 
-def route_type_mode(route_type: pd.Series) -> pd.Series:
-    """GTFS route_type (number or numeric text) -> mode name; None where unknown."""
-    code = pd.to_numeric(route_type, errors="coerce")
-    whole = code.where(code % 1 == 0)
-    modes = pd.Series(None, index=route_type.index, dtype=object)
-    # One vectorised assignment per rule (ten rules), not per stop.
-    for key, mode in BASIC_ROUTE_TYPES.items():
-        modes[(whole == key).to_numpy(dtype=bool)] = mode
-    for start, end, mode in EXTENDED_ROUTE_TYPES:
-        modes[((whole >= start) & (whole < end)).to_numpy(dtype=bool)] = mode
-    return modes
+def _service_date_from_env() -> date | None:
+    text = os.environ.get(DATE_VARIABLE, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidParameterError(
+            f"{DATE_VARIABLE}={text!r} is not a date (YYYY-MM-DD)"
+        ) from None
+
+
+def _clean_props(props: pd.DataFrame) -> list[dict[str, object]]:
+    props = props.astype(object)
+    return cast(
+        list[dict[str, object]],
+        props.where(props.notna() & (props != ""), None).to_dict("records"),
+    )
 
 
 class OvStops(Pipeline):
@@ -57,9 +88,66 @@ class OvStops(Pipeline):
     )
     demo_files = ("pt/amsterdam_pt_stops_2022_derived.geojson",)
     required = ("category",)
+    version = "2"
+
+    def __init__(self, service_date: date | None = None) -> None:
+        self.service_date = service_date
+        self.feeds: list[GtfsStops] = []  # what the last read found in each GTFS feed
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
-        frame = pd.concat([read_vector(p) for p in paths], ignore_index=True)
+        self.feeds = []
+        when = self.service_date or _service_date_from_env()
+        parts = []
+        for path in paths:
+            if path.suffix.lower() == ".zip" and (is_gtfs(path) or not _zip_of_vectors(path)):
+                feed = read_gtfs(path, service_date=when)
+                self.feeds.append(feed)
+                for note in feed.notes:
+                    log.warning("stops: %s", note)
+                parts.append(self._from_gtfs(feed))
+            else:
+                parts.append(self._from_vector(read_vector(path)))
+        frame = pd.concat(parts, ignore_index=True)
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD)
+
+    @staticmethod
+    def _from_gtfs(feed: GtfsStops) -> gpd.GeoDataFrame:
+        stops = feed.stops
+        props = pd.DataFrame(
+            {
+                "stop_id": stops["stop_id"],
+                "stop_code": stops["stop_code"],
+                "parent_station": stops["parent_station"],
+                "parent_name": stops["parent_name"],
+                "platform_code": stops["platform_code"],
+                "wheelchair_boarding": stops["wheelchair_boarding"],
+                "routes": stops["routes"],
+                "departures_per_hour": stops["departures_per_hour"].round(4),
+                "service_date": (
+                    feed.service_date.isoformat() if feed.service_date is not None else None
+                ),
+                "mode_source": feed.mode_source,
+                "service": stops["service"],
+            }
+        )
+        if not feed.has_stop_times:
+            # Without a timetable the routes are only those whose shapes pass near the stop.
+            props = props.rename(columns={"routes": "routes_within_30m"})
+        return gpd.GeoDataFrame(
+            {
+                "source_ref": stops["stop_id"].mask(stops["stop_id"] == ""),
+                "name": stops["stop_name"].mask(stops["stop_name"] == ""),
+                "category": stops["mode"],
+                "props": _clean_props(props),
+            },
+            geometry=stops.geometry.to_crs(RD).to_numpy(),
+            crs=RD,
+        )
+
+    @staticmethod
+    def _from_vector(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        if frame.crs is None:
+            raise SourceFileError("stops: the input has no coordinate reference system")
         stop_id = frame["stop_id"].astype("string").str.strip()
         code = pd.to_numeric(frame["route_type"], errors="coerce")
         route_type = code.where(code % 1 == 0)  # GTFS route types are whole numbers
@@ -79,9 +167,21 @@ class OvStops(Pipeline):
                 "category": route_type_mode(frame["route_type"]),
                 "props": props.to_dict("records"),
             },
-            geometry=frame.geometry.to_numpy(),
-            crs=frame.crs,
+            geometry=frame.geometry.to_crs(RD).to_numpy(),
+            crs=RD,
         )
+
+
+def _zip_of_vectors(path: Path) -> bool:
+    """A zip that GDAL should read (a zipped shapefile/GeoPackage), not a GTFS feed."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n.lower() for n in archive.namelist()]
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return any(n.endswith((".shp", ".gpkg", ".geojson", ".gml")) for n in names)
 
 
 PIPELINE = OvStops

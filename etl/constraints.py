@@ -1,0 +1,206 @@
+"""Constraints: any polygon layer whose areas rule housing out (flood, noise, NNN, external
+safety, other), for the layer ``constraints``.
+
+Input: one or more polygon files GDAL reads (GeoPackage: every polygon layer in it;
+GeoJSON; Shapefile or a zip holding one; …) in any declared CRS (GeoJSON without a ``crs``
+member is WGS84 by RFC 7946). Output: ``area`` rows, layer ``constraints``, MultiPolygons in
+EPSG:28992 (metres); the scorer excludes every site that intersects one.
+
+* ``category``: the constructor's ``category``, else the environment variable
+  ``SITEFINDER_CONSTRAINT_CATEGORY``, else a column ``category`` / ``categorie`` /
+  ``beperking`` / ``constraint_type`` per feature, else ``other``. Values are normalised to
+  ``flood``, ``noise``, ``nnn``, ``external_safety`` or ``other`` (Dutch too: overstroming,
+  geluid, natuurnetwerk / NNN / EHS, externe veiligheid …); an unrecognised value becomes
+  ``other`` and is kept in ``props.category_text``.
+* ``source_ref`` = ``<file stem>:<id>`` (``<file stem>:<layer>:<id>`` for a GeoPackage with
+  several polygon layers), the id from a column ``id`` / ``identificatie`` / ``code`` /
+  ``fid`` / ``objectid``, else the feature's number (1, 2, …) in the file; ``code`` = that id;
+  ``name`` from ``name`` / ``naam`` / ``omschrijving`` / ``titel``; ``props`` = every other
+  attribute (and ``source_file``).
+
+There is no real national sample of these sources here, so the layer has **no demo file**: it
+is loaded only with ``sitefinder etl run constraints --from FILE``. In ``etl run all`` /
+``sitefinder demo`` (no input) the pipeline leaves whatever the layer holds as it was: the rows
+are staged again unchanged (:meth:`Constraints.stage_sql`) and a log line says so. (The
+framework has no "skip this layer" result yet; see the note in the engineer's report.)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from psycopg import sql
+
+from etl.framework import RD, Pipeline, SourceInfo, Statement, read_vector
+from sitefinder.errors import InvalidParameterError, SourceFileError
+
+log = logging.getLogger(__name__)
+
+CATEGORY_VARIABLE = "SITEFINDER_CONSTRAINT_CATEGORY"
+CATEGORIES = ("flood", "noise", "nnn", "external_safety", "other")
+SYNONYMS = (  # (regular expression on the normalised text, category); first match wins
+    (r"^(?:flood|overstroming|inundatie|waterdiepte|overstromingsrisico)", "flood"),
+    (r"^(?:noise|geluid|geluidzone|geluidscontour|lden)", "noise"),
+    (r"^(?:nnn|natuurnetwerk|ehs|ecologische_hoofdstructuur|gnn)", "nnn"),
+    (
+        r"^(?:external_safety|externe_veiligheid|ev|risicocontour|plaatsgebonden_risico|pr)",
+        "external_safety",
+    ),
+    (r"^other|^overig", "other"),
+)
+CATEGORY_COLUMNS = ("category", "categorie", "beperking", "constraint_type")
+ID_COLUMNS = ("id", "identificatie", "code", "fid", "objectid")
+NAME_COLUMNS = ("name", "naam", "omschrijving", "titel")
+POLYGON_TYPES = re.compile(r"polygon", re.IGNORECASE)
+
+
+def normalise_category(values: pd.Series) -> pd.Series:
+    """Free text -> one of :data:`CATEGORIES` (``other`` when nothing matches)."""
+    text = (
+        values.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    ).fillna("")
+    out = pd.Series("other", index=values.index, dtype=object)
+    for pattern, category in reversed(SYNONYMS):
+        out[text.str.contains(pattern, regex=True).to_numpy(dtype=bool)] = category
+    return out
+
+
+def _first(frame: pd.DataFrame, names: Sequence[str]) -> str | None:
+    lower = {str(c).lower(): c for c in frame.columns}
+    for name in names:
+        if name in lower:
+            return str(lower[name])
+    return None
+
+
+def _polygon_layers(path: Path) -> list[str | None]:
+    """The polygon layers of a multi-layer source (GeoPackage); ``[None]`` for the rest."""
+    if path.suffix.lower() != ".gpkg":
+        return [None]
+    import pyogrio
+    from pyogrio.errors import DataSourceError
+
+    try:
+        layers = pyogrio.list_layers(path)
+    except DataSourceError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise SourceFileError(f"cannot read {path}: {first}") from exc
+    names = [str(name) for name, kind in layers if kind and POLYGON_TYPES.search(str(kind))]
+    if not names:
+        raise SourceFileError(f"cannot read {path}: the GeoPackage has no polygon layer")
+    return list(names)
+
+
+class Constraints(Pipeline):
+    layer = "constraints"
+    source = SourceInfo(
+        key="constraints_file",
+        publisher="as given with --from (no bundled source)",
+        licence="that of the file loaded; record it with the file",
+        data_as_of="that of the file loaded",
+    )
+    demo_files = ()
+
+    def __init__(self, category: str | None = None) -> None:
+        self.category = category
+        self.kept_as_was = False  # the last read had no input: the layer is left as it was
+
+    def _fixed_category(self) -> str | None:
+        given = self.category or os.environ.get(CATEGORY_VARIABLE, "").strip() or None
+        if given is None:
+            return None
+        category = normalise_category(pd.Series([given])).iloc[0]
+        if category == "other" and given.strip().lower() not in ("other", "overig"):
+            raise InvalidParameterError(
+                f"constraint category {given!r} is not one of {', '.join(CATEGORIES)}"
+            )
+        return str(category)
+
+    def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
+        self.kept_as_was = not paths
+        if not paths:
+            log.warning(
+                "constraints: no bundled demo file (test data is never part of the demo); the"
+                " layer is left as it was. Load one with 'sitefinder etl run constraints"
+                " --from FILE'"
+            )
+            return gpd.GeoDataFrame(
+                {"source_ref": [], "name": [], "code": [], "category": [], "props": []},
+                geometry=np.asarray([], dtype=object),
+                crs=RD,
+            )
+        fixed = self._fixed_category()
+        parts = []
+        for path in paths:
+            layers = _polygon_layers(path)
+            for layer in layers:
+                frame = read_vector(path, layer=layer) if layer else read_vector(path)
+                prefix = path.stem if len(layers) == 1 else f"{path.stem}:{layer}"
+                parts.append(self._convert(frame, prefix, path.name, fixed))
+        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=RD)
+
+    @staticmethod
+    def _convert(
+        frame: gpd.GeoDataFrame, prefix: str, file_name: str, fixed: str | None
+    ) -> gpd.GeoDataFrame:
+        if frame.crs is None:
+            raise SourceFileError(f"constraints: {file_name} has no coordinate reference system")
+        frame = frame.reset_index(drop=True)
+        id_col = _first(frame, ID_COLUMNS)
+        name_col = _first(frame, NAME_COLUMNS)
+        cat_col = _first(frame, CATEGORY_COLUMNS)
+        ids = (
+            frame[id_col].astype("string").str.strip()
+            if id_col
+            else pd.Series(np.arange(1, len(frame) + 1), index=frame.index).astype("string")
+        )
+        if fixed is not None:
+            category = pd.Series(fixed, index=frame.index, dtype=object)
+            text = None
+        elif cat_col is not None:
+            category = normalise_category(frame[cat_col])
+            text = frame[cat_col].astype("string").where(category == "other")
+        else:
+            category = pd.Series("other", index=frame.index, dtype=object)
+            text = None
+        used = {c for c in (id_col, name_col, cat_col) if c}
+        attrs = pd.DataFrame(frame.drop(columns=[frame.geometry.name, *used]))
+        if text is not None:
+            attrs["category_text"] = text
+        attrs["source_file"] = file_name
+        attrs = attrs.astype(object)
+        attrs = attrs.where(attrs.notna() & (attrs != ""), None)
+        return gpd.GeoDataFrame(
+            {
+                "source_ref": (prefix + ":" + ids).mask(ids.isna() | (ids == "")),
+                "code": ids,
+                "name": frame[name_col] if name_col else None,
+                "category": category,
+                "props": attrs.to_dict("records"),
+            },
+            geometry=frame.geometry.to_crs(RD).to_numpy(),
+            crs=RD,
+        )
+
+    def stage_sql(self) -> Sequence[Statement]:
+        """Without input, stage the layer's current rows and quarantine again: nothing changes."""
+        if not self.kept_as_was:
+            return ()
+        return (
+            sql.SQL(
+                "INSERT INTO stage (id, layer, name, source, source_ref, props, geom, code,"
+                " category) SELECT id, layer, name, source, source_ref, props, geom, code,"
+                " category FROM area WHERE layer = 'constraints'"
+            ),
+            sql.SQL("UPDATE quarantine SET run_id = %(run_id)s WHERE layer = 'constraints'"),
+        )
+
+
+PIPELINE = Constraints
