@@ -19,10 +19,10 @@ EPSG:28992 (metres); the scorer excludes every site that intersects one.
   attribute (and ``source_file``).
 
 There is no real national sample of these sources here, so the layer has **no demo file**: it
-is loaded only with ``sitefinder etl run constraints --from FILE``. In ``etl run all`` /
-``sitefinder demo`` (no input) the pipeline leaves whatever the layer holds as it was: the rows
-are staged again unchanged (:meth:`Constraints.stage_sql`) and a log line says so. (The
-framework has no "skip this layer" result yet; see the note in the engineer's report.)
+is loaded only with ``sitefinder etl run constraints --from FILE``; ``etl run all`` and
+``sitefinder demo`` skip it (a layer without bundled files), leaving what it holds as it was.
+The category is part of the run's checksum, so loading the same file with another category
+reloads it.
 """
 
 from __future__ import annotations
@@ -36,9 +36,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from psycopg import sql
 
-from etl.framework import RD, Pipeline, SourceInfo, Statement, read_vector
+from etl.framework import RD, Pipeline, SourceInfo, read_vector
 from sitefinder.errors import InvalidParameterError, SourceFileError
 
 log = logging.getLogger(__name__)
@@ -110,7 +109,9 @@ class Constraints(Pipeline):
 
     def __init__(self, category: str | None = None) -> None:
         self.category = category
-        self.kept_as_was = False  # the last read had no input: the layer is left as it was
+
+    def fingerprint(self) -> str:
+        return f"category={self._fixed_category() or 'from-file'}"
 
     def _fixed_category(self) -> str | None:
         given = self.category or os.environ.get(CATEGORY_VARIABLE, "").strip() or None
@@ -124,18 +125,6 @@ class Constraints(Pipeline):
         return str(category)
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
-        self.kept_as_was = not paths
-        if not paths:
-            log.warning(
-                "constraints: no bundled demo file (test data is never part of the demo); the"
-                " layer is left as it was. Load one with 'sitefinder etl run constraints"
-                " --from FILE'"
-            )
-            return gpd.GeoDataFrame(
-                {"source_ref": [], "name": [], "code": [], "category": [], "props": []},
-                geometry=np.asarray([], dtype=object),
-                crs=RD,
-            )
         fixed = self._fixed_category()
         parts = []
         for path in paths:
@@ -187,19 +176,6 @@ class Constraints(Pipeline):
             },
             geometry=frame.geometry.to_crs(RD).to_numpy(),
             crs=RD,
-        )
-
-    def stage_sql(self) -> Sequence[Statement]:
-        """Without input, stage the layer's current rows and quarantine again: nothing changes."""
-        if not self.kept_as_was:
-            return ()
-        return (
-            sql.SQL(
-                "INSERT INTO stage (id, layer, name, source, source_ref, props, geom, code,"
-                " category) SELECT id, layer, name, source, source_ref, props, geom, code,"
-                " category FROM area WHERE layer = 'constraints'"
-            ),
-            sql.SQL("UPDATE quarantine SET run_id = %(run_id)s WHERE layer = 'constraints'"),
         )
 
 

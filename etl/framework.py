@@ -65,6 +65,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 JSON_COLUMNS = frozenset({"props", "sources"})
 POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
 Statement = sql.SQL | sql.Composed
+# A reader may name why a record cannot be used in this column; validation quarantines it so.
+QUARANTINE_REASON = "quarantine_reason"
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,18 @@ class Pipeline(ABC):
     def stage_sql(self) -> Sequence[Statement]:
         """Statements run on the staging table (``stage``) before the swap. Optional."""
         return ()
+
+    def fingerprint(self) -> str:
+        """Options that change what ``read`` makes of the same files (a service date, a
+        category); part of the run's checksum, so changing them reloads without ``--force``."""
+        return ""
+
+    @property
+    def notes(self) -> list[str]:
+        """What the last ``read`` wants the user to know (written to the run's message)."""
+        if not hasattr(self, "_notes"):
+            self._notes: list[str] = []
+        return self._notes
 
     def default_paths(self, data_dir: Path) -> list[Path]:
         return [data_dir / name for name in self.demo_files]
@@ -355,6 +369,10 @@ def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
         mask = pd.Series(np.asarray(mask, dtype=bool), index=frame.index)
         reason.loc[mask & reason.isna()] = text
 
+    if QUARANTINE_REASON in frame.columns:  # the reader knows better why a record is unusable
+        given = frame[QUARANTINE_REASON]
+        reason.loc[given.notna()] = given[given.notna()].astype("string")
+        frame = frame.drop(columns=QUARANTINE_REASON)
     geoms = frame.geometry.to_numpy()
     flag(shapely.is_missing(geoms) | shapely.is_empty(geoms), "no geometry")
     for column in ("source_ref", *pipeline.required):
@@ -560,7 +578,15 @@ def run_pipeline(
     # A layer built from other loaded layers (plots from buildings) reloads when they change.
     upstream = [_last_checksum(conn, name) or "" for name in pipeline.depends_on]
     in_area = (area.key,) if area is not None else ()
-    digest = checksum(paths, FRAMEWORK_VERSION, pipeline.version, layer.name, *upstream, *in_area)
+    digest = checksum(
+        paths,
+        FRAMEWORK_VERSION,
+        pipeline.version,
+        layer.name,
+        pipeline.fingerprint(),
+        *upstream,
+        *in_area,
+    )
     if not force and _unchanged(conn, layer.name, digest):
         return RunResult(
             layer=layer.name,
@@ -652,12 +678,13 @@ def run_pipeline(
             else:
                 conn.execute(_coverage_sql(layer, area=True), {"area": area.wkb})
             n_quarantined = len(checked.quarantine) + int(n_quarantined_stage)
-            note = (
-                None
-                if area is None
-                else f"limited to {area.label}: {loaded} loaded, {n_outside} outside it left out;"
-                " the layer holds only this area"
-            )
+            notes = list(pipeline.notes)
+            if area is not None:
+                notes.append(
+                    f"limited to {area.label}: {loaded} loaded, {n_outside} outside it left out;"
+                    " the layer holds only this area"
+                )
+            note = "; ".join(notes) or None
             conn.execute(
                 "UPDATE etl_run SET status = 'ok', n_loaded = %s, n_quarantined = %s,"
                 " message = %s, finished_at = now() WHERE id = %s",
@@ -682,6 +709,7 @@ def run_pipeline(
         seconds=(datetime.now(UTC) - started).total_seconds(),
         n_outside_area=n_outside,
         area=area.label if area is not None else "",
+        message=note or "",
     )
 
 

@@ -24,13 +24,12 @@ Output: ``poi`` rows, layer ``stops``, ``source_ref`` = stop_id, geometry in EPS
 ``unknown`` (GTFS fallback only; the scorer treats it as a local stop). The route types are
 mapped by :func:`etl.gtfs.route_type_mode` (basic 0-4, 5, 11, 12 and the extended/HVT types);
 a GeoJSON stop whose route_type maps to no mode is quarantined (``required = ("category",)``).
-Changing ``SITEFINDER_GTFS_SERVICE_DATE`` does not change the input files: reload with
-``--force``.
+The service date is part of the run's checksum, so changing ``SITEFINDER_GTFS_SERVICE_DATE``
+reloads the layer. What the feed lacks (no ``stop_times.txt``) is written to the run's message.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Sequence
 from datetime import date
@@ -53,7 +52,6 @@ from sitefinder.errors import InvalidParameterError, SourceFileError
 
 __all__ = ["BASIC_ROUTE_TYPES", "EXTENDED_ROUTE_TYPES", "OvStops", "route_type_mode"]
 
-log = logging.getLogger(__name__)
 DATE_VARIABLE = "SITEFINDER_GTFS_SERVICE_DATE"
 
 
@@ -94,16 +92,20 @@ class OvStops(Pipeline):
         self.service_date = service_date
         self.feeds: list[GtfsStops] = []  # what the last read found in each GTFS feed
 
+    def fingerprint(self) -> str:
+        when = self.service_date or _service_date_from_env()
+        return f"service_date={when.isoformat() if when else 'busiest-tuesday'}"
+
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
         self.feeds = []
+        self.notes.clear()
         when = self.service_date or _service_date_from_env()
         parts = []
         for path in paths:
             if path.suffix.lower() == ".zip" and (is_gtfs(path) or not _zip_of_vectors(path)):
                 feed = read_gtfs(path, service_date=when)
                 self.feeds.append(feed)
-                for note in feed.notes:
-                    log.warning("stops: %s", note)
+                self.notes.extend(feed.notes)
                 parts.append(self._from_gtfs(feed))
             else:
                 parts.append(self._from_vector(read_vector(path)))

@@ -22,7 +22,7 @@ Inputs (any mix):
   psychiatrie / psycholoog → ``mental_health``, kliniek / gezondheidscentrum / polikliniek →
   ``clinic``, (maatschappelijke / nacht- / dag-)opvang / sociale voorziening →
   ``social_facility``. A row with an address but no coordinates has no geometry and is
-  quarantined ("no geometry"; its record notes ``no coordinates: geocoding is out of scope``).
+  quarantined with the reason ``no coordinates: geocoding is out of scope``.
   ``source_ref`` = ``register:<id>`` (the row number when there is no id column).
 
 OSM files (PBF, Overpass JSON) are refused here: load them into ``care_osm``
@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 from psycopg import sql
 
-from etl.framework import RD, Pipeline, SourceInfo, Statement, read_vector
+from etl.framework import QUARANTINE_REASON, RD, Pipeline, SourceInfo, Statement, read_vector
 from etl.osm import is_overpass_json, is_pbf
 from sitefinder.errors import SourceFileError
 
@@ -196,7 +196,7 @@ def read_register(path: Path) -> gpd.GeoDataFrame:
             "name": frame["naam"].str.strip().mask(frame["naam"].str.strip() == ""),
             "category": register_category(frame["type"]),
             "props": _props(props),
-            "note": note,
+            QUARANTINE_REASON: note,
         },
         geometry=geometry,
         crs=RD,

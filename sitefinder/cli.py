@@ -18,6 +18,9 @@ def _echo_result(result: RunResult) -> None:
     if result.status == "unchanged":
         click.echo(f"  {result.layer:<14} ongewijzigd (input unchanged), skipped")
         return
+    if result.status == "skipped":
+        click.echo(f"  {result.layer:<14} overgeslagen / skipped: {result.message}")
+        return
     reasons = "; ".join(f"{n}× {why}" for why, n in sorted(result.reasons.items()))
     area = (
         f"; gebied / area {result.area}, {result.n_outside_area} erbuiten / outside"
@@ -31,6 +34,8 @@ def _echo_result(result: RunResult) -> None:
         + area
         + f"  [{result.seconds:.1f} s]"
     )
+    if result.message and not result.area:
+        click.echo(f"  {'':<14} let op / note: {result.message}")
 
 
 class _Group(click.Group):

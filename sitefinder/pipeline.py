@@ -11,6 +11,7 @@ from etl import get_pipeline, run_order
 from etl.areas import AreaSpec, resolve_area
 from etl.framework import RunResult, default_progress, no_progress, resolve_inputs, run_pipeline
 from sitefinder import db
+from sitefinder.errors import InvalidParameterError
 from sitefinder.settings import Settings
 
 if TYPE_CHECKING:
@@ -59,6 +60,18 @@ def load_layers(
                 layer_online = False
                 if on_note:
                     on_note(f"  {name:<14} geen online bron / no online source: bundled files")
+            if source is None and not layer_online and not pipeline.demo_files:
+                if layers is not None:
+                    raise InvalidParameterError(
+                        f"{name}: no bundled file for this layer; load it with --from FILE"
+                    )
+                result = RunResult(
+                    layer=name, status="skipped", message="no bundled file; load with --from"
+                )
+                results.append(result)
+                if on_result:
+                    on_result(result)
+                continue
             inputs = resolve_inputs(
                 pipeline,
                 source,

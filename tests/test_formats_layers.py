@@ -11,7 +11,6 @@ second run is 'unchanged' and a forced run leaves the table identical.
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 from datetime import date
 from pathlib import Path
@@ -31,8 +30,9 @@ from etl.gtfs import read_gtfs
 from etl.osm import read_overpass, read_pbf
 from etl.osm_care import OsmCare
 from etl.ov_stops import OvStops
-from sitefinder.errors import SourceFileError
-from sitefinder.settings import PROJECT_ROOT
+from sitefinder.errors import InvalidParameterError, SourceFileError
+from sitefinder.pipeline import load_layers
+from sitefinder.settings import PROJECT_ROOT, Settings
 
 DEMO = PROJECT_ROOT / "data" / "demo"
 GTFS_SMALL = DEMO / "pt" / "gtfs_gvb_test_feed_with_stop_times.zip"
@@ -196,14 +196,15 @@ def test_gtfs_busiest_tuesday_and_a_chosen_date() -> None:
     assert {p["service_date"] for p in frame["props"]} == {"2017-03-07"}
 
 
-def test_gtfs_without_stop_times_says_so(
-    conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture
-) -> None:
+def test_gtfs_without_stop_times_says_so(conn: psycopg.Connection[Any]) -> None:
     """The real GVB 2017 feed: modes from the nearest route shape, departures unknown."""
-    with caplog.at_level(logging.WARNING, logger="etl.ov_stops"):
-        result = run(conn, "stops", GTFS_GVB)
+    result = run(conn, "stops", GTFS_GVB)
     assert counts(result) == (1437, 1437, 0, {})
-    assert "has no stop_times.txt" in caplog.text and "8 stops have none" in caplog.text
+    assert "has no stop_times.txt" in result.message and "8 stops have none" in result.message
+    recorded = fetch(
+        conn, "SELECT message FROM etl_run WHERE layer = 'stops' ORDER BY id DESC LIMIT 1"
+    )
+    assert recorded[0]["message"] == result.message
     modes = fetch(conn, "SELECT category, count(*) AS n FROM poi WHERE layer = 'stops' GROUP BY 1")
     assert {m["category"]: m["n"] for m in modes} == {
         "bus": 954,
@@ -368,7 +369,7 @@ def test_care_register_csv(conn: psycopg.Connection[Any]) -> None:
     with conn.transaction():
         conn.execute("DELETE FROM poi WHERE layer = 'care_osm'")
     result = run(conn, "care", REGISTER)
-    assert counts(result) == (5, 3, 2, {"no geometry": 2})
+    assert counts(result) == (5, 3, 2, {"no coordinates: geocoding is out of scope": 2})
     care = rows(conn, "care")
     assert {ref: (r["name"], r["category"]) for ref, r in care.items()} == {
         "register:osm-node-4314171190": ("Samsom huisartspraktijk", "gp"),
@@ -384,19 +385,16 @@ def test_care_register_csv(conn: psycopg.Connection[Any]) -> None:
         assert shapely.from_wkt(care[ref]["wkt"]).distance(osm.geometry[node]) < 0.01
     quarantined = fetch(
         conn,
-        "SELECT source_ref, reason, record ->> 'note' AS note FROM quarantine"
-        " WHERE layer = 'care' ORDER BY source_ref",
+        "SELECT source_ref, reason FROM quarantine WHERE layer = 'care' ORDER BY source_ref",
     )
     assert quarantined == [
         {
             "source_ref": "register:osm-node-10152374404",
-            "reason": "no geometry",
-            "note": "no coordinates: geocoding is out of scope",
+            "reason": "no coordinates: geocoding is out of scope",
         },
         {
             "source_ref": "register:rivm-102408",
-            "reason": "no geometry",
-            "note": "no coordinates: geocoding is out of scope",
+            "reason": "no coordinates: geocoding is out of scope",
         },
     ]
     assert_idempotent(conn, "care", REGISTER)
@@ -481,20 +479,26 @@ def test_constraints_from_a_geopackage_in_another_crs(conn: psycopg.Connection[A
 
 
 def test_constraints_category_option_and_no_input(
-    conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture
+    conn: psycopg.Connection[Any], settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run(conn, "constraints", CONSTRAINTS_GPKG, force=True)
     frame = Constraints(category="externe veiligheid").read([CONSTRAINTS_JSON])
     assert set(frame["category"]) == {"external_safety"}
-    # 'etl run all' / 'sitefinder demo': no demo file, the layer is left exactly as it was.
+    # another category for the same file reloads (it is part of the checksum)
+    monkeypatch.setenv("SITEFINDER_CONSTRAINT_CATEGORY", "geluid")
+    assert run(conn, "constraints", CONSTRAINTS_GPKG).status == "ok"
+    assert {r["category"] for r in rows(conn, "constraints").values()} == {"noise"}
+    monkeypatch.delenv("SITEFINDER_CONSTRAINT_CATEGORY")
+    run(conn, "constraints", CONSTRAINTS_GPKG)
+    # 'etl run all' / 'sitefinder demo': no demo file, skipped, the layer is left as it was.
     assert get_pipeline("constraints").demo_files == ()
     before = snapshot(conn, "constraints")
-    with caplog.at_level(logging.WARNING, logger="etl.constraints"):
-        result = run(conn, "constraints")
-    assert result.status == "ok" and result.n_read == 0 and result.n_loaded == 2
-    assert "left as it was" in caplog.text
+    monkeypatch.setattr("sitefinder.pipeline.run_order", lambda layers: ["constraints"])
+    (result,) = load_layers(settings, progress=False)
+    assert result.status == "skipped" and "--from" in result.message
     assert snapshot(conn, "constraints") == before
-    assert run(conn, "constraints").status == "unchanged"
+    with pytest.raises(InvalidParameterError, match="--from"):
+        load_layers(settings, ["constraints"], progress=False)
 
 
 def test_constraints_bad_files(tmp_path: Path, conn: psycopg.Connection[Any]) -> None:

@@ -23,6 +23,7 @@ from sitefinder.scoring import (
     profile_names,
     score_all,
 )
+from sitefinder.scoring.compute import GROUPS
 from sitefinder.scoring.engine import (
     COL,
     SiteTable,
@@ -346,9 +347,8 @@ def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> N
     for layer in ("offices", "plots", "stops", "care", "supermarkets", "natura2000", "zoning"):
         run(layer)
     first = score_all(scene)
-    assert first.groups == [
-        "stops", "care", "supermarkets", "zoning", "natura2000", "constraints",
-    ]  # fmt: skip
+    assert first.groups == list(GROUPS)
+    assert list(GROUPS) == ["stops", "care", "supermarkets", "zoning", "natura2000", "constraints"]
     assert score_all(scene).groups == []  # nothing changed: nothing recomputed
 
     before = SiteTable.load(scene, version=0).raw.set_index("site_id")
@@ -368,7 +368,5 @@ def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> N
     pd.testing.assert_series_equal(before["supermarket_m"], after["supermarket_m"])
 
     run("offices")  # the sites changed: everything is recomputed
-    assert score_all(scene).groups == list(
-        ["stops", "care", "supermarkets", "zoning", "natura2000", "constraints"]
-    )
+    assert score_all(scene).groups == list(GROUPS)
     assert score_all(scene, full=True).groups[0] == "stops"
