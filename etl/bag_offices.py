@@ -1,39 +1,85 @@
-"""Offices: BAG verblijfsobjecten (units) with an office use (``kantoorfunctie``).
+"""Offices: BAG verblijfsobjecten (units) with an office use (``kantoorfunctie``), with vacancy.
 
-Inputs (both EPSG:28992, RD New, metres; areas in m² gebruiksoppervlakte):
+Inputs. :meth:`BagOffices.read` takes any mix of these and tells them apart by file type and
+content (coordinates EPSG:28992, RD New, metres, unless a file declares another CRS; areas are
+the BAG *oppervlakte*, gebruiksoppervlakte in m²):
 
-* a BAG verblijfsobject point file (GeoJSON or any GDAL format, any declared CRS) with
-  ``vbo_id``, ``gebruiksdoelen_bag`` (``;``-separated use names), ``oppervlakte_m2``,
-  ``status``, ``aantal_kamers``, ``type_woonobject``; bundled: the Amsterdam 2015 sample
-  (96 units, 4 with ``kantoorfunctie``, 2 of them mixed with ``woonfunctie``);
-* an NLExtract *bagadresplus* CSV (``;``-separated, one row per address) with
-  ``adresseerbaarobject_id``, ``typeadresseerbaarobject``, RD ``x``/``y``, 0/1 flags per use
-  (``kantoorfunctie`` …), ``opp_adresseerbaarobject_m2``, the address, ``pand_id``,
-  ``pandstatus``, ``bouwjaar``; bundled: 99 rows around De Ruijterkade, Amsterdam, 12 offices.
-  A unit with several addresses appears once per address: its main address
-  (``nevenadres = 0``) is used.
+* **LV-BAG 2.0 XML extract** (``*VBO*.xml``, or a zip / zip of zips of them; recognised by the
+  ``lvbag`` namespace or the file name) through GDAL's LVBAG driver (:mod:`etl.lvbag`), layer
+  ``Verblijfsobject``: ``identificatie``, ``gebruiksdoel`` (list), ``oppervlakte``,
+  ``status``, ``pandRef``, ``hoofdadresNummeraanduidingRef``/``nevenadres…``. Only the
+  current voorkomen of each object is used. NUM files (``*NUM*.xml``) given alongside supply
+  the addresses (postcode, huisnummer, huisletter, toevoeging) of the units' hoofd- and
+  nevenadressen. Bundled: the real Doesburg samples ``bag/raw/0221VBO15092020-000001.xml``
+  (5 voorkomens of 2 units: 0221010000330226, woonfunctie, 223 m², ``Verbouwing
+  verblijfsobject``; 0221010000330999, overige gebruiksfunctie, 18 m², in gebruik; neither
+  is an office) and ``…NUM…xml``.
+* **BAG GeoPackage** (PDOK ``bag-light.gpkg``), layer ``verblijfsobject`` (recognised by that
+  layer): ``identificatie``, ``gebruiksdoel`` (comma-separated), ``oppervlakte``, ``status``,
+  ``pand_identificatie``, ``bouwjaar``, ``postcode``, ``huisnummer``, ``huisletter``,
+  ``toevoeging``, ``openbare_ruimte_naam``, ``woonplaats_naam``, ``bronhouder_identificatie``
+  (the gemeentecode). Bundled: ``bag/doesburg_0221_vbo_bag_light_2020-09-15.gpkg``, the two
+  Doesburg units written in that schema (there is no real GPKG sample).
+* **PDOK BAG OGC API Features** JSON, collection ``verblijfsobject``
+  (``https://api.pdok.nl/kadaster/bag/ogc/v2``; CRS84 degrees by default), recognised by
+  ``identificatie`` + ``gebruiksdoel`` properties: ``identificatie``, ``oppervlakte``,
+  ``gebruiksdoel`` (one comma-separated string, as the service returns it; a JSON list is
+  accepted too), ``status``, ``openbare_ruimte_naam``, ``huisnummer``, ``huisletter``,
+  ``toevoeging``, ``postcode``, ``woonplaats_naam``. The service gives the pand only as
+  ``pand.href`` links to pand features (by feature UUID, not BAG id), so ``pand_id`` is read
+  only from a ``pand_identificatie`` property when one is present. Bundled:
+  ``bag/doesburg_0221_vbo_pdok_ogcapi_v2.json`` (the two Doesburg units in that shape).
+* **VBO point file** (GeoJSON or another GDAL format) with ``vbo_id``, ``gebruiksdoelen_bag``
+  (``;``-separated), ``oppervlakte_m2``, ``status``, ``aantal_kamers``, ``type_woonobject``;
+  bundled: the Amsterdam 2015 sample (96 units, 4 with ``kantoorfunctie``, 2 of them mixed
+  with ``woonfunctie``).
+* **NLExtract bagadresplus CSV** (``;``-separated, one row per address; recognised by
+  ``adresseerbaarobject_id``) with RD ``x``/``y``, 0/1 flags per use, the address,
+  ``pand_id``, ``bouwjaar``; bundled: 99 rows around De Ruijterkade, Amsterdam, 12 offices. A
+  unit with several addresses appears once per address: its main address (``nevenadres = 0``)
+  names it, all its addresses can match the vacancy register.
+* **Leegstandsregister** (CSV or XLSX; :mod:`etl.vacancy`), recognised by its columns.
+  Bundled: ``offices/leegstandsregister_amsterdam_voorbeeld.csv`` (default demo input) and
+  ``….xlsx``: written examples in a municipal format referencing real BAG units.
+* **Municipal office vacancy figures** (``GM_CODE``, ``leegstand_m2``; CSV), bundled:
+  ``offices/kantoren_leegstand_transformatiepotentie_per_gemeente_2015.csv``.
 
-Which file is which is told by the extension (``.csv`` is bagadresplus, anything else goes
-through GDAL). Kept: units where any file lists ``kantoorfunctie`` among the uses. A unit in
-both files becomes one site whose ``sources`` lists both records; where both have a value the
-bagadresplus row wins (it is the one with the address). In the bundled files no unit is in both,
-so the demo has 4 + 12 = 16 offices.
+Kept: units where any file lists ``kantoorfunctie`` among the uses and whose status says the
+unit exists: ``Verblijfsobject in gebruik``, ``… in gebruik (niet ingemeten)``, ``…
+buiten gebruik`` (exists but unused: the vacancy candidates par excellence) and ``Verbouwing
+verblijfsobject`` (exists, being altered; the status is in ``props`` so a user sees it).
+Left out, not errors (counted in :attr:`BagOffices.filtered`): ``Verblijfsobject gevormd``
+(planned / being built), ``Niet gerealiseerd verblijfsobject``, ``Verblijfsobject
+ingetrokken`` and ``Verblijfsobject ten onrechte opgevoerd``. Statuses may be written without
+the ``Verblijfsobject`` word (``in gebruik``). Any other status is quarantined ("unknown BAG
+verblijfsobject status: …", through the framework's ``quarantine_reason`` column); a missing
+one as a missing required field. A unit in several
+files becomes one site whose ``sources`` lists every record; where several have a value, the
+first file in the order bagadresplus, LV-BAG, GeoPackage, OGC API, VBO file wins.
 
 Output: ``site`` rows, layer ``offices`` (kind ``kantoor``), EPSG:28992 points.
 
 * ``source_ref``: the 16-digit VBO id (text, leading zero kept).
 * ``name``: the address (street, number, letter, addition, e.g. ``De Ruijterkade 105-1``) when
-  known, else ``Kantoor <vbo id>``.
-* ``floor_area_m2``: the BAG ``oppervlakte`` (gebruiksoppervlakte, m²); required, so a unit
-  whose area cannot be read is quarantined.
-* ``gemeentecode``: ``GM`` + the CSV's gemeentecode, else null (the scorer fills it).
-* ``props``: ``gebruiksdoelen`` (list), ``status``, ``bouwjaar`` (of the pand, when known;
-  BAG's placeholder 1005 means unknown and is left out), ``pand_id``, ``postcode``,
-  ``woonplaats``, ``leegstand: "onbekend"`` and ``places``.
+  the street is known, else ``Kantoor <vbo id>``.
+* ``floor_area_m2``: the BAG ``oppervlakte`` (m²); required.
+* ``gemeentecode``: ``GM`` + the file's gemeentecode (bagadresplus, GeoPackage), else null.
+* ``props``: ``gebruiksdoelen`` (list), ``status``, ``bouwjaar`` (BAG's 1005 and 9999 mean
+  unknown and are left out), ``pand_id``, ``postcode``, ``woonplaats``, ``leegstand``,
+  ``places`` and, where known, ``leeg_sinds`` (ISO date), ``leegstand_m2`` (the register's m²),
+  ``leegstand_gemeente_m2`` (municipal context, see below).
 
-Vacancy: the BAG records use, not occupancy; it holds no vacancy (leegstand) at all, so every
-office says ``leegstand: "onbekend"``. Vacancy must come from elsewhere (the municipality's
-leegstandsregister, CBS, owners).
+Vacancy: the BAG records use, not occupancy; it holds no vacancy. An office matched by a
+leegstandsregister row (by BAG id, else by address; :func:`etl.vacancy.match_register`) gets
+``leegstand: "leeg"``, ``leeg_sinds`` (the earliest) and ``leegstand_m2``, and the register
+rows join its ``sources``; the others say ``leegstand: "onbekend"``. Register rows that match
+no office unit are returned by ``read`` as records of their own (no geometry, the register row
+in ``props``) with ``quarantine_reason`` ``vacancy record matches no BAG office unit``, so
+the framework quarantines them with that reason; they count in ``n_read``. With the municipal
+figures given, every office gets its municipality's vacant office floor area of 2013-2014 as
+``leegstand_gemeente_m2`` (joined on ``gemeentecode``, else on the first four digits of the
+BAG id, the code of the municipality that issued it): context only, it says nothing about the
+unit.
 
 Places: ``places = floor(floor_area_m2 / 25)``: one self-contained small unit
 (a studio of about 18 m² plus its share of corridors, stairs and shared rooms) per 25 m² of
@@ -42,6 +88,10 @@ gebruiksoppervlakte when an office is converted. A planning estimate, not a desi
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -51,11 +101,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from etl.framework import RD, Pipeline, SourceInfo, read_vector
+from etl import lvbag, vacancy
+from etl.framework import QUARANTINE_REASON, RD, Pipeline, SourceInfo, read_vector
 from sitefinder.errors import SourceFileError
 
 M2_PER_PLACE = 25.0
-UNKNOWN_BOUWJAAR = 1005  # BAG placeholder: construction year not known
+UNKNOWN_BOUWJAAR = (1005, 9999)  # BAG placeholders: construction year not known
 OFFICE_USE = "kantoorfunctie"
 USE_FLAGS = (
     "woonfunctie",
@@ -70,12 +121,45 @@ USE_FLAGS = (
     "winkelfunctie",
     "overige_gebruiksfunctie",
 )
+EXISTING_STATUSES = frozenset(
+    {
+        "verblijfsobject in gebruik",
+        "verblijfsobject in gebruik (niet ingemeten)",
+        "verblijfsobject buiten gebruik",
+        "verbouwing verblijfsobject",
+    }
+)
+NOT_EXISTING_STATUSES = frozenset(
+    {
+        "verblijfsobject gevormd",
+        "niet gerealiseerd verblijfsobject",
+        "verblijfsobject ingetrokken",
+        "verblijfsobject ten onrechte opgevoerd",
+    }
+)
+SHORT_STATUSES = {
+    "in gebruik": "verblijfsobject in gebruik",
+    "in gebruik (niet ingemeten)": "verblijfsobject in gebruik (niet ingemeten)",
+    "buiten gebruik": "verblijfsobject buiten gebruik",
+    "verbouwing": "verbouwing verblijfsobject",
+    "gevormd": "verblijfsobject gevormd",
+    "niet gerealiseerd": "niet gerealiseerd verblijfsobject",
+    "ingetrokken": "verblijfsobject ingetrokken",
+    "ten onrechte opgevoerd": "verblijfsobject ten onrechte opgevoerd",
+}
+UNKNOWN_STATUS = "unknown BAG verblijfsobject status: "
 VBO_FIELDS = ("vbo_id", "gebruiksdoelen_bag", "oppervlakte_m2", "status")
 CSV_FIELDS = ("adresseerbaarobject_id", "x", "y", "kantoorfunctie", "opp_adresseerbaarobject_m2")
+GPKG_FIELDS = ("identificatie", "gebruiksdoel", "oppervlakte", "status")
 NO_ID = "(no id) #"
 VBO_SOURCE = "bag_vbo_amsterdam_2015"
 CSV_SOURCE = "nlextract_bagadresplus"
-# The unit's attributes after normalising either file.
+LVBAG_SOURCE = "lvbag_extract"
+GPKG_SOURCE = "bag_geopackage"
+OGC_SOURCE = "pdok_bag_ogcapi"
+# Which file's value wins for a unit in several files: the lowest rank.
+SOURCE_RANK = {CSV_SOURCE: 0, LVBAG_SOURCE: 1, GPKG_SOURCE: 2, OGC_SOURCE: 3, VBO_SOURCE: 4}
+# The unit's attributes after normalising any file.
 COLUMNS = (
     "vbo_id",
     "x",
@@ -93,12 +177,19 @@ COLUMNS = (
     "aantal_kamers",
     "type_woonobject",
 )
+ADDRESS_COLUMNS = ("vbo_id", "postcode", "huisnummer", "huisletter", "toevoeging")
 
 
 def _text(series: pd.Series) -> pd.Series:
     """Strings with blanks and the literal 'None'/'nan' as missing."""
     text = series.astype("string").str.strip()
-    return text.where(~text.isin(["", "None", "nan", "NaN"]))
+    return text.where(~text.isin(["", "None", "nan", "NaN", "<NA>"]))
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame:
+        return _text(frame[name])
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
 def _missing(frame: pd.DataFrame, fields: Sequence[str], path: Path) -> None:
@@ -107,53 +198,162 @@ def _missing(frame: pd.DataFrame, fields: Sequence[str], path: Path) -> None:
         raise SourceFileError(f"offices: {path.name} lacks the field(s) {', '.join(absent)}")
 
 
-def _vbo_file(path: Path) -> pd.DataFrame:
-    frame = read_vector(path)
-    _missing(frame, VBO_FIELDS, path)
+def _uses(values: pd.Series, separators: str = ";,") -> pd.Series:
+    """Sorted use names from lists, JSON-list text or ``;``/``,``-separated text; else None."""
+
+    def parse(value: Any) -> list[str] | None:
+        if isinstance(value, str) and value.strip().startswith("["):
+            with contextlib.suppress(ValueError):  # a JSON list GDAL left as text
+                value = json.loads(value)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple | np.ndarray):
+            return None
+        parts = [p for v in value for p in re.split(f"[{separators}]", str(v))]
+        names = sorted({p.strip().lower() for p in parts if p and p.strip()})
+        return names or None
+
+    return values.map(parse).astype(object)
+
+
+def _points(frame: gpd.GeoDataFrame, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """RD x/y of each record's point (the centroid, should a file carry polygons); NaN if none."""
     if frame.crs is None:
         raise SourceFileError(f"offices: {path.name} has no coordinate reference system")
-    # A point per unit (the centroid should a file carry unit polygons); NaN where missing.
     points = shapely.centroid(frame.geometry.to_crs(RD).to_numpy())
-    uses = _text(frame["gebruiksdoelen_bag"]).str.split(";")
-    uses = uses.map(
-        lambda u: sorted({s.strip() for s in u if s.strip()}) if isinstance(u, list) else None
-    )
-    out = pd.DataFrame(
-        {
-            "vbo_id": _text(frame["vbo_id"]),
-            "x": shapely.get_x(points),
-            "y": shapely.get_y(points),
-            "is_office": uses.map(lambda u: isinstance(u, list) and OFFICE_USE in u),
-            "gebruiksdoelen": uses,
-            "floor_area_m2": pd.to_numeric(frame["oppervlakte_m2"], errors="coerce"),
-            "status": _text(frame["status"]),
-            "aantal_kamers": pd.to_numeric(frame["aantal_kamers"], errors="coerce")
-            if "aantal_kamers" in frame
-            else np.nan,
-            "type_woonobject": _text(frame["type_woonobject"])
-            if "type_woonobject" in frame
-            else None,
-        }
-    )
-    out["source"] = VBO_SOURCE
+    return shapely.get_x(points), shapely.get_y(points)
+
+
+def _bouwjaar(values: pd.Series) -> pd.Series:
+    years = pd.to_numeric(values, errors="coerce").astype("Float64")
+    return years.where(~years.isin(UNKNOWN_BOUWJAAR))
+
+
+def _street_address(
+    street: pd.Series, number: pd.Series, letter: pd.Series, addition: pd.Series
+) -> pd.Series:
+    """``De Ruijterkade 105-1``; missing when the street or number is unknown."""
+    nr = pd.to_numeric(_text(number), errors="coerce").astype("Int64").astype("string")
+    house = nr.fillna("") + _text(letter).fillna("")
+    full = _text(street) + " " + house + ("-" + _text(addition)).fillna("")
+    return full.where(_text(street).notna() & nr.notna())
+
+
+def _units(frame: pd.DataFrame, source: str, path: Path) -> pd.DataFrame:
+    out = frame.reindex(columns=list(COLUMNS))
+    out["is_office"] = out["gebruiksdoelen"].map(lambda u: isinstance(u, list) and OFFICE_USE in u)
+    out["source"] = source
     out["file"] = path.name
     return out
 
 
-def _address(frame: pd.DataFrame) -> pd.Series:
-    street = _text(frame["openbareruimtenaam"])
-    number = _text(frame["huisnummer"]).fillna("") + _text(frame["huisletter"]).fillna("")
-    addition = _text(frame["huisnummertoevoeging"])
-    full = street + " " + number + ("-" + addition).fillna("")
-    return full.where(street.notna() & (number != ""))
+def _addresses(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.reindex(columns=list(ADDRESS_COLUMNS)).dropna(subset=["vbo_id"])
 
 
-def _csv_file(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise SourceFileError(f"offices: cannot read {path.name}: {first}") from exc
+Read = tuple[pd.DataFrame, pd.DataFrame]  # units, addresses
+
+
+def _vbo_file(frame: gpd.GeoDataFrame, path: Path) -> Read:
+    _missing(frame, VBO_FIELDS, path)
+    x, y = _points(frame, path)
+    units = pd.DataFrame(
+        {
+            "vbo_id": _text(frame["vbo_id"]),
+            "x": x,
+            "y": y,
+            "gebruiksdoelen": _uses(_text(frame["gebruiksdoelen_bag"]), ";"),
+            "floor_area_m2": pd.to_numeric(frame["oppervlakte_m2"], errors="coerce"),
+            "status": _text(frame["status"]),
+            "aantal_kamers": pd.to_numeric(_col(frame, "aantal_kamers"), errors="coerce"),
+            "type_woonobject": _col(frame, "type_woonobject"),
+        }
+    )
+    return _units(units, VBO_SOURCE, path), pd.DataFrame(columns=list(ADDRESS_COLUMNS))
+
+
+def _bag_light(frame: gpd.GeoDataFrame, path: Path, source: str) -> Read:
+    """The BAG GeoPackage ``verblijfsobject`` layer or the PDOK OGC API shape (same names)."""
+    _missing(frame, GPKG_FIELDS, path)
+    x, y = _points(frame, path)
+    gemeente = _col(frame, "bronhouder_identificatie").str.zfill(4)
+    units = pd.DataFrame(
+        {
+            "vbo_id": _text(frame["identificatie"]).str.zfill(16),
+            "x": x,
+            "y": y,
+            "gebruiksdoelen": _uses(frame["gebruiksdoel"]),
+            "floor_area_m2": pd.to_numeric(frame["oppervlakte"], errors="coerce"),
+            "status": _text(frame["status"]),
+            "bouwjaar": _bouwjaar(_col(frame, "bouwjaar")),
+            "pand_id": _col(frame, "pand_identificatie"),
+            "address": _street_address(
+                _col(frame, "openbare_ruimte_naam"),
+                _col(frame, "huisnummer"),
+                _col(frame, "huisletter"),
+                _col(frame, "toevoeging"),
+            ),
+            "postcode": _col(frame, "postcode"),
+            "woonplaats": _col(frame, "woonplaats_naam"),
+            "gemeentecode": ("GM" + gemeente).where(gemeente.str.fullmatch(r"\d{4}").fillna(False)),
+            "huisnummer": _col(frame, "huisnummer"),
+            "huisletter": _col(frame, "huisletter"),
+            "toevoeging": _col(frame, "toevoeging"),
+        }
+    )
+    return _units(units, source, path), _addresses(units)
+
+
+def _lvbag(vbo: pd.DataFrame, num: pd.DataFrame, files: str) -> Read:
+    """LV-BAG VBOs with the addresses of their hoofd- and nevenadressen from NUM objects."""
+    path = Path(files)
+    x, y = _points(gpd.GeoDataFrame(vbo, geometry="geometry", crs=vbo.crs), path)
+    ids = _text(vbo["identificatie"])
+    number = (
+        num.set_index("identificatie")
+        if len(num)
+        else pd.DataFrame(columns=["postcode", "huisnummer", "huisletter", "huisnummerToevoeging"])
+    )
+    hoofd = number.reindex(_text(vbo["hoofdadresNummeraanduidingRef"]))
+    units = pd.DataFrame(
+        {
+            "vbo_id": ids,
+            "x": x,
+            "y": y,
+            "gebruiksdoelen": _uses(vbo["gebruiksdoel"]),
+            "floor_area_m2": pd.to_numeric(vbo["oppervlakte"], errors="coerce"),
+            "status": _text(vbo["status"]),
+            "pand_id": vbo["pandRef"].map(lambda r: r[0] if isinstance(r, list) and r else None),
+            "postcode": _text(pd.Series(hoofd["postcode"].to_numpy(), index=vbo.index)),
+        }
+    )
+    refs = pd.DataFrame(
+        {
+            "vbo_id": ids,
+            "ref": [
+                [h, *(n if isinstance(n, list) else [])]
+                for h, n in zip(
+                    vbo["hoofdadresNummeraanduidingRef"],
+                    vbo.get("nevenadresNummeraanduidingRef", [None] * len(vbo)),
+                    strict=True,
+                )
+            ],
+        }
+    ).explode("ref")
+    found = refs.merge(number, left_on="ref", right_index=True, how="inner")
+    addresses = pd.DataFrame(
+        {
+            "vbo_id": found["vbo_id"],
+            "postcode": _col(found, "postcode"),
+            "huisnummer": _col(found, "huisnummer"),
+            "huisletter": _col(found, "huisletter"),
+            "toevoeging": _col(found, "huisnummerToevoeging"),
+        }
+    )
+    return _units(units, LVBAG_SOURCE, path), addresses
+
+
+def _csv_file(frame: pd.DataFrame, path: Path) -> Read:
     _missing(frame, CSV_FIELDS, path)
     for column in (
         "nevenadres",
@@ -187,29 +387,60 @@ def _csv_file(path: Path) -> pd.DataFrame:
         dtype=object,
     )
     gemeente = _text(frame["gemeentecode"]).str.zfill(4)
-    bouwjaar = pd.to_numeric(frame["bouwjaar"], errors="coerce")
     out = pd.DataFrame(
         {
             "vbo_id": _text(frame["adresseerbaarobject_id"]),
             "x": pd.to_numeric(frame["x"], errors="coerce"),
             "y": pd.to_numeric(frame["y"], errors="coerce"),
-            "is_office": (flags[OFFICE_USE] & is_vbo.fillna(False)).astype(bool),
             "gebruiksdoelen": uses.where(is_vbo.fillna(False), None),
             "floor_area_m2": pd.to_numeric(frame["opp_adresseerbaarobject_m2"], errors="coerce"),
             "status": _text(frame["adresseerbaarobject_status"]),
-            "bouwjaar": bouwjaar.where(bouwjaar != UNKNOWN_BOUWJAAR),
+            "bouwjaar": _bouwjaar(frame["bouwjaar"]),
             "pand_id": _text(frame["pand_id"]),
-            "address": _address(frame),
+            "address": _street_address(
+                frame["openbareruimtenaam"],
+                frame["huisnummer"],
+                frame["huisletter"],
+                frame["huisnummertoevoeging"],
+            ),
             "postcode": _text(frame["postcode"]),
             "woonplaats": _text(frame["woonplaats"]),
             "gemeentecode": ("GM" + gemeente).where(gemeente.str.fullmatch(r"\d{4}").fillna(False)),
+            "huisnummer": _text(frame["huisnummer"]),
+            "huisletter": _text(frame["huisletter"]),
+            "toevoeging": _text(frame["huisnummertoevoeging"]),
         }
     )
+    addresses = _addresses(out)
     # Side addresses of the same unit (rows without an id stay, to be quarantined).
     out = out[~(out["vbo_id"].notna() & out["vbo_id"].duplicated(keep="first"))]
-    out["source"] = CSV_SOURCE
-    out["file"] = path.name
-    return out
+    return _units(out, CSV_SOURCE, path), addresses
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SourceFileError(f"offices: cannot read {path.name}: {first}") from exc
+
+
+def _read_gdal(path: Path) -> gpd.GeoDataFrame:
+    """``read_vector`` without pyogrio's warning for GeoJSON text fields GDAL types as JSON.
+
+    (GDAL gives a property whose first value is null, then text, the JSON subtype; pyogrio
+    then warns and leaves the text as it is, which is what is wanted.)
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Could not parse column .* as JSON")
+        return read_vector(path)
+
+
+def _normalised_status(status: pd.Series) -> pd.Series:
+    text = _text(status).str.lower().str.replace(r"\s+", " ", regex=True)
+    return text.map(lambda s: SHORT_STATUSES.get(s, s) if isinstance(s, str) else s).astype(
+        "string"
+    )
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -221,44 +452,176 @@ class BagOffices(Pipeline):
     layer = "offices"
     source = SourceInfo(
         key="bag_offices",
-        publisher="Kadaster / Gemeente Amsterdam (BAG 2015 sample; NLExtract bagadresplus)",
-        licence="CC0 1.0 (BAG)",
+        publisher=(
+            "Kadaster / Gemeente Amsterdam (BAG 2015 sample; NLExtract bagadresplus; LV-BAG"
+            " Doesburg 2020); leegstandsregister: example file"
+        ),
+        licence="CC0 1.0 (BAG); municipal vacancy figures: licence unclear, context only",
         data_as_of="2015-07-06",
         url="https://www.kadaster.nl/zakelijk/registraties/basisregistraties/bag",
     )
     demo_files = (
         "bag/amsterdam_bagadresplus_nlextract.csv",
         "bag/amsterdam_vbo_sample_2015_rd.geojson",
+        "bag/raw/0221VBO15092020-000001.xml",
+        "bag/raw/0221NUM15092020-000001.xml",
+        "offices/leegstandsregister_amsterdam_voorbeeld.csv",
+        "offices/kantoren_leegstand_transformatiepotentie_per_gemeente_2015.csv",
     )
-    required = ("floor_area_m2",)
+    required = ("floor_area_m2", "status")
+    version = "2"  # LV-BAG/GeoPackage/OGC API, status filter, vacancy register
+
+    def __init__(self) -> None:
+        self.filtered: dict[str, int] = {}
+        self.vacancy: dict[str, int] = {}
+        self.unmatched = pd.DataFrame(columns=list(vacancy.REGISTER_COLUMNS))
+
+    # ---------------------------------------------------------------------------------------
+    # reading the files
+
+    def _classify(
+        self, paths: Sequence[Path]
+    ) -> tuple[list[Read], list[pd.DataFrame], list[pd.DataFrame]]:
+        reads: list[Read] = []
+        registers: list[pd.DataFrame] = []
+        municipal: list[pd.DataFrame] = []
+        lv_vbo: list[gpd.GeoDataFrame] = []
+        lv_num: list[pd.DataFrame] = []
+        lv_files: list[str] = []
+        self.filtered = {"historic voorkomens": 0}
+        for path in paths:
+            suffix = path.suffix.lower()
+            if suffix in (".csv", ".xlsx", ".xls", ".ods"):
+                columns = vacancy.table_columns(path)
+                kind = vacancy.table_kind(columns)
+                if kind == "register":
+                    registers.append(vacancy.read_register(path))
+                elif kind == "municipal":
+                    municipal.append(vacancy.read_municipal_figures(path))
+                elif suffix == ".csv":
+                    reads.append(_csv_file(_read_csv(path), path))
+                else:
+                    raise SourceFileError(
+                        f"offices: {path.name} is neither a leegstandsregister nor municipal"
+                        " vacancy figures"
+                    )
+            elif lvbag.is_lvbag(path):
+                vbo = lvbag.read_lvbag(path, "VBO")
+                num = lvbag.read_lvbag(path, "NUM")
+                if vbo.frame.empty and num.frame.empty:
+                    raise SourceFileError(f"offices: {path.name} holds no LV-BAG VBO or NUM data")
+                self.filtered["historic voorkomens"] += vbo.n_historic
+                if not vbo.frame.empty:
+                    lv_vbo.append(vbo.frame)
+                    lv_files.append(path.name)
+                if not num.frame.empty:
+                    lv_num.append(pd.DataFrame(num.frame))
+            elif suffix == ".gpkg" and "verblijfsobject" in _layers(path):
+                frame = read_vector(path, layer="verblijfsobject")
+                reads.append(_bag_light(frame, path, GPKG_SOURCE))
+            else:
+                frame = _read_gdal(path)
+                if "vbo_id" in frame:
+                    reads.append(_vbo_file(frame, path))
+                elif {"identificatie", "gebruiksdoel"} <= set(frame.columns):
+                    reads.append(_bag_light(frame, path, OGC_SOURCE))
+                else:
+                    _missing(frame, VBO_FIELDS, path)
+        if lv_vbo:
+            all_vbo = gpd.GeoDataFrame(
+                pd.concat(lv_vbo, ignore_index=True), geometry="geometry", crs=lv_vbo[0].crs
+            )
+            all_num = pd.concat(lv_num, ignore_index=True) if lv_num else pd.DataFrame()
+            if len(all_num):
+                all_num = all_num.drop_duplicates("identificatie", keep="last")
+            reads.append(_lvbag(all_vbo, all_num, ", ".join(lv_files)))
+        return reads, registers, municipal
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
-        # bagadresplus first, so its values win where both files describe a unit.
-        ordered = sorted(paths, key=lambda p: p.suffix.lower() != ".csv")
-        parts = [_csv_file(p) if p.suffix.lower() == ".csv" else _vbo_file(p) for p in ordered]
-        units = pd.concat(parts, ignore_index=True).reindex(columns=[*COLUMNS, "source", "file"])
+        """Office units from every BAG input, with vacancy and municipal context (EPSG:28992)."""
+        reads, registers, municipal = self._classify(paths)
+        if reads:
+            units = pd.concat([u for u, _ in reads], ignore_index=True)
+            addresses = pd.concat([a for _, a in reads if len(a)] or [_addresses(units)])
+        else:
+            units = pd.DataFrame(columns=[*COLUMNS, "source", "file"])
+            addresses = pd.DataFrame(columns=list(ADDRESS_COLUMNS))
+        units = units.reindex(columns=[*COLUMNS, "source", "file"])
+        units = units.assign(_rank=units["source"].map(SOURCE_RANK)).sort_values(
+            "_rank", kind="stable"
+        )
         # A unit without an id stays a record of its own (and is quarantined for it).
         blank = units["vbo_id"].isna()
         units.loc[blank, "vbo_id"] = [f"{NO_ID}{i}" for i in range(int(blank.sum()))]
         office_ids = units.loc[units["is_office"].astype(bool), "vbo_id"]
         units = units[units["vbo_id"].isin(office_ids)]
-        units["sources"] = pd.Series(
-            [
-                {
-                    "source": s,
-                    "source_ref": ref,
-                    "file": f,
-                    "gebruiksdoelen": u if isinstance(u, list) else None,
-                }
-                for s, ref, f, u in zip(
-                    units["source"],
-                    units["vbo_id"],
-                    units["file"],
-                    units["gebruiksdoelen"],
-                    strict=True,
-                )
-            ],
-            index=units.index,
+        merged = self._merge(units)
+
+        status = _normalised_status(merged["status"])
+        gone = status.isin(NOT_EXISTING_STATUSES).fillna(False)
+        self.filtered.update({str(k): int(n) for k, n in status[gone].value_counts().items()})
+        merged = merged.loc[~gone.to_numpy()].reset_index(drop=True)
+
+        merged = self._with_vacancy(merged, addresses, registers)
+        merged = self._with_municipal(merged, municipal)
+        offices = self._output(merged)
+        known = status.loc[~gone.to_numpy()].reset_index(drop=True)
+        unknown = known.notna() & ~known.isin(EXISTING_STATUSES).fillna(False)
+        offices[QUARANTINE_REASON] = (UNKNOWN_STATUS + merged["status"].astype("string")).where(
+            unknown.to_numpy()
+        )
+        if not len(self.unmatched):
+            return offices
+        return gpd.GeoDataFrame(
+            pd.concat([offices, self._unmatched_rows()], ignore_index=True),
+            geometry="geometry",
+            crs=RD,
+        )
+
+    def _unmatched_rows(self) -> gpd.GeoDataFrame:
+        """Register rows that match no office unit, as records the framework quarantines."""
+        rows = self.unmatched
+        address = (
+            rows["straat"].fillna("")
+            + " "
+            + rows["huisnummer"].fillna("")
+            + (" " + rows["postcode"]).fillna("")
+        ).str.strip()
+        return gpd.GeoDataFrame(
+            {
+                "source_ref": vacancy.register_ref(rows).to_numpy(),
+                "source": vacancy.SOURCE,
+                "name": address.where(address != "").to_numpy(),
+                "floor_area_m2": rows["m2"].astype(float).to_numpy(),
+                "props": list(rows["record"]),
+                "sources": [[{"source": vacancy.SOURCE, "file": f}] for f in rows["file"]],
+                QUARANTINE_REASON: vacancy.UNMATCHED_REASON,
+            },
+            geometry=[None] * len(rows),
+            crs=RD,
+        )
+
+    def _merge(self, units: pd.DataFrame) -> pd.DataFrame:
+        units = units.assign(
+            sources=pd.Series(
+                [
+                    {
+                        "source": s,
+                        "source_ref": ref,
+                        "file": f,
+                        "gebruiksdoelen": u if isinstance(u, list) else None,
+                    }
+                    for s, ref, f, u in zip(
+                        units["source"],
+                        units["vbo_id"],
+                        units["file"],
+                        units["gebruiksdoelen"],
+                        strict=True,
+                    )
+                ],
+                index=units.index,
+                dtype=object,
+            )
         )
         grouped = units.groupby("vbo_id", sort=False)
         merged = grouped.first()  # first non-null value per column, in file order
@@ -266,7 +629,56 @@ class BagOffices(Pipeline):
         merged["gebruiksdoelen"] = grouped["gebruiksdoelen"].agg(
             lambda s: sorted({u for uses in s if isinstance(uses, list) for u in uses})
         )
-        merged = merged.reset_index()
+        return merged.reset_index()
+
+    def _with_vacancy(
+        self, merged: pd.DataFrame, addresses: pd.DataFrame, registers: list[pd.DataFrame]
+    ) -> pd.DataFrame:
+        merged = merged.assign(leegstand="onbekend", leeg_sinds=None, leegstand_m2=np.nan)
+        if not registers:
+            self.unmatched = pd.DataFrame(columns=list(vacancy.REGISTER_COLUMNS))
+            self.vacancy = {}
+            return merged
+        register = pd.concat(registers, ignore_index=True)
+        office_addresses = addresses[addresses["vbo_id"].isin(merged["vbo_id"])]
+        keys = office_addresses.assign(
+            key=vacancy.address_key(
+                office_addresses["postcode"],
+                office_addresses["huisnummer"],
+                office_addresses["huisletter"],
+                office_addresses["toevoeging"],
+            )
+        )[["vbo_id", "key"]]
+        hits, self.unmatched = vacancy.match_register(register, merged["vbo_id"], keys)
+        self.vacancy = {
+            "by bag id": int((hits["match"] == "bag id").sum()),
+            "by address": int((hits["match"] != "bag id").sum()),
+            "unmatched": len(self.unmatched),
+        }
+        if hits.empty:
+            return merged
+        found = vacancy.vacancy_by_office(hits).reindex(merged["vbo_id"])
+        matched = found["entries"].notna().to_numpy()
+        merged.loc[matched, "leegstand"] = "leeg"
+        merged["leeg_sinds"] = found["leeg_sinds"].to_numpy()
+        merged["leegstand_m2"] = found["m2"].to_numpy()
+        merged["sources"] = [
+            [*s, *e] if isinstance(e, list) else s
+            for s, e in zip(merged["sources"], found["entries"], strict=True)
+        ]
+        return merged
+
+    def _with_municipal(self, merged: pd.DataFrame, municipal: list[pd.DataFrame]) -> pd.DataFrame:
+        if not municipal:
+            return merged.assign(leegstand_gemeente_m2=np.nan)
+        figures = pd.concat(municipal).drop_duplicates("gemeentecode").set_index("gemeentecode")
+        from_id = ("GM" + merged["vbo_id"].astype("string").str[:4]).where(
+            merged["vbo_id"].astype("string").str.fullmatch(r"\d{16}").fillna(False)
+        )
+        code = merged["gemeentecode"].astype("string").fillna(from_id)
+        return merged.assign(leegstand_gemeente_m2=figures["leegstand_m2"].reindex(code).to_numpy())
+
+    def _output(self, merged: pd.DataFrame) -> gpd.GeoDataFrame:
         places = np.floor(merged["floor_area_m2"].astype(float) / M2_PER_PLACE)
         props = pd.DataFrame(
             {
@@ -278,29 +690,46 @@ class BagOffices(Pipeline):
                 "woonplaats": merged["woonplaats"],
                 "aantal_kamers": merged["aantal_kamers"].astype("Float64").astype("Int64"),
                 "type_woonobject": merged["type_woonobject"],
-                "leegstand": "onbekend",
+                "leegstand": merged["leegstand"],
+                "leeg_sinds": merged["leeg_sinds"],
+                "leegstand_m2": merged["leegstand_m2"].astype(float),
+                "leegstand_gemeente_m2": merged["leegstand_gemeente_m2"].astype(float),
                 "places": places.astype("Int64"),
             }
         )
-        ref = merged["vbo_id"].where(~merged["vbo_id"].str.startswith(NO_ID))
-        xy_ok = merged["x"].notna() & merged["y"].notna()
-        points = gpd.points_from_xy(merged["x"].fillna(0), merged["y"].fillna(0), crs=RD)
-        geometry = np.asarray(points, dtype=object)
-        geometry[~xy_ok.to_numpy()] = None  # no usable coordinates: quarantined as such
+        ref = merged["vbo_id"].astype("string")
+        ref = ref.where(~ref.str.startswith(NO_ID))
+        x = pd.to_numeric(merged["x"], errors="coerce")
+        y = pd.to_numeric(merged["y"], errors="coerce")
+        xy_ok = (x.notna() & y.notna()).to_numpy()
+        geometry = np.asarray(gpd.points_from_xy(x.fillna(0), y.fillna(0), crs=RD), dtype=object)
+        geometry[~xy_ok] = None  # no usable coordinates: quarantined as such
         return gpd.GeoDataFrame(
             {
                 "source_ref": ref,
                 "source": merged["source"],
-                "name": merged["address"].fillna("Kantoor " + ref.fillna("?")),
+                "name": merged["address"].astype("string").fillna("Kantoor " + ref.fillna("?")),
                 "gemeentecode": merged["gemeentecode"],
                 "area_m2": None,
                 "floor_area_m2": merged["floor_area_m2"].astype(float),
+                "status": merged["status"],
                 "props": _records(props),
                 "sources": merged["sources"],
             },
             geometry=geometry,
             crs=RD,
         )
+
+
+def _layers(path: Path) -> set[str]:
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    try:
+        return {str(name) for name, _ in pyogrio.list_layers(path)}
+    except (DataSourceError, DataLayerError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SourceFileError(f"offices: cannot read {path.name}: {first}") from exc
 
 
 PIPELINE = BagOffices

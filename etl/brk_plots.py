@@ -1,9 +1,31 @@
 """Unbuilt plots: BRK cadastral parcels (DKK) on which no building stands.
 
-Input: DKK parcel polygons (GeoJSON or any GDAL vector format; the bundled files are EPSG:28992,
-RD New, metres; any declared CRS is accepted) with ``identificatie``, ``kadastrale_gemeente``,
-``sectie``, ``perceelnummer``, ``akr_kadastrale_gemeentecode`` and ``kadastrale_grootte_m2``.
-Bundled: 8 parcels at the Zuidas, Amsterdam (DKK v4) and 11 in Otterlo, Ede (DKK v5).
+Inputs (which reader is used is told by the file, see :meth:`BrkPlots.read`):
+
+* **DKK GML** as Kadaster/PDOK deliver the Digitale Kadastrale Kaart: v4
+  (``brkkadastralekaart/v4``, ``kk:brkkadastralekaartMember``) and v5
+  (``brkkadastralekaart/v5``, ``kk:perceelMember``), a bare ``.gml`` or a zip whose member
+  name contains ``perceel``. Parsed with ``lxml`` (streamed): one ``oz:Perceel`` per record
+  with ``ko:identificatie`` (v5: the text; v4: ``t:lokaalID``), ``kadastraleAanduiding``
+  (``KadastraleGemeente/t:waarde``, ``sectie``, ``perceelnummer``,
+  ``AKRKadastraleGemeenteCode/t:waarde``), ``kadastraleGrootte/TypeOppervlak/waarde`` (m²) and
+  the parcel polygon ``oz:begrenzingPerceel`` (``gml:Polygon``, or ``gml:Surface`` patches,
+  with exterior and interior ``gml:posList`` rings). GDAL's GML driver is not used: it
+  exposes only the ``plaatscoordinaten`` label point. Coordinates EPSG:28992 (RD New,
+  metres; the v4 sample writes ``srsName="28992"``). Bundled (the default demo input): 8
+  parcels at the Zuidas, Amsterdam (DKK v4) and 11 in Otterlo, Ede (DKK v5).
+* **PDOK BRK Kadastrale Kaart OGC API Features** JSON, collection ``perceel``
+  (``https://api.pdok.nl/kadaster/brk-kadastrale-kaart/ogc/v1``; CRS84 degrees by default,
+  any declared CRS is accepted), with the properties ``identificatie_lokaal_id``,
+  ``kadastrale_gemeente_waarde``, ``sectie``, ``perceelnummer``,
+  ``akr_kadastrale_gemeente_code_waarde`` and ``kadastrale_grootte_waarde`` (m²), as PDOK's
+  own column list for that collection names them. Bundled sample:
+  ``cadastre/pdok_ogcapi_perceel_otterlo.json``, the Otterlo GML written in that shape.
+* **Derived parcel files** (GeoJSON or any GDAL vector format, any declared CRS) with
+  ``identificatie``, ``kadastrale_gemeente``, ``sectie``, ``perceelnummer``,
+  ``akr_kadastrale_gemeentecode`` and ``kadastrale_grootte_m2`` (the bundled
+  ``brk_dkk_v*_percelen_*_rd.geojson``: the same parcels, derived from the GML; reading them
+  gives the same ids, areas and polygons as the GML).
 
 Output: ``site`` rows, layer ``plots`` (kind ``kavel``), EPSG:28992 polygons.
 ``source_ref`` = ``identificatie``; ``name`` = the parcel designation
@@ -48,6 +70,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -55,6 +78,7 @@ import pandas as pd
 from psycopg import sql
 
 from etl.framework import Pipeline, SourceInfo, Statement, quarantine_staged, read_vector
+from etl.top10nl import READ_ERRORS, Surfaces, iter_features, open_members, read_error, text_of
 from sitefinder.errors import SourceFileError
 
 BUILDING_LAYERS = ("bag_panden", "bgt_panden")
@@ -71,11 +95,67 @@ FIELDS = (
     "akr_kadastrale_gemeentecode",
     "kadastrale_grootte_m2",
 )
+# PDOK BRK Kadastrale Kaart OGC API (collection perceel) property -> our field.
+OGC_FIELDS = {
+    "identificatie_lokaal_id": "identificatie",
+    "kadastrale_gemeente_waarde": "kadastrale_gemeente",
+    "sectie": "sectie",
+    "perceelnummer": "perceelnummer",
+    "akr_kadastrale_gemeente_code_waarde": "akr_kadastrale_gemeentecode",
+    "kadastrale_grootte_waarde": "kadastrale_grootte_m2",
+}
+GML_SUFFIXES = frozenset({".gml", ".xml", ".zip"})
+AANDUIDING = "{*}kadastraleAanduiding/{*}TypeKadastraleAanduiding/"
 
 
 def _text(series: pd.Series) -> pd.Series:
     text = series.astype("string").str.strip()
     return text.where(~text.isin(["", "None", "nan", "NaN"]))
+
+
+def _perceel_record(perceel: Any) -> dict[str, str | None]:
+    return {
+        # v5: <ko:identificatie domein=…>id</…>; v4: <ko:identificatie><t:lokaalID>id</…>
+        "identificatie": text_of(perceel, "{*}identificatie/{*}lokaalID")
+        or text_of(perceel, "{*}identificatie"),
+        "kadastrale_gemeente": text_of(
+            perceel, AANDUIDING + "{*}kadastraleGemeente/{*}KadastraleGemeente/{*}waarde"
+        ),
+        "sectie": text_of(perceel, AANDUIDING + "{*}sectie"),
+        "perceelnummer": text_of(perceel, AANDUIDING + "{*}perceelnummer"),
+        "akr_kadastrale_gemeentecode": text_of(
+            perceel,
+            AANDUIDING + "{*}aKRKadastraleGemeenteCode/{*}AKRKadastraleGemeenteCode/{*}waarde",
+        ),
+        "kadastrale_grootte_m2": text_of(
+            perceel, "{*}kadastraleGrootte/{*}TypeOppervlak/{*}waarde"
+        ),
+    }
+
+
+def read_dkk_gml(path: Path) -> gpd.GeoDataFrame:
+    """The ``oz:Perceel`` records of a DKK v4/v5 GML file (or a zip of them) with polygons.
+
+    A parcel whose ``begrenzingPerceel`` is missing or unreadable keeps a null geometry (and
+    is quarantined by the framework). Broken XML, a corrupt zip or a file without any
+    ``Perceel`` raise :class:`SourceFileError` (one line).
+    """
+    records: list[dict[str, str | None]] = []
+    surfaces = Surfaces()
+    for name, handle in open_members(path, r"perceel.*\.(gml|xml)$", "plots"):
+        try:
+            for perceel in iter_features(handle, "Perceel"):
+                surfaces.add(perceel.find("{*}begrenzingPerceel"), len(records))
+                records.append(_perceel_record(perceel))
+        except READ_ERRORS as exc:
+            raise read_error("plots", name, exc) from exc
+    if not records:
+        raise SourceFileError(f"plots: {path.name} holds no DKK Perceel (not a DKK GML file?)")
+    return gpd.GeoDataFrame(
+        pd.DataFrame.from_records(records, columns=list(FIELDS)),
+        geometry=surfaces.geometries(len(records)),
+        crs=surfaces.crs(f"plots: {path.name}"),
+    )
 
 
 class BrkPlots(Pipeline):
@@ -88,16 +168,26 @@ class BrkPlots(Pipeline):
         url="https://www.pdok.nl/introductie/-/article/kadastrale-kaart",
     )
     demo_files = (
-        "cadastre/brk_dkk_v4_percelen_amsterdam_zuidas_rd.geojson",
-        "cadastre/brk_dkk_v5_percelen_otterlo_rd.geojson",
+        "cadastre/raw/dkk_v4_perceel_amsterdam.gml",
+        "cadastre/raw/dkk_v5_kadastralekaart_perceel_otterlo.gml",
     )
     required = ("name", "area_m2")
     depends_on = BUILDING_LAYERS
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
+        """Parcels from DKK GML (v4/v5, ``.gml``/``.xml``/``.zip``) or GDAL-readable files.
+
+        A GDAL file with ``identificatie_lokaal_id`` is read as the PDOK OGC API shape, else
+        it must carry :data:`FIELDS`. Every frame is brought to the first file's CRS.
+        """
         frames: list[gpd.GeoDataFrame] = []
         for path in paths:
-            frame = read_vector(path)
+            if path.suffix.lower() in GML_SUFFIXES:
+                frame = read_dkk_gml(path)
+            else:
+                frame = read_vector(path)
+                if "identificatie_lokaal_id" in frame.columns:
+                    frame = frame.rename(columns=OGC_FIELDS)
             absent = [f for f in FIELDS if f not in frame.columns]
             if absent:
                 raise SourceFileError(f"plots: {path.name} lacks the field(s) {', '.join(absent)}")

@@ -26,9 +26,47 @@ their own. A campsite may collect several list parks. A merged site keeps the OS
 name and lists every record in ``sources`` (with how and at what distance it was matched);
 ``props.list_name``/``list_website`` carry the list's name(s) and website.
 
-Output: ``site`` rows, layer ``holidayparks`` (kind ``vakantiepark``), EPSG:28992 points.
+Two more inputs may be given (not in the demo defaults: their bundled samples are written
+files, see below):
+
+* **TOP10NL FunctioneelGebied** GML (BRT TOP10NL 1.2, EPSG:28992; a ``.gml``/``.xml`` or a
+  PDOK zip), parsed with lxml by :func:`etl.top10nl.read_functioneel_gebied`: only the types
+  ``bungalowpark``, ``kampeerterrein``, ``recreatiepark``, ``vakantiepark`` (and the older
+  ``camping``). Bundled: ``holidayparks/top10nl_functioneelgebied_ede_voorbeeld.gml``, three
+  polygons *drawn by hand* around real OSM campsite locations in Ede (there is no real
+  TOP10NL sample).
+* **A province's park register** (CSV, separator sniffed), columns matched case- and
+  punctuation-insensitively: ``naam``, ``adres``, ``postcode``, ``plaats``, ``gemeente``,
+  RD ``x``/``y`` (metres) or ``lat``/``lon`` (WGS84 degrees), ``aantal_plaatsen``,
+  ``aantal_recreatiewoningen``, ``status`` and a number ``nr`` (``registernummer``). Bundled:
+  ``holidayparks/gelderland_vakantieparkenregister_voorbeeld.csv``: 7 real parks in Ede with
+  their locations from the OSM and park-list data (statuses illustrative).
+
+Merging with these (EPSG:28992, vectorised ``sjoin_nearest``): after the list parks have
+joined the campsites as above, every OSM campsite site inside a TOP10NL polygon or within
+50 m of it, and every list-only park within 250 m of one, joins that polygon (the nearest);
+then every register entry joins the nearest site (a TOP10NL polygon, a campsite or a list
+park) within 250 m, else it is a site of its own. A TOP10NL site is ``source`` ``top10nl``,
+``source_ref`` ``top10nl:<lokaalID>``, named by its ``naamNL`` (else its first campsite's
+name), with ``area_m2`` the polygon's area (m²) and ``props.top10nl_type``; its geometry is
+the polygon when the layer accepts polygons, else (the layer is declared ``Point``) the first
+campsite's point, or else a point on the polygon's surface. ``sources`` keeps every record: the
+TOP10NL object, each campsite with its list parks, and the register entries (with how and
+at what distance they were matched). Register fields go to ``props.register_name``,
+``register_status``, ``aantal_plaatsen``, ``aantal_recreatiewoningen``. A register entry
+without coordinates is a site without geometry and is quarantined ("no geometry"). With the
+bundled samples (and the OSM and list files): 4 campsites fold into the 3 polygons (list park
+79 with its campsite; two campsites share the Otterlo kampeerterrein), 6 register entries join
+a site, 1 (without coordinates) is quarantined: 3,209 records, 3,203 loaded.
+
+Output: ``site`` rows, layer ``holidayparks`` (kind ``vakantiepark``), EPSG:28992 points
+(TOP10NL sites: their polygons, once ``layers/holidayparks.py`` declares the generic geometry
+type ``Geometry``; with ``Point``, as now, a point as described above). A TOP10NL area given
+only as a point (``brt:puntGeometrie``) is not a merge target; it is a site of its own
+without ``area_m2``.
 ``source_ref``: ``osm:<type>/<id>`` (e.g. ``osm:node/26859269``) for OSM-based sites,
-``parklist:<park_number>`` for list-only ones. ``props``: ``tourism``, ``capacity`` (integer,
+``parklist:<park_number>`` for list-only ones, ``top10nl:<lokaalID>`` and
+``parkregister:<nr>`` for the new ones. ``props``: ``tourism``, ``capacity`` (integer,
 from ``capacity``), ``static_caravans``, ``permanent_camping``, ``website``, ``address``,
 ``phone``, ``operator``, ``osm_url`` and, where tagged, ``caravans``, ``tents``, ``cabins``,
 ``camp_site``, ``capacity:pitches``/``persons``/``cabins``/``caravans``/``tents``,
@@ -42,6 +80,7 @@ and list rows repeating a ``park_number`` (1, park 162: the framework's duplicat
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -51,10 +90,37 @@ import numpy as np
 import pandas as pd
 from psycopg import sql
 
-from etl.framework import RD, Pipeline, SourceInfo, Statement, quarantine_staged, read_vector
+from etl.framework import (
+    POLYGONAL,
+    RD,
+    Pipeline,
+    SourceInfo,
+    Statement,
+    quarantine_staged,
+    read_vector,
+)
+from etl.top10nl import read_functioneel_gebied
 from sitefinder.errors import SourceFileError
 
 MATCH_DISTANCE_M = 250.0
+NEAR_POLYGON_M = 50.0  # an OSM campsite this close to a TOP10NL polygon is that park
+TOP10NL_LICENCE = "CC BY 4.0 (Kadaster, BRT TOP10NL)"
+REGISTER_SOURCE = "parkregister"
+REGISTER_ALIASES: dict[str, tuple[str, ...]] = {
+    "nr": ("nr", "nummer", "registernummer", "parknummer", "id"),
+    "naam": ("naam", "parknaam", "name"),
+    "adres": ("adres", "straat", "straat_huisnummer"),
+    "postcode": ("postcode",),
+    "plaats": ("plaats", "woonplaats"),
+    "gemeente": ("gemeente", "gemeentenaam"),
+    "x": ("x", "x_rd", "rd_x", "xcoord"),
+    "y": ("y", "y_rd", "rd_y", "ycoord"),
+    "lat": ("lat", "latitude", "breedtegraad"),
+    "lon": ("lon", "lng", "longitude", "lengtegraad"),
+    "aantal_plaatsen": ("aantal_plaatsen", "plaatsen", "aantal_standplaatsen"),
+    "aantal_recreatiewoningen": ("aantal_recreatiewoningen", "recreatiewoningen"),
+    "status": ("status",),
+}
 OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
 LIST_LICENCE = "unverified list (Beyond-Growth/vakantieparken-kaart-nederland)"
 OSM_URL = r"openstreetmap\.org/(node|way|relation)/(\d+)"
@@ -206,6 +272,111 @@ def _list_source(rows: pd.DataFrame) -> list[dict[str, Any]]:
     )
 
 
+def _top10nl(path: Path) -> gpd.GeoDataFrame:
+    """Holiday-type TOP10NL FunctioneelGebieden of one file (EPSG:28992)."""
+    read = read_functioneel_gebied(path)
+    frame = read.records
+    geometry = gpd.GeoSeries(read.geometry, crs=read.crs).to_crs(RD)
+    polygonal = geometry.geom_type.isin(list(POLYGONAL)).to_numpy()
+    return gpd.GeoDataFrame(
+        {
+            "t_ref": "top10nl:" + frame["lokaal_id"].astype("string"),
+            "type": frame["type"],
+            "naam": frame["naam"],
+            "area_m2": np.where(polygonal, geometry.area.to_numpy(), np.nan),
+            "file": frame["file"],
+        },
+        geometry=geometry.to_numpy(),
+        crs=RD,
+    )
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
+
+
+def _register(path: Path) -> gpd.GeoDataFrame:
+    """A province's park register (CSV) with its points in EPSG:28992 (None without any)."""
+    try:
+        raw = pd.read_csv(
+            path, sep=None, engine="python", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SourceFileError(f"holidayparks: cannot read {path.name}: {first}") from exc
+    names = {_normalise(c): c for c in raw.columns}
+
+    def column(key: str) -> pd.Series:
+        for alias in REGISTER_ALIASES[key]:
+            if alias in names:
+                return _text(raw[names[alias]])
+        return pd.Series(pd.NA, index=raw.index, dtype="string")
+
+    has_rd = any(a in names for a in REGISTER_ALIASES["x"]) and any(
+        a in names for a in REGISTER_ALIASES["y"]
+    )
+    has_wgs = any(a in names for a in REGISTER_ALIASES["lat"]) and any(
+        a in names for a in REGISTER_ALIASES["lon"]
+    )
+    if not any(a in names for a in REGISTER_ALIASES["naam"]) or not (has_rd or has_wgs):
+        raise SourceFileError(
+            f"holidayparks: {path.name} is not a park register (it needs naam and x/y or lat/lon)"
+        )
+    if has_rd:
+        x = pd.to_numeric(column("x").str.replace(",", "."), errors="coerce")
+        y = pd.to_numeric(column("y").str.replace(",", "."), errors="coerce")
+        crs = RD
+    else:
+        x = pd.to_numeric(column("lon").str.replace(",", "."), errors="coerce")
+        y = pd.to_numeric(column("lat").str.replace(",", "."), errors="coerce")
+        crs = "OGC:CRS84"
+    ok = (x.notna() & y.notna()).to_numpy()
+    points = np.asarray(gpd.points_from_xy(x.fillna(0), y.fillna(0)), dtype=object)
+    points[~ok] = None
+    number = column("nr").fillna(
+        pd.Series(range(1, len(raw) + 1), index=raw.index).astype("string")
+    )
+    return gpd.GeoDataFrame(
+        {
+            "reg_ref": REGISTER_SOURCE + ":" + number,
+            "naam": column("naam"),
+            "adres": column("adres"),
+            "postcode": column("postcode"),
+            "plaats": column("plaats"),
+            "gemeente": column("gemeente"),
+            "aantal_plaatsen": pd.to_numeric(column("aantal_plaatsen"), errors="coerce").astype(
+                "Int64"
+            ),
+            "aantal_recreatiewoningen": pd.to_numeric(
+                column("aantal_recreatiewoningen"), errors="coerce"
+            ).astype("Int64"),
+            "status": column("status"),
+            "file": path.name,
+        },
+        geometry=gpd.GeoSeries(points, crs=crs).to_crs(RD).to_numpy(),
+        crs=RD,
+    )
+
+
+def _register_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    return _clean(
+        pd.DataFrame(
+            {
+                "source": REGISTER_SOURCE,
+                "source_ref": rows["reg_ref"],
+                "name": rows["naam"],
+                "status": rows["status"],
+                "aantal_plaatsen": rows["aantal_plaatsen"],
+                "aantal_recreatiewoningen": rows["aantal_recreatiewoningen"],
+                "file": rows["file"],
+                "match": rows["match"],
+                "distance_m": rows["distance_m"].astype(float).round(1),
+            },
+            index=rows.index,
+        )
+    )
+
+
 class HolidayParks(Pipeline):
     layer = "holidayparks"
     source = SourceInfo(
@@ -224,10 +395,23 @@ class HolidayParks(Pipeline):
     def __init__(self) -> None:
         self.skipped: dict[str, int] = {}
         self.matches: dict[str, int] = {}
+        self.merged: dict[str, int] = {}
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
-        camps, lists = [], []
+        """Sites from the OSM, park-list, TOP10NL and register files among ``paths``.
+
+        Which file is which: ``.gml``/``.xml``/``.zip`` is TOP10NL, ``.csv`` a park register,
+        anything else goes through GDAL (with ``park_number``: the park list; else OSM).
+        """
+        camps, lists, tops, registers = [], [], [], []
         for path in paths:
+            suffix = path.suffix.lower()
+            if suffix in (".gml", ".xml", ".zip"):
+                tops.append(_top10nl(path))
+                continue
+            if suffix == ".csv":
+                registers.append(_register(path))
+                continue
             frame = read_vector(path)
             if frame.crs is None:
                 raise SourceFileError(f"holidayparks: {path.name} has no coordinate system")
@@ -241,13 +425,36 @@ class HolidayParks(Pipeline):
                 raise SourceFileError(
                     f"holidayparks: {path.name} lacks the field(s) {', '.join(absent)}"
                 )
+        sites = self._campsites_and_lists(camps, lists).reset_index(drop=True)
+        self.merged = {}
+        if tops:
+            sites = self._merge_top10nl(sites, pd.concat(tops, ignore_index=True))
+        if registers:
+            sites = self._merge_register(sites, pd.concat(registers, ignore_index=True))
+        return gpd.GeoDataFrame(
+            sites.drop(columns=["_footprint", "_target"], errors="ignore"),
+            geometry="geometry",
+            crs=RD,
+        )
+
+    def _campsites_and_lists(
+        self, camps: list[gpd.GeoDataFrame], lists: list[gpd.GeoDataFrame]
+    ) -> gpd.GeoDataFrame:
+        """OSM campsites and list parks, the list parks joined to campsites (by id, else near)."""
         camp = pd.concat([_campsites(f) for f in camps], ignore_index=True) if camps else None
         parts = [_parklist(f) for f in lists]
         parks = pd.concat([p for p, _ in parts], ignore_index=True) if parts else None
         self.skipped = {k: sum(s[k] for _, s in parts) for k in ("geocode not ok", "caravan_site")}
         if camp is None:
+            empty = pd.Series([], dtype="string")
             camp = gpd.GeoDataFrame(
-                {"osm_ref": [], "is_campsite": [], "name": [], "gemeentecode": [], "props": []},
+                {
+                    "osm_ref": empty,
+                    "is_campsite": pd.Series([], dtype=bool),
+                    "name": empty,
+                    "gemeentecode": empty,
+                    "props": pd.Series([], dtype=object),
+                },
                 geometry=[],
                 crs=RD,
             )
@@ -288,6 +495,220 @@ class HolidayParks(Pipeline):
             "list only": len(alone),
         }
         return self._output(camp, pd.concat([matched_id, matched_near]), alone)
+
+    def _targets(self, sites: gpd.GeoDataFrame) -> pd.Series:
+        """Sites other records may join: tagged campsites and list parks, unique ids."""
+        tagged = [isinstance(p, dict) and p.get("tourism") is not None for p in sites["props"]]
+        ok = (sites["source"] != "osm").to_numpy() | np.asarray(tagged, dtype=bool)
+        return pd.Series(ok & ~sites["source_ref"].duplicated(keep=False).to_numpy(), sites.index)
+
+    def _merge_top10nl(self, sites: gpd.GeoDataFrame, top: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Fold campsites (≤ 50 m) and list-only parks (≤ 250 m) into TOP10NL polygon sites."""
+        top = top.drop_duplicates("t_ref").reset_index(drop=True)
+        polygons = top.loc[top.geom_type.isin(list(POLYGONAL)), ["t_ref", "geometry"]]
+        candidates = sites.loc[
+            self._targets(sites) & sites["source"].isin(["osm", "parklist"]), ["geometry"]
+        ]
+        near = gpd.sjoin_nearest(
+            candidates,
+            polygons,
+            how="inner",
+            max_distance=MATCH_DISTANCE_M,
+            distance_col="distance_m",
+        )
+        near = near[~near.index.duplicated(keep="first")]
+        limit = np.where(sites.loc[near.index, "source"] == "osm", NEAR_POLYGON_M, MATCH_DISTANCE_M)
+        near = near[near["distance_m"].to_numpy() <= limit]
+        members = sites.loc[near.index].assign(
+            t_ref=near["t_ref"], distance_m=near["distance_m"].astype(float)
+        )
+        self.merged.update(
+            {
+                "osm into top10nl": int((members["source"] == "osm").sum()),
+                "parklist into top10nl": int((members["source"] == "parklist").sum()),
+            }
+        )
+        how = np.where(
+            members["distance_m"].to_numpy() == 0,
+            "inside the top10nl polygon",
+            np.where(
+                members["source"].to_numpy() == "osm",
+                f"within {NEAR_POLYGON_M:g} m of the top10nl polygon",
+                f"within {MATCH_DISTANCE_M:g} m of the top10nl polygon",
+            ),
+        )
+        members["sources"] = [
+            [{**entries[0], "match": m, "distance_m": round(float(d), 1)}, *entries[1:]]
+            for entries, m, d in zip(members["sources"], how, members["distance_m"], strict=True)
+        ]
+        # OSM members first (by id), then list parks; each keeps its own records' order.
+        members = members.assign(_osm=members["source"] != "osm").sort_values(
+            ["t_ref", "_osm", "source_ref"], kind="stable"
+        )
+        grouped = members.groupby("t_ref", sort=False)
+        agg = pd.DataFrame(
+            {
+                "sources": grouped["sources"].agg(lambda s: [e for entries in s for e in entries]),
+                "name": grouped["name"].first(),
+                "gemeentecode": grouped["gemeentecode"].first(),
+                "props": grouped["props"].first(),
+                "point": grouped["geometry"].first(),
+            }
+        ).reindex(top["t_ref"])
+        top_entries = _clean(
+            pd.DataFrame(
+                {
+                    "source": "top10nl",
+                    "source_ref": top["t_ref"],
+                    "type": top["type"],
+                    "naam": top["naam"],
+                    "area_m2": top["area_m2"].round(1),
+                    "licence": TOP10NL_LICENCE,
+                }
+            )
+        )
+        props = [
+            {
+                **(p if isinstance(p, dict) else {}),
+                "top10nl_type": kind,
+                "top10nl_naam": None if pd.isna(naam) else naam,
+            }
+            for p, kind, naam in zip(agg["props"], top["type"], top["naam"], strict=True)
+        ]
+        footprint = top.geometry.to_numpy()
+        geometry = footprint
+        if self.layer_decl.geometry_type == "Point":
+            # The layer holds points: the campsite's own point, else a point on the polygon.
+            surface = np.asarray(top.geometry.representative_point(), dtype=object)
+            point = agg["point"].to_numpy()
+            geometry = np.where(pd.isna(point), surface, point)
+        merged = gpd.GeoDataFrame(
+            {
+                "source_ref": top["t_ref"].to_numpy(),
+                "source": "top10nl",
+                "name": top["naam"].fillna(agg["name"].reset_index(drop=True)).to_numpy(),
+                "gemeentecode": agg["gemeentecode"].to_numpy(),
+                "area_m2": top["area_m2"].to_numpy(),
+                "props": props,
+                "sources": [
+                    [t, *(s if isinstance(s, list) else [])]
+                    for t, s in zip(top_entries, agg["sources"], strict=True)
+                ],
+                "_footprint": footprint,
+            },
+            geometry=geometry,
+            crs=RD,
+        )
+        rest = sites.drop(index=members.index)
+        return gpd.GeoDataFrame(
+            pd.concat([rest, merged], ignore_index=True), geometry="geometry", crs=RD
+        )
+
+    def _merge_register(
+        self, sites: gpd.GeoDataFrame, register: gpd.GeoDataFrame
+    ) -> gpd.GeoDataFrame:
+        """Join each register entry to the nearest site within 250 m, else make it a site."""
+        register = register.reset_index(drop=True)
+        footprint = gpd.GeoSeries(
+            sites["_footprint"].fillna(sites.geometry) if "_footprint" in sites else sites.geometry,
+            crs=RD,
+        )
+        targets = gpd.GeoDataFrame(
+            {"_target": sites.index}, geometry=footprint.to_numpy(), crs=RD
+        ).loc[self._targets(sites).to_numpy()]
+        located = register.loc[register.geometry.notna().to_numpy()]
+        near = gpd.sjoin_nearest(
+            located[["geometry"]],
+            targets,
+            how="inner",
+            max_distance=MATCH_DISTANCE_M,
+            distance_col="distance_m",
+        )
+        near = near[~near.index.duplicated(keep="first")]
+        matched = register.loc[near.index].assign(
+            _target=near["_target"],
+            distance_m=near["distance_m"].astype(float),
+            match=np.where(
+                near["distance_m"].to_numpy() == 0,
+                "inside or at the site",
+                f"nearest within {MATCH_DISTANCE_M:g} m",
+            ),
+        )
+        alone = register.drop(index=near.index).assign(match=None, distance_m=np.nan)
+        self.merged.update({"register joined": len(matched), "register only": len(alone)})
+        if len(matched):
+            entries = pd.Series(_register_entries(matched), index=matched.index)
+            grouped = matched.assign(entry=entries).groupby("_target", sort=False)
+            extra = pd.DataFrame(
+                {
+                    "entries": grouped["entry"].agg(list),
+                    "naam": grouped["naam"].first(),
+                    "status": grouped["status"].first(),
+                    "plaatsen": grouped["aantal_plaatsen"].first(),
+                    "woningen": grouped["aantal_recreatiewoningen"].first(),
+                }
+            )
+            sites = sites.copy()
+            at = extra.index.to_numpy()
+            sites.loc[at, "sources"] = pd.Series(
+                [[*s, *e] for s, e in zip(sites.loc[at, "sources"], extra["entries"], strict=True)],
+                index=at,
+                dtype=object,
+            )
+            register_props = _clean(
+                pd.DataFrame(
+                    {
+                        "register_name": extra["naam"],
+                        "register_status": extra["status"],
+                        "aantal_plaatsen": extra["plaatsen"],
+                        "aantal_recreatiewoningen": extra["woningen"],
+                    }
+                )
+            )
+            sites.loc[at, "props"] = pd.Series(
+                [
+                    {
+                        **(p if isinstance(p, dict) else {}),
+                        **{k: v for k, v in r.items() if v is not None},
+                    }
+                    for p, r in zip(sites.loc[at, "props"], register_props, strict=True)
+                ],
+                index=at,
+                dtype=object,
+            )
+        if not len(alone):
+            return sites
+        address = (
+            alone["adres"].fillna("")
+            + ", "
+            + (alone["postcode"].fillna("") + " " + alone["plaats"].fillna("")).str.strip()
+        ).str.strip(", ")
+        own = gpd.GeoDataFrame(
+            {
+                "source_ref": alone["reg_ref"],
+                "source": REGISTER_SOURCE,
+                "name": alone["naam"],
+                "gemeentecode": None,
+                "props": _clean(
+                    pd.DataFrame(
+                        {
+                            "address": address.where(address != ""),
+                            "gemeente": alone["gemeente"],
+                            "register_name": alone["naam"],
+                            "register_status": alone["status"],
+                            "aantal_plaatsen": alone["aantal_plaatsen"],
+                            "aantal_recreatiewoningen": alone["aantal_recreatiewoningen"],
+                        }
+                    )
+                ),
+                "sources": [[e] for e in _register_entries(alone)],
+            },
+            geometry=alone.geometry.to_numpy(),
+            crs=RD,
+        )
+        return gpd.GeoDataFrame(
+            pd.concat([sites, own], ignore_index=True), geometry="geometry", crs=RD
+        )
 
     def _output(
         self,
