@@ -8,11 +8,15 @@ LAYER = Layer(
     title_en="Holiday parks",
     kind="site",
     table="site",
-    geometry_type="Point",
+    geometry_type="Geometry",  # points, or TOP10NL park polygons
     source="etl.holidayparks",
     site_kind="vakantiepark",
     style={"shape": "triangle"},
     visible=True,
-    description_nl="Campings en vakantieparken (OpenStreetMap en parkenlijst).",
-    description_en="Campsites and holiday parks (OpenStreetMap and a park list).",
+    description_nl=(
+        "Campings en vakantieparken (OpenStreetMap, parkenlijst, TOP10NL, provinciaal register)."
+    ),
+    description_en=(
+        "Campsites and holiday parks (OpenStreetMap, park list, TOP10NL, province register)."
+    ),
 )

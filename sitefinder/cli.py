@@ -77,10 +77,12 @@ def etl_group() -> None:
 @click.argument("layer")
 @click.option(
     "--from",
-    "source",
+    "sources",
     metavar="PATH|URL",
+    multiple=True,
     help="input file, or an http(s) URL: an OGC API Features collection (…/collections/NAME)"
-    " or landing page, or a file to download (default: the bundled demo files)",
+    " or landing page, or a file to download (default: the bundled demo files). Repeat for"
+    " several files of one layer (e.g. the BAG extract and a vacancy register).",
 )
 @click.option(
     "--online",
@@ -98,7 +100,7 @@ def etl_group() -> None:
 @click.option("--refresh", is_flag=True, help="download again even when cached today")
 def etl_run(
     layer: str,
-    source: str | None,
+    sources: tuple[str, ...],
     online: bool,
     gemeente: str | None,
     provincie: str | None,
@@ -132,6 +134,13 @@ def etl_run(
     except InvalidParameterError as exc:
         raise click.UsageError(str(exc)) from None
     layers = None if layer == "all" else [layer]
+    source: str | list[str] | None = None
+    if len(sources) == 1:
+        source = sources[0]
+    elif sources:
+        if any("://" in s for s in sources):
+            raise click.UsageError("several --from inputs must all be files, not URLs")
+        source = list(sources)
     if source is not None and layers is None:
         raise click.UsageError("--from needs a single LAYER, not 'all'")
     if source is not None and online:

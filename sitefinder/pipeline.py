@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 
 from etl import get_pipeline, run_order
 from etl.areas import AreaSpec, resolve_area
-from etl.framework import RunResult, default_progress, no_progress, resolve_inputs, run_pipeline
+from etl.framework import (
+    Inputs,
+    RunResult,
+    default_progress,
+    no_progress,
+    resolve_inputs,
+    run_pipeline,
+)
 from sitefinder import db
 from sitefinder.errors import InvalidParameterError
 from sitefinder.settings import Settings
@@ -28,7 +35,7 @@ def load_layers(
     settings: Settings,
     layers: list[str] | None = None,
     *,
-    source: Path | str | None = None,
+    source: Path | str | list[str] | None = None,
     online: bool = False,
     area: AreaSpec | None = None,
     force: bool = False,
@@ -39,8 +46,9 @@ def load_layers(
 ) -> list[RunResult]:
     """Run the pipelines of ``layers`` (all, in dependency order, when None).
 
-    ``source`` (a path or an http(s) URL, for a single layer), ``online`` (each layer's
-    declared online service) and ``refresh``: see :func:`etl.framework.resolve_inputs`.
+    ``source`` (a path, several paths, or an http(s) URL, for a single layer), ``online``
+    (each layer's declared online service) and ``refresh``: see
+    :func:`etl.framework.resolve_inputs`.
     ``area`` is resolved once, before any layer loads, and limits every load to the features
     that intersect it (which then replace the layer's whole content). When all layers are
     loaded (``layers`` None), boundary layers (gemeenten, provincies) are loaded whole, since
@@ -72,15 +80,18 @@ def load_layers(
                 if on_result:
                     on_result(result)
                 continue
-            inputs = resolve_inputs(
-                pipeline,
-                source,
-                layer_area,
-                settings,
-                online=layer_online,
-                progress=progress,
-                refresh=refresh,
-            )
+            if isinstance(source, list):  # several files for one layer
+                inputs = Inputs([Path(item) for item in source])
+            else:
+                inputs = resolve_inputs(
+                    pipeline,
+                    source,
+                    layer_area,
+                    settings,
+                    online=layer_online,
+                    progress=progress,
+                    refresh=refresh,
+                )
             result = run_pipeline(
                 conn,
                 pipeline,

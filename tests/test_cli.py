@@ -142,3 +142,21 @@ def test_errors_before_loading(loaded: Settings, args: list[str], fragment: str)
     assert fragment in error_line(result)
     with db.connection(loaded) as conn, conn.transaction():
         assert conn.execute("SELECT count(*) AS n FROM etl_run").fetchone() == runs
+
+
+def test_from_several_files_for_one_layer(settings: Settings) -> None:
+    """Offices from a BAG sample plus a vacancy register, given as two --from files."""
+    bag = demo_path("bag", "amsterdam_bagadresplus_nlextract.csv")
+    register = demo_path("offices", "leegstandsregister_amsterdam_voorbeeld.csv")
+    result = run_cli(settings, "etl", "run", "offices", "--from", str(bag), "--from", str(register))
+    assert result.exit_code == 0, result.output
+    with db.connection(settings) as conn:
+        vacant = conn.execute(
+            "SELECT count(*) AS n FROM site WHERE layer = 'offices'"
+            " AND props ->> 'leegstand' = 'leeg'"
+        ).fetchone()
+    assert vacant is not None and vacant["n"] > 0
+    bad = run_cli(
+        settings, "etl", "run", "offices", "--from", str(bag), "--from", "http://127.0.0.1:9/x.csv"
+    )
+    assert bad.exit_code == 2 and "files, not URLs" in bad.output
