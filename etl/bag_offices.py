@@ -102,7 +102,15 @@ import pandas as pd
 import shapely
 
 from etl import lvbag, vacancy
-from etl.framework import QUARANTINE_REASON, RD, Pipeline, SourceInfo, read_vector
+from etl.framework import (
+    QUARANTINE_REASON,
+    RD,
+    Pipeline,
+    SourceInfo,
+    read_vector,
+    text,
+    text_column,
+)
 from sitefinder.errors import SourceFileError
 
 M2_PER_PLACE = 25.0
@@ -180,18 +188,6 @@ COLUMNS = (
 ADDRESS_COLUMNS = ("vbo_id", "postcode", "huisnummer", "huisletter", "toevoeging")
 
 
-def _text(series: pd.Series) -> pd.Series:
-    """Strings with blanks and the literal 'None'/'nan' as missing."""
-    text = series.astype("string").str.strip()
-    return text.where(~text.isin(["", "None", "nan", "NaN", "<NA>"]))
-
-
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame:
-        return _text(frame[name])
-    return pd.Series(pd.NA, index=frame.index, dtype="string")
-
-
 def _missing(frame: pd.DataFrame, fields: Sequence[str], path: Path) -> None:
     absent = [f for f in fields if f not in frame.columns]
     if absent:
@@ -233,10 +229,10 @@ def _street_address(
     street: pd.Series, number: pd.Series, letter: pd.Series, addition: pd.Series
 ) -> pd.Series:
     """``De Ruijterkade 105-1``; missing when the street or number is unknown."""
-    nr = pd.to_numeric(_text(number), errors="coerce").astype("Int64").astype("string")
-    house = nr.fillna("") + _text(letter).fillna("")
-    full = _text(street) + " " + house + ("-" + _text(addition)).fillna("")
-    return full.where(_text(street).notna() & nr.notna())
+    nr = pd.to_numeric(text(number), errors="coerce").astype("Int64").astype("string")
+    house = nr.fillna("") + text(letter).fillna("")
+    full = text(street) + " " + house + ("-" + text(addition)).fillna("")
+    return full.where(text(street).notna() & nr.notna())
 
 
 def _units(frame: pd.DataFrame, source: str, path: Path) -> pd.DataFrame:
@@ -259,14 +255,14 @@ def _vbo_file(frame: gpd.GeoDataFrame, path: Path) -> Read:
     x, y = _points(frame, path)
     units = pd.DataFrame(
         {
-            "vbo_id": _text(frame["vbo_id"]),
+            "vbo_id": text(frame["vbo_id"]),
             "x": x,
             "y": y,
-            "gebruiksdoelen": _uses(_text(frame["gebruiksdoelen_bag"]), ";"),
+            "gebruiksdoelen": _uses(text(frame["gebruiksdoelen_bag"]), ";"),
             "floor_area_m2": pd.to_numeric(frame["oppervlakte_m2"], errors="coerce"),
-            "status": _text(frame["status"]),
-            "aantal_kamers": pd.to_numeric(_col(frame, "aantal_kamers"), errors="coerce"),
-            "type_woonobject": _col(frame, "type_woonobject"),
+            "status": text(frame["status"]),
+            "aantal_kamers": pd.to_numeric(text_column(frame, "aantal_kamers"), errors="coerce"),
+            "type_woonobject": text_column(frame, "type_woonobject"),
         }
     )
     return _units(units, VBO_SOURCE, path), pd.DataFrame(columns=list(ADDRESS_COLUMNS))
@@ -276,29 +272,29 @@ def _bag_light(frame: gpd.GeoDataFrame, path: Path, source: str) -> Read:
     """The BAG GeoPackage ``verblijfsobject`` layer or the PDOK OGC API shape (same names)."""
     _missing(frame, GPKG_FIELDS, path)
     x, y = _points(frame, path)
-    gemeente = _col(frame, "bronhouder_identificatie").str.zfill(4)
+    gemeente = text_column(frame, "bronhouder_identificatie").str.zfill(4)
     units = pd.DataFrame(
         {
-            "vbo_id": _text(frame["identificatie"]).str.zfill(16),
+            "vbo_id": text(frame["identificatie"]).str.zfill(16),
             "x": x,
             "y": y,
             "gebruiksdoelen": _uses(frame["gebruiksdoel"]),
             "floor_area_m2": pd.to_numeric(frame["oppervlakte"], errors="coerce"),
-            "status": _text(frame["status"]),
-            "bouwjaar": _bouwjaar(_col(frame, "bouwjaar")),
-            "pand_id": _col(frame, "pand_identificatie"),
+            "status": text(frame["status"]),
+            "bouwjaar": _bouwjaar(text_column(frame, "bouwjaar")),
+            "pand_id": text_column(frame, "pand_identificatie"),
             "address": _street_address(
-                _col(frame, "openbare_ruimte_naam"),
-                _col(frame, "huisnummer"),
-                _col(frame, "huisletter"),
-                _col(frame, "toevoeging"),
+                text_column(frame, "openbare_ruimte_naam"),
+                text_column(frame, "huisnummer"),
+                text_column(frame, "huisletter"),
+                text_column(frame, "toevoeging"),
             ),
-            "postcode": _col(frame, "postcode"),
-            "woonplaats": _col(frame, "woonplaats_naam"),
+            "postcode": text_column(frame, "postcode"),
+            "woonplaats": text_column(frame, "woonplaats_naam"),
             "gemeentecode": ("GM" + gemeente).where(gemeente.str.fullmatch(r"\d{4}").fillna(False)),
-            "huisnummer": _col(frame, "huisnummer"),
-            "huisletter": _col(frame, "huisletter"),
-            "toevoeging": _col(frame, "toevoeging"),
+            "huisnummer": text_column(frame, "huisnummer"),
+            "huisletter": text_column(frame, "huisletter"),
+            "toevoeging": text_column(frame, "toevoeging"),
         }
     )
     return _units(units, source, path), _addresses(units)
@@ -308,13 +304,13 @@ def _lvbag(vbo: pd.DataFrame, num: pd.DataFrame, files: str) -> Read:
     """LV-BAG VBOs with the addresses of their hoofd- and nevenadressen from NUM objects."""
     path = Path(files)
     x, y = _points(gpd.GeoDataFrame(vbo, geometry="geometry", crs=vbo.crs), path)
-    ids = _text(vbo["identificatie"])
+    ids = text(vbo["identificatie"])
     number = (
         num.set_index("identificatie")
         if len(num)
         else pd.DataFrame(columns=["postcode", "huisnummer", "huisletter", "huisnummerToevoeging"])
     )
-    hoofd = number.reindex(_text(vbo["hoofdadresNummeraanduidingRef"]))
+    hoofd = number.reindex(text(vbo["hoofdadresNummeraanduidingRef"]))
     units = pd.DataFrame(
         {
             "vbo_id": ids,
@@ -322,9 +318,9 @@ def _lvbag(vbo: pd.DataFrame, num: pd.DataFrame, files: str) -> Read:
             "y": y,
             "gebruiksdoelen": _uses(vbo["gebruiksdoel"]),
             "floor_area_m2": pd.to_numeric(vbo["oppervlakte"], errors="coerce"),
-            "status": _text(vbo["status"]),
+            "status": text(vbo["status"]),
             "pand_id": vbo["pandRef"].map(lambda r: r[0] if isinstance(r, list) and r else None),
-            "postcode": _text(pd.Series(hoofd["postcode"].to_numpy(), index=vbo.index)),
+            "postcode": text(pd.Series(hoofd["postcode"].to_numpy(), index=vbo.index)),
         }
     )
     refs = pd.DataFrame(
@@ -344,10 +340,10 @@ def _lvbag(vbo: pd.DataFrame, num: pd.DataFrame, files: str) -> Read:
     addresses = pd.DataFrame(
         {
             "vbo_id": found["vbo_id"],
-            "postcode": _col(found, "postcode"),
-            "huisnummer": _col(found, "huisnummer"),
-            "huisletter": _col(found, "huisletter"),
-            "toevoeging": _col(found, "huisnummerToevoeging"),
+            "postcode": text_column(found, "postcode"),
+            "huisnummer": text_column(found, "huisnummer"),
+            "huisletter": text_column(found, "huisletter"),
+            "toevoeging": text_column(found, "huisnummerToevoeging"),
         }
     )
     return _units(units, LVBAG_SOURCE, path), addresses
@@ -376,9 +372,9 @@ def _csv_file(frame: pd.DataFrame, path: Path) -> Read:
     frame = frame.assign(_side=pd.to_numeric(frame["nevenadres"], errors="coerce").fillna(0))
     frame = frame.sort_values(["_side"], kind="stable")
     # Only verblijfsobjecten have uses; ligplaatsen/standplaatsen carry blank flags.
-    kind = _text(frame["typeadresseerbaarobject"]).str.lower()
+    kind = text(frame["typeadresseerbaarobject"]).str.lower()
     is_vbo = ~kind.isin(["ligplaats", "standplaats"]).fillna(False)
-    flags = frame[list(USE_FLAGS)].apply(lambda c: _text(c) == "1").fillna(False)
+    flags = frame[list(USE_FLAGS)].apply(lambda c: text(c) == "1").fillna(False)
     order = sorted(USE_FLAGS)
     names = np.array([u.replace("_", " ") for u in order])
     uses = pd.Series(
@@ -386,29 +382,29 @@ def _csv_file(frame: pd.DataFrame, path: Path) -> Read:
         index=frame.index,
         dtype=object,
     )
-    gemeente = _text(frame["gemeentecode"]).str.zfill(4)
+    gemeente = text(frame["gemeentecode"]).str.zfill(4)
     out = pd.DataFrame(
         {
-            "vbo_id": _text(frame["adresseerbaarobject_id"]),
+            "vbo_id": text(frame["adresseerbaarobject_id"]),
             "x": pd.to_numeric(frame["x"], errors="coerce"),
             "y": pd.to_numeric(frame["y"], errors="coerce"),
             "gebruiksdoelen": uses.where(is_vbo.fillna(False), None),
             "floor_area_m2": pd.to_numeric(frame["opp_adresseerbaarobject_m2"], errors="coerce"),
-            "status": _text(frame["adresseerbaarobject_status"]),
+            "status": text(frame["adresseerbaarobject_status"]),
             "bouwjaar": _bouwjaar(frame["bouwjaar"]),
-            "pand_id": _text(frame["pand_id"]),
+            "pand_id": text(frame["pand_id"]),
             "address": _street_address(
                 frame["openbareruimtenaam"],
                 frame["huisnummer"],
                 frame["huisletter"],
                 frame["huisnummertoevoeging"],
             ),
-            "postcode": _text(frame["postcode"]),
-            "woonplaats": _text(frame["woonplaats"]),
+            "postcode": text(frame["postcode"]),
+            "woonplaats": text(frame["woonplaats"]),
             "gemeentecode": ("GM" + gemeente).where(gemeente.str.fullmatch(r"\d{4}").fillna(False)),
-            "huisnummer": _text(frame["huisnummer"]),
-            "huisletter": _text(frame["huisletter"]),
-            "toevoeging": _text(frame["huisnummertoevoeging"]),
+            "huisnummer": text(frame["huisnummer"]),
+            "huisletter": text(frame["huisletter"]),
+            "toevoeging": text(frame["huisnummertoevoeging"]),
         }
     )
     addresses = _addresses(out)
@@ -437,8 +433,8 @@ def _read_gdal(path: Path) -> gpd.GeoDataFrame:
 
 
 def _normalised_status(status: pd.Series) -> pd.Series:
-    text = _text(status).str.lower().str.replace(r"\s+", " ", regex=True)
-    return text.map(lambda s: SHORT_STATUSES.get(s, s) if isinstance(s, str) else s).astype(
+    cleaned = text(status).str.lower().str.replace(r"\s+", " ", regex=True)
+    return cleaned.map(lambda s: SHORT_STATUSES.get(s, s) if isinstance(s, str) else s).astype(
         "string"
     )
 

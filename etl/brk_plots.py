@@ -77,7 +77,7 @@ import numpy as np
 import pandas as pd
 from psycopg import sql
 
-from etl.framework import Pipeline, SourceInfo, Statement, quarantine_staged, read_vector
+from etl.framework import Pipeline, SourceInfo, Statement, quarantine_staged, read_vector, text
 from etl.top10nl import READ_ERRORS, Surfaces, iter_features, open_members, read_error, text_of
 from sitefinder.errors import SourceFileError
 
@@ -106,11 +106,6 @@ OGC_FIELDS = {
 }
 GML_SUFFIXES = frozenset({".gml", ".xml", ".zip"})
 AANDUIDING = "{*}kadastraleAanduiding/{*}TypeKadastraleAanduiding/"
-
-
-def _text(series: pd.Series) -> pd.Series:
-    text = series.astype("string").str.strip()
-    return text.where(~text.isin(["", "None", "nan", "NaN"]))
 
 
 def _perceel_record(perceel: Any) -> dict[str, str | None]:
@@ -195,9 +190,9 @@ class BrkPlots(Pipeline):
                 raise SourceFileError(f"plots: {path.name} has no coordinate reference system")
             frames.append(frame.to_crs(frames[0].crs) if frames else frame)
         frame = pd.concat(frames, ignore_index=True)
-        gemeente = _text(frame["kadastrale_gemeente"])
-        sectie = _text(frame["sectie"])
-        nummer = _text(frame["perceelnummer"])
+        gemeente = text(frame["kadastrale_gemeente"])
+        sectie = text(frame["sectie"])
+        nummer = text(frame["perceelnummer"])
         area = pd.to_numeric(frame["kadastrale_grootte_m2"], errors="coerce")
         area = area.where(area > 0)
         places = np.minimum(np.floor(area / M2_PER_PLACE), MAX_PLACES).astype("Int64")
@@ -206,13 +201,13 @@ class BrkPlots(Pipeline):
                 "kadastrale_gemeente": gemeente,
                 "sectie": sectie,
                 "perceelnummer": nummer,
-                "akr_code": _text(frame["akr_kadastrale_gemeentecode"]),
+                "akr_code": text(frame["akr_kadastrale_gemeentecode"]),
                 "places": places,
             }
         ).astype(object)
         return gpd.GeoDataFrame(
             {
-                "source_ref": _text(frame["identificatie"]),
+                "source_ref": text(frame["identificatie"]),
                 "name": gemeente + " " + sectie + " " + nummer,
                 "gemeentecode": None,
                 "area_m2": area.astype(float),
@@ -220,7 +215,7 @@ class BrkPlots(Pipeline):
                 "props": props.where(props.notna(), None).to_dict("records"),
                 "sources": [
                     [{"source": self.source.key, "source_ref": ref}]
-                    for ref in _text(frame["identificatie"])
+                    for ref in text(frame["identificatie"])
                 ],
             },
             geometry=frame.geometry.to_numpy(),

@@ -770,3 +770,41 @@ def read_vector(path: Path | str, **kwargs: Any) -> gpd.GeoDataFrame:
     except (DataSourceError, DataLayerError) as exc:
         first = str(exc).strip().splitlines()[0]
         raise SourceFileError(f"cannot read {path}: {first}") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# small readers' helpers shared by the source modules
+
+BLANKS = ("", "None", "none", "null", "nan", "NaN", "NaT", "<NA>")
+
+
+def text(series: pd.Series) -> pd.Series:
+    """Stripped strings, with blanks and placeholder text ('None', 'nan', …) as missing."""
+    values = series.astype("string").str.strip()
+    return values.where(~values.isin(BLANKS))
+
+
+def text_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """``text`` of a column, or an all-missing column when the frame does not have it."""
+    if name in frame:
+        return text(frame[name])
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def read_table(path: Path, *, layer: str, nrows: int | None = None) -> pd.DataFrame:
+    """A CSV of any common separator as strings (nothing parsed as NaN); one-line errors."""
+    import csv
+
+    try:
+        return pd.read_csv(
+            path,
+            sep=None,
+            engine="python",
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            nrows=nrows,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SourceFileError(f"{layer}: cannot read {path.name}: {first}") from exc

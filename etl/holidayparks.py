@@ -97,7 +97,10 @@ from etl.framework import (
     SourceInfo,
     Statement,
     quarantine_staged,
+    read_table,
     read_vector,
+    text,
+    text_column,
 )
 from etl.top10nl import read_functioneel_gebied
 from sitefinder.errors import SourceFileError
@@ -145,18 +148,6 @@ EXTRA_TAGS = (
 NO_TAGS_REASON = "OSM record without a tourism tag (it has no tags at all): not known as a campsite"
 
 
-def _text(series: pd.Series) -> pd.Series:
-    """Strings with blanks and the literal 'None'/'nan' as missing."""
-    text = series.astype("string").str.strip()
-    return text.where(~text.isin(["", "None", "nan", "NaN", "null"]))
-
-
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame:
-        return _text(frame[name])
-    return pd.Series(pd.NA, index=frame.index, dtype="string")
-
-
 def _tags(values: pd.Series) -> list[dict[str, Any]]:
     """``tags_json`` as dicts (GDAL gives dicts for JSON objects, strings for text)."""
 
@@ -185,30 +176,34 @@ def _campsites(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     tag_frame = pd.DataFrame.from_records(tags, index=frame.index).reindex(
         columns=["website", "contact:website", "phone", "contact:phone", *EXTRA_TAGS]
     )
-    tag_frame = tag_frame.astype("string").apply(_text)
-    osm_type = _column(frame, "osm_type")
+    tag_frame = tag_frame.astype("string").apply(text)
+    osm_type = text_column(frame, "osm_type")
     osm_id = pd.to_numeric(frame["osm_id"], errors="coerce").astype("Int64").astype("string")
     ref = osm_type + "/" + osm_id
-    tourism = _column(frame, "tourism")
-    street = _column(frame, "addr_street")
-    number = _column(frame, "addr_housenumber")
+    tourism = text_column(frame, "tourism")
+    street = text_column(frame, "addr_street")
+    number = text_column(frame, "addr_housenumber")
     place = (
-        _column(frame, "addr_postcode").fillna("") + " " + _column(frame, "addr_city").fillna("")
+        text_column(frame, "addr_postcode").fillna("")
+        + " "
+        + text_column(frame, "addr_city").fillna("")
     ).str.strip()
     address = (street + (" " + number).fillna("")).fillna("")
     address = (address + ", " + place).str.strip(", ").where(lambda s: s != "")
     props = pd.DataFrame(
         {
             "tourism": tourism,
-            "capacity": pd.to_numeric(_column(frame, "capacity"), errors="coerce").astype("Int64"),
-            "static_caravans": _column(frame, "static_caravans"),
-            "permanent_camping": _column(frame, "permanent_camping"),
-            "website": _column(frame, "website")
+            "capacity": pd.to_numeric(text_column(frame, "capacity"), errors="coerce").astype(
+                "Int64"
+            ),
+            "static_caravans": text_column(frame, "static_caravans"),
+            "permanent_camping": text_column(frame, "permanent_camping"),
+            "website": text_column(frame, "website")
             .fillna(tag_frame["website"])
             .fillna(tag_frame["contact:website"]),
             "address": address,
-            "phone": _column(frame, "phone").fillna(tag_frame["contact:phone"]),
-            "operator": _column(frame, "operator"),
+            "phone": text_column(frame, "phone").fillna(tag_frame["contact:phone"]),
+            "operator": text_column(frame, "operator"),
             "osm_url": "https://www.openstreetmap.org/" + ref,
         }
     )
@@ -218,8 +213,8 @@ def _campsites(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {
             "osm_ref": ref,
             "is_campsite": tourism.notna().to_numpy(),
-            "name": _column(frame, "name"),
-            "gemeentecode": _column(frame, "gemeentecode"),
+            "name": text_column(frame, "name"),
+            "gemeentecode": text_column(frame, "gemeentecode"),
             "props": _clean(props),
         },
         geometry=frame.geometry.to_crs(RD).to_numpy(),
@@ -229,26 +224,26 @@ def _campsites(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _parklist(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """The list's usable rows (EPSG:28992) and the counts of the rows left out."""
-    quality = _column(frame, "geocode_quality")
-    caravan = (_column(frame, "osm_type") == "caravan_site").fillna(False)
+    quality = text_column(frame, "geocode_quality")
+    caravan = (text_column(frame, "osm_type") == "caravan_site").fillna(False)
     ok = (quality == "ok").fillna(False)
     skipped = {
         "geocode not ok": int((~ok).sum()),
         "caravan_site": int((ok & caravan).sum()),
     }
     frame = frame.loc[ok & ~caravan]
-    found = _column(frame, "geocode_source").str.extract(OSM_URL)
+    found = text_column(frame, "geocode_source").str.extract(OSM_URL)
     number = pd.to_numeric(frame["park_number"], errors="coerce").astype("Int64")
     out = gpd.GeoDataFrame(
         {
             "park_number": number,
             "list_ref": "parklist:" + number.astype("string"),
             "osm_ref": found[0] + "/" + found[1],
-            "park": _column(frame, "park"),
-            "website": _column(frame, "website"),
-            "full_address": _column(frame, "full_address"),
-            "osm_type": _column(frame, "osm_type"),
-            "gemeentecode": _column(frame, "gemeentecode"),
+            "park": text_column(frame, "park"),
+            "website": text_column(frame, "website"),
+            "full_address": text_column(frame, "full_address"),
+            "osm_type": text_column(frame, "osm_type"),
+            "gemeentecode": text_column(frame, "gemeentecode"),
         },
         geometry=frame.geometry.to_crs(RD).to_numpy(),
         crs=RD,
@@ -297,19 +292,13 @@ def _normalise(name: str) -> str:
 
 def _register(path: Path) -> gpd.GeoDataFrame:
     """A province's park register (CSV) with its points in EPSG:28992 (None without any)."""
-    try:
-        raw = pd.read_csv(
-            path, sep=None, engine="python", dtype=str, keep_default_na=False, encoding="utf-8-sig"
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SourceFileError(f"holidayparks: cannot read {path.name}: {first}") from exc
+    raw = read_table(path, layer="holidayparks")
     names = {_normalise(c): c for c in raw.columns}
 
     def column(key: str) -> pd.Series:
         for alias in REGISTER_ALIASES[key]:
             if alias in names:
-                return _text(raw[names[alias]])
+                return text(raw[names[alias]])
         return pd.Series(pd.NA, index=raw.index, dtype="string")
 
     has_rd = any(a in names for a in REGISTER_ALIASES["x"]) and any(

@@ -41,7 +41,6 @@ the hospital list is; OSM/register care only adds to it where those files have d
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
@@ -51,7 +50,15 @@ import numpy as np
 import pandas as pd
 from psycopg import sql
 
-from etl.framework import QUARANTINE_REASON, RD, Pipeline, SourceInfo, Statement, read_vector
+from etl.framework import (
+    QUARANTINE_REASON,
+    RD,
+    Pipeline,
+    SourceInfo,
+    Statement,
+    read_table,
+    read_vector,
+)
 from etl.osm import is_overpass_json, is_pbf
 from sitefinder.errors import SourceFileError
 
@@ -145,18 +152,7 @@ def _number(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def read_register(path: Path) -> gpd.GeoDataFrame:
     """A care register CSV (see the module docstring) -> care rows in EPSG:28992."""
-    try:
-        frame = pd.read_csv(
-            path,
-            sep=None,
-            engine="python",
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SourceFileError(f"cannot read {path}: {first}") from exc
+    frame = read_table(path, layer="care")
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     absent = [c for c in ("naam", "type") if c not in frame.columns]
     if absent:

@@ -39,7 +39,6 @@ used only as context (``props.leegstand_gemeente_m2``), never as a unit's vacanc
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -47,6 +46,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from etl.framework import read_table, text
 from sitefinder.errors import SourceFileError
 
 SOURCE = "leegstandsregister"
@@ -132,25 +132,20 @@ def is_municipal_figures(columns: Iterable[str]) -> bool:
     return {"gm_code", "leegstand_m2"} <= names
 
 
-def _text(series: pd.Series) -> pd.Series:
-    text = series.astype("string").str.strip()
-    return text.where(~text.isin(["", "None", "nan", "NaN", "NaT"]))
-
-
 def normalise_bag_id(series: pd.Series) -> pd.Series:
     """16-digit BAG ids (text); a spreadsheet number without its leading zero is padded."""
-    text = _text(series).str.replace(r"\.0$", "", regex=True).str.replace(r"\D", "", regex=True)
-    ok = text.str.len().between(13, 16).fillna(False)
-    return text.str.zfill(16).where(ok)
+    digits = text(series).str.replace(r"\.0$", "", regex=True).str.replace(r"\D", "", regex=True)
+    ok = digits.str.len().between(13, 16).fillna(False)
+    return digits.str.zfill(16).where(ok)
 
 
 def address_key(
     postcode: pd.Series, huisnummer: pd.Series, letter: pd.Series, toevoeging: pd.Series
 ) -> pd.Series:
     """``'1011AB|120|H'``: postcode without spaces, number, letter+toevoeging alphanumerics."""
-    pc = _text(postcode).str.upper().str.replace(r"\s+", "", regex=True)
-    number = pd.to_numeric(_text(huisnummer), errors="coerce").astype("Int64").astype("string")
-    suffix = (_text(letter).fillna("") + _text(toevoeging).fillna("")).str.upper()
+    pc = text(postcode).str.upper().str.replace(r"\s+", "", regex=True)
+    number = pd.to_numeric(text(huisnummer), errors="coerce").astype("Int64").astype("string")
+    suffix = (text(letter).fillna("") + text(toevoeging).fillna("")).str.upper()
     suffix = suffix.str.replace(r"[^0-9A-Z]", "", regex=True)
     key = pc + "|" + number + "|" + suffix
     return key.where(pc.str.fullmatch(r"\d{4}[A-Z]{2}").fillna(False) & number.notna())
@@ -158,10 +153,10 @@ def address_key(
 
 def parse_dates(series: pd.Series) -> pd.Series:
     """ISO date strings (``YYYY-MM-DD``) from the register's date notations; else missing."""
-    text = _text(series)
+    cleaned = text(series)
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     for fmt in DATE_FORMATS:
-        parsed = pd.to_datetime(text.where(out.isna()), format=fmt, errors="coerce")
+        parsed = pd.to_datetime(cleaned.where(out.isna()), format=fmt, errors="coerce")
         out = out.fillna(parsed)
     return cast(pd.Series, out.dt.strftime("%Y-%m-%d").astype("string"))
 
@@ -183,19 +178,7 @@ def _read_table(path: Path, nrows: int | None = None) -> pd.DataFrame:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise SourceFileError(f"offices: cannot read {path.name}: {first}") from exc
         return pd.DataFrame(frame).astype("string")
-    try:
-        return pd.read_csv(
-            path,
-            sep=None,
-            engine="python",
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-            nrows=nrows,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SourceFileError(f"offices: cannot read {path.name}: {first}") from exc
+    return read_table(path, layer="offices", nrows=nrows)
 
 
 def table_columns(path: Path) -> list[str]:
@@ -218,16 +201,16 @@ def read_register(path: Path) -> pd.DataFrame:
 
     out = pd.DataFrame(
         {
-            "register_ref": _text(column("register_ref")),
+            "register_ref": text(column("register_ref")),
             "bag_id": normalise_bag_id(column("bag_id")),
-            "postcode": _text(column("postcode")).str.upper().str.replace(r"\s+", "", regex=True),
-            "huisnummer": _text(column("huisnummer")),
+            "postcode": text(column("postcode")).str.upper().str.replace(r"\s+", "", regex=True),
+            "huisnummer": text(column("huisnummer")),
             "key": address_key(
                 column("postcode"), column("huisnummer"), column("huisletter"), column("toevoeging")
             ),
-            "straat": _text(column("straat")),
-            "plaats": _text(column("plaats")),
-            "m2": pd.to_numeric(_text(column("m2")).str.replace(",", "."), errors="coerce"),
+            "straat": text(column("straat")),
+            "plaats": text(column("plaats")),
+            "m2": pd.to_numeric(text(column("m2")).str.replace(",", "."), errors="coerce"),
             "leeg_sinds": parse_dates(column("leeg_sinds")),
             "file": path.name,
             "row": range(1, len(raw) + 1),
@@ -324,8 +307,8 @@ def read_municipal_figures(path: Path) -> pd.DataFrame:
 
     frame = pd.DataFrame(
         {
-            "gemeentecode": _text(column("gm_code")).str.upper(),
-            "gemeentenaam": _text(column("gm_naam")),
+            "gemeentecode": text(column("gm_code")).str.upper(),
+            "gemeentenaam": text(column("gm_naam")),
             "leegstand_m2": pd.to_numeric(column("leegstand_m2"), errors="coerce"),
             "potentie_m2": pd.to_numeric(column("potentie_m2"), errors="coerce"),
         }
