@@ -8,6 +8,7 @@ import numpy as np
 import psycopg
 
 from sitefinder.scoring import CRITERIA, NDArray, Profile, piecewise
+from sitefinder.scoring.compute import id_list
 from sitefinder.scoring.engine import Evaluation, breakdown
 
 MODE_NL = {
@@ -36,10 +37,8 @@ def feature_names(conn: psycopg.Connection[Any], raw: dict[str, Any]) -> dict[st
         "zoning_id",
         "natura2000_id",
     )
-    constraint_ids = raw.get("constraint_ids")
     ids = [raw[k] for k in keys if isinstance(raw.get(k), str)]
-    if isinstance(constraint_ids, list):
-        ids += [c for c in constraint_ids if isinstance(c, str)]
+    ids += id_list(raw.get("constraint_ids"))
     if not ids:
         return {}
     rows = conn.execute(
@@ -116,8 +115,7 @@ def explain(
         if dph is not None and not np.isnan(dph)
         else ", timetable unknown"
     )
-    listed = raw.get("constraint_ids")
-    hits: list[str] = listed if isinstance(listed, list) else []
+    hits = id_list(raw.get("constraint_ids"))
     constraint_names = [names.get(c, {}).get("name") or c for c in hits]
     words: dict[str, tuple[Any, dict[str, str]]] = {
         "transit": (
@@ -181,6 +179,11 @@ def explain(
                 f"{_m(raw.get('natura2000_m'))}",
                 "en": f"Outside Natura 2000; nearest: {n2k.get('name')} at "
                 f"{_m(raw.get('natura2000_m'), 'en')}",
+            }
+            if n2k
+            else {
+                "nl": "Buiten Natura 2000 (geen gebied binnen 5 km)",
+                "en": "Outside Natura 2000 (no area within 5 km)",
             },
         ),
         "constraints": (

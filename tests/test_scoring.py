@@ -23,7 +23,7 @@ from sitefinder.scoring import (
     profile_names,
     score_all,
 )
-from sitefinder.scoring.compute import GROUPS
+from sitefinder.scoring.compute import GROUPS, id_list
 from sitefinder.scoring.engine import (
     COL,
     SiteTable,
@@ -348,7 +348,9 @@ def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> N
         run(layer)
     first = score_all(scene)
     assert first.groups == list(GROUPS)
-    assert list(GROUPS) == ["stops", "care", "supermarkets", "zoning", "natura2000", "constraints"]
+    assert list(GROUPS) == [
+        "gemeenten", "stops", "care", "supermarkets", "zoning", "natura2000", "constraints",
+    ]  # fmt: skip
     assert score_all(scene).groups == []  # nothing changed: nothing recomputed
 
     before = SiteTable.load(scene, version=0).raw.set_index("site_id")
@@ -369,4 +371,34 @@ def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> N
 
     run("offices")  # the sites changed: everything is recomputed
     assert score_all(scene).groups == list(GROUPS)
-    assert score_all(scene, full=True).groups[0] == "stops"
+    assert score_all(scene, full=True).groups == list(GROUPS)
+
+
+def test_constraint_layers_and_far_nature_through_postgis(scene: psycopg.Connection[Any]) -> None:
+    scene.execute(
+        "INSERT INTO area (id, layer, name, source, source_ref, geom, category) VALUES"
+        " ('constraints:f1', 'constraints', 'Overstromingsgebied', 't', 'f1', %s, 'flood')",
+        (_box(120900, 486900, 121100, 487100),),
+    )
+    scene.execute(
+        "INSERT INTO layer_coverage VALUES ('constraints', false, %s)",
+        (_box(120900, 486900, 121100, 487100),),
+    )
+    score_all(scene, full=True)
+    table = SiteTable.load(scene, version=0)
+    raw = table.raw.set_index("site_id")
+    assert id_list(raw.loc["offices:1", "constraint_ids"]) == ["constraints:f1"]
+    assert id_list(raw.loc["plots:far", "constraint_ids"]) == []
+    # Otterlo is more than 5 km from the test Natura 2000 area: distance unknown, not inside
+    assert np.isnan(raw.loc["plots:far", "natura2000_m"])
+    evaluation = table.evaluation(STANDAARD)
+    office = table.index["offices:1"]
+    assert evaluation.excluded[office] and evaluation.reason[office] == "constraints"
+    assert evaluation.values[table.index["plots:far"], COL["natura2000"]] == 1.0
+    i = table.index["offices:1"]
+    row = table.raw.iloc[i].to_dict()
+    explained = explain(
+        STANDAARD, weight_vector(STANDAARD.weights), evaluation, i, row, feature_names(scene, row)
+    )
+    constraint = explained["breakdown"][COL["constraints"]]
+    assert constraint["excluded"] and "Overstromingsgebied" in constraint["explanation"]["nl"]

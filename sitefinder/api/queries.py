@@ -41,12 +41,14 @@ def _bbox_params(bbox: BBox | None) -> dict[str, float]:
 
 
 SITE_COLUMNS = """
-    s.id, s.name, s.kind, s.layer, s.gemeentecode, g.name AS gemeentenaam,
+    s.id, s.name, s.kind, s.layer, COALESCE(r.gemeentecode, s.gemeentecode) AS gemeentecode,
+    g.name AS gemeentenaam,
     s.area_m2, s.floor_area_m2, (s.props ->> 'places')::float8 AS places
 """
 SITE_FROM = """
     FROM site s
-    LEFT JOIN area g ON g.layer = 'gemeenten' AND g.code = s.gemeentecode
+    LEFT JOIN site_raw r ON r.site_id = s.id
+    LEFT JOIN area g ON g.layer = 'gemeenten' AND g.code = COALESCE(r.gemeentecode, s.gemeentecode)
 """
 
 
@@ -99,7 +101,7 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
     candidates = _candidates(table, evaluation, scores, q)
     ranked = top_indices(scores, candidates, min(len(candidates), q.page.offset + q.page.limit))
     page = ranked[q.page.offset : q.page.offset + q.page.limit]
-    stable = stability(evaluation, weights, candidates, page, q.stability_k)
+    stable = stability(evaluation, weights, candidates, page, q.stability_k, base=scores)
     complete = evaluation.completeness(weights)
     rows = conn.execute(
         "SELECT "
@@ -257,8 +259,9 @@ def gemeenten_with_sites(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT g.code, g.name, n.n_sites,"
         " ST_XMin(b.box) AS w, ST_YMin(b.box) AS s, ST_XMax(b.box) AS e, ST_YMax(b.box) AS n"
-        " FROM (SELECT gemeentecode, count(*) AS n_sites FROM site"
-        "       WHERE gemeentecode IS NOT NULL GROUP BY gemeentecode) n"
+        " FROM (SELECT COALESCE(r.gemeentecode, s.gemeentecode) AS gemeentecode,"
+        "       count(*) AS n_sites FROM site s LEFT JOIN site_raw r ON r.site_id = s.id"
+        "       GROUP BY 1) n"
         " JOIN area g ON g.layer = 'gemeenten' AND g.code = n.gemeentecode"
         " CROSS JOIN LATERAL (SELECT Box2D(ST_Transform(g.geom, 4326)) AS box) b"
         " ORDER BY g.name"

@@ -30,6 +30,7 @@ CARE_RADIUS_M = 1000.0
 # there first, and only the sites it did not reach are searched without a limit.
 NEAREST_CAP_M = 5000.0
 COVERED_LAYERS = ("stops", "care", "supermarkets", "zoning", "natura2000")
+INDEXED_LAYERS = (*COVERED_LAYERS, "gemeenten")
 
 
 @dataclass
@@ -66,17 +67,30 @@ class LayerIndex:
 NL_BOX = shapely.box(-7000.0, 289000.0, 300000.0, 629000.0)
 
 
+# Large polygons (Natura 2000 areas, municipalities) are cut into parts of at most this many
+# vertices (ST_Subdivide) before they go into a tree: distance and point-in-polygon tests then
+# touch a few small parts instead of a whole area with 100,000 vertices. Parts keep the id of
+# their feature.
+SUBDIVIDE_VERTICES = 128
+SUBDIVIDED = frozenset({"natura2000", "gemeenten"})
+
+
 def load_layer(conn: psycopg.Connection[Any], name: str) -> LayerIndex:
     """Read one layer (table from the catalogue) and its coverage polygon from PostGIS."""
     layer = catalogue()[name]
     table = sql.Identifier(layer.table)
-    category = sql.SQL("category" if layer.table in ("poi", "area") else "kind")
+    category = sql.SQL(
+        {"poi": "category", "area": "COALESCE(category, code)"}.get(layer.table, "kind")
+    )
+    geom: sql.SQL | sql.Composed = sql.SQL("geom")
+    if name in SUBDIVIDED or layer.kind == "constraint":
+        geom = sql.SQL("ST_Subdivide(geom, {n})").format(n=sql.Literal(SUBDIVIDE_VERTICES))
     rows = conn.execute(
         sql.SQL(
             "SELECT id, name, {category} AS category,"
-            " (props ->> 'departures_per_hour')::float8 AS dph, ST_AsBinary(geom) AS wkb"
+            " (props ->> 'departures_per_hour')::float8 AS dph, ST_AsBinary({geom}) AS wkb"
             " FROM {table} WHERE layer = %s ORDER BY id"
-        ).format(category=category, table=table),
+        ).format(category=category, table=table, geom=geom),
         (name,),
     ).fetchall()
     cov = conn.execute(
@@ -105,17 +119,20 @@ def covered(index: LayerIndex | None, sites: NDArray) -> NDArray:
     return np.asarray(shapely.intersects(index.coverage, sites), dtype=bool)
 
 
-def nearest(index: LayerIndex | None, sites: NDArray) -> tuple[NDArray, NDArray]:
+def nearest(
+    index: LayerIndex | None, sites: NDArray, *, cap_only: bool = False
+) -> tuple[NDArray, NDArray]:
     """Index into the layer of each site's nearest feature and the distance in metres.
 
-    -1 and NaN where the layer is empty. Distances are 0 where the site intersects a feature.
+    -1 and NaN where the layer is empty (or, with ``cap_only``, nothing lies within
+    ``NEAREST_CAP_M``). Distances are 0 where the site intersects a feature.
     """
     n = len(sites)
     found = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.nan)
     if index is None or len(index) == 0 or n == 0:
         return found, dist
-    for cap in (NEAREST_CAP_M, None):
+    for cap in (NEAREST_CAP_M,) if cap_only else (NEAREST_CAP_M, None):
         todo = np.flatnonzero(found < 0)
         if len(todo) == 0:
             break
@@ -176,10 +193,10 @@ class Layers:
     def load(cls, conn: psycopg.Connection[Any], names: Iterable[str] | None = None) -> Layers:
         """Load the criterion layers (all, or only ``names``) that have been loaded."""
         loaded = {row["layer"] for row in conn.execute("SELECT layer FROM layer_coverage")}
-        wanted = set(COVERED_LAYERS) | set(constraint_layers()) if names is None else set(names)
+        wanted = set(INDEXED_LAYERS) | set(constraint_layers()) if names is None else set(names)
         by_name = {
             name: (load_layer(conn, name) if name in loaded and name in wanted else None)
-            for name in COVERED_LAYERS
+            for name in INDEXED_LAYERS
         }
         stops = by_name["stops"]
         local = rail = None
@@ -206,23 +223,26 @@ def constraint_layers() -> list[str]:
 Columns = dict[str, NDArray]
 
 
-def _nearest_columns(prefix: str, index: LayerIndex | None, sites: NDArray) -> Columns:
-    idx, dist = nearest(index, sites)
-    none = np.full(len(sites), None, dtype=object)
-    return {
-        f"{prefix}_id": _pick(index.ids, idx) if index else none,
-        f"{prefix}_m": dist,
-    }
+def _nearest_columns(
+    prefix: str, index: LayerIndex | None, sites: NDArray, *, cap_only: bool = False
+) -> Columns:
+    idx, dist = nearest(index, sites, cap_only=cap_only)
+    out: Columns = {f"{prefix}_id": np.full(len(sites), None, dtype=object), f"{prefix}_m": dist}
+    if index is not None:
+        out[f"{prefix}_id"] = _pick(index.ids, idx)
+        if prefix.startswith("stop"):
+            out[f"{prefix}_dph"] = _pick_float(index.dph, idx)
+    elif prefix.startswith("stop"):
+        out[f"{prefix}_dph"] = np.full(len(sites), np.nan)
+    return out
 
 
 def _stops(layers: Layers, sites: NDArray) -> Columns:
-    out: Columns = {}
-    for prefix, index in (("stop_local", layers.local), ("stop_rail", layers.rail)):
-        out.update(_nearest_columns(prefix, index, sites))
-        idx = nearest(index, sites)[0] if index else np.full(len(sites), -1)
-        out[f"{prefix}_dph"] = _pick_float(index.dph, idx) if index else np.full(len(sites), np.nan)
-    out["cov_stops"] = covered(layers.by_name.get("stops"), sites)
-    return out
+    return {
+        **_nearest_columns("stop_local", layers.local, sites),
+        **_nearest_columns("stop_rail", layers.rail, sites),
+        "cov_stops": covered(layers.by_name.get("stops"), sites),
+    }
 
 
 def _care(layers: Layers, sites: NDArray) -> Columns:
@@ -254,8 +274,20 @@ def _zoning(layers: Layers, sites: NDArray) -> Columns:
 
 
 def _natura2000(layers: Layers, sites: NDArray) -> Columns:
+    """Distance to the nearest Natura 2000 area up to 5 km (NaN: farther); 0 inside."""
     n2k = layers.by_name.get("natura2000")
-    return {**_nearest_columns("natura2000", n2k, sites), "cov_natura2000": covered(n2k, sites)}
+    return {
+        **_nearest_columns("natura2000", n2k, sites, cap_only=True),
+        "cov_natura2000": covered(n2k, sites),
+    }
+
+
+def _gemeenten(layers: Layers, sites: NDArray) -> Columns:
+    """The CBS gemeente holding each site's point on surface (None at sea or abroad)."""
+    gemeenten = layers.by_name.get("gemeenten")
+    idx = first_containing(gemeenten, shapely.point_on_surface(sites))
+    none = np.full(len(sites), None, dtype=object)
+    return {"gemeentecode": _pick(gemeenten.categories, idx) if gemeenten else none}
 
 
 def _constraints(layers: Layers, sites: NDArray) -> Columns:
@@ -274,6 +306,7 @@ def _constraints(layers: Layers, sites: NDArray) -> Columns:
 # Each group of raw columns depends on one layer (constraints: on every constraint layer), so a
 # reload of that layer recomputes only its group.
 GROUPS: dict[str, Callable[[Layers, NDArray], Columns]] = {
+    "gemeenten": _gemeenten,
     "stops": _stops,
     "care": _care,
     "supermarkets": _supermarkets,
@@ -300,6 +333,7 @@ def raw_criteria(
 
 
 RAW_COLUMNS = [
+    "gemeentecode",
     "stop_local_id",
     "stop_local_m",
     "stop_local_dph",
@@ -325,14 +359,6 @@ RAW_COLUMNS = [
 ]
 
 
-def _none_if_nan(value: Any) -> Any:
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 @dataclass
 class ComputeSummary:
     sites: int
@@ -356,7 +382,7 @@ def _changed_groups(previous: dict[str, int] | None, current: dict[str, int]) ->
         name for name in set(previous) | set(current) if previous.get(name) != current.get(name)
     }
     site_layers = {layer.name for layer in catalogue().values() if layer.kind == "site"}
-    if changed & (site_layers | {"gemeenten"}):
+    if changed & site_layers:
         return None
     groups = [name for name in GROUPS if name in changed and name != "constraints"]
     if changed & set(constraint_layers()):
@@ -399,13 +425,6 @@ def compute_all(
         groups = _changed_groups(previous, current)
         if groups == []:
             return ComputeSummary(int(n_site["n"]) if n_site else 0, [], timings, _missing(conn))
-        if groups is None:
-            conn.execute(
-                "UPDATE site s SET gemeentecode = g.code FROM area g"
-                " WHERE g.layer = 'gemeenten' AND ST_Intersects(g.geom, ST_PointOnSurface(s.geom))"
-                " AND s.gemeentecode IS DISTINCT FROM g.code"
-            )
-            step("gemeente")
         needed = (
             None
             if groups is None
@@ -464,17 +483,47 @@ def compute_all(
     )
 
 
+def id_list(value: Any) -> list[str]:
+    """Constraint ids as a list, from a list or a PostgreSQL array literal; [] for none."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return [str(v) for v in value]
+    if isinstance(value, str) and value.startswith("{") and len(value) > 2:
+        return [part.strip().strip('"') for part in value[1:-1].split(",")]
+    return []
+
+
+def _pg_array(value: Any) -> str | None:
+    """A list of ids as a PostgreSQL text[] literal (``{"a","b"}``); None for none."""
+    if not isinstance(value, list | tuple | np.ndarray) or len(value) == 0:
+        return None
+    quoted = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in value)
+    return "{" + ",".join(f'"{q}"' for q in quoted) + "}"
+
+
 def _copy(
     conn: psycopg.Connection[Any], table: str, raw: pd.DataFrame, columns: list[str], now: datetime
 ) -> None:
-    """COPY the raw columns (plus site_id and computed_at) into ``table`` (our own name)."""
-    cols = sql.SQL(", ").join(sql.Identifier(c) for c in ["site_id", *columns, "computed_at"])
-    statement = sql.SQL("COPY {table} ({cols}) FROM STDIN").format(
-        table=sql.Identifier(table), cols=cols
-    )
-    with conn.cursor().copy(statement) as copy:
-        for row in raw[["site_id", *columns]].itertuples(index=False, name=None):
-            copy.write_row([_none_if_nan(v) for v in row] + [now])
+    """COPY the raw columns (plus site_id and computed_at) into ``table`` (our own name).
+
+    One CSV buffer written by pandas, not a Python call per row: at a million sites this is
+    several times faster. Quoted empty fields are NULL (FORCE_NULL).
+    """
+    import csv
+    import io
+
+    frame = raw[["site_id", *columns]].copy()
+    if "constraint_ids" in frame:
+        frame["constraint_ids"] = frame["constraint_ids"].map(_pg_array)
+    if "care_n" in frame:
+        frame["care_n"] = frame["care_n"].astype("Int64")
+    frame["computed_at"] = now.isoformat()
+    buffer = io.StringIO()
+    frame.to_csv(buffer, header=False, index=False, quoting=csv.QUOTE_NONNUMERIC)
+    names = ["site_id", *columns, "computed_at"]
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in names)
+    statement = sql.SQL("COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, FORCE_NULL ({cols}))")
+    with conn.cursor().copy(statement.format(table=sql.Identifier(table), cols=cols)) as copy:
+        copy.write(buffer.getvalue())
 
 
 def _missing(conn: psycopg.Connection[Any]) -> dict[str, int]:

@@ -7,6 +7,7 @@ partial sort. The same ``evaluate`` scores an ad-hoc geometry (an array of one s
 
 from __future__ import annotations
 
+import io
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg
+from psycopg import sql
 
 from sitefinder.scoring import CRITERIA, NDArray, Profile, piecewise
+from sitefinder.scoring.compute import RAW_COLUMNS, id_list
 
 NAMES = list(CRITERIA)
 COL = {name: i for i, name in enumerate(NAMES)}
@@ -33,19 +36,23 @@ class Evaluation:
     excluded: NDArray  # bool, n
     reason: NDArray  # object, n: the first excluding criterion or None
 
+    def __post_init__(self) -> None:
+        # Kept once per profile so that a re-rank is two matrix-vector products.
+        self.filled: NDArray = np.where(self.present, self.values, 0.0)
+        self.present_f: NDArray = self.present.astype(float)
+
     def completeness(self, weights: NDArray) -> NDArray:
         """Share of the total weight whose criteria have data at each site (0-1)."""
         total = float(weights.sum())
         if total <= 0:
             return np.zeros(len(self.present))
-        out: NDArray = (self.present.astype(float) @ weights) / total
+        out: NDArray = (self.present_f @ weights) / total
         return out
 
     def scores(self, weights: NDArray) -> NDArray:
         """Weighted mean over the criteria with data (weights renormalised); NaN if excluded."""
-        filled = np.where(self.present, self.values, 0.0)
-        num = filled @ weights
-        den = self.present.astype(float) @ weights
+        num = self.filled @ weights
+        den = self.present_f @ weights
         with np.errstate(invalid="ignore", divide="ignore"):
             score = np.where(den > 0, num / den, np.nan)
         return np.where(self.excluded, np.nan, score)
@@ -101,11 +108,11 @@ def evaluate(raw: pd.DataFrame, profile: Profile) -> Evaluation:
     size = piecewise(col("places"), *profile.breakpoints("size"))
     values[:, COL["size"]] = size  # NaN where the number of places is unknown
 
-    inside = col("natura2000_m") == 0
+    inside = col("natura2000_m") == 0  # NaN: farther than 5 km
     values[:, COL["natura2000"]] = np.where(cov("natura2000"), np.where(inside, 0.0, 1.0), np.nan)
     n2k_excluded = inside & bool(profile.criteria["natura2000"].get("exclude", True))
 
-    hits = raw["constraint_ids"].map(lambda ids: bool(ids)).to_numpy(dtype=bool)
+    hits = raw["constraint_ids"].map(lambda ids: bool(id_list(ids))).to_numpy(dtype=bool)
     values[:, COL["constraints"]] = np.where(hits, 0.0, 1.0)
     constraint_excluded = hits & bool(profile.criteria["constraints"].get("exclude", True))
 
@@ -165,14 +172,20 @@ def top_indices(scores: NDArray, candidates: NDArray, count: int) -> NDArray:
 
 
 def stability(
-    evaluation: Evaluation, weights: NDArray, candidates: NDArray, targets: NDArray, k: int
+    evaluation: Evaluation,
+    weights: NDArray,
+    candidates: NDArray,
+    targets: NDArray,
+    k: int,
+    base: NDArray | None = None,
 ) -> NDArray:
     """Share of weight perturbations (each weight x U(0.8, 1.2)) in which each target stays in
     the top ``k`` of the candidates. Monte Carlo with a fixed seed, so answers are repeatable.
     """
     if len(targets) == 0:
         return np.zeros(0)
-    base = evaluation.scores(weights)
+    if base is None:
+        base = evaluation.scores(weights)
     pool = top_indices(base, candidates, min(len(candidates), max(STABILITY_POOL, 5 * k)))
     pool = pool[~np.isnan(base[pool])]
     rng = np.random.default_rng(20261121)
@@ -180,10 +193,8 @@ def stability(
         1 - STABILITY_SPREAD, 1 + STABILITY_SPREAD, (STABILITY_DRAWS, len(weights))
     )
     draws = factors * weights  # draws x criteria
-    present = evaluation.present[pool].astype(float)
-    filled = np.where(evaluation.present[pool], evaluation.values[pool], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        s = (filled @ draws.T) / (present @ draws.T)  # pool x draws
+        s = (evaluation.filled[pool] @ draws.T) / (evaluation.present_f[pool] @ draws.T)
     s = np.nan_to_num(s, nan=-np.inf)
     kk = min(k, len(pool))
     if kk == 0:
@@ -215,16 +226,35 @@ class SiteTable:
 
     @classmethod
     def load(cls, conn: psycopg.Connection[Any], version: int) -> SiteTable:
-        rows = conn.execute(
-            "SELECT s.id, s.kind, s.gemeentecode, ST_X(p) AS lon, ST_Y(p) AS lat, r.*"
+        """All sites with their raw criteria, read with one COPY (fast at a million sites)."""
+        raw_columns = sql.SQL(", ").join(
+            sql.SQL("r.{}").format(sql.Identifier(c)) for c in RAW_COLUMNS if c != "gemeentecode"
+        )
+        query = sql.SQL(
+            "COPY (SELECT s.id, s.kind, COALESCE(r.gemeentecode, s.gemeentecode) AS gemeentecode,"
+            " ST_X(p) AS lon, ST_Y(p) AS lat, {raw}"
             " FROM site s JOIN site_raw r ON r.site_id = s.id"
             " CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS p) q"
-            " ORDER BY s.id"
-        ).fetchall()
-        frame = pd.DataFrame(rows)
-        if frame.empty:
-            frame = pd.DataFrame(columns=["id", "kind", "gemeentecode", "lon", "lat"])
-        ids = frame["id"].to_numpy(dtype=object)
+            " ORDER BY s.id) TO STDOUT WITH (FORMAT csv, HEADER)"
+        ).format(raw=raw_columns)
+        buffer = io.BytesIO()
+        with conn.cursor().copy(query) as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+        buffer.seek(0)
+        text_columns = {"id", "kind", "gemeentecode", "zoning_class", "constraint_ids"}
+        text_columns |= {c for c in RAW_COLUMNS if c.endswith("_id")}
+        frame = pd.read_csv(
+            buffer,
+            dtype=dict.fromkeys(text_columns, "object"),
+            keep_default_na=False,
+            na_values=[""],
+            true_values=["t"],
+            false_values=["f"],
+        )
+        frame = frame.astype(dict.fromkeys(text_columns, object)).where(frame.notna(), None)
+        frame = frame.rename(columns={"id": "site_id"}) if "site_id" not in frame else frame
+        ids = frame["site_id"].to_numpy(dtype=object)
         return cls(
             version=version,
             ids=ids,
