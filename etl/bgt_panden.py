@@ -26,6 +26,12 @@ fewer than 4 points) keeps a null geometry and is quarantined by the framework.
 
 A zip without ``bgt_pand.gml``, a truncated or corrupt zip or broken XML raise
 :class:`SourceFileError` with a one-line message, before anything is written.
+
+Online (``sitefinder etl run bgt_panden --online --gemeente GM0228``; an area is required): a
+PDOK BGT custom download (``https://api.pdok.nl/lv/bgt/download/v1_0/full/custom``, feature type
+``pand``, format ``citygml``, the area's outline as the RD geofilter; see
+:mod:`etl.pdok_download`): requested, polled until PDOK has prepared it, then downloaded. The
+zip has the shape read above; only the panden that intersect the area are loaded.
 """
 
 from __future__ import annotations
@@ -43,7 +49,8 @@ import pandas as pd
 import shapely
 from lxml import etree
 
-from etl.framework import RD, Pipeline, SourceInfo
+from etl.framework import RD, OnlineSource, Pipeline, SourceInfo
+from etl.pdok_download import BGT_CUSTOM_URL
 from sitefinder.errors import SourceFileError
 
 MEMBER = "bgt_pand.gml"
@@ -196,6 +203,19 @@ class BgtPanden(Pipeline):
         licence="CC0 1.0",
         data_as_of="2020-08-05",
         url="https://api.pdok.nl/lv/bgt/download/v1_0/ui/",
+    )
+    online = OnlineSource(
+        kind="pdok_download",
+        base_url=BGT_CUSTOM_URL,
+        collection="pand",
+        format=".zip",
+        source=SourceInfo(
+            key="pdok_bgt_download_pand",
+            publisher="Kadaster / bronhouders via PDOK (BGT custom download, IMGeo 2.1)",
+            licence="CC0 1.0",
+            data_as_of="",  # the download date, set per run
+            url=BGT_CUSTOM_URL,
+        ),
     )
     demo_files = ("bgt/bgt_otterlo_2020-08-05.zip",)
 

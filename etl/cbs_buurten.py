@@ -16,6 +16,16 @@ Inputs (any CRS):
   ``a_inw`` …) so that ``props`` is the same whichever file was read; the KWB distance
   figures (``g_afs_hp``, ``g_afs_gs``) are not in the GeoPackage.
 
+Online (``sitefinder etl run buurten --online [--gemeente|--provincie|--bbox]``): the PDOK
+OGC API Features service ``https://api.pdok.nl/cbs/wijken-en-buurten-2023/ogc/v1``, collection
+``buurten``, GeoJSON in CRS84 (degrees), every page (with an area, its bounding box only). Its
+properties are the GeoPackage's in snake_case (``buurtcode``, ``buurtnaam``, ``gemeentecode``,
+``water``, ``aantal_inwoners``, ``bevolkingsdichtheid_inwoners_per_km2`` …; the collections
+``buurten``/``wijken``/``gemeenten`` and the snake_case names are verified from published
+clients of the 2023 service, the full list of figure names is assumed to follow the
+GeoPackage's camelCase names); both spellings are read. Load it by area: the country has some
+14,000 buurten.
+
 Output: ``area`` rows, layer ``buurten``, ``code`` = ``source_ref`` = ``BU........`` (or
 ``WK......`` for wijken), ``category`` ``buurt`` / ``wijk``, geometry in EPSG:28992 (metres).
 
@@ -29,13 +39,15 @@ decimal comma) are parsed; anything unparseable becomes ``None``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import RD, Pipeline, SourceInfo, read_vector
+from etl.cbs_gemeenten import snake_case
+from etl.framework import RD, OnlineSource, Pipeline, SourceInfo, read_vector
 from sitefinder.errors import SourceFileError
 
 # KWB code -> meaning (unit). Only these go into ``props``; absent columns are skipped.
@@ -70,6 +82,20 @@ PDOK_FIGURES = {
     "stedelijkheidAdressenPerKm2": "ste_mvs",
     "omgevingsadressendichtheid": "ste_oad",
 }
+
+
+PDOK_OGC_BASE = "https://api.pdok.nl/cbs/wijken-en-buurten-2023/ogc/v1"
+
+
+def pdok_snake_case(name: str) -> str:
+    """The PDOK OGC API's name of a camelCase CBS field: ``aantalInwoners`` ->
+    ``aantal_inwoners``, ``percentagePersonen0Tot15Jaar`` -> ``percentage_personen_0_tot_15_jaar``
+    (``…PerKm2`` stays ``…_per_km2``)."""
+    return re.sub(r"(?<=[a-z])(?<!km)(?=\d)", "_", snake_case(name))
+
+
+# The same figures under the OGC API's snake_case names.
+PDOK_SNAKE_FIGURES = {pdok_snake_case(k): v for k, v in PDOK_FIGURES.items()}
 
 
 def _read(path: Path) -> tuple[gpd.GeoDataFrame, str]:
@@ -107,7 +133,8 @@ def _standard(frame: gpd.GeoDataFrame, level: str, path: Path) -> gpd.GeoDataFra
     if "water" in frame.columns:
         water = frame["water"].astype("string").str.strip().str.upper() == "JA"
         frame = frame.loc[~water.fillna(False).to_numpy(dtype=bool)]
-    renamed = frame.rename(columns={code: "BU_CODE", name: "BU_NAAM", **PDOK_FIGURES}).loc[
+    figures = {**PDOK_SNAKE_FIGURES, **PDOK_FIGURES}  # the OGC API's names, the GeoPackage's
+    renamed = frame.rename(columns={code: "BU_CODE", name: "BU_NAAM", **figures}).loc[
         :, lambda f: ~f.columns.duplicated()
     ]
     return gpd.GeoDataFrame(renamed, geometry=frame.geometry.name, crs=frame.crs)
@@ -131,6 +158,18 @@ class CbsBuurten(Pipeline):
         licence="CC BY 4.0",
         data_as_of="2021",
         url="https://www.cbs.nl/nl-nl/reeksen/kerncijfers-wijken-en-buurten-2004-2023",
+    )
+    online = OnlineSource(
+        kind="ogcapi",
+        base_url=PDOK_OGC_BASE,
+        collection="buurten",
+        source=SourceInfo(
+            key="pdok_ogc_cbs_wijken_en_buurten_2023_buurten",
+            publisher="CBS / Kadaster (Wijken en Buurten 2023, PDOK OGC API)",
+            licence="CC BY 4.0",
+            data_as_of="",  # the download date, set per run
+            url=PDOK_OGC_BASE,
+        ),
     )
     demo_files = ("boundaries/amsterdam_buurten_kwb.geojson",)
     required = ("code", "name")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import json
 import math
 import urllib.parse
@@ -80,6 +81,9 @@ class SourceInfo:
     url: str = ""
 
 
+OnlineKind = Literal["ogcapi", "download", "overpass", "ruimtelijkeplannen", "pdok_download"]
+
+
 @dataclass(frozen=True)
 class OnlineSource:
     """Where a pipeline's data can be had online (``sitefinder etl run LAYER --online``).
@@ -88,12 +92,17 @@ class OnlineSource:
       ``collection`` the collection read (all pages; with an area, only its bounding box).
     * ``kind="download"``: one file at ``base_url``, cached with the extension ``format`` so
       that GDAL can tell what it is; an area is applied after reading.
+    * the kinds in :data:`ONLINE_FETCHERS`, each one function in its own module:
+      ``"overpass"`` (:mod:`etl.overpass`; ``collection`` the OSM tags, ``key=v1|v2;key2=*``),
+      ``"ruimtelijkeplannen"`` (:mod:`etl.ruimtelijkeplannen`; ``collection`` the plan objects,
+      ``bestemmingsvlakken``) and ``"pdok_download"`` (:mod:`etl.pdok_download`; ``collection``
+      the feature types, ``pand``).
 
     ``source`` is the provenance of the online data (key, publisher, licence); a run records the
     download date (UTC) as its ``data_as_of``. Without it the pipeline's ``source`` is used.
     """
 
-    kind: Literal["ogcapi", "download"]
+    kind: OnlineKind
     base_url: str
     collection: str = ""
     format: str = ".geojson"
@@ -161,6 +170,26 @@ class Pipeline(ABC):
 # inputs: demo files, a file, or the online service
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """What an online fetcher (:data:`ONLINE_FETCHERS`) returns: the cached file, under a
+    directory named after the UTC day of the download (``.../<YYYY-MM-DD>/<file>``), the
+    request made (for the run's provenance) and the number of features, when known."""
+
+    path: Path
+    url: str
+    n_features: int | None = None
+
+
+# Online kinds beyond 'ogcapi' and 'download': kind -> "module:function" of a fetcher
+# ``(pipeline, spec, area, settings, *, progress, refresh) -> Fetched``, imported when used.
+ONLINE_FETCHERS: dict[str, str] = {
+    "overpass": "etl.overpass:fetch_online",
+    "ruimtelijkeplannen": "etl.ruimtelijkeplannen:fetch_online",
+    "pdok_download": "etl.pdok_download:fetch_online",
+}
+
+
 class Inputs(list[Path]):
     """The files a run reads, with where they came from.
 
@@ -199,7 +228,9 @@ def _spec_for_url(pipeline: Pipeline, url: str) -> tuple[OnlineSource, dict[str,
     * ``…/collections/{c}[/items][?query]``: OGC API collection ``c`` (the query is kept);
     * a URL whose last path segment has a file extension (``.zip``, ``.geojson`` …): a file;
     * any other URL, for a pipeline with an OGC API source: that API's landing page, read at
-      the pipeline's collection (a mirror or a test server of the declared service).
+      the pipeline's collection (a mirror or a test server of the declared service); for a
+      pipeline with an Overpass, ruimtelijkeplannen or PDOK download source: that service's
+      endpoint, read as the declared one.
     """
     parts = urllib.parse.urlsplit(url)
     declared = pipeline.online
@@ -214,6 +245,8 @@ def _spec_for_url(pipeline: Pipeline, url: str) -> tuple[OnlineSource, dict[str,
     if suffix in FILE_SUFFIXES or declared is None or declared.kind == "download":
         fmt = suffix if suffix in FILE_SUFFIXES else (declared.format if declared else ".bin")
         return OnlineSource("download", url, format=fmt, source=info), {}
+    if declared.kind in ONLINE_FETCHERS:  # another endpoint of the declared kind (a mirror)
+        return dataclasses.replace(declared, base_url=url.rstrip("/")), {}
     return OnlineSource("ogcapi", url.rstrip("/"), declared.collection, source=info), {}
 
 
@@ -229,7 +262,14 @@ def _download(
 ) -> Inputs:
     from etl import http, ogcapi
 
-    if spec.kind == "ogcapi":
+    if spec.kind in ONLINE_FETCHERS:
+        module, _, name = ONLINE_FETCHERS[spec.kind].partition(":")
+        fetcher = getattr(importlib.import_module(module), name)
+        fetched: Fetched = fetcher(
+            pipeline, spec, area, settings, progress=progress, refresh=refresh
+        )
+        url, path, n_features = fetched.url, fetched.path, fetched.n_features
+    elif spec.kind == "ogcapi":
         bbox = area.bbox_wgs84 if area is not None else None
         url = ogcapi.collection_url(
             spec.base_url, spec.collection, settings=settings, bbox_wgs84=bbox, extra_params=extra

@@ -43,10 +43,9 @@ and ``mode_source`` how the mode was found; :attr:`GtfsStops.notes` says the sam
 
 from __future__ import annotations
 
-import io
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -132,6 +131,11 @@ COLUMNS = {
 }
 
 
+def _wanted_columns(wanted: list[str]) -> Callable[[str], bool]:
+    keep = frozenset(wanted)
+    return lambda column: str(column).strip().lstrip("\ufeff") in keep
+
+
 def _read_tables(path: Path) -> dict[str, pd.DataFrame]:
     try:
         with zipfile.ZipFile(path) as archive:
@@ -146,17 +150,19 @@ def _read_tables(path: Path) -> dict[str, pd.DataFrame]:
                 member = members.get(f"{name}.txt")
                 if member is None:
                     continue
-                with archive.open(member) as raw:
-                    data = raw.read()
-                frame = pd.read_csv(
-                    io.BytesIO(data),
-                    dtype=str,
-                    keep_default_na=False,
-                    encoding="utf-8-sig",
-                    skipinitialspace=True,
-                )
-                frame.columns = [str(c).strip() for c in frame.columns]
                 wanted = COLUMNS.get(name)
+                # Streamed from the zip, only the columns used (stop_times.txt of the national
+                # feed is about a gigabyte unzipped).
+                with archive.open(member) as raw:
+                    frame = pd.read_csv(
+                        raw,
+                        dtype=str,
+                        keep_default_na=False,
+                        encoding="utf-8-sig",
+                        skipinitialspace=True,
+                        usecols=None if wanted is None else _wanted_columns(wanted),
+                    )
+                frame.columns = [str(c).strip() for c in frame.columns]
                 if wanted is not None:
                     frame = frame[[c for c in wanted if c in frame.columns]]
                 tables[name] = frame

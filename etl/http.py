@@ -17,6 +17,14 @@ streaming, ``Range`` requests and timeouts are all that is needed.
 * Mirrors: every URL goes through ``settings.online_mirrors`` (prefix -> replacement) first.
 * Resume: a retry after a partial body asks for the rest with ``Range: bytes=<n>-``; a server
   that answers ``206`` with that start is appended to, any other answer restarts from zero.
+* POST: ``fetch(url, data=b"...", headers={...})`` sends ``data`` as the body of a POST (the
+  Overpass API, the ruimtelijkeplannen search). The body and the request headers are part of the
+  cache key, except secret ones (``x-api-key``, ``Authorization``), which never reach the cache
+  or its sidecar; a POST answer is never resumed (a retry starts from zero).
+* :func:`request`: one request, retried like ``fetch`` but never cached, the body kept in memory
+  (a small JSON answer: the status of a PDOK download request).
+* Allowed hosts: when ``settings.http_allowed_hosts`` is not empty, any other host (after the
+  mirrors are applied) is refused with a :class:`DownloadError` before a connection is made.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
@@ -45,9 +54,11 @@ from sitefinder.settings import Settings
 USER_AGENT = "woonplek-sitefinder/0.1 (open data ETL; +https://github.com/)"
 CHUNK_BYTES = 1 << 16
 RETRY_STATUSES = frozenset({408, 425, 429})  # and every 5xx
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}(\.[A-Za-z0-9]{1,4})?$")
 
 Params = Mapping[str, str | int | float] | None
+Headers = Mapping[str, str] | None
 
 
 def utc_day(now: datetime | None = None) -> str:
@@ -71,12 +82,33 @@ def mirrored(url: str, settings: Settings) -> str:
     return url
 
 
+def request_key(url: str, data: bytes | None = None, headers: Headers = None) -> str:
+    """What a cached response is keyed on: the URL (with its query), and for a POST or a
+    request with extra headers also the method, the non-secret headers and the body's hash."""
+    if data is None and not headers:
+        return url
+    shown = sorted(
+        (k.lower(), v) for k, v in (headers or {}).items() if k.lower() not in SECRET_HEADERS
+    )
+    body = hashlib.sha256(data).hexdigest() if data is not None else ""
+    method = "GET" if data is None else "POST"
+    return "\n".join([method, url, json.dumps(shown), body])
+
+
 def cache_path(
-    url: str, params: Params, settings: Settings, *, suffix: str | None = None, day: str = ""
+    url: str,
+    params: Params,
+    settings: Settings,
+    *,
+    suffix: str | None = None,
+    day: str = "",
+    data: bytes | None = None,
+    headers: Headers = None,
 ) -> Path:
-    """Where ``fetch`` keeps the response to ``url`` with ``params`` on UTC ``day`` (today)."""
+    """Where ``fetch`` keeps the response to ``url`` with ``params`` (and POST body ``data`` and
+    request ``headers``) on UTC ``day`` (today)."""
     target = full_url(url, params)
-    key = hashlib.sha256(target.encode()).hexdigest()[:24]
+    key = hashlib.sha256(request_key(target, data, headers).encode()).hexdigest()[:24]
     if suffix is None:
         found = _SUFFIX.search(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
         suffix = found.group(0).lower() if found else ".bin"
@@ -92,31 +124,116 @@ def fetch(
     refresh: bool = False,
     suffix: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    data: bytes | None = None,
+    headers: Headers = None,
 ) -> Path:
     """Download ``url`` (with query ``params``) into the day's cache and return the file.
 
     ``suffix`` names the cached file's extension (``.json``; default: the URL's own, else
     ``.bin``) so that GDAL can tell the format. ``progress`` shows a tqdm bar on stderr (sized
     from ``Content-Length`` when the server gives it; hidden when stderr is not a terminal).
-    Raises :class:`DownloadError` with a one-line message when the download cannot be done.
+    ``data`` makes the request a POST with that body; ``headers`` are added to the request
+    (both are part of the cache key, secret headers excepted). Raises :class:`DownloadError`
+    with a one-line message when the download cannot be done.
     """
+    url = _checked(url, settings)
+    target = full_url(url, params)
+    path = cache_path(url, params, settings, suffix=suffix, data=data, headers=headers)
+    if path.exists() and not refresh:
+        return path
+    _allowed(target, settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    if refresh or data is not None:
+        part.unlink(missing_ok=True)
+    size = _download(
+        target, part, settings, progress=progress, sleep=sleep, data=data, headers=headers
+    )
+    part.replace(path)
+    meta: dict[str, Any] = {
+        "url": target,
+        "retrieved_at": datetime.now(UTC).isoformat(),
+        "bytes": size,
+    }
+    if data is not None:
+        meta["method"] = "POST"
+        meta["body"] = data[:4000].decode("utf-8", "replace")
+    path.with_name(path.name + ".meta.json").write_text(json.dumps(meta, indent=1))
+    return path
+
+
+@dataclass(frozen=True)
+class Response:
+    """The answer to :func:`request`: status, headers and the whole body (bytes)."""
+
+    url: str
+    status: int
+    headers: Message
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON; a :class:`DownloadError` when it is not."""
+        try:
+            return json.loads(self.body)
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError
+            raise DownloadError(f"{self.url}: the response is not JSON") from None
+
+
+def request(
+    url: str,
+    *,
+    settings: Settings,
+    data: bytes | None = None,
+    headers: Headers = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Response:
+    """One GET (or, with ``data``, POST) of ``url``, retried like :func:`fetch`, never cached.
+
+    For small answers that must be asked afresh each time (the status of a download request).
+    Any 2xx is returned; other statuses are retried or fail as in :func:`fetch`.
+    """
+    url = _checked(url, settings)
+    _allowed(url, settings)
+    opener = _opener(url)
+    last = ""
+    for attempt in range(1, settings.http_attempts + 1):
+        sent = {"User-Agent": USER_AGENT, **(headers or {})}
+        method = "GET" if data is None else "POST"
+        req = urllib.request.Request(url, data=data, headers=sent, method=method)  # noqa: S310
+        wait = settings.http_backoff_s * 2 ** (attempt - 1)
+        try:
+            with opener.open(req, timeout=settings.http_timeout_s) as answer:
+                return Response(url, answer.status, answer.headers, answer.read())
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            last, wait = _http_failure(exc, url, wait)
+        except (OSError, http.client.HTTPException) as exc:
+            last = _one_line(exc)
+        if attempt < settings.http_attempts:
+            sleep(min(wait, settings.http_max_delay_s))
+    raise DownloadError(
+        f"cannot download {url}: {last} (gave up after {settings.http_attempts} attempts)"
+    )
+
+
+def _checked(url: str, settings: Settings) -> str:
+    """``url`` with the mirrors applied; a :class:`DownloadError` for anything but http(s)."""
     url = mirrored(url, settings)  # also for the next links of paged services
     scheme = urllib.parse.urlsplit(url).scheme.lower()
     if scheme not in ("http", "https"):
         raise DownloadError(f"not an http(s) URL: {url}")
-    target = full_url(url, params)
-    path = cache_path(url, params, settings, suffix=suffix)
-    if path.exists() and not refresh:
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    if refresh:
-        part.unlink(missing_ok=True)
-    size = _download(target, part, settings, progress=progress, sleep=sleep)
-    part.replace(path)
-    meta = {"url": target, "retrieved_at": datetime.now(UTC).isoformat(), "bytes": size}
-    path.with_name(path.name + ".meta.json").write_text(json.dumps(meta, indent=1))
-    return path
+    return url
+
+
+def _allowed(url: str, settings: Settings) -> None:
+    """Refuse a host outside ``settings.http_allowed_hosts`` (when that list is not empty)."""
+    allowed = settings.http_allowed_hosts
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if allowed and host not in {h.lower() for h in allowed}:
+        raise DownloadError(
+            f"cannot download {url}: the host {host} is not in SITEFINDER_HTTP_ALLOWED_HOSTS"
+            f" ({', '.join(allowed)}); add it, or a mirror with SITEFINDER_ONLINE_MIRRORS"
+        )
 
 
 def forget(path: Path) -> None:
@@ -180,6 +297,23 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
+class HttpStatusError(DownloadError):
+    """A request refused with a status that is not retried (a 4xx); ``status`` is that code."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _http_failure(exc: urllib.error.HTTPError, url: str, wait: float) -> tuple[str, float]:
+    """(message, seconds to wait) for a status worth retrying; an HttpStatusError otherwise."""
+    last = f"HTTP {exc.code} {exc.reason}".strip()
+    if exc.code in RETRY_STATUSES or exc.code >= 500:
+        after = _retry_after(exc.headers)
+        return last, wait if after is None else after
+    raise HttpStatusError(f"cannot download {url}: {last}", exc.code) from None
+
+
 def _download(
     url: str,
     part: Path,
@@ -187,32 +321,36 @@ def _download(
     *,
     progress: bool,
     sleep: Callable[[float], None],
+    data: bytes | None = None,
+    headers: Headers = None,
 ) -> int:
-    """Fill ``part`` with the whole body of ``url``; return its size in bytes."""
+    """Fill ``part`` with the whole body of ``url`` (POSTing ``data``); return its size."""
     opener = _opener(url)
     name = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1] or url
     last = ""
     for attempt in range(1, settings.http_attempts + 1):
+        if data is not None:  # a POST answer is made anew each time: never resumed
+            part.unlink(missing_ok=True)
         offset = part.stat().st_size if part.exists() else 0
-        headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+        sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **(headers or {})}
         if offset:
-            headers["Range"] = f"bytes={offset}-"
+            sent["Range"] = f"bytes={offset}-"
         wait = settings.http_backoff_s * 2 ** (attempt - 1)
-        request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http(s) only
+        method = "GET" if data is None else "POST"
+        request = urllib.request.Request(  # noqa: S310 - http(s) only
+            url, data=data, headers=sent, method=method
+        )
         try:
             with opener.open(request, timeout=settings.http_timeout_s) as response:
                 return _receive(response, part, offset, name=name, progress=progress)
         except urllib.error.HTTPError as exc:
             exc.close()
-            last = f"HTTP {exc.code} {exc.reason}".strip()
             if exc.code == 416 and offset:  # our partial file no longer fits: start again
+                last = f"HTTP {exc.code} {exc.reason}".strip()
                 part.unlink(missing_ok=True)
                 wait = 0.0
-            elif exc.code in RETRY_STATUSES or exc.code >= 500:
-                after = _retry_after(exc.headers)
-                wait = wait if after is None else after
             else:
-                raise DownloadError(f"cannot download {url}: {last}") from None
+                last, wait = _http_failure(exc, url, wait)
         except _Incomplete as exc:
             last = str(exc)
         except (OSError, http.client.HTTPException) as exc:

@@ -19,6 +19,14 @@ Per plan file:
 Only Enkelbestemming is loaded: it decides the zoning class of a location. Dubbelbestemming
 (overlays such as archaeology or a pipeline zone), Bouwvlak, Functieaanduiding and the other
 plan objects are left for later.
+
+Online (``sitefinder etl run zoning --online --gemeente GM0664``, an area is required): the
+ruimtelijkeplannen.nl API v4 (see :mod:`etl.ruimtelijkeplannen`; needs the setting
+``SITEFINDER_RUIMTELIJKEPLANNEN_API_KEY``): the plans that intersect the area and their
+enkelbestemming-vlakken, delivered as one GeoJSON file in EPSG:28992 whose properties carry the
+same plan and object fields; it gives the same rows as the plans' GML files (``source_ref``
+``<plan id>/<object id>``, category the bestemmingshoofdgroep in lower case, …), with
+``imro_versie`` unknown (null).
 """
 
 from __future__ import annotations
@@ -30,7 +38,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import Pipeline, SourceInfo, read_vector
+from etl.framework import OnlineSource, Pipeline, SourceInfo, read_vector
+from etl.ruimtelijkeplannen import RP_URL
 
 GML_OPTIONS = {"WRITE_GFS": "NO"}
 IMRO_NAMESPACE = re.compile(rb"http://www\.geonovum\.nl/imro/(\d{4})/")
@@ -117,6 +126,40 @@ def read_plan(path: Path) -> gpd.GeoDataFrame:
     )
 
 
+API_PLAN_FIELDS = ("plan_id", "plan_naam", "planstatus", "plan_datum", "plan_type", "overheid")
+
+
+def read_api_plans(path: Path) -> gpd.GeoDataFrame:
+    """The Enkelbestemming rows of a ruimtelijkeplannen API GeoJSON (:mod:`etl.ruimtelijkeplannen`)
+    in the target ``area`` columns, the same as :func:`read_plan` gives for the plan's GML."""
+    objects = read_vector(path)
+    ids = _text(objects, "identificatie")
+    plan_id = _text(objects, "plan_id")
+    props = pd.DataFrame(
+        {
+            **{field: _text(objects, field) for field in API_PLAN_FIELDS},
+            "imro_versie": None,
+            "objecttype": OBJECT_TYPE,
+            "identificatie": ids,
+            "artikelnummer": _text(objects, "artikelnummer"),
+            "bestemmingshoofdgroep": _text(objects, "bestemmingshoofdgroep"),
+        },
+        index=objects.index,
+    ).astype(object)
+    props = props.where(props.notna(), None)
+    return gpd.GeoDataFrame(
+        {
+            "source_ref": plan_id + "/" + ids,
+            "code": plan_id,
+            "name": _text(objects, "naam"),
+            "category": _text(objects, "bestemmingshoofdgroep").str.lower(),
+            "props": props.to_dict("records"),
+        },
+        geometry=objects.geometry.to_numpy(),
+        crs=objects.crs,
+    )
+
+
 class ImroZoning(Pipeline):
     layer = "zoning"
     source = SourceInfo(
@@ -131,10 +174,27 @@ class ImroZoning(Pipeline):
         "zoning/NL.IMRO.0664.BPBS03-ON99.gml",
         "zoning/NL.IMRO.1680.1800030105-0000.gml",
     )
+    online = OnlineSource(
+        kind="ruimtelijkeplannen",
+        base_url=RP_URL,
+        collection="bestemmingsvlakken",
+        source=SourceInfo(
+            key="ruimtelijkeplannen_api_v4_enkelbestemmingen",
+            publisher="Bevoegde gezagen via ruimtelijkeplannen.nl (Ruimtelijke Plannen API v4)",
+            licence="Public plan documents (ruimtelijkeplannen.nl)",
+            data_as_of="",  # the download date, set per run
+            url=RP_URL,
+        ),
+    )
     required = ("category",)
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
-        frames = [read_plan(Path(p)) for p in paths]
+        frames = [
+            read_api_plans(Path(p))
+            if Path(p).suffix.lower() in (".geojson", ".json")
+            else read_plan(Path(p))
+            for p in paths
+        ]
         crs = next((f.crs for f in frames if f.crs is not None), None)
         if any(f.crs is not None and f.crs != crs for f in frames):
             frames = [f.to_crs(crs) if f.crs is not None else f for f in frames]

@@ -7,6 +7,12 @@ Input: an OSM PBF extract (``*.osm.pbf``, read with pyosmium) or an Overpass API
 a point on their surface. ``source_ref`` = ``node/123`` / ``way/456`` / ``relation/789``.
 The bundled file is the real OSM extract of the TU Delft campus (2025, about 2.3 km²).
 
+Online (``sitefinder etl run care_osm --online [--gemeente|--provincie|--bbox]``): the Overpass
+API (``https://overpass-api.de/api/interpreter``; see :mod:`etl.overpass`), asked for every
+node, way and relation with the tags selected below (``amenity=…`` or any ``healthcare``) in
+the area's bounding box, ``out center tags`` (areas arrive as their centre point, WGS84
+degrees). Without an area the whole Netherlands is asked for (allowed, with a note).
+
 Selected: ``amenity=doctors|clinic|health_centre|hospital|pharmacy|social_facility`` and
 every ``healthcare=*``. ``category`` (first rule that applies):
 
@@ -44,8 +50,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from etl.framework import RD, Pipeline, SourceInfo
+from etl.framework import RD, OnlineSource, Pipeline, SourceInfo
 from etl.osm import Selector, as_points, read_osm, source_refs, tag_columns
+from etl.overpass import OVERPASS_URL, tag_spec
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +147,18 @@ class OsmCare(Pipeline):
         licence="ODbL 1.0 (© OpenStreetMap contributors)",
         data_as_of="the extract's date (bundled: TU Delft campus, 2025)",
         url="https://www.openstreetmap.org/copyright",
+    )
+    online = OnlineSource(
+        kind="overpass",
+        base_url=OVERPASS_URL,
+        collection=tag_spec(SELECT),
+        source=SourceInfo(
+            key="osm_overpass_care",
+            publisher="OpenStreetMap contributors (Overpass API)",
+            licence="ODbL 1.0 (© OpenStreetMap contributors)",
+            data_as_of="",  # the download date, set per run
+            url=OVERPASS_URL,
+        ),
     )
     demo_files = ("osm/tudelft_campus_osm_2025.osm.pbf",)
     required = ("category",)

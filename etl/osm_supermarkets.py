@@ -11,6 +11,12 @@ Inputs (any mix):
   become a point on their surface (``out center``: Overpass's centre). The tags ``addr:*``
   become the ``addr_*`` props.
 
+Online (``sitefinder etl run supermarkets --online [--gemeente|--provincie|--bbox]``): the
+Overpass API (``https://overpass-api.de/api/interpreter``; see :mod:`etl.overpass`), asked for
+every ``shop=supermarket`` node, way and relation in the area's bounding box with
+``out center tags`` (WGS84 degrees), read as Overpass JSON above. Without an area the whole
+Netherlands is asked for (allowed, with a note: slow on a shared server).
+
 Output: ``poi`` rows, layer ``supermarkets``, category ``supermarket``,
 ``source_ref`` = ``<osm_type>/<osm_id>`` (``node/30839686``), geometry in EPSG:28992 (metres).
 
@@ -26,8 +32,17 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import RD, Pipeline, SourceInfo, read_vector
-from etl.osm import as_points, is_overpass_json, is_pbf, read_osm, source_refs, tag_columns
+from etl.framework import RD, OnlineSource, Pipeline, SourceInfo, read_vector
+from etl.osm import (
+    Selector,
+    as_points,
+    is_overpass_json,
+    is_pbf,
+    read_osm,
+    source_refs,
+    tag_columns,
+)
+from etl.overpass import OVERPASS_URL, tag_spec
 from sitefinder.errors import SourceFileError
 
 PROP_COLUMNS = (
@@ -43,6 +58,7 @@ PROP_COLUMNS = (
 # OSM tag -> the column name the GeoJSON export uses (and ``props`` keeps).
 OSM_TAGS = {c.replace("addr_", "addr:"): c for c in PROP_COLUMNS}
 MISSING_TEXT = ("", "None", "none", "nan", "NaN", "null")
+SELECT: Selector = {"shop": frozenset({"supermarket"})}
 
 
 def clean_text(values: pd.Series) -> pd.Series:
@@ -66,13 +82,25 @@ class OsmSupermarkets(Pipeline):
         data_as_of="2026-08-01 (Overpass timestamp_osm_base of the export)",
         url="https://www.openstreetmap.org/copyright",
     )
+    online = OnlineSource(
+        kind="overpass",
+        base_url=OVERPASS_URL,
+        collection=tag_spec(SELECT),
+        source=SourceInfo(
+            key="osm_overpass_supermarkets",
+            publisher="OpenStreetMap contributors (Overpass API)",
+            licence="ODbL 1.0 (© OpenStreetMap contributors)",
+            data_as_of="",  # the download date, set per run
+            url=OVERPASS_URL,
+        ),
+    )
     demo_files = ("osm/osm_nl_supermarkets.geojson",)
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
         parts = []
         for path in paths:
             if is_pbf(path) or is_overpass_json(path):
-                parts.append(self._from_osm(read_osm(path, {"shop": frozenset({"supermarket"})})))
+                parts.append(self._from_osm(read_osm(path, SELECT)))
             else:
                 parts.append(self._from_vector(read_vector(path)))
         frame = pd.concat(parts, ignore_index=True)

@@ -19,6 +19,14 @@ Inputs (any mix, one layer):
   demo default: unlike the GVB 2017 GTFS it has the NS railway stations, which the scorer
   values separately).
 
+Online (``sitefinder etl run stops --online [--gemeente|--provincie|--bbox]``): the national
+GTFS feed of OVapi, ``http://gtfs.ovapi.nl/nl/gtfs-nl.zip`` (every Dutch operator, with
+``stop_times.txt``; some hundreds of MB), downloaded as one file through :mod:`etl.http`
+(progress bar, retries, resumed with ``Range`` after a dropped connection, cached per UTC day)
+and read as a GTFS zip above; an area is applied after reading (the whole feed is always
+downloaded: OVapi offers no per-area extract). The URL is the one OVapi publishes (its
+directory listing at gtfs.ovapi.nl); only a plain HTTP GET is assumed.
+
 Output: ``poi`` rows, layer ``stops``, ``source_ref`` = stop_id, geometry in EPSG:28992
 (metres). ``category`` is the mode: ``rail``, ``metro``, ``tram``, ``bus``, ``ferry``, or
 ``unknown`` (GTFS fallback only; the scorer treats it as a local stop). The route types are
@@ -39,7 +47,7 @@ from typing import cast
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import RD, Pipeline, SourceInfo, read_vector
+from etl.framework import RD, OnlineSource, Pipeline, SourceInfo, read_vector
 from etl.gtfs import (
     BASIC_ROUTE_TYPES,
     EXTENDED_ROUTE_TYPES,
@@ -53,6 +61,7 @@ from sitefinder.errors import InvalidParameterError, SourceFileError
 __all__ = ["BASIC_ROUTE_TYPES", "EXTENDED_ROUTE_TYPES", "OvStops", "route_type_mode"]
 
 DATE_VARIABLE = "SITEFINDER_GTFS_SERVICE_DATE"
+OVAPI_GTFS_URL = "http://gtfs.ovapi.nl/nl/gtfs-nl.zip"
 
 
 def _service_date_from_env() -> date | None:
@@ -83,6 +92,18 @@ class OvStops(Pipeline):
         licence="Not stated by the carrying repository; verify before redistribution",
         data_as_of="2022",
         url="https://gtfs.ovapi.nl/",
+    )
+    online = OnlineSource(
+        kind="download",
+        base_url=OVAPI_GTFS_URL,
+        format=".zip",
+        source=SourceInfo(
+            key="ovapi_gtfs_nl",
+            publisher="OVapi / openOV (GTFS NL, from NDOV open data)",
+            licence="Not stated by OVapi; NDOV open data (verify before redistribution)",
+            data_as_of="",  # the download date, set per run
+            url=OVAPI_GTFS_URL,
+        ),
     )
     demo_files = ("pt/amsterdam_pt_stops_2022_derived.geojson",)
     required = ("category",)

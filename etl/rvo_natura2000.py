@@ -19,6 +19,15 @@ VR+HR part and one HR part), so features are dissolved per ``nr`` into one Multi
 ``props`` lists the ``beschermin`` values and site codes found. Output: ``area`` rows, layer
 ``natura2000``, category ``natura2000``, geometry in EPSG:28992 (metres).
 
+Online (``sitefinder etl run natura2000 --online [--gemeente|--provincie|--bbox]``): the PDOK
+OGC API Features service ``https://api.pdok.nl/rvo/natura2000/ogc/v1``, collection
+``natura2000``, GeoJSON in CRS84 (degrees), every page (with an area, its bounding box only).
+Verified (published clients and PDOK's service list, not the live service): the landing page,
+the collection name, and the snake_case properties ``naam_n2k``, ``nr``, ``beschermin``,
+``sitecode_h``, ``sitecode_v``, ``status`` (plus ``shape_area``, ``staatscour``), read as the
+OGC API shape above (a published download counted 209 features: areas with parts of
+different protection come as several features, dissolved per ``nr`` here).
+
 The three areas in the North Sea far off the coast (Doggersbank, Klaverbank, Friese Front) lie
 outside the RD New domain and are quarantined by the framework as "outside the Netherlands";
 they are irrelevant for siting housing.
@@ -33,8 +42,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import RD, Pipeline, SourceInfo, read_vector
+from etl.framework import RD, OnlineSource, Pipeline, SourceInfo, read_vector
 from sitefinder.errors import SourceFileError
+
+PDOK_OGC_BASE = "https://api.pdok.nl/rvo/natura2000/ogc/v1"
 
 
 def _key(name: str) -> str:
@@ -137,6 +148,18 @@ class RvoNatura2000(Pipeline):
         licence="Public domain (RVO/PDOK); derivative CC BY 4.0",
         data_as_of="unknown (repository snapshot e4665aa)",
         url="https://service.pdok.nl/rvo/natura2000/wfs/v1_0",
+    )
+    online = OnlineSource(
+        kind="ogcapi",
+        base_url=PDOK_OGC_BASE,
+        collection="natura2000",
+        source=SourceInfo(
+            key="pdok_ogc_rvo_natura2000",
+            publisher="RVO via PDOK (Natura 2000, OGC API)",
+            licence="Public domain (PDOK: Public Domain Mark 1.0)",
+            data_as_of="",  # the download date, set per run
+            url=PDOK_OGC_BASE,
+        ),
     )
     demo_files = ("nature/natura2000_nl.gpkg",)
     required = ("name",)

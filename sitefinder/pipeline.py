@@ -83,15 +83,27 @@ def load_layers(
             if isinstance(source, list):  # several files for one layer
                 inputs = Inputs([Path(item) for item in source])
             else:
-                inputs = resolve_inputs(
-                    pipeline,
-                    source,
-                    layer_area,
-                    settings,
-                    online=layer_online,
-                    progress=progress,
-                    refresh=refresh,
-                )
+                try:
+                    inputs = resolve_inputs(
+                        pipeline,
+                        source,
+                        layer_area,
+                        settings,
+                        online=layer_online,
+                        progress=progress,
+                        refresh=refresh,
+                    )
+                except InvalidParameterError as exc:
+                    # 'all --online': a service that cannot be asked here (zoning without an
+                    # API key, BGT without an area) falls back to the bundled files.
+                    if not (layer_online and layers is None):
+                        raise
+                    if on_note:
+                        on_note(
+                            f"  {name:<14} online niet mogelijk / not possible ({exc}):"
+                            " bundled files"
+                        )
+                    inputs = resolve_inputs(pipeline, None, layer_area, settings)
             result = run_pipeline(
                 conn,
                 pipeline,

@@ -56,6 +56,21 @@ class Settings(BaseSettings):
     # SITEFINDER_ONLINE_MIRRORS='{"https://api.pdok.nl": "http://127.0.0.1:8080"}' (a mirror,
     # a proxy, or a test server).
     online_mirrors: dict[str, str] = Field(default_factory=dict)
+    # When not empty, the only hosts a download may contact (after the mirrors are applied),
+    # e.g. SITEFINDER_HTTP_ALLOWED_HOSTS='["127.0.0.1"]' to make sure nothing leaves the machine.
+    http_allowed_hosts: list[str] = Field(default_factory=list)
+    # Overpass API (etl/overpass.py): the query's [timeout:N] in seconds (the server stops a
+    # query after it); the read timeout of the request is raised to this plus a minute.
+    overpass_timeout_s: int = Field(default=180, ge=1, le=3600)
+    # ruimtelijkeplannen.nl API v4 (etl/ruimtelijkeplannen.py): the key sent as x-api-key (free,
+    # from developer.omgevingswet.overheid.nl, "API-key aanvragen"; without one the zoning layer
+    # has no online mode) and the number of plans / plan objects per page.
+    ruimtelijkeplannen_api_key: str = ""
+    ruimtelijkeplannen_page_size: int = Field(default=100, ge=1, le=100)
+    # PDOK download API (etl/pdok_download.py, the BGT custom download): seconds between two
+    # status polls, and how long (seconds) to wait in all for the download to be prepared.
+    pdok_download_poll_s: float = Field(default=5.0, ge=0)
+    pdok_download_timeout_s: float = Field(default=1800.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

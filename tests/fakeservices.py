@@ -14,7 +14,42 @@ declared services at it):
   ``status``);
 * ``/files/gvb_gtfs.zip``: the bundled GTFS zip, with ``Range`` support (206) when
   ``ranges`` is on;
-* ``/broken/ogc/v1/collections/gemeenten/items``: an HTML page with status 200.
+* ``/broken/ogc/v1/collections/gemeenten/items``: an HTML page with status 200;
+* ``/nl/gtfs-nl.zip`` (OVapi's national GTFS feed, ``http://gtfs.ovapi.nl``): the bundled GVB
+  2017 feed (``pt/gvb_gtfs_20170212_ovapi_no_stop_times.zip``) by default, or whatever
+  ``ovapi_gtfs`` holds (the small feed with stop_times, ``gtfs_small``), with ``Range``;
+* ``/rvo/natura2000/ogc/v1/collections/natura2000/items``: the 2 Natura 2000 areas of
+  ``nature/natura2000_pdok_ogcapi_shape_sample.json`` (Aamsveen nr 55, Botshol nr 83), CRS84;
+* ``/cbs/wijken-en-buurten-2023/ogc/v1/collections/buurten/items``: the 443 Amsterdam buurten
+  of ``boundaries/amsterdam_buurten_kwb.geojson`` with PDOK's snake_case names
+  (``buurtcode``, ``buurtnaam``, ``aantal_inwoners`` …, ``water`` = ``NEE``);
+* ``/cbs/gebiedsindelingen/ogc/v1/collections/provincie_gegeneraliseerd/items``: the 12
+  provinces of ``boundaries/provincies_2023_derived.geojson`` as ``statcode``/``statnaam``,
+  ``jaarcode`` 2023, and once more as ``jaarcode`` 2022 (the same boundaries, standing in for
+  the older editions the real collection holds);
+* ``POST /api/interpreter`` (the Overpass API, ``https://overpass-api.de``): a small Overpass
+  QL interpreter for the queries :mod:`etl.overpass` writes (``nwr[...]`` statements with
+  ``=``, ``~`` and key-only filters, a ``(s,w,n,e)`` box or ``(area.nl)``, ``out center
+  tags``) over the elements of the two bundled Overpass samples (``osm/overpass_*.json``);
+  ways and relations are answered with their ``center``. ``overpass_remark`` adds a
+  ``remark`` (a server that gave up); a query without ``[out:json]`` is a 400;
+* ``/ruimtelijke-plannen/api/opvragen/v4`` (the ruimtelijkeplannen API v4,
+  ``https://ruimte.omgevingswet.overheid.nl``): ``POST /plannen/_zoek`` (``_geo.intersects``,
+  RD with ``Content-Crs: epsg:28992``, else 400) and ``GET /plannen/{id}/bestemmingsvlakken``
+  (``expand=geometrie`` with ``Accept-Crs: epsg:28992``, else 412), both HAL pages with
+  ``page``/``pageSize`` (1-based, at most 100) and ``_links.next``, built from the three
+  bundled IMRO plans (``zoning/*.gml``: plans from ``Bestemmingsplangebied``, vlakken from
+  ``Enkelbestemming`` and ``Dubbelbestemming``); every request needs ``x-api-key`` =
+  :data:`RP_API_KEY` (401 otherwise); ``rp_structuurvisie`` adds a plan without plan objects
+  to the search results (its bestemmingsvlakken: 404);
+* ``/lv/bgt/download/v1_0/full/custom`` (the PDOK BGT download API): ``POST`` checks the body
+  (``featuretypes``, ``format`` ``citygml``, a WKT polygon ``geofilter``) and answers 202 with
+  a ``downloadRequestId``; ``GET .../{id}/status`` says ``RUNNING`` twice (200), then
+  ``COMPLETED`` (201, with ``_links.download``) or, when ``bgt_outcome`` is ``FAILED``, that;
+  ``GET .../{id}/download`` serves ``bgt/bgt_otterlo_2020-08-05.zip`` (with ``Range``).
+
+:func:`mirrors` maps every real service host to the fake server (for
+``settings.online_mirrors``).
 
 Fixtures: ``fake_services`` (session) and ``fake`` (the same, reset for each test); a test
 module gets them with ``from fakeservices import fake_fixture, fake_services_fixture``. Also
@@ -26,7 +61,9 @@ Pages honour ``limit`` (default 10, at most 1000, like PDOK), ``bbox`` (CRS84, o
 ``cursor`` until the last page. Failure modes, switched per test: :meth:`fail_next` (the next
 N requests answer an error status with ``Retry-After``), :meth:`drop_next` (the next N
 responses send only part of the body, then close the connection); unknown paths are 404.
-Every request is logged (path, query, Range header) for the tests to count.
+Every request is logged (method, path, query, Range header, headers, body) for the tests to
+count and inspect. The collections and answers not needed by ``tests/test_online.py`` are built
+on first use.
 """
 
 from __future__ import annotations
@@ -46,12 +83,16 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner, Result
 
 from etl.bag_panden import national_pand_id
+from etl.cbs_buurten import PDOK_SNAKE_FIGURES
 from etl.cbs_gemeenten import snake_case
+from etl.framework import read_vector
+from etl.imro_zoning import GML_OPTIONS, _object_ids
 from sitefinder.cli import main
 from sitefinder.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -60,8 +101,32 @@ GEMEENTEN_BASE = "/cbs/wijken-en-buurten-2023/ogc/v1"
 BAG_BASE = "/kadaster/bag/ogc/v2"
 BROKEN_BASE = "/broken/ogc/v1"
 GTFS_PATH = "/files/gvb_gtfs.zip"
+OVAPI_GTFS_PATH = "/nl/gtfs-nl.zip"
+NATURA_BASE = "/rvo/natura2000/ogc/v1"
+GEBIEDSINDELINGEN_BASE = "/cbs/gebiedsindelingen/ogc/v1"
+ITEMS_NATURA = f"{NATURA_BASE}/collections/natura2000/items"
+ITEMS_BUURTEN = f"{GEMEENTEN_BASE}/collections/buurten/items"
+ITEMS_PROVINCIES = f"{GEBIEDSINDELINGEN_BASE}/collections/provincie_gegeneraliseerd/items"
+OVERPASS_PATH = "/api/interpreter"
+RP_BASE = "/ruimtelijke-plannen/api/opvragen/v4"
+RP_SEARCH = f"{RP_BASE}/plannen/_zoek"
+RP_API_KEY = "fake-ruimtelijkeplannen-key"
+BGT_CUSTOM = "/lv/bgt/download/v1_0/full/custom"
 RD_CRS_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 MAX_LIMIT = 1000
+RP_MAX_PAGE_SIZE = 100
+BGT_RUNNING_POLLS = 2
+REAL_HOSTS = (
+    "https://api.pdok.nl",
+    "https://overpass-api.de",
+    "http://gtfs.ovapi.nl",
+    "https://ruimte.omgevingswet.overheid.nl",
+)
+
+
+def mirrors(url: str) -> dict[str, str]:
+    """``settings.online_mirrors`` sending every real service this project uses to ``url``."""
+    return dict.fromkeys(REAL_HOSTS, url)
 
 
 @dataclass
@@ -78,6 +143,15 @@ class Logged:
     path: str
     query: dict[str, str]
     range: str | None
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def form(self) -> dict[str, str]:
+        return dict(urllib.parse.parse_qsl(self.body.decode()))
 
 
 @dataclass
@@ -146,6 +220,168 @@ def build_panden() -> Collection:
     return _collection(frame, props, ids)
 
 
+def build_natura2000() -> Collection:
+    """The two areas of the bundled OGC API sample, as PDOK serves them (CRS84)."""
+    sample = json.loads((DEMO / "nature" / "natura2000_pdok_ogcapi_shape_sample.json").read_text())
+    frame = gpd.GeoDataFrame.from_features(sample["features"], crs="OGC:CRS84")
+    props = [dict(f["properties"]) for f in sample["features"]]
+    ids = [str(f["id"]) for f in sample["features"]]
+    return _collection(frame, props, ids)
+
+
+def build_buurten() -> Collection:
+    """The bundled Amsterdam KWB buurten with the PDOK OGC API's property names."""
+    frame = gpd.read_file(DEMO / "boundaries" / "amsterdam_buurten_kwb.geojson")
+    kwb_to_pdok = {kwb: pdok for pdok, kwb in PDOK_SNAKE_FIGURES.items()}
+    props = []
+    for record in frame.drop(columns="geometry").to_dict("records"):
+        code = str(record["BU_CODE"])
+        item: dict[str, Any] = {
+            "buurtcode": code,
+            "buurtnaam": record["BU_NAAM"],
+            "wijkcode": "WK" + code[2:8],
+            "gemeentecode": "GM" + code[2:6],
+            "gemeentenaam": "Amsterdam",
+            "water": "NEE",
+        }
+        item.update(
+            {pdok: _plain(record[kwb]) for kwb, pdok in kwb_to_pdok.items() if kwb in record}
+        )
+        props.append(item)
+    ids = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"buurt/{p['buurtcode']}")) for p in props]
+    return _collection(frame, props, ids)
+
+
+def build_provincies() -> Collection:
+    """The 12 provinces as CBS Gebiedsindelingen serves them, jaarcode 2023 and 2022."""
+    frame = gpd.read_file(DEMO / "boundaries" / "provincies_2023_derived.geojson")
+    twice = gpd.GeoDataFrame(pd.concat([frame, frame], ignore_index=True), crs=frame.crs)
+    props, ids = [], []
+    for i, record in enumerate(twice.drop(columns="geometry").to_dict("records")):
+        year = 2023 if i < len(frame) else 2022
+        props.append(
+            {"statcode": record["statcode"], "statnaam": record["provincienaam"], "jaarcode": year}
+        )
+        ids.append(f"{record['statcode']}_{year}")
+    return _collection(twice, props, ids)
+
+
+def build_overpass_elements() -> list[dict[str, Any]]:
+    """The elements of both bundled Overpass samples (once each), as ``out center tags``."""
+    elements: dict[tuple[str, int], dict[str, Any]] = {}
+    for name in (
+        "overpass_supermarkets_ede_amstelveen_ways_out_center.json",
+        "overpass_tudelft_care_schools_out_geom.json",
+    ):
+        for element in json.loads((DEMO / "osm" / name).read_text())["elements"]:
+            out: dict[str, Any] = {"type": element["type"], "id": element["id"]}
+            if element["type"] == "node":
+                out.update(lat=element["lat"], lon=element["lon"])
+            elif "center" in element:
+                out["center"] = element["center"]
+            else:  # out geom: the middle of the bounds, as Overpass computes a center
+                b = element["bounds"]
+                out["center"] = {
+                    "lat": round((b["minlat"] + b["maxlat"]) / 2, 7),
+                    "lon": round((b["minlon"] + b["maxlon"]) / 2, 7),
+                }
+            out["tags"] = element.get("tags", {})
+            elements[(element["type"], element["id"])] = out
+    return list(elements.values())
+
+
+def element_point(element: dict[str, Any]) -> tuple[float, float]:
+    """(lon, lat) of an ``out center`` element."""
+    where = element if element["type"] == "node" else element["center"]
+    return float(where["lon"]), float(where["lat"])
+
+
+_STATEMENT = re.compile(r"nwr((?:\[[^\]]*\])+)\(([^)]*)\);")
+_FILTER = re.compile(r'\[\s*"?([^"=~\]]+?)"?\s*(?:(=|~)\s*"((?:[^"\\]|\\.)*)")?\s*\]')
+
+
+def _tag_matches(tags: dict[str, str], key: str, op: str, quoted: str) -> bool:
+    """One Overpass tag filter: ``["k"]``, ``["k"="v"]`` or ``["k"~"regex"]``."""
+    if key not in tags:
+        return False
+    value = json.loads(f'"{quoted}"') if op else ""
+    if op == "=":
+        return tags[key] == value
+    return not op or re.search(value, tags[key]) is not None
+
+
+def overpass_answer(query: str, elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The elements a query of the shape :mod:`etl.overpass` writes selects."""
+    chosen: dict[tuple[str, int], dict[str, Any]] = {}
+    for filters, where in _STATEMENT.findall(query):
+        tests = _FILTER.findall(filters)
+        box = None
+        if where != "area.nl":
+            s, w, n, e = (float(v) for v in where.split(","))
+            box = (s, w, n, e)
+        for element in elements:
+            tags = element["tags"]
+            if not all(_tag_matches(tags, *test) for test in tests):
+                continue
+            lon, lat = element_point(element)
+            if box is not None and not (box[0] <= lat <= box[2] and box[1] <= lon <= box[3]):
+                continue
+            chosen[(element["type"], element["id"])] = element
+    return list(chosen.values())
+
+
+@dataclass
+class Plan:
+    """One IMRO plan as the ruimtelijkeplannen API describes it, with its plan objects."""
+
+    item: dict[str, Any]
+    contour: Any  # shapely geometry, RD
+    objects: list[dict[str, Any]]  # with "geometrie" (GeoJSON, RD)
+
+
+def build_plans() -> dict[str, Plan]:
+    """The bundled IMRO GML plans as ruimtelijkeplannen API v4 plans and bestemmingsvlakken."""
+    plans: dict[str, Plan] = {}
+    for path in sorted((DEMO / "zoning").glob("*.gml")):
+        area = read_vector(path, layer="Bestemmingsplangebied", **GML_OPTIONS)
+        first = area.iloc[0]
+        plan_id = str(_object_ids(area.iloc[:1]).iloc[0])
+        datum = str(first["datum"])[:10] if first.get("datum") is not None else None
+        item = {
+            "id": plan_id,
+            "type": first["typePlan"],
+            "naam": first["naam"],
+            "planstatusInfo": {"planstatus": first["planstatus"], "datum": datum},
+            "beleidsmatigVerantwoordelijkeOverheid": {
+                "type": first["beleidsmatigVerantwoordelijkeOverheid"],
+                "code": f"{int(first['overheidsCode']):04d}",
+                "naam": first["naamOverheid"],
+            },
+            "isHistorisch": False,
+            "_links": {"self": {"href": f"{RP_BASE}/plannen/{plan_id}"}},
+        }
+        objects = []
+        objects_url = f"{RP_BASE}/plannen/{plan_id}/bestemmingsvlakken"
+        for layer in ("Enkelbestemming", "Dubbelbestemming"):
+            frame = read_vector(path, layer=layer, **GML_OPTIONS)
+            ids = _object_ids(frame)
+            for (_, row), object_id in zip(frame.iterrows(), ids, strict=True):
+                objects.append(
+                    {
+                        "id": str(object_id),
+                        "type": row["typePlanobject"],
+                        "planId": plan_id,
+                        "naam": row["naam"],
+                        "bestemmingshoofdgroep": row["bestemmingshoofdgroep"],
+                        "artikelnummer": str(row["artikelnummer"]),
+                        "geometrie": json.loads(shapely.to_geojson(row.geometry)),
+                        "_links": {"self": {"href": f"{objects_url}/{object_id}"}},
+                    }
+                )
+        plans[plan_id] = Plan(item=item, contour=area.geometry.iloc[0], objects=objects)
+    return plans
+
+
 def _cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset={offset}".encode()).decode().rstrip("=")
 
@@ -153,6 +389,12 @@ def _cursor(offset: int) -> str:
 def _offset(cursor: str) -> int:
     text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     return int(text.split("=", 1)[1])
+
+
+@dataclass
+class BgtRequest:
+    body: dict[str, Any]
+    polls: int = 0
 
 
 @dataclass
@@ -165,6 +407,14 @@ class FakeServices:
     faults: Faults = field(default_factory=Faults)
     log: list[Logged] = field(default_factory=list)
     url: str = ""
+    # OVapi GTFS NL: the feed served at OVAPI_GTFS_PATH (default: the GVB 2017 feed)
+    ovapi_gtfs: bytes = b""
+    gtfs_small: bytes = b""
+    overpass_remark: str | None = None  # a 'remark' in Overpass answers (a server that gave up)
+    bgt_outcome: str = "COMPLETED"  # the status after the RUNNING polls: COMPLETED or FAILED
+    rp_structuurvisie: bool = False  # the search also finds a plan without bestemmingsvlakken
+    bgt_requests: dict[str, BgtRequest] = field(default_factory=dict)
+    _built: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- switches, for the tests --------------------------------------------------------------
@@ -175,6 +425,11 @@ class FakeServices:
             self.log.clear()
             self.number_matched = True
             self.link_base = ""
+            self.ovapi_gtfs = self.gtfs
+            self.overpass_remark = None
+            self.bgt_outcome = "COMPLETED"
+            self.bgt_requests.clear()
+            self.rp_structuurvisie = False
 
     def fail_next(self, n: int, status: int = 503, retry_after: str | None = "0") -> None:
         with self._lock:
@@ -187,6 +442,29 @@ class FakeServices:
     def requests(self, path_prefix: str = "") -> list[Logged]:
         with self._lock:
             return [r for r in self.log if r.path.startswith(path_prefix)]
+
+    # -- data built on first use ---------------------------------------------------------------
+
+    def built(self, name: str) -> Any:
+        """The data set ``name`` (natura2000, buurten, provincies, overpass, plans, bgt_zip)."""
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = BUILDERS[name]()
+            return self._built[name]
+
+    def ogc_collection(self, path: str) -> Collection | None:
+        fixed = {
+            f"{GEMEENTEN_BASE}/collections/gemeenten/items": self.gemeenten,
+            f"{BAG_BASE}/collections/pand/items": self.panden,
+        }
+        if path in fixed:
+            return fixed[path]
+        lazy = {
+            ITEMS_NATURA: "natura2000",
+            ITEMS_BUURTEN: "buurten",
+            ITEMS_PROVINCIES: "provincies",
+        }
+        return self.built(lazy[path]) if path in lazy else None
 
     # -- serving ------------------------------------------------------------------------------
 
@@ -238,37 +516,203 @@ class FakeServices:
         body["features"] = [collection.features[i] for i in window]
         return body
 
+    def overpass(self, body: bytes) -> tuple[int, dict[str, Any] | bytes]:
+        query = dict(urllib.parse.parse_qsl(body.decode())).get("data", "")
+        if "[out:json]" not in query or "out center" not in query:
+            return 400, b"<html><body><p>Error: line 1: parse error (fake)</p></body></html>"
+        answer: dict[str, Any] = {
+            "version": 0.6,
+            "generator": "Overpass API (fake, tests/fakeservices.py)",
+            "osm3s": {
+                "timestamp_osm_base": "2026-08-01T13:49:46Z",
+                "copyright": "The data included in this document is from www.openstreetmap.org."
+                " The data is made available under ODbL.",
+            },
+            "elements": overpass_answer(query, self.built("overpass")),
+        }
+        if self.overpass_remark:
+            answer["remark"] = self.overpass_remark
+            answer["elements"] = answer["elements"][:1]  # Overpass gives what it had
+        return 200, answer
+
+    def rp_page(
+        self, items: list[dict[str, Any]], embedded: str, path: str, query: dict[str, str]
+    ) -> dict[str, Any]:
+        size = max(1, min(int(query.get("pageSize", "10")), RP_MAX_PAGE_SIZE))
+        number = max(1, int(query.get("page", "1")))
+        window = items[(number - 1) * size : number * size]
+        total_pages = max(1, math.ceil(len(items) / size))
+        link = f"{self.url}{path}?{{}}"
+        links: dict[str, Any] = {"self": {"href": link.format(urllib.parse.urlencode(query))}}
+        if number < total_pages:
+            links["next"] = {
+                "href": link.format(urllib.parse.urlencode({**query, "page": str(number + 1)}))
+            }
+        return {
+            "_embedded": {embedded: window},
+            "_links": links,
+            "page": {
+                "size": size,
+                "totalElements": len(items),
+                "totalPages": total_pages,
+                "number": number,
+            },
+        }
+
+    def rp_search(self, path: str, query: dict[str, str], body: bytes, crs: str) -> Any:
+        if crs.lower() != "epsg:28992":
+            return 400, {"status": 400, "title": "Content-Crs must be given (fake: epsg:28992)"}
+        try:
+            geo = json.loads(body)["_geo"]["intersects"]
+            where = shapely.from_geojson(json.dumps(geo))
+        except (ValueError, KeyError, TypeError, shapely.errors.GEOSException):
+            return 400, {"status": 400, "title": "Bad _geo body"}
+        plans = [
+            plan.item for plan in self.built("plans").values() if plan.contour.intersects(where)
+        ]
+        if self.rp_structuurvisie:  # a plan type without plan objects (its objects: 404)
+            plans.insert(
+                0, {**plans[0], "id": "NL.IMRO.0664.SVGOES-VA01", "type": "structuurvisie"}
+            )
+        return 200, self.rp_page(plans, "plannen", path, query)
+
+    def rp_objects(self, plan_id: str, path: str, query: dict[str, str], crs: str) -> Any:
+        plan = self.built("plans").get(plan_id)
+        if plan is None:
+            return 404, {"status": 404, "title": "Plan not found"}
+        geometry = "geometrie" in query.get("expand", "")
+        if geometry and crs.lower() != "epsg:28992":
+            return 412, {"status": 412, "title": "Accept-Crs is required for geometries"}
+        items = [{k: v for k, v in o.items() if geometry or k != "geometrie"} for o in plan.objects]
+        return 200, self.rp_page(items, "bestemmingsvlakken", path, query)
+
+    def bgt_request(self, body: bytes) -> Any:
+        try:
+            asked = json.loads(body)
+            types, fmt, wkt = asked["featuretypes"], asked["format"], asked["geofilter"]
+            polygon = shapely.from_wkt(wkt)
+        except (ValueError, KeyError, TypeError, shapely.errors.GEOSException):
+            return 400, {"status": 400, "title": "Bad request (fake)"}
+        if not types or fmt != "citygml" or polygon.geom_type != "Polygon":
+            return 400, {"status": 400, "title": "featuretypes, format citygml, a polygon"}
+        request_id = str(uuid.uuid4())
+        with self._lock:
+            self.bgt_requests[request_id] = BgtRequest(body=asked)
+        status = f"{BGT_CUSTOM}/{request_id}/status"
+        return 202, {"downloadRequestId": request_id, "_links": {"status": {"href": status}}}
+
+    def bgt_status(self, request_id: str) -> Any:
+        with self._lock:
+            asked = self.bgt_requests.get(request_id)
+            if asked is None:
+                return 404, {"status": 404, "title": "Unknown downloadRequestId"}
+            asked.polls += 1
+            polls, outcome = asked.polls, self.bgt_outcome
+        links: dict[str, Any] = {"status": {"href": f"{BGT_CUSTOM}/{request_id}/status"}}
+        answer: dict[str, Any] = {"downloadRequestId": request_id, "_links": links}
+        if polls <= BGT_RUNNING_POLLS:
+            return 200, {**answer, "status": "RUNNING", "progress": 40 * polls}
+        if outcome != "COMPLETED":
+            return 200, {**answer, "status": outcome, "progress": 80}
+        links["download"] = {"href": f"{BGT_CUSTOM}/{request_id}/download"}
+        return 201, {**answer, "status": "COMPLETED", "progress": 100}
+
+
+BUILDERS = {
+    "natura2000": build_natura2000,
+    "buurten": build_buurten,
+    "provincies": build_provincies,
+    "overpass": build_overpass_elements,
+    "plans": build_plans,
+    "bgt_zip": lambda: (DEMO / "bgt" / "bgt_otterlo_2020-08-05.zip").read_bytes(),
+}
+_RP_OBJECTS = re.compile(re.escape(RP_BASE) + r"/plannen/([^/]+)/bestemmingsvlakken")
+_BGT_STATUS = re.compile(re.escape(BGT_CUSTOM) + r"/([^/]+)/(status|download)")
+
 
 def _handler(services: FakeServices) -> type[BaseHTTPRequestHandler]:
-    routes = {
-        f"{GEMEENTEN_BASE}/collections/gemeenten/items": services.gemeenten,
-        f"{BAG_BASE}/collections/pand/items": services.panden,
-    }
-
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
 
-        def do_GET(self) -> None:
+        def _log(self, method: str, body: bytes = b"") -> tuple[str, dict[str, str]]:
             parts = urllib.parse.urlsplit(self.path)
             query = dict(urllib.parse.parse_qsl(parts.query))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            entry = Logged(parts.path, query, self.headers.get("Range"), method, headers, body)
             with services._lock:
-                services.log.append(Logged(parts.path, query, self.headers.get("Range")))
+                services.log.append(entry)
+            return parts.path, query
+
+        def _planned_failure(self) -> bool:
             failure = services._take("fail")
-            if failure is not None:
-                status, retry_after = failure
-                headers = {"Retry-After": retry_after} if retry_after is not None else {}
-                self._send(status, b'{"code": "unavailable"}', "application/json", headers)
+            if failure is None:
+                return False
+            status, retry_after = failure
+            headers = {"Retry-After": retry_after} if retry_after is not None else {}
+            self._send(status, b'{"code": "unavailable"}', "application/json", headers)
+            return True
+
+        def _rp_key_ok(self) -> bool:
+            if self.headers.get("x-api-key") == RP_API_KEY:
+                return True
+            title = "Missing API Key" if not self.headers.get("x-api-key") else "Invalid API Key"
+            self._json(401, {"status": 401, "title": title})
+            return False
+
+        def do_GET(self) -> None:
+            path, query = self._log("GET")
+            if self._planned_failure():
                 return
-            if parts.path in routes:
-                body = json.dumps(services.page(routes[parts.path], parts.path, query)).encode()
+            collection = services.ogc_collection(path)
+            if collection is not None:
+                body = json.dumps(services.page(collection, path, query)).encode()
                 self._send(200, body, "application/geo+json")
-            elif parts.path == GTFS_PATH:
+            elif path == GTFS_PATH:
                 self._file(services.gtfs, "application/zip")
-            elif parts.path == f"{BROKEN_BASE}/collections/gemeenten/items":
+            elif path == OVAPI_GTFS_PATH:
+                self._file(services.ovapi_gtfs, "application/zip")
+            elif path == f"{BROKEN_BASE}/collections/gemeenten/items":
                 self._send(200, b"<html><body>Onderhoud</body></html>", "text/html")
+            elif (found := _RP_OBJECTS.fullmatch(path)) is not None:
+                if self._rp_key_ok():
+                    plan_id = urllib.parse.unquote(found.group(1))
+                    crs = self.headers.get("Accept-Crs", "")
+                    self._json(*services.rp_objects(plan_id, path, query, crs))
+            elif (found := _BGT_STATUS.fullmatch(path)) is not None:
+                request_id, what = found.groups()
+                if what == "status":
+                    self._json(*services.bgt_status(request_id))
+                elif request_id in services.bgt_requests:
+                    self._file(services.built("bgt_zip"), "application/zip")
+                else:
+                    self._json(404, {"status": 404, "title": "Unknown download"})
             else:
                 self._send(404, b'{"code": "NotFound"}', "application/json")
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            path, query = self._log("POST", body)
+            if self._planned_failure():
+                return
+            if path == OVERPASS_PATH:
+                status, answer = services.overpass(body)
+                if isinstance(answer, bytes):
+                    self._send(status, answer, "text/html")
+                else:
+                    self._json(status, answer)
+            elif path == RP_SEARCH:
+                if self._rp_key_ok():
+                    crs = self.headers.get("Content-Crs", "")
+                    self._json(*services.rp_search(path, query, body, crs))
+            elif path == BGT_CUSTOM:
+                self._json(*services.bgt_request(body))
+            else:
+                self._send(404, b'{"code": "NotFound"}', "application/json")
+
+        def _json(self, status: int, answer: Any) -> None:
+            self._send(status, json.dumps(answer).encode(), "application/json")
 
         def _file(self, data: bytes, content_type: str) -> None:
             wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range") or "")
@@ -323,10 +767,13 @@ def start(services: FakeServices) -> tuple[ThreadingHTTPServer, threading.Thread
 @pytest.fixture(scope="session", name="fake_services")
 def fake_services_fixture() -> Iterator[FakeServices]:
     """The fake services, running for the whole session (built once: about a second)."""
+    gtfs = (DEMO / "pt" / "gvb_gtfs_20170212_ovapi_no_stop_times.zip").read_bytes()
     services = FakeServices(
         gemeenten=build_gemeenten(),
         panden=build_panden(),
-        gtfs=(DEMO / "pt" / "gvb_gtfs_20170212_ovapi_no_stop_times.zip").read_bytes(),
+        gtfs=gtfs,
+        ovapi_gtfs=gtfs,
+        gtfs_small=(DEMO / "pt" / "gtfs_gvb_test_feed_with_stop_times.zip").read_bytes(),
     )
     server, thread = start(services)
     try:
@@ -355,8 +802,16 @@ def demo_path(*parts: str) -> Path:
     return DEMO.joinpath(*parts)
 
 
+LOOPBACK = ["127.0.0.1", "localhost"]
+
+
 def run_cli(settings: Settings, *args: str) -> Result:
-    """Run ``sitefinder ARGS`` through click's CliRunner with ``settings`` as its environment."""
+    """Run ``sitefinder ARGS`` through click's CliRunner with ``settings`` as its environment.
+
+    Downloads may only reach loopback (``SITEFINDER_HTTP_ALLOWED_HOSTS``, unless ``settings``
+    names other hosts): a service that is not mirrored to the fake server fails at once
+    instead of reaching the internet.
+    """
     env = {
         "SITEFINDER_DATABASE_URL": settings.database_url,
         "SITEFINDER_DATA_DIR": str(settings.data_dir),
@@ -365,6 +820,12 @@ def run_cli(settings: Settings, *args: str) -> Result:
         "SITEFINDER_HTTP_ATTEMPTS": str(settings.http_attempts),
         "SITEFINDER_OGC_LIMIT": str(settings.ogc_limit),
         "SITEFINDER_ONLINE_MIRRORS": json.dumps(settings.online_mirrors),
+        "SITEFINDER_HTTP_ALLOWED_HOSTS": json.dumps(settings.http_allowed_hosts or LOOPBACK),
+        "SITEFINDER_RUIMTELIJKEPLANNEN_API_KEY": settings.ruimtelijkeplannen_api_key,
+        "SITEFINDER_RUIMTELIJKEPLANNEN_PAGE_SIZE": str(settings.ruimtelijkeplannen_page_size),
+        "SITEFINDER_PDOK_DOWNLOAD_POLL_S": str(settings.pdok_download_poll_s),
+        "SITEFINDER_PDOK_DOWNLOAD_TIMEOUT_S": str(settings.pdok_download_timeout_s),
+        "SITEFINDER_OVERPASS_TIMEOUT_S": str(settings.overpass_timeout_s),
     }
     get_settings.cache_clear()
     try:

@@ -23,11 +23,13 @@ from fakeservices import (
     BROKEN_BASE,
     GEMEENTEN_BASE,
     GTFS_PATH,
+    RP_API_KEY,
     FakeServices,
     demo_path,
     fake_fixture,  # noqa: F401 - the fixture 'fake'
     fake_services_fixture,  # noqa: F401 - the fixture 'fake_services'
     gemeente_geometry,
+    mirrors,
     run_cli,
 )
 
@@ -54,7 +56,13 @@ def net(settings: Settings, tmp_path: Path) -> Settings:
 @pytest.fixture
 def online(net: Settings, fake: FakeServices) -> Settings:
     """As ``net``, with the PDOK services the pipelines declare mirrored to the fake server."""
-    return net.model_copy(update={"online_mirrors": {"https://api.pdok.nl": fake.url}})
+    return net.model_copy(
+        update={
+            "online_mirrors": mirrors(fake.url),
+            "ruimtelijkeplannen_api_key": RP_API_KEY,
+            "pdok_download_poll_s": 0.0,
+        }
+    )
 
 
 def one(settings: Settings, query: str, *params: Any) -> Any:
@@ -347,7 +355,7 @@ def test_all_online_for_a_gemeente(online: Settings, fake: FakeServices) -> None
         assert run_cli(online, "etl", "run", "gemeenten").exit_code == 0
     result = run_cli(online, "etl", "run", "all", "--online", "--gemeente", "GM0363")
     assert result.exit_code == 0, result.output
-    assert "supermarkets   geen online bron / no online source: bundled files" in result.output
+    assert "care           geen online bron / no online source: bundled files" in result.output
     assert "gemeenten      geen online bron" not in result.output
     counts = {
         r["layer"]: r["n"]
@@ -358,7 +366,8 @@ def test_all_online_for_a_gemeente(online: Settings, fake: FakeServices) -> None
         )
     }
     assert counts["gemeenten"] == 342 and counts["provincies"] == 12  # boundaries: whole
-    assert counts["bag_panden"] == 79 and counts["supermarkets"] == 258  # Amsterdam only
+    assert counts["bag_panden"] == 79 and counts["stops"] == 1281  # Amsterdam only
+    assert "supermarkets" not in counts  # the recorded Overpass answer has none in Amsterdam
     sources = {
         r["layer"]: r["source"]
         for r in rows(
@@ -369,7 +378,7 @@ def test_all_online_for_a_gemeente(online: Settings, fake: FakeServices) -> None
     }
     assert sources["gemeenten"] == "pdok_ogc_cbs_wijken_en_buurten_2023_gemeenten"
     assert sources["bag_panden"] == "pdok_ogc_bag_pand"
-    assert sources["supermarkets"].startswith("osm")
+    assert sources["supermarkets"] == "osm_overpass_supermarkets"
 
 
 def test_an_empty_answer_without_an_area_changes_nothing(net: Settings, fake: FakeServices) -> None:
