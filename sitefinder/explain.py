@@ -182,8 +182,8 @@ def explain(
             }
             if n2k
             else {
-                "nl": "Buiten Natura 2000 (geen gebied binnen 5 km)",
-                "en": "Outside Natura 2000 (no area within 5 km)",
+                "nl": "Buiten Natura 2000 (geen gebied binnen 1 km)",
+                "en": "Outside Natura 2000 (no area within 1 km)",
             },
         ),
         "constraints": (

@@ -389,7 +389,7 @@ def test_constraint_layers_and_far_nature_through_postgis(scene: psycopg.Connect
     raw = table.raw.set_index("site_id")
     assert id_list(raw.loc["offices:1", "constraint_ids"]) == ["constraints:f1"]
     assert id_list(raw.loc["plots:far", "constraint_ids"]) == []
-    # Otterlo is more than 5 km from the test Natura 2000 area: distance unknown, not inside
+    # Otterlo is more than 1 km from the test Natura 2000 area: distance unknown, not inside
     assert np.isnan(raw.loc["plots:far", "natura2000_m"])
     evaluation = table.evaluation(STANDAARD)
     office = table.index["offices:1"]

@@ -108,7 +108,7 @@ def evaluate(raw: pd.DataFrame, profile: Profile) -> Evaluation:
     size = piecewise(col("places"), *profile.breakpoints("size"))
     values[:, COL["size"]] = size  # NaN where the number of places is unknown
 
-    inside = col("natura2000_m") == 0  # NaN: farther than 5 km
+    inside = col("natura2000_m") == 0  # NaN: farther than 1 km
     values[:, COL["natura2000"]] = np.where(cov("natura2000"), np.where(inside, 0.0, 1.0), np.nan)
     n2k_excluded = inside & bool(profile.criteria["natura2000"].get("exclude", True))
 
