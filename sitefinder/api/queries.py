@@ -17,6 +17,7 @@ from sitefinder.explain import explain, feature_names
 from sitefinder.scoring import CRITERIA, NDArray, Profile
 from sitefinder.scoring.engine import (
     COL,
+    STABILITY_POOL,
     Evaluation,
     SiteTable,
     stability,
@@ -97,12 +98,13 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
     """The ranked page of sites (ranking in memory, details of the page from PostGIS)."""
     evaluation = table.evaluation(q.profile)
     weights = weight_vector(q.weights)
-    scores = evaluation.scores(weights)
+    scores, complete = evaluation.scores_and_completeness(weights)
     candidates = _candidates(table, evaluation, scores, q)
-    ranked = top_indices(scores, candidates, min(len(candidates), q.page.offset + q.page.limit))
+    # one partial sort serves the page and the stability pool
+    depth = max(STABILITY_POOL, 5 * q.stability_k, q.page.offset + q.page.limit)
+    ranked = top_indices(scores, candidates, min(len(candidates), depth))
     page = ranked[q.page.offset : q.page.offset + q.page.limit]
-    stable = stability(evaluation, weights, candidates, page, q.stability_k, base=scores)
-    complete = evaluation.completeness(weights)
+    stable = stability(evaluation, weights, ranked, page, q.stability_k, base=scores, ranked=True)
     rows = conn.execute(
         "SELECT "
         + SITE_COLUMNS
@@ -166,7 +168,7 @@ def get_site(
         return None
     evaluation = table.evaluation(q.profile)
     weights = weight_vector(q.weights)
-    scores = evaluation.scores(weights)
+    scores, complete = evaluation.scores_and_completeness(weights)
     raw = {str(k): v for k, v in table.raw.iloc[i].items()}
     explained = explain(q.profile, weights, evaluation, i, raw, feature_names(conn, raw))
     score = scores[i]
@@ -180,7 +182,7 @@ def get_site(
         profile=q.profile.name,
         weights=q.weights,
         missing=[b["criterion"] for b in explained["breakdown"] if b["missing"] and b["weight"]],
-        completeness=round(float(evaluation.completeness(weights)[i]), 3),
+        completeness=round(float(complete[i]), 3),
         **explained,
     )
     geometry = row.pop("geometry")

@@ -7,6 +7,7 @@ partial sort. The same ``evaluate`` scores an ad-hoc geometry (an array of one s
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 from dataclasses import dataclass
@@ -37,25 +38,31 @@ class Evaluation:
     reason: NDArray  # object, n: the first excluding criterion or None
 
     def __post_init__(self) -> None:
-        # Kept once per profile so that a re-rank is two matrix-vector products.
-        self.filled: NDArray = np.where(self.present, self.values, 0.0)
-        self.present_f: NDArray = self.present.astype(float)
+        # Kept once per profile (float32: half the memory traffic; scores need no more
+        # precision) so that a re-rank is two matrix-vector products.
+        self.filled: NDArray = np.where(self.present, self.values, 0.0).astype(np.float32)
+        self.present_f: NDArray = self.present.astype(np.float32)
 
-    def completeness(self, weights: NDArray) -> NDArray:
-        """Share of the total weight whose criteria have data at each site (0-1)."""
+    def scores_and_completeness(self, weights: NDArray) -> tuple[NDArray, NDArray]:
+        """Scores (weighted mean over the criteria with data, weights renormalised; NaN if
+        excluded or no criterion has data) and completeness (share of the total weight whose
+        criteria have data, 0-1)."""
+        w = weights.astype(np.float32)
+        num = self.filled @ w
+        den = self.present_f @ w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = np.where((den > 0) & ~self.excluded, num / den, np.nan)
         total = float(weights.sum())
-        if total <= 0:
-            return np.zeros(len(self.present))
-        out: NDArray = (self.present_f @ weights) / total
-        return out
+        complete = den / total if total > 0 else np.zeros(len(den), dtype=np.float32)
+        return score.astype(float), complete.astype(float)
 
     def scores(self, weights: NDArray) -> NDArray:
         """Weighted mean over the criteria with data (weights renormalised); NaN if excluded."""
-        num = self.filled @ weights
-        den = self.present_f @ weights
-        with np.errstate(invalid="ignore", divide="ignore"):
-            score = np.where(den > 0, num / den, np.nan)
-        return np.where(self.excluded, np.nan, score)
+        return self.scores_and_completeness(weights)[0]
+
+    def completeness(self, weights: NDArray) -> NDArray:
+        """Share of the total weight whose criteria have data at each site (0-1)."""
+        return self.scores_and_completeness(weights)[1]
 
 
 def evaluate(raw: pd.DataFrame, profile: Profile) -> Evaluation:
@@ -178,6 +185,8 @@ def stability(
     targets: NDArray,
     k: int,
     base: NDArray | None = None,
+    *,
+    ranked: bool = False,
 ) -> NDArray:
     """Share of weight perturbations (each weight x U(0.8, 1.2)) in which each target stays in
     the top ``k`` of the candidates. Monte Carlo with a fixed seed, so answers are repeatable.
@@ -186,7 +195,9 @@ def stability(
         return np.zeros(0)
     if base is None:
         base = evaluation.scores(weights)
-    pool = top_indices(base, candidates, min(len(candidates), max(STABILITY_POOL, 5 * k)))
+    # the best STABILITY_POOL candidates; callers that already ranked pass them (best first)
+    size = min(len(candidates), max(STABILITY_POOL, 5 * k))
+    pool = candidates[:size] if ranked else top_indices(base, candidates, size)
     pool = pool[~np.isnan(base[pool])]
     rng = np.random.default_rng(20261121)
     factors = rng.uniform(
@@ -286,4 +297,8 @@ class Engine:
         with self._lock:
             if self._table is None or self._table.version != version:
                 self._table = SiteTable.load(conn, version)
+                # A million rows of Python objects made every full garbage collection walk
+                # them (about 0.1 s, at random requests); they live until the next reload.
+                gc.collect()
+                gc.freeze()
             return self._table
