@@ -72,9 +72,9 @@ def _candidates(table: SiteTable, evaluation: Evaluation, scores: NDArray, q: Si
     """Indices of the sites that pass the filters (vectorised masks over all sites)."""
     mask = np.ones(len(table.ids), dtype=bool)
     if q.kind:
-        mask &= table.kind == q.kind
+        mask &= table.matching(table.kind, q.kind)
     if q.gemeente:
-        mask &= table.gemeente == q.gemeente
+        mask &= table.matching(table.gemeente, q.gemeente)
     if q.bbox is not None:
         b = q.bbox
         mask &= (table.lon >= b.west) & (table.lon <= b.east)

@@ -46,15 +46,16 @@ class Evaluation:
     def scores_and_completeness(self, weights: NDArray) -> tuple[NDArray, NDArray]:
         """Scores (weighted mean over the criteria with data, weights renormalised; NaN if
         excluded or no criterion has data) and completeness (share of the total weight whose
-        criteria have data, 0-1)."""
-        w = weights.astype(np.float32)
+        criteria have data, 0-1), both float32."""
+        w = np.ascontiguousarray(weights, dtype=np.float32)  # same dtype: numpy uses BLAS
         num = self.filled @ w
         den = self.present_f @ w
         with np.errstate(invalid="ignore", divide="ignore"):
-            score = np.where((den > 0) & ~self.excluded, num / den, np.nan)
+            score = num / den  # 0/0 -> NaN: no criterion with data
+        score[self.excluded] = np.nan
         total = float(weights.sum())
-        complete = den / total if total > 0 else np.zeros(len(den), dtype=np.float32)
-        return score.astype(float), complete.astype(float)
+        complete = den / np.float32(total) if total > 0 else np.zeros_like(den)
+        return score, complete
 
     def scores(self, weights: NDArray) -> NDArray:
         """Weighted mean over the criteria with data (weights renormalised); NaN if excluded."""
@@ -203,9 +204,10 @@ def stability(
     factors = rng.uniform(
         1 - STABILITY_SPREAD, 1 + STABILITY_SPREAD, (STABILITY_DRAWS, len(weights))
     )
-    draws = factors * weights  # draws x criteria
+    # criteria x draws, float32 and contiguous like the value matrices (else numpy leaves BLAS)
+    draws = np.ascontiguousarray((factors * weights).T, dtype=np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
-        s = (evaluation.filled[pool] @ draws.T) / (evaluation.present_f[pool] @ draws.T)
+        s = (evaluation.filled[pool] @ draws) / (evaluation.present_f[pool] @ draws)
     s = np.nan_to_num(s, nan=-np.inf)
     kk = min(k, len(pool))
     if kk == 0:
@@ -228,8 +230,8 @@ class SiteTable:
     version: int
     ids: NDArray
     index: dict[str, int]
-    kind: NDArray
-    gemeente: NDArray
+    kind: pd.Categorical  # compared by integer code: fast filters over a million sites
+    gemeente: pd.Categorical
     lon: NDArray
     lat: NDArray
     raw: pd.DataFrame
@@ -270,13 +272,21 @@ class SiteTable:
             version=version,
             ids=ids,
             index={str(site): i for i, site in enumerate(ids)},
-            kind=frame["kind"].to_numpy(dtype=object),
-            gemeente=frame["gemeentecode"].to_numpy(dtype=object),
+            kind=pd.Categorical(frame["kind"]),
+            gemeente=pd.Categorical(frame["gemeentecode"]),
             lon=frame["lon"].to_numpy(dtype=float),
             lat=frame["lat"].to_numpy(dtype=float),
             raw=frame,
             _cache={},
         )
+
+    def matching(self, column: pd.Categorical, value: str) -> NDArray:
+        """Boolean mask of the sites whose ``column`` (kind, gemeente) equals ``value``."""
+        categories = list(column.categories)
+        if value not in categories:
+            return np.zeros(len(self.ids), dtype=bool)
+        mask: NDArray = column.codes == categories.index(value)
+        return mask
 
     def evaluation(self, profile: Profile) -> Evaluation:
         if profile.name not in self._cache:
