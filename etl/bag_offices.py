@@ -94,7 +94,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -107,6 +107,7 @@ from etl.framework import (
     RD,
     Pipeline,
     SourceInfo,
+    plain_records,
     read_vector,
     text,
     text_column,
@@ -439,11 +440,6 @@ def _normalised_status(status: pd.Series) -> pd.Series:
     )
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    plain = frame.astype(object)
-    return cast(list[dict[str, Any]], plain.where(plain.notna(), None).to_dict("records"))
-
-
 class BagOffices(Pipeline):
     layer = "offices"
     source = SourceInfo(
@@ -709,7 +705,7 @@ class BagOffices(Pipeline):
                 "area_m2": None,
                 "floor_area_m2": merged["floor_area_m2"].astype(float),
                 "status": merged["status"],
-                "props": _records(props),
+                "props": plain_records(props),
                 "sources": merged["sources"],
             },
             geometry=geometry,

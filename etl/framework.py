@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -829,6 +829,14 @@ def text_column(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame:
         return text(frame[name])
     return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def plain_records(frame: pd.DataFrame, *, empty_as_none: bool = False) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as dicts (for ``props``), missing values (NaN, NA, NaT) as None;
+    with ``empty_as_none`` empty strings too."""
+    plain = frame.astype(object)
+    keep = plain.notna() & (plain != "") if empty_as_none else plain.notna()
+    return cast(list[dict[str, Any]], plain.where(keep, None).to_dict("records"))
 
 
 def read_table(path: Path, *, layer: str, nrows: int | None = None) -> pd.DataFrame:

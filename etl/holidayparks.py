@@ -83,7 +83,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -96,6 +96,7 @@ from etl.framework import (
     Pipeline,
     SourceInfo,
     Statement,
+    plain_records,
     quarantine_staged,
     read_table,
     read_vector,
@@ -165,11 +166,6 @@ def _tags(values: pd.Series) -> list[dict[str, Any]]:
     return [parse(v) for v in values]
 
 
-def _clean(records: pd.DataFrame) -> list[dict[str, Any]]:
-    plain = records.astype(object)
-    return cast(list[dict[str, Any]], plain.where(plain.notna(), None).to_dict("records"))
-
-
 def _campsites(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One row per OSM campsite with its props (EPSG:28992)."""
     tags = _tags(frame["tags_json"]) if "tags_json" in frame else [{}] * len(frame)
@@ -215,7 +211,7 @@ def _campsites(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             "is_campsite": tourism.notna().to_numpy(),
             "name": text_column(frame, "name"),
             "gemeentecode": text_column(frame, "gemeentecode"),
-            "props": _clean(props),
+            "props": plain_records(props),
         },
         geometry=frame.geometry.to_crs(RD).to_numpy(),
         crs=RD,
@@ -252,7 +248,7 @@ def _parklist(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]
 
 
 def _list_source(rows: pd.DataFrame) -> list[dict[str, Any]]:
-    return _clean(
+    return plain_records(
         pd.DataFrame(
             {
                 "source": "parklist",
@@ -348,7 +344,7 @@ def _register(path: Path) -> gpd.GeoDataFrame:
 
 
 def _register_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
-    return _clean(
+    return plain_records(
         pd.DataFrame(
             {
                 "source": REGISTER_SOURCE,
@@ -544,7 +540,7 @@ class HolidayParks(Pipeline):
                 "point": grouped["geometry"].first(),
             }
         ).reindex(top["t_ref"])
-        top_entries = _clean(
+        top_entries = plain_records(
             pd.DataFrame(
                 {
                     "source": "top10nl",
@@ -644,7 +640,7 @@ class HolidayParks(Pipeline):
                 index=at,
                 dtype=object,
             )
-            register_props = _clean(
+            register_props = plain_records(
                 pd.DataFrame(
                     {
                         "register_name": extra["naam"],
@@ -678,7 +674,7 @@ class HolidayParks(Pipeline):
                 "source": REGISTER_SOURCE,
                 "name": alone["naam"],
                 "gemeentecode": None,
-                "props": _clean(
+                "props": plain_records(
                     pd.DataFrame(
                         {
                             "address": address.where(address != ""),
@@ -750,7 +746,7 @@ class HolidayParks(Pipeline):
         if parks_alone is None or not len(parks_alone):
             return osm
         alone = parks_alone.assign(match=None, distance_m=np.nan)
-        alone_props = _clean(
+        alone_props = plain_records(
             pd.DataFrame(
                 {
                     "website": alone["website"],

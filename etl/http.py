@@ -242,6 +242,15 @@ def forget(path: Path) -> None:
     path.with_name(path.name + ".meta.json").unlink(missing_ok=True)
 
 
+def read_json(path: Path, url: str) -> Any:
+    """A cached download as JSON; one that is not JSON is forgotten and a DownloadError."""
+    try:
+        return json.loads(path.read_bytes())
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+        forget(path)
+        raise DownloadError(f"{url}: the response is not JSON") from None
+
+
 # --------------------------------------------------------------------------------------------
 
 

@@ -32,13 +32,14 @@ same plan and object fields; it gives the same rows as the plans' GML files (``s
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import OnlineSource, Pipeline, SourceInfo, read_vector
+from etl.framework import OnlineSource, Pipeline, SourceInfo, plain_records, read_vector
 from etl.ruimtelijkeplannen import RP_URL
 
 GML_OPTIONS = {"WRITE_GFS": "NO"}
@@ -95,34 +96,51 @@ def _plan_metadata(path: Path) -> dict[str, str | None]:
     }
 
 
-def read_plan(path: Path) -> gpd.GeoDataFrame:
-    """The Enkelbestemming rows of one IMRO plan file, in the target ``area`` columns."""
-    plan = _plan_metadata(path)
-    objects = read_vector(path, layer=OBJECT_TYPE, **GML_OPTIONS)
-    ids = _object_ids(objects)
-    plan_id = str(plan["plan_id"])
+def _zoning_rows(
+    objects: gpd.GeoDataFrame,
+    ids: pd.Series,
+    plan_id: str | pd.Series,
+    plan: Mapping[str, Any],
+    imro_versie: str | None,
+) -> gpd.GeoDataFrame:
+    """Enkelbestemming ``objects`` in the target ``area`` columns (geometry and CRS as read).
+
+    ``ids`` are the objects' identificaties, ``plan_id`` their plan's id (one for all, or one
+    per object), ``plan`` the plan fields kept in ``props`` before the object's own."""
     props = pd.DataFrame(
         {
-            **{k: v for k, v in plan.items() if v is not None},
-            "imro_versie": imro_version(path),
+            **plan,
+            "imro_versie": imro_versie,
             "objecttype": OBJECT_TYPE,
             "identificatie": ids,
             "artikelnummer": _text(objects, "artikelnummer"),
             "bestemmingshoofdgroep": _text(objects, "bestemmingshoofdgroep"),
         },
         index=objects.index,
-    ).astype(object)
-    props = props.where(props.notna(), None)
+    )
     return gpd.GeoDataFrame(
         {
             "source_ref": plan_id + "/" + ids,
             "code": plan_id,
             "name": _text(objects, "naam"),
             "category": _text(objects, "bestemmingshoofdgroep").str.lower(),
-            "props": props.to_dict("records"),
+            "props": plain_records(props),
         },
         geometry=objects.geometry.to_numpy(),
         crs=objects.crs,
+    )
+
+
+def read_plan(path: Path) -> gpd.GeoDataFrame:
+    """The Enkelbestemming rows of one IMRO plan file, in the target ``area`` columns."""
+    plan = _plan_metadata(path)
+    objects = read_vector(path, layer=OBJECT_TYPE, **GML_OPTIONS)
+    return _zoning_rows(
+        objects,
+        _object_ids(objects),
+        str(plan["plan_id"]),
+        {k: v for k, v in plan.items() if v is not None},
+        imro_version(path),
     )
 
 
@@ -133,30 +151,12 @@ def read_api_plans(path: Path) -> gpd.GeoDataFrame:
     """The Enkelbestemming rows of a ruimtelijkeplannen API GeoJSON (:mod:`etl.ruimtelijkeplannen`)
     in the target ``area`` columns, the same as :func:`read_plan` gives for the plan's GML."""
     objects = read_vector(path)
-    ids = _text(objects, "identificatie")
-    plan_id = _text(objects, "plan_id")
-    props = pd.DataFrame(
-        {
-            **{field: _text(objects, field) for field in API_PLAN_FIELDS},
-            "imro_versie": None,
-            "objecttype": OBJECT_TYPE,
-            "identificatie": ids,
-            "artikelnummer": _text(objects, "artikelnummer"),
-            "bestemmingshoofdgroep": _text(objects, "bestemmingshoofdgroep"),
-        },
-        index=objects.index,
-    ).astype(object)
-    props = props.where(props.notna(), None)
-    return gpd.GeoDataFrame(
-        {
-            "source_ref": plan_id + "/" + ids,
-            "code": plan_id,
-            "name": _text(objects, "naam"),
-            "category": _text(objects, "bestemmingshoofdgroep").str.lower(),
-            "props": props.to_dict("records"),
-        },
-        geometry=objects.geometry.to_numpy(),
-        crs=objects.crs,
+    return _zoning_rows(
+        objects,
+        _text(objects, "identificatie"),
+        _text(objects, "plan_id"),
+        {field: _text(objects, field) for field in API_PLAN_FIELDS},
+        None,
     )
 
 

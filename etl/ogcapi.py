@@ -85,11 +85,7 @@ def _next_link(page: Mapping[str, Any], url: str) -> str | None:
 
 def _read_page(path: Path, url: str) -> dict[str, Any]:
     """One page as a dict; a response that is not a FeatureCollection fails (and is uncached)."""
-    try:
-        page = json.loads(path.read_bytes())
-    except ValueError:  # JSONDecodeError, UnicodeDecodeError
-        http.forget(path)
-        raise DownloadError(f"{url}: the response is not JSON") from None
+    page = http.read_json(path, url)
     if not isinstance(page, dict) or page.get("type") != "FeatureCollection":
         http.forget(path)
         raise DownloadError(f"{url}: the response is not an OGC API Features page")
@@ -97,6 +93,26 @@ def _read_page(path: Path, url: str) -> dict[str, Any]:
         http.forget(path)
         raise DownloadError(f"{url}: the response has no features list")
     return page
+
+
+def _first_request(
+    base_url: str,
+    collection: str,
+    settings: Settings,
+    bbox_wgs84: BBox | None,
+    bbox_rd: BBox | None,
+    limit: int | None,
+    extra_params: Mapping[str, str] | None,
+) -> tuple[str, dict[str, str]]:
+    """The items endpoint and the query parameters of the first page (``limit`` by default
+    ``settings.ogc_limit``)."""
+    params = items_params(
+        limit=limit or settings.ogc_limit,
+        bbox_wgs84=bbox_wgs84,
+        bbox_rd=bbox_rd,
+        extra=extra_params,
+    )
+    return items_url(base_url, collection), params
 
 
 def collection_url(
@@ -110,13 +126,9 @@ def collection_url(
     extra_params: Mapping[str, str] | None = None,
 ) -> str:
     """The first items request :func:`fetch_collection` makes, as one URL (for provenance)."""
-    params = items_params(
-        limit=limit or settings.ogc_limit,
-        bbox_wgs84=bbox_wgs84,
-        bbox_rd=bbox_rd,
-        extra=extra_params,
+    return http.full_url(
+        *_first_request(base_url, collection, settings, bbox_wgs84, bbox_rd, limit, extra_params)
     )
-    return http.full_url(items_url(base_url, collection), params)
 
 
 def fetch_collection(
@@ -136,12 +148,8 @@ def fetch_collection(
     ``limit`` is the page size (default ``settings.ogc_limit``). Returns the cached file.
     Raises :class:`DownloadError` when a page cannot be had or is not a FeatureCollection.
     """
-    url = items_url(base_url, collection)
-    params = items_params(
-        limit=limit or settings.ogc_limit,
-        bbox_wgs84=bbox_wgs84,
-        bbox_rd=bbox_rd,
-        extra=extra_params,
+    url, params = _first_request(
+        base_url, collection, settings, bbox_wgs84, bbox_rd, limit, extra_params
     )
     first = http.full_url(url, params)
     key = hashlib.sha256(first.encode()).hexdigest()[:24]

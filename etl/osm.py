@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from etl.framework import RD, plain_records
 from sitefinder.errors import SourceFileError
 
 WGS84 = "EPSG:4326"
@@ -157,6 +158,19 @@ def _load_overpass(path: Path) -> list[dict[str, Any]]:
     return [e for e in elements if isinstance(e, dict)]
 
 
+def _coords(frame: pd.DataFrame, owner: str) -> pd.DataFrame:
+    """The ``geometry`` lists of ``frame`` (``out geom``: ``{"lat", "lon"}`` per point) as one
+    row per point: ``owner`` (the frame's index label), lon, lat (degrees); unreadable dropped."""
+    points = frame[["geometry"]].explode("geometry").dropna()
+    return pd.DataFrame(
+        {
+            owner: points.index.to_numpy(),
+            "lon": pd.to_numeric(points["geometry"].str.get("lon"), errors="coerce"),
+            "lat": pd.to_numeric(points["geometry"].str.get("lat"), errors="coerce"),
+        }
+    ).dropna()
+
+
 def _ring_polygons(
     coords: pd.DataFrame, owner: str, closed_only: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -216,15 +230,7 @@ def read_overpass(path: Path, select: Selector) -> gpd.GeoDataFrame:
     # ways with ``out geom``: one closed ring each -> a polygon (replaces the centre).
     ways = frame[(frame["type"] == "way") & frame["geometry"].map(lambda g: isinstance(g, list))]
     if len(ways):
-        coords = ways[["geometry"]].explode("geometry").dropna()
-        coords = pd.DataFrame(
-            {
-                "row": coords.index.to_numpy(),
-                "lon": pd.to_numeric(coords["geometry"].str.get("lon"), errors="coerce"),
-                "lat": pd.to_numeric(coords["geometry"].str.get("lat"), errors="coerce"),
-            }
-        ).dropna()
-        rows, polygons = _ring_polygons(coords, "row")
+        rows, polygons = _ring_polygons(_coords(ways, "row"), "row")
         geoms[rows.astype(int)] = shapely.multipolygons(polygons, indices=np.arange(len(rows)))
     # relations with ``out geom``: outer and inner member ways, assembled into rings.
     relations = frame[
@@ -241,14 +247,7 @@ def read_overpass(path: Path, select: Selector) -> gpd.GeoDataFrame:
         )
         members = members[members["geometry"].map(lambda g: isinstance(g, list))]
         members = members.reset_index(drop=True)
-        coords = members[["geometry"]].explode("geometry").dropna()
-        coords = pd.DataFrame(
-            {
-                "member": coords.index.to_numpy(),
-                "lon": pd.to_numeric(coords["geometry"].str.get("lon"), errors="coerce"),
-                "lat": pd.to_numeric(coords["geometry"].str.get("lat"), errors="coerce"),
-            }
-        ).dropna()
+        coords = _coords(members, "member")
         if len(coords):
             geoms_rel = _relation_areas(members, coords)
             geoms[geoms_rel.index.to_numpy(dtype=int)] = geoms_rel.to_numpy()
@@ -336,3 +335,22 @@ def tag_columns(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """The values of ``keys`` in each row's tags (NaN where absent), one column per key."""
     table = pd.DataFrame(list(frame["tags"]), index=frame.index)
     return table.reindex(columns=list(keys))
+
+
+def poi_rows(
+    osm: gpd.GeoDataFrame, names: pd.Series, category: Any, props: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    """OSM objects (one row each in ``osm``, ``names`` and ``props``) as ``poi`` rows:
+    ``source_ref`` ``node/123``, the name, ``category`` (one for all, or one per object), the
+    ``props`` with missing values as None, and a point in EPSG:28992 (metres; areas as a point
+    on their surface, see :func:`as_points`)."""
+    return gpd.GeoDataFrame(
+        {
+            "source_ref": source_refs(osm).to_numpy(),
+            "name": names.to_numpy(),
+            "category": category,
+            "props": plain_records(props),
+        },
+        geometry=gpd.GeoSeries(as_points(osm), crs=osm.crs).to_crs(RD).to_numpy(),
+        crs=RD,
+    )

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from etl.framework import RD, OnlineSource, Pipeline, SourceInfo
-from etl.osm import Selector, as_points, read_osm, source_refs, tag_columns
+from etl.osm import Selector, poi_rows, read_osm, tag_columns
 from etl.overpass import OVERPASS_URL, tag_spec
 
 log = logging.getLogger(__name__)
@@ -123,19 +123,8 @@ def care_frame(osm: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]]
     keep = category.notna().to_numpy()
     skipped_kind = tags["healthcare"].fillna(tags["amenity"]).fillna("other")[~keep]
     skipped = {f"healthcare={k}": int(n) for k, n in skipped_kind.value_counts().items()}
-    props = tags[list(PROP_TAGS)].rename(columns=PROP_TAGS)[keep].astype(object)
-    props = props.where(props.notna(), None)
-    points = gpd.GeoSeries(as_points(osm)[keep], crs=osm.crs).to_crs(RD)
-    frame = gpd.GeoDataFrame(
-        {
-            "source_ref": source_refs(osm)[keep].to_numpy(),
-            "name": tags["name"][keep].to_numpy(),
-            "category": category[keep].to_numpy(),
-            "props": props.to_dict("records"),
-        },
-        geometry=points.to_numpy(),
-        crs=RD,
-    )
+    props = tags[list(PROP_TAGS)].rename(columns=PROP_TAGS)[keep]
+    frame = poi_rows(osm[keep], tags["name"][keep], category[keep].to_numpy(), props)
     return frame, skipped
 
 

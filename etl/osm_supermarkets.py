@@ -35,11 +35,10 @@ import pandas as pd
 from etl.framework import RD, OnlineSource, Pipeline, SourceInfo, read_vector
 from etl.osm import (
     Selector,
-    as_points,
     is_overpass_json,
     is_pbf,
+    poi_rows,
     read_osm,
-    source_refs,
     tag_columns,
 )
 from etl.overpass import OVERPASS_URL, tag_spec
@@ -109,20 +108,8 @@ class OsmSupermarkets(Pipeline):
     @staticmethod
     def _from_osm(osm: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         tags = tag_columns(osm, ["name", *OSM_TAGS])
-        props = pd.DataFrame(
-            {column: clean_text(tags[key]) for key, column in OSM_TAGS.items()}
-        ).astype(object)
-        props = props.where(props.notna(), None)
-        return gpd.GeoDataFrame(
-            {
-                "source_ref": source_refs(osm).to_numpy(),
-                "name": clean_text(tags["name"]).to_numpy(),
-                "category": "supermarket",
-                "props": props.to_dict("records"),
-            },
-            geometry=gpd.GeoSeries(as_points(osm), crs=osm.crs).to_crs(RD).to_numpy(),
-            crs=RD,
-        )
+        props = pd.DataFrame({column: clean_text(tags[key]) for key, column in OSM_TAGS.items()})
+        return poi_rows(osm, clean_text(tags["name"]), "supermarket", props)
 
     @staticmethod
     def _from_vector(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -42,12 +42,11 @@ import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import cast
 
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import RD, OnlineSource, Pipeline, SourceInfo, read_vector
+from etl.framework import RD, OnlineSource, Pipeline, SourceInfo, plain_records, read_vector
 from etl.gtfs import (
     BASIC_ROUTE_TYPES,
     EXTENDED_ROUTE_TYPES,
@@ -74,14 +73,6 @@ def _service_date_from_env() -> date | None:
         raise InvalidParameterError(
             f"{DATE_VARIABLE}={text!r} is not a date (YYYY-MM-DD)"
         ) from None
-
-
-def _clean_props(props: pd.DataFrame) -> list[dict[str, object]]:
-    props = props.astype(object)
-    return cast(
-        list[dict[str, object]],
-        props.where(props.notna() & (props != ""), None).to_dict("records"),
-    )
 
 
 class OvStops(Pipeline):
@@ -161,7 +152,7 @@ class OvStops(Pipeline):
                 "source_ref": stops["stop_id"].mask(stops["stop_id"] == ""),
                 "name": stops["stop_name"].mask(stops["stop_name"] == ""),
                 "category": stops["mode"],
-                "props": _clean_props(props),
+                "props": plain_records(props, empty_as_none=True),
             },
             geometry=stops.geometry.to_crs(RD).to_numpy(),
             crs=RD,
@@ -181,14 +172,13 @@ class OvStops(Pipeline):
                 "route_type": route_type.astype("Int64"),
                 "parent_station": frame.get("parent_station"),
             }
-        ).astype(object)
-        props = props.where(props.notna(), None)
+        )
         return gpd.GeoDataFrame(
             {
                 "source_ref": stop_id,
                 "name": frame["stop_name"],
                 "category": route_type_mode(frame["route_type"]),
-                "props": props.to_dict("records"),
+                "props": plain_records(props),
             },
             geometry=frame.geometry.to_crs(RD).to_numpy(),
             crs=RD,

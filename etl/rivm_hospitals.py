@@ -43,7 +43,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -56,6 +55,7 @@ from etl.framework import (
     Pipeline,
     SourceInfo,
     Statement,
+    plain_records,
     read_table,
     read_vector,
 )
@@ -101,14 +101,6 @@ def integer_ids(values: pd.Series) -> pd.Series:
     return whole.astype("Int64").astype("string")
 
 
-def _props(frame: pd.DataFrame) -> list[dict[str, object]]:
-    frame = frame.astype(object)
-    return cast(
-        list[dict[str, object]],
-        frame.where(frame.notna() & (frame != ""), None).to_dict("records"),
-    )
-
-
 def read_hospitals(path: Path) -> gpd.GeoDataFrame:
     frame = read_vector(path)
     if frame.crs is None:
@@ -129,14 +121,13 @@ def read_hospitals(path: Path) -> gpd.GeoDataFrame:
             "plaats": frame.get("plaats"),
             "soort": frame.get("soort_ziekenhuis"),
         }
-    ).astype(object)
-    props = props.where(props.notna(), None)
+    )
     return gpd.GeoDataFrame(
         {
             "source_ref": integer_ids(frame["ziekenhuisnummer"]),
             "name": frame["naam_ziekenhuis"],
             "category": care_category(frame.get("soort_ziekenhuis", pd.Series(index=frame.index))),
-            "props": props.to_dict("records"),
+            "props": plain_records(props),
         },
         geometry=frame.geometry.to_crs(RD).to_numpy(),
         crs=RD,
@@ -191,7 +182,7 @@ def read_register(path: Path) -> gpd.GeoDataFrame:
             "source_ref": ("register:" + ident).mask(ident == ""),
             "name": frame["naam"].str.strip().mask(frame["naam"].str.strip() == ""),
             "category": register_category(frame["type"]),
-            "props": _props(props),
+            "props": plain_records(props, empty_as_none=True),
             QUARANTINE_REASON: note,
         },
         geometry=geometry,

@@ -93,11 +93,7 @@ def _headers(key: str, *, post: bool) -> dict[str, str]:
 
 
 def _read_page(path: Path, url: str) -> dict[str, Any]:
-    try:
-        page = json.loads(path.read_bytes())
-    except ValueError:
-        http.forget(path)
-        raise DownloadError(f"{url}: the response is not JSON") from None
+    page = http.read_json(path, url)
     if not isinstance(page, dict):
         http.forget(path)
         raise DownloadError(f"{url}: the response is not a ruimtelijkeplannen API page")

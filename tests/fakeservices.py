@@ -53,7 +53,8 @@ declared services at it):
 
 Fixtures: ``fake_services`` (session) and ``fake`` (the same, reset for each test); a test
 module gets them with ``from fakeservices import fake_fixture, fake_services_fixture``. Also
-:func:`run_cli`, which runs the ``sitefinder`` command in-process with given settings.
+:func:`run_cli`, which runs the ``sitefinder`` command in-process with given settings, and
+:func:`one`, :func:`rows` and :func:`ok_sources`, which read what a run left in the database.
 
 Pages honour ``limit`` (default 10, at most 1000, like PDOK), ``bbox`` (CRS84, or RD with
 ``bbox-crs``; a feature is returned when its geometry intersects the box) and carry
@@ -93,6 +94,7 @@ from etl.cbs_buurten import PDOK_SNAKE_FIGURES
 from etl.cbs_gemeenten import snake_case
 from etl.framework import read_vector
 from etl.imro_zoning import GML_OPTIONS, _object_ids
+from sitefinder import db
 from sitefinder.cli import main
 from sitefinder.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -832,3 +834,27 @@ def run_cli(settings: Settings, *args: str) -> Result:
         return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
     finally:
         get_settings.cache_clear()
+
+
+def one(settings: Settings, query: str, *params: Any) -> Any:
+    with db.connection(settings) as conn, conn.transaction():
+        row = conn.execute(query, params).fetchone()
+    assert row is not None
+    return next(iter(row.values()))
+
+
+def rows(settings: Settings, query: str, *params: Any) -> list[dict[str, Any]]:
+    with db.connection(settings) as conn, conn.transaction():
+        return conn.execute(query, params).fetchall()
+
+
+def ok_sources(settings: Settings) -> dict[str, str]:
+    """Each layer's source key in its latest successful ETL run."""
+    return {
+        r["layer"]: r["source"]
+        for r in rows(
+            settings,
+            "SELECT DISTINCT ON (layer) layer, source FROM etl_run WHERE status = 'ok'"
+            " ORDER BY layer, id DESC",
+        )
+    }

@@ -64,23 +64,9 @@ def browser() -> Iterator[object]:
 def test_map_shows_ranked_sites_and_breakdown(
     browser: object, base_url: str, output_dir: Path
 ) -> None:
-    from playwright.sync_api import Browser, expect
+    from playwright.sync_api import expect
 
-    assert isinstance(browser, Browser)
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(msg.text)
-            if msg.type == "error"
-            and "127.0.0.1" not in msg.text
-            and "Failed to load" not in msg.text
-            else None
-        ),
-    )
-    page.goto(base_url + "/")
+    page, errors = _open_page(browser, base_url)
 
     # sites drawn on the map and the ranked list filled
     expect(page.locator(".site-marker").first).to_be_attached(timeout=15000)

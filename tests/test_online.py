@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -30,6 +29,9 @@ from fakeservices import (
     fake_services_fixture,  # noqa: F401 - the fixture 'fake_services'
     gemeente_geometry,
     mirrors,
+    ok_sources,
+    one,
+    rows,
     run_cli,
 )
 
@@ -63,18 +65,6 @@ def online(net: Settings, fake: FakeServices) -> Settings:
             "pdok_download_poll_s": 0.0,
         }
     )
-
-
-def one(settings: Settings, query: str, *params: Any) -> Any:
-    with db.connection(settings) as conn, conn.transaction():
-        row = conn.execute(query, params).fetchone()
-    assert row is not None
-    return next(iter(row.values()))
-
-
-def rows(settings: Settings, query: str, *params: Any) -> list[dict[str, Any]]:
-    with db.connection(settings) as conn, conn.transaction():
-        return conn.execute(query, params).fetchall()
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,14 +358,7 @@ def test_all_online_for_a_gemeente(online: Settings, fake: FakeServices) -> None
     assert counts["gemeenten"] == 342 and counts["provincies"] == 12  # boundaries: whole
     assert counts["bag_panden"] == 79 and counts["stops"] == 1281  # Amsterdam only
     assert "supermarkets" not in counts  # the recorded Overpass answer has none in Amsterdam
-    sources = {
-        r["layer"]: r["source"]
-        for r in rows(
-            online,
-            "SELECT DISTINCT ON (layer) layer, source FROM etl_run WHERE status = 'ok'"
-            " ORDER BY layer, id DESC",
-        )
-    }
+    sources = ok_sources(online)
     assert sources["gemeenten"] == "pdok_ogc_cbs_wijken_en_buurten_2023_gemeenten"
     assert sources["bag_panden"] == "pdok_ogc_bag_pand"
     assert sources["supermarkets"] == "osm_overpass_supermarkets"

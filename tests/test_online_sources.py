@@ -39,6 +39,9 @@ from fakeservices import (
     fake_services_fixture,  # noqa: F401 - the fixture 'fake_services'
     gemeente_geometry,
     mirrors,
+    ok_sources,
+    one,
+    rows,
     run_cli,
 )
 
@@ -48,7 +51,6 @@ from etl.framework import read_vector
 from etl.imro_zoning import GML_OPTIONS
 from etl.osm_care import OsmCare
 from etl.osm_supermarkets import OsmSupermarkets
-from sitefinder import db
 from sitefinder.errors import DownloadError
 from sitefinder.settings import Settings
 
@@ -73,18 +75,6 @@ def online(settings: Settings, tmp_path: Path, fake: FakeServices) -> Settings:
             "pdok_download_poll_s": 0.0,
         }
     )
-
-
-def one(settings: Settings, query: str, *params: Any) -> Any:
-    with db.connection(settings) as conn, conn.transaction():
-        row = conn.execute(query, params).fetchone()
-    assert row is not None
-    return next(iter(row.values()))
-
-
-def rows(settings: Settings, query: str, *params: Any) -> list[dict[str, Any]]:
-    with db.connection(settings) as conn, conn.transaction():
-        return conn.execute(query, params).fetchall()
 
 
 def count(settings: Settings, table: str, layer: str) -> int:
@@ -523,14 +513,7 @@ def test_all_online_for_a_gemeente_with_every_service(online: Settings, fake: Fa
     ensure_gemeenten(online)
     result = run_cli(online, "etl", "run", "all", "--online", "--gemeente", "GM0363")
     assert result.exit_code == 0, result.output
-    sources = {
-        r["layer"]: r["source"]
-        for r in rows(
-            online,
-            "SELECT DISTINCT ON (layer) layer, source FROM etl_run WHERE status = 'ok'"
-            " ORDER BY layer, id DESC",
-        )
-    }
+    sources = ok_sources(online)
     assert sources == {
         **sources,
         "gemeenten": "pdok_ogc_cbs_wijken_en_buurten_2023_gemeenten",
@@ -572,13 +555,6 @@ def test_all_online_without_an_area_falls_back_where_a_service_needs_one(
     assert result.exit_code == 0, result.output
     for layer in ("zoning", "bgt_panden"):
         assert f"{layer:<14} online niet mogelijk / not possible" in result.output
-    sources = {
-        r["layer"]: r["source"]
-        for r in rows(
-            online,
-            "SELECT DISTINCT ON (layer) layer, source FROM etl_run WHERE status = 'ok'"
-            " ORDER BY layer, id DESC",
-        )
-    }
+    sources = ok_sources(online)
     assert sources["zoning"] == get_pipeline("zoning").source.key  # the bundled IMRO plans
     assert sources["gemeenten"] == "pdok_ogc_cbs_wijken_en_buurten_2023_gemeenten"

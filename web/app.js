@@ -381,20 +381,21 @@ function renderLegend() {
   );
 }
 
+/** An SVG element with the given attributes and children (``h`` for inline icons). */
+function svgElement(tag, attrs = {}, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+  el.append(...children);
+  return el;
+}
+
 /** A small inline SVG of a marker shape, for the legend, list and detail panel. */
 function shapeIcon(shape, colour = "#ffffff") {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 14 14");
-  svg.setAttribute("class", "shape-icon");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("d", shapePath(shape, 7, 7, 5.5));
-  path.setAttribute("fill", colour);
-  path.setAttribute("stroke", "#1f2937");
-  path.setAttribute("stroke-width", "1.3");
-  svg.append(path);
-  return svg;
+  return svgElement(
+    "svg",
+    { viewBox: "0 0 14 14", class: "shape-icon", "aria-hidden": "true" },
+    svgElement("path", { d: shapePath(shape, 7, 7, 5.5), fill: colour, stroke: "#1f2937", "stroke-width": "1.3" }),
+  );
 }
 
 /** SVG path data for a marker shape centred on (x, y) with "radius" r. */
@@ -1758,21 +1759,13 @@ function renderAdhocDetail() {
 
 /** The own-site symbol (a crosshair), as on the "score your own site" button. */
 function crosshairIcon() {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 16 16");
-  svg.setAttribute("class", "adhoc-kind-icon");
-  svg.setAttribute("aria-hidden", "true");
-  const circle = document.createElementNS(ns, "circle");
-  for (const [k, v] of Object.entries({ cx: 8, cy: 8, r: 4.5, fill: "none" })) circle.setAttribute(k, v);
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("d", "M8 0.5v4M8 11.5v4M0.5 8h4M11.5 8h4");
-  for (const el of [circle, path]) {
-    el.setAttribute("stroke", "currentColor");
-    el.setAttribute("stroke-width", "1.6");
-    svg.append(el);
-  }
-  return svg;
+  const stroke = { stroke: "currentColor", "stroke-width": "1.6" };
+  return svgElement(
+    "svg",
+    { viewBox: "0 0 16 16", class: "adhoc-kind-icon", "aria-hidden": "true" },
+    svgElement("circle", { cx: 8, cy: 8, r: 4.5, fill: "none", ...stroke }),
+    svgElement("path", { d: "M8 0.5v4M8 11.5v4M0.5 8h4M11.5 8h4", ...stroke }),
+  );
 }
 
 function adhocWhere(adhoc) {
