@@ -19,7 +19,7 @@ from shapely.geometry import shape
 
 from sitefinder.explain import explain, feature_names
 from sitefinder.scoring import Profile
-from sitefinder.scoring.compute import Layers, raw_criteria
+from sitefinder.scoring.compute import INDEXED_LAYERS, Layers, constraint_layers, raw_criteria
 from sitefinder.scoring.engine import evaluate, weight_vector
 
 TO_RD = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
@@ -33,6 +33,9 @@ class AdHocSite(BaseModel):
     places: float | None = Field(default=None, ge=0, le=100000, description="estimated places")
 
 
+SCORING_LAYERS = frozenset(INDEXED_LAYERS) | frozenset(constraint_layers())
+
+
 class LayerCache:
     """The criterion layers in memory, reloaded when an ETL run has changed the data."""
 
@@ -42,7 +45,11 @@ class LayerCache:
         self._lock = threading.Lock()
 
     def get(self, conn: psycopg.Connection[Any]) -> Layers:
-        row = conn.execute("SELECT coalesce(max(id), 0) AS v FROM etl_run").fetchone()
+        # only runs of the layers scoring reads count: reloading, say, buildings keeps the cache
+        row = conn.execute(
+            "SELECT coalesce(max(id), 0) AS v FROM etl_run WHERE status = 'ok' AND layer = ANY(%s)",
+            (list(SCORING_LAYERS),),
+        ).fetchone()
         version = int(row["v"]) if row else 0
         with self._lock:
             if self._layers is None or self._version != version:

@@ -32,6 +32,7 @@ CARE_RADIUS_M = 1000.0
 # there first, and only the sites it did not reach are searched without a limit.
 NEAREST_CAP_M = 5000.0
 NATURA2000_CAP_M = 1000.0
+COPY_CHUNK = 50_000  # rows per CSV chunk written to PostgreSQL
 COVERED_LAYERS = ("stops", "care", "supermarkets", "zoning", "natura2000")
 INDEXED_LAYERS = (*COVERED_LAYERS, "gemeenten")
 
@@ -557,13 +558,17 @@ def _copy(
     if "care_n" in frame:
         frame["care_n"] = frame["care_n"].astype("Int64")
     frame["computed_at"] = now.isoformat()
-    buffer = io.StringIO()
-    frame.to_csv(buffer, header=False, index=False, quoting=csv.QUOTE_NONNUMERIC)
     names = ["site_id", *columns, "computed_at"]
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in names)
     statement = sql.SQL("COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, FORCE_NULL ({cols}))")
     with conn.cursor().copy(statement.format(table=sql.Identifier(table), cols=cols)) as copy:
-        copy.write(buffer.getvalue())
+        # in chunks, so that PostgreSQL parses one while pandas formats the next
+        for start in range(0, len(frame), COPY_CHUNK):
+            buffer = io.StringIO()
+            frame.iloc[start : start + COPY_CHUNK].to_csv(
+                buffer, header=False, index=False, quoting=csv.QUOTE_NONNUMERIC
+            )
+            copy.write(buffer.getvalue())
 
 
 def _missing(conn: psycopg.Connection[Any]) -> dict[str, int]:
