@@ -81,6 +81,17 @@ figures given, every office gets its municipality's vacant office floor area of 
 BAG id, the code of the municipality that issued it): context only, it says nothing about the
 unit.
 
+Online (``sitefinder etl run offices --online [--gemeente GM0363|--provincie|--bbox]``): the
+PDOK BAG OGC API Features service ``https://api.pdok.nl/kadaster/bag/ogc/v2``, collection
+``verblijfsobject`` (every unit, all uses: the service is asked for the area's bounding box,
+page after page, and the offices are picked here), GeoJSON in CRS84, read as the OGC API shape
+above. The whole country holds some 10 million units: load it by area (without one, the whole
+collection is paged through). The online mode reads the service only: no vacancy register and
+no municipal figures, so every office says ``leegstand: "onbekend"``. To add a register, load
+from files: ``--from`` the cached GeoJSON of the online run (its path is in the run's ``uri``,
+``etl status``) ``--from leegstandsregister.csv`` (and the municipal figures). The service
+names no gemeentecode, so ``gemeentecode`` is null and the figures are joined on the BAG id.
+
 Places: ``places = floor(floor_area_m2 / 25)``: one self-contained small unit
 (a studio of about 18 m² plus its share of corridors, stairs and shared rooms) per 25 m² of
 gebruiksoppervlakte when an office is converted. A planning estimate, not a design.
@@ -105,6 +116,7 @@ from etl import lvbag, vacancy
 from etl.framework import (
     QUARANTINE_REASON,
     RD,
+    OnlineSource,
     Pipeline,
     SourceInfo,
     plain_records,
@@ -115,6 +127,7 @@ from etl.framework import (
 from sitefinder.errors import SourceFileError
 
 M2_PER_PLACE = 25.0
+PDOK_OGC_BASE = "https://api.pdok.nl/kadaster/bag/ogc/v2"
 UNKNOWN_BOUWJAAR = (1005, 9999)  # BAG placeholders: construction year not known
 OFFICE_USE = "kantoorfunctie"
 USE_FLAGS = (
@@ -451,6 +464,18 @@ class BagOffices(Pipeline):
         licence="CC0 1.0 (BAG); municipal vacancy figures: licence unclear, context only",
         data_as_of="2015-07-06",
         url="https://www.kadaster.nl/zakelijk/registraties/basisregistraties/bag",
+    )
+    online = OnlineSource(
+        kind="ogcapi",
+        base_url=PDOK_OGC_BASE,
+        collection="verblijfsobject",
+        source=SourceInfo(
+            key="pdok_ogc_bag_verblijfsobject",
+            publisher="Kadaster (BAG, PDOK OGC API v2)",
+            licence="CC0 1.0",
+            data_as_of="",  # the download date, set per run
+            url=PDOK_OGC_BASE,
+        ),
     )
     demo_files = (
         "bag/amsterdam_bagadresplus_nlextract.csv",

@@ -15,11 +15,12 @@ Inputs (which reader is used is told by the file, see :meth:`BrkPlots.read`):
   metres; the v4 sample writes ``srsName="28992"``). Bundled (the default demo input): 8
   parcels at the Zuidas, Amsterdam (DKK v4) and 11 in Otterlo, Ede (DKK v5).
 * **PDOK BRK Kadastrale Kaart OGC API Features** JSON, collection ``perceel``
-  (``https://api.pdok.nl/kadaster/brk-kadastrale-kaart/ogc/v1``; CRS84 degrees by default,
-  any declared CRS is accepted), with the properties ``identificatie_lokaal_id``,
-  ``kadastrale_gemeente_waarde``, ``sectie``, ``perceelnummer``,
+  (``https://api.pdok.nl/kadaster/brk-kadastrale-kaart/ogc/v1``, the online source below;
+  CRS84 degrees by default, any declared CRS is accepted), with the properties
+  ``identificatie_lokaal_id``, ``kadastrale_gemeente_waarde``, ``sectie``, ``perceelnummer``,
   ``akr_kadastrale_gemeente_code_waarde`` and ``kadastrale_grootte_waarde`` (m²), as PDOK's
-  own column list for that collection names them. Bundled sample:
+  own column list for that collection names them (these names, the base URL and the collection
+  are also what published clients of the live service use). Bundled sample:
   ``cadastre/pdok_ogcapi_perceel_otterlo.json``, the Otterlo GML written in that shape.
 * **Derived parcel files** (GeoJSON or any GDAL vector format, any declared CRS) with
   ``identificatie``, ``kadastrale_gemeente``, ``sectie``, ``perceelnummer``,
@@ -61,6 +62,15 @@ neighbours' walls), B 2320 (a 6 m² strip) and B 2625 (210 m²; 9.0 m² = 4.3 % 
 building reaches in, below both limits). The 8 Zuidas parcels touch no sampled BAG pand and lie
 outside both coverages, so they are quarantined.
 
+Online (``sitefinder etl run plots --online [--gemeente|--provincie|--bbox]``): the parcels
+come from the PDOK BRK Kadastrale Kaart OGC API Features service
+``https://api.pdok.nl/kadaster/brk-kadastrale-kaart/ogc/v1``, collection ``perceel``, GeoJSON in
+CRS84, limited to the area's bounding box and read as the OGC API shape above (the service's
+feature ``id`` is a UUID; ``identificatie_lokaal_id`` is the parcel's id). The building layers
+are read from the database as always: load ``bag_panden`` and ``bgt_panden`` for the same area
+first (``etl run all --online --gemeente …`` does, in dependency order). The country has some
+9 million parcels: load it by area.
+
 Caveat: the loaded result depends on the building layers' rows, but the framework's
 "unchanged" check looks only at this pipeline's input files: after reloading the building
 layers, run this pipeline with ``force``.
@@ -77,11 +87,20 @@ import numpy as np
 import pandas as pd
 from psycopg import sql
 
-from etl.framework import Pipeline, SourceInfo, Statement, quarantine_staged, read_vector, text
+from etl.framework import (
+    OnlineSource,
+    Pipeline,
+    SourceInfo,
+    Statement,
+    quarantine_staged,
+    read_vector,
+    text,
+)
 from etl.top10nl import READ_ERRORS, Surfaces, iter_features, open_members, read_error, text_of
 from sitefinder.errors import SourceFileError
 
 BUILDING_LAYERS = ("bag_panden", "bgt_panden")
+PDOK_OGC_BASE = "https://api.pdok.nl/kadaster/brk-kadastrale-kaart/ogc/v1"
 BUILT_MIN_OVERLAP_M2 = 10.0
 BUILT_MIN_OVERLAP_SHARE = 0.05
 M2_PER_PLACE = 50.0
@@ -161,6 +180,18 @@ class BrkPlots(Pipeline):
         licence="CC BY 4.0 (Kadaster; verify)",
         data_as_of="unknown (NLExtract DKK v4/v5 test extracts)",
         url="https://www.pdok.nl/introductie/-/article/kadastrale-kaart",
+    )
+    online = OnlineSource(
+        kind="ogcapi",
+        base_url=PDOK_OGC_BASE,
+        collection="perceel",
+        source=SourceInfo(
+            key="pdok_ogc_brk_kadastrale_kaart_perceel",
+            publisher="Kadaster (BRK Kadastrale Kaart, PDOK OGC API v1)",
+            licence="CC BY 4.0 (Kadaster; verify)",
+            data_as_of="",  # the download date, set per run
+            url=PDOK_OGC_BASE,
+        ),
     )
     demo_files = (
         "cadastre/raw/dkk_v4_perceel_amsterdam.gml",

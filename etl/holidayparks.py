@@ -7,6 +7,24 @@ Inputs (GeoJSON points, CRS84/WGS84 degrees; any declared CRS is accepted):
   tags). Bundled: 3,149 points for the European Netherlands (an Overpass export, 2026-08-01).
   Missing values may be JSON null or the string ``'None'``; both mean "no value". Licence
   ODbL 1.0, © OpenStreetMap contributors.
+* OSM objects from an **Overpass API JSON** file (``out center``/``out geom``) or an **OSM
+  PBF** extract, read by :func:`etl.osm.read_osm` with the tags of :data:`SELECT`:
+  ``tourism=camp_site|chalet``, ``leisure=resort``, ``landuse=recreation_ground`` (an object
+  matches when any of them does; ``tourism=caravan_site`` objects are left out even when
+  another tag matched, and counted in :attr:`HolidayParks.osm_skipped`). They become the
+  columns of the campsite file above (each column its OSM tag, ``addr:street`` ->
+  ``addr_street`` …; ``tags_json`` all tags; an object without ``name`` is named by its
+  ``operator``, else by its id ``way/123``, as that export does) and one point each (nodes as
+  they are; ``out center``: Overpass's centre; polygons: a point on their surface), then go
+  through the same reading and merging. Bundled:
+  ``holidayparks/overpass_campsites_ede_amsterdam_out_center.json``, the 65 campsites of the
+  file above inside the bounding boxes of Ede and Amsterdam in that format; read alone it
+  gives the same sites (ids, names, props, sources; points within 1 cm) as the GeoJSON
+  records. A site counts as a holiday object (a merge target, not quarantined) when it has a
+  ``tourism`` tag, ``leisure=resort`` or ``landuse=recreation_ground``. Caveat:
+  ``landuse=recreation_ground`` also tags sports and event grounds; the TU Delft PBF
+  (``osm/tudelft_campus_osm_2025.osm.pbf``) holds 7 such ways, none of them a holiday park,
+  and all 7 would load as sites (6 unnamed: named ``way/<id>``).
 * The park list of Beyond-Growth/vakantieparken-kaart-nederland (236 parks, ``park_number``,
   ``park``, ``website``, ``full_address``, ``geocode_source``, ``osm_type``,
   ``geocode_quality``). No licence of its own: an *unverified list*. Only rows with
@@ -70,10 +88,21 @@ without ``area_m2``.
 from ``capacity``), ``static_caravans``, ``permanent_camping``, ``website``, ``address``,
 ``phone``, ``operator``, ``osm_url`` and, where tagged, ``caravans``, ``tents``, ``cabins``,
 ``camp_site``, ``capacity:pitches``/``persons``/``cabins``/``caravans``/``tents``,
-``group_only``, ``access``, ``backcountry``, ``landuse``, ``fee`` (raw tag values).
+``group_only``, ``access``, ``backcountry``, ``landuse``, ``leisure``, ``fee`` (raw tag
+values).
 
-Quarantined: campsites without a ``tourism`` tag (4 in Sluis that carry no tags at all and are
-named only by their id: nothing says they are campsites; they are not match targets either)
+Online (``sitefinder etl run holidayparks --online [--gemeente|--provincie|--bbox]``): the
+Overpass API (``https://overpass-api.de/api/interpreter``; see :mod:`etl.overpass`), asked for
+every node, way and relation with the tags of :data:`SELECT` in the area's bounding box, ``out
+center tags``, read as the Overpass JSON above. Not ``tourism=caravan_site``. Without an area
+the whole Netherlands is asked for (allowed, with a note). The online
+mode reads the service only: the park list, a TOP10NL file or a park register are added by
+loading from files instead, the Overpass answer among them (``--from`` the cached
+``….json`` of the online run, ``--from`` the list …; every file is merged as above).
+
+Quarantined: OSM records without a ``tourism`` tag, ``leisure=resort`` or
+``landuse=recreation_ground`` (4 in Sluis that carry no tags at all and are named only by
+their id: nothing says they are campsites; they are not match targets either)
 and list rows repeating a ``park_number`` (1, park 162: the framework's duplicate id).
 """
 
@@ -88,11 +117,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from psycopg import sql
 
 from etl.framework import (
     POLYGONAL,
     RD,
+    OnlineSource,
     Pipeline,
     SourceInfo,
     Statement,
@@ -103,6 +134,8 @@ from etl.framework import (
     text,
     text_column,
 )
+from etl.osm import Selector, as_points, is_overpass_json, is_pbf, read_osm
+from etl.overpass import OVERPASS_URL, tag_spec
 from etl.top10nl import read_functioneel_gebied
 from sitefinder.errors import SourceFileError
 
@@ -144,8 +177,32 @@ EXTRA_TAGS = (
     "access",
     "backcountry",
     "landuse",
+    "leisure",
     "fee",
 )
+# The OSM objects that are holiday parks (the Overpass query of the online mode; PBF and
+# Overpass files are read with it too). Never tourism=caravan_site: motorhome pitches.
+SELECT: Selector = {
+    "tourism": frozenset({"camp_site", "chalet"}),
+    "leisure": frozenset({"resort"}),
+    "landuse": frozenset({"recreation_ground"}),
+}
+NOT_HOLIDAY_TOURISM = frozenset({"caravan_site"})
+# OSM tag -> the column of the campsite GeoJSON export (read by ``_campsites``).
+OSM_COLUMNS = {
+    "name": "name",
+    "tourism": "tourism",
+    "operator": "operator",
+    "addr:street": "addr_street",
+    "addr:housenumber": "addr_housenumber",
+    "addr:postcode": "addr_postcode",
+    "addr:city": "addr_city",
+    "website": "website",
+    "phone": "phone",
+    "capacity": "capacity",
+    "static_caravans": "static_caravans",
+    "permanent_camping": "permanent_camping",
+}
 NO_TAGS_REASON = "OSM record without a tourism tag (it has no tags at all): not known as a campsite"
 
 
@@ -205,10 +262,15 @@ def _campsites(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
     for tag in EXTRA_TAGS:
         props[tag] = tag_frame[tag]
+    holiday = (
+        tourism.notna()
+        | (tag_frame["leisure"] == "resort").fillna(False)
+        | (tag_frame["landuse"] == "recreation_ground").fillna(False)
+    )
     return gpd.GeoDataFrame(
         {
             "osm_ref": ref,
-            "is_campsite": tourism.notna().to_numpy(),
+            "is_campsite": holiday.to_numpy(dtype=bool),
             "name": text_column(frame, "name"),
             "gemeentecode": text_column(frame, "gemeentecode"),
             "props": plain_records(props),
@@ -216,6 +278,41 @@ def _campsites(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         geometry=frame.geometry.to_crs(RD).to_numpy(),
         crs=RD,
     )
+
+
+def _holiday_props(props: Any) -> bool:
+    """Props of an OSM site that say it is a holiday object (as :data:`SELECT`, any tourism)."""
+    if not isinstance(props, dict):
+        return False
+    return (
+        props.get("tourism") is not None
+        or props.get("leisure") == "resort"
+        or props.get("landuse") == "recreation_ground"
+    )
+
+
+def _osm_campsite_file(osm: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """Objects read by :func:`etl.osm.read_osm` (Overpass JSON or PBF) as the campsite
+    export's columns (EPSG:4326 points), and the number of ``tourism=caravan_site`` objects
+    left out.
+
+    Each column is its OSM tag (``addr:street`` -> ``addr_street`` …), ``tags_json`` all tags.
+    An object without a ``name`` tag is named by its ``operator``, else by its OSM id
+    (``way/123``), as the bundled export names such objects. Areas become one point (a PBF's
+    or ``out geom`` polygon: a point on its surface; ``out center``: Overpass's centre).
+    """
+    tags = pd.DataFrame(list(osm["tags"]), index=osm.index).reindex(columns=list(OSM_COLUMNS))
+    tags = tags.astype("string").apply(text)
+    caravan = tags["tourism"].isin(NOT_HOLIDAY_TOURISM).fillna(False).to_numpy(dtype=bool)
+    osm, tags = osm.loc[~caravan], tags.loc[~caravan]
+    frame = tags.rename(columns=OSM_COLUMNS)
+    ids = osm["osm_type"].astype(str) + "/" + osm["osm_id"].astype("int64").astype(str)
+    frame["name"] = frame["name"].fillna(frame["operator"]).fillna(ids.astype("string"))
+    frame["osm_type"] = osm["osm_type"].to_numpy()
+    frame["osm_id"] = osm["osm_id"].to_numpy()
+    frame["tags_json"] = pd.Series([dict(t) for t in osm["tags"]], index=frame.index, dtype=object)
+    points = gpd.GeoSeries(as_points(osm), index=osm.index, crs=osm.crs)
+    return gpd.GeoDataFrame(frame, geometry=points, crs=osm.crs), int(caravan.sum())
 
 
 def _parklist(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
@@ -371,16 +468,30 @@ class HolidayParks(Pipeline):
         data_as_of="2026-08-01",
         url="https://www.openstreetmap.org/copyright",
     )
+    online = OnlineSource(
+        kind="overpass",
+        base_url=OVERPASS_URL,
+        collection=tag_spec(SELECT),
+        source=SourceInfo(
+            key="osm_overpass_holidayparks",
+            publisher="OpenStreetMap contributors (Overpass API)",
+            licence=OSM_LICENCE,
+            data_as_of="",  # the download date, set per run
+            url=OVERPASS_URL,
+        ),
+    )
     demo_files = (
         "holidayparks/osm_nl_campsites_tourism_camp_site.geojson",
         "holidayparks/vakantieparken_nl_list_geocoded.geojson",
     )
     required = ("name",)
+    version = "2"  # OSM PBF/Overpass input; leisure=resort, landuse=recreation_ground parks
 
     def __init__(self) -> None:
         self.skipped: dict[str, int] = {}
         self.matches: dict[str, int] = {}
         self.merged: dict[str, int] = {}
+        self.osm_skipped: dict[str, int] = {}  # OSM objects of the query that are no park
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
         """Sites from the OSM, park-list, TOP10NL and register files among ``paths``.
@@ -389,8 +500,17 @@ class HolidayParks(Pipeline):
         anything else goes through GDAL (with ``park_number``: the park list; else OSM).
         """
         camps, lists, tops, registers = [], [], [], []
+        self.osm_skipped = {}
         for path in paths:
             suffix = path.suffix.lower()
+            if is_pbf(path) or is_overpass_json(path):
+                campsites, n_caravan = _osm_campsite_file(read_osm(path, SELECT))
+                camps.append(campsites)
+                if n_caravan:
+                    self.osm_skipped["caravan_site"] = (
+                        self.osm_skipped.get("caravan_site", 0) + n_caravan
+                    )
+                continue
             if suffix in (".gml", ".xml", ".zip"):
                 tops.append(_top10nl(path))
                 continue
@@ -416,6 +536,10 @@ class HolidayParks(Pipeline):
             sites = self._merge_top10nl(sites, pd.concat(tops, ignore_index=True))
         if registers:
             sites = self._merge_register(sites, pd.concat(registers, ignore_index=True))
+        if self.osm_skipped:
+            self.notes.append(
+                f"{self.osm_skipped['caravan_site']} OSM tourism=caravan_site object(s) left out"
+            )
         return gpd.GeoDataFrame(
             sites.drop(columns=["_footprint", "_target"], errors="ignore"),
             geometry="geometry",
@@ -453,11 +577,13 @@ class HolidayParks(Pipeline):
         targets = targets.drop_duplicates("osm_ref")
 
         by_id = unique["osm_ref"].isin(targets["osm_ref"]).to_numpy()
-        matched_id = unique.loc[by_id].assign(match="osm id", camp_ref=unique["osm_ref"])
-        matched_id["distance_m"] = matched_id.distance(
-            targets.set_index("osm_ref")
-            .geometry.reindex(matched_id["camp_ref"])
-            .set_axis(matched_id.index)
+        matched_id = unique.loc[by_id]
+        matched_id = matched_id.assign(match="osm id", camp_ref=matched_id["osm_ref"])
+        camp_points = targets.set_index("osm_ref").geometry.reindex(matched_id["camp_ref"])
+        # Only this frame's own columns and arrays: a Series of another frame set on an empty
+        # frame would become its index (no list park matched by id: an area without one).
+        matched_id["distance_m"] = shapely.distance(
+            matched_id.geometry.to_numpy(), camp_points.to_numpy()
         )
         rest = unique.loc[~by_id]
         near = gpd.sjoin_nearest(
@@ -483,7 +609,7 @@ class HolidayParks(Pipeline):
 
     def _targets(self, sites: gpd.GeoDataFrame) -> pd.Series:
         """Sites other records may join: tagged campsites and list parks, unique ids."""
-        tagged = [isinstance(p, dict) and p.get("tourism") is not None for p in sites["props"]]
+        tagged = [_holiday_props(p) for p in sites["props"]]
         ok = (sites["source"] != "osm").to_numpy() | np.asarray(tagged, dtype=bool)
         return pd.Series(ok & ~sites["source_ref"].duplicated(keep=False).to_numpy(), sites.index)
 
@@ -781,7 +907,11 @@ class HolidayParks(Pipeline):
         return (
             quarantine_staged(
                 self.layer,
-                sql.SQL("source = 'osm' AND props->>'tourism' IS NULL"),
+                sql.SQL(
+                    "source = 'osm' AND props->>'tourism' IS NULL"
+                    " AND props->>'leisure' IS DISTINCT FROM 'resort'"
+                    " AND props->>'landuse' IS DISTINCT FROM 'recreation_ground'"
+                ),
                 sql.Literal(NO_TAGS_REASON),
             ),
         )

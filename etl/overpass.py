@@ -1,6 +1,8 @@
 """The Overpass API as an online source: OSM objects with given tags, for an area.
 
-A pipeline declares ``OnlineSource(kind="overpass", base_url=OVERPASS_URL, collection=TAGS)``
+Used by ``supermarkets`` (:mod:`etl.osm_supermarkets`), ``care_osm`` (:mod:`etl.osm_care`) and
+``holidayparks`` (:mod:`etl.holidayparks`). A pipeline declares
+``OnlineSource(kind="overpass", base_url=OVERPASS_URL, collection=TAGS)``
 where ``TAGS`` names the OSM tags, ``key=value1|value2;key2=*`` (``*``: any value; see
 :func:`tag_spec`, which writes it from a pipeline's :data:`etl.osm.Selector`). The fetcher:
 
@@ -20,8 +22,9 @@ where ``TAGS`` names the OSM tags, ``key=value1|value2;key2=*`` (``*``: any valu
   for the whole Netherlands (``area["ISO3166-1"="NL"][admin_level=2]``, the country's boundary
   relation; anything outside the European Netherlands is quarantined by the framework):
   allowed, since the tag sets of this project are small (some 5,000 supermarkets, tens of
-  thousands of care objects), but slow and heavy on a shared public server; the run's note says
-  so. Prefer ``--gemeente``/``--provincie``/``--bbox``;
+  thousands of care objects or of holiday-park objects: campsites, chalets, resorts,
+  recreation grounds), but slow and heavy on a shared public server; the run's note says so.
+  Prefer ``--gemeente``/``--provincie``/``--bbox``;
 * POSTs it as ``data=<query>`` (form-encoded) through :func:`etl.http.fetch`: retried (Overpass
   answers 429 when busy and 504 when overloaded), cached per query and UTC day, mirrored by
   ``settings.online_mirrors``. The read timeout is raised to the query's timeout plus a minute,

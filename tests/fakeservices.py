@@ -27,10 +27,21 @@ declared services at it):
   provinces of ``boundaries/provincies_2023_derived.geojson`` as ``statcode``/``statnaam``,
   ``jaarcode`` 2023, and once more as ``jaarcode`` 2022 (the same boundaries, standing in for
   the older editions the real collection holds);
+* ``/kadaster/bag/ogc/v2/collections/verblijfsobject/items``: BAG verblijfsobjecten in the
+  PDOK BAG v2 shape (``identificatie``, ``oppervlakte``, ``status``, ``gebruiksdoel`` as one
+  comma-separated string, the address fields, ``pand.href``; uuid ids; CRS84 points): the 96
+  units of the Amsterdam VBO sample, the 87 units of the bagadresplus CSV (main address) and
+  the 2 Doesburg units of ``bag/doesburg_0221_vbo_pdok_ogcapi_v2.json``
+  (:func:`build_verblijfsobjecten`);
+* ``/kadaster/brk-kadastrale-kaart/ogc/v1/collections/perceel/items``: the 11 Otterlo parcels
+  of ``cadastre/pdok_ogcapi_perceel_otterlo.json`` and the 8 Zuidas parcels of the derived DKK
+  v4 file, with the PDOK property names (``identificatie_lokaal_id``,
+  ``kadastrale_grootte_waarde`` …) and uuid ids, CRS84;
 * ``POST /api/interpreter`` (the Overpass API, ``https://overpass-api.de``): a small Overpass
   QL interpreter for the queries :mod:`etl.overpass` writes (``nwr[...]`` statements with
   ``=``, ``~`` and key-only filters, a ``(s,w,n,e)`` box or ``(area.nl)``, ``out center
-  tags``) over the elements of the two bundled Overpass samples (``osm/overpass_*.json``);
+  tags``) over the elements of the bundled Overpass samples (:data:`OVERPASS_SAMPLES`:
+  supermarkets, TU Delft care, and the campsites in the boxes of Ede and Amsterdam);
   ways and relations are answered with their ``center``. ``overpass_remark`` adds a
   ``remark`` (a server that gave up); a query without ``[out:json]`` is a 400;
 * ``/ruimtelijke-plannen/api/opvragen/v4`` (the ruimtelijkeplannen API v4,
@@ -109,6 +120,9 @@ GEBIEDSINDELINGEN_BASE = "/cbs/gebiedsindelingen/ogc/v1"
 ITEMS_NATURA = f"{NATURA_BASE}/collections/natura2000/items"
 ITEMS_BUURTEN = f"{GEMEENTEN_BASE}/collections/buurten/items"
 ITEMS_PROVINCIES = f"{GEBIEDSINDELINGEN_BASE}/collections/provincie_gegeneraliseerd/items"
+ITEMS_VBO = f"{BAG_BASE}/collections/verblijfsobject/items"
+BRK_BASE = "/kadaster/brk-kadastrale-kaart/ogc/v1"
+ITEMS_PERCEEL = f"{BRK_BASE}/collections/perceel/items"
 OVERPASS_PATH = "/api/interpreter"
 RP_BASE = "/ruimtelijke-plannen/api/opvragen/v4"
 RP_SEARCH = f"{RP_BASE}/plannen/_zoek"
@@ -268,14 +282,165 @@ def build_provincies() -> Collection:
     return _collection(twice, props, ids)
 
 
+def _concat(*parts: Collection) -> Collection:
+    return Collection(
+        features=[f for part in parts for f in part.features],
+        geoms_crs84=np.concatenate([part.geoms_crs84 for part in parts]),
+        geoms_rd=np.concatenate([part.geoms_rd for part in parts]),
+    )
+
+
+def _from_features(features: list[dict[str, Any]], namespace: str, key: str) -> Collection:
+    """GeoJSON features (CRS84) served as they are, with a uuid ``id`` as PDOK gives."""
+    frame = gpd.GeoDataFrame.from_features(features, crs="OGC:CRS84")
+    props = [{k: _plain(v) for k, v in f["properties"].items()} for f in features]
+    ids = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}/{p[key]}")) for p in props]
+    return _collection(frame, props, ids)
+
+
+def _pand_href(pand_id: str | None) -> list[str]:
+    """``pand.href`` as PDOK BAG v2 gives it: links to pand features (by uuid, not BAG id)."""
+    if not pand_id:
+        return []
+    fid = uuid.uuid5(uuid.NAMESPACE_URL, f"pand/{pand_id}")
+    return [f"https://api.pdok.nl{BAG_BASE}/collections/pand/items/{fid}"]
+
+
+def _vbo_props(
+    vbo_id: str,
+    m2: Any,
+    status: str,
+    uses: list[str],
+    address: tuple[Any, Any, Any, Any, Any, Any] = (None,) * 6,
+    bouwjaar: Any = None,
+    pand_id: str | None = None,
+) -> dict[str, Any]:
+    street, number, letter, addition, postcode, place = (v if v != "" else None for v in address)
+    props: dict[str, Any] = {
+        "identificatie": vbo_id,
+        "oppervlakte": int(m2),
+        "status": status,
+        "gebruiksdoel": ",".join(uses),
+        "openbare_ruimte_naam": street,
+        "huisnummer": int(number) if number is not None else None,
+        "huisletter": letter,
+        "toevoeging": addition,
+        "postcode": postcode,
+        "woonplaats_naam": place,
+    }
+    if bouwjaar is not None:
+        props["bouwjaar"] = int(bouwjaar)
+    props["pand.href"] = _pand_href(pand_id)
+    return props
+
+
+def build_verblijfsobjecten() -> Collection:
+    """BAG verblijfsobjecten as the PDOK BAG OGC API v2 collection ``verblijfsobject`` serves
+    them (CRS84 points, ``gebruiksdoel`` one comma-separated string, uuid ids, ``pand.href``):
+
+    * the 96 units of ``bag/amsterdam_vbo_sample_2015_rd.geojson`` (no addresses there: null);
+    * the 87 Verblijfsobject units of ``bag/amsterdam_bagadresplus_nlextract.csv`` (one per
+      unit, with its main address; ligplaatsen and standplaatsen are other collections);
+    * the 2 Doesburg units of ``bag/doesburg_0221_vbo_pdok_ogcapi_v2.json`` as they are.
+    """
+    vbo = gpd.read_file(DEMO / "bag" / "amsterdam_vbo_sample_2015_rd.geojson")
+    sample = _collection(
+        vbo,
+        [
+            _vbo_props(str(i), m2, status, str(uses).split(";"))
+            for i, m2, status, uses in zip(
+                vbo["vbo_id"],
+                vbo["oppervlakte_m2"],
+                vbo["status"],
+                vbo["gebruiksdoelen_bag"],
+                strict=True,
+            )
+        ],
+        [str(uuid.uuid5(uuid.NAMESPACE_URL, f"verblijfsobject/{i}")) for i in vbo["vbo_id"]],
+    )
+    csv = pd.read_csv(
+        DEMO / "bag" / "amsterdam_bagadresplus_nlextract.csv",
+        sep=";", dtype=str, keep_default_na=False,
+    )  # fmt: skip
+    csv = csv[(csv["typeadresseerbaarobject"] == "Verblijfsobject") & (csv["nevenadres"] == "0")]
+    flags = ("woonfunctie", "bijeenkomstfunctie", "celfunctie", "gezondheidszorgfunctie",
+             "industriefunctie", "kantoorfunctie", "logiesfunctie", "onderwijsfunctie",
+             "sportfunctie", "winkelfunctie", "overige_gebruiksfunctie")  # fmt: skip
+    props = [
+        _vbo_props(
+            row["adresseerbaarobject_id"],
+            row["opp_adresseerbaarobject_m2"],
+            row["adresseerbaarobject_status"],
+            [f.replace("_", " ") for f in flags if row[f] == "1"],
+            (
+                row["openbareruimtenaam"],
+                row["huisnummer"],
+                row["huisletter"],
+                row["huisnummertoevoeging"],
+                row["postcode"],
+                row["woonplaats"],
+            ),
+            row["bouwjaar"] or None,
+            row["pand_id"] or None,
+        )
+        for row in csv.to_dict("records")
+    ]
+    points = gpd.points_from_xy(csv["x"].astype(float), csv["y"].astype(float))
+    adresplus = _collection(
+        gpd.GeoDataFrame(geometry=points, crs="EPSG:28992"),
+        props,
+        [
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"verblijfsobject/{p['identificatie']}"))
+            for p in props
+        ],
+    )
+    doesburg = json.loads((DEMO / "bag" / "doesburg_0221_vbo_pdok_ogcapi_v2.json").read_text())
+    return _concat(
+        sample, adresplus, _from_features(doesburg["features"], "verblijfsobject", "identificatie")
+    )
+
+
+def build_percelen() -> Collection:
+    """Parcels as the PDOK BRK Kadastrale Kaart OGC API collection ``perceel`` serves them
+    (CRS84, uuid ids): the 11 Otterlo parcels of ``cadastre/pdok_ogcapi_perceel_otterlo.json``
+    as they are, and the 8 Zuidas parcels of ``cadastre/brk_dkk_v4_percelen_amsterdam_zuidas_rd
+    .geojson`` with the same property names."""
+    otterlo = json.loads((DEMO / "cadastre" / "pdok_ogcapi_perceel_otterlo.json").read_text())
+    zuidas = gpd.read_file(DEMO / "cadastre" / "brk_dkk_v4_percelen_amsterdam_zuidas_rd.geojson")
+    props = [
+        {
+            "identificatie_namespace": "NL.IMKAD.KadastraalObject",
+            "identificatie_lokaal_id": str(r["identificatie"]),
+            "kadastrale_gemeente_waarde": r["kadastrale_gemeente"],
+            "sectie": r["sectie"],
+            "akr_kadastrale_gemeente_code_waarde": r["akr_kadastrale_gemeentecode"],
+            "kadastrale_grootte_waarde": float(r["kadastrale_grootte_m2"]),
+            "perceelnummer": int(r["perceelnummer"]),
+        }
+        for r in zuidas.drop(columns="geometry").to_dict("records")
+    ]
+    ids = [
+        str(uuid.uuid5(uuid.NAMESPACE_URL, f"perceel/{p['identificatie_lokaal_id']}"))
+        for p in props
+    ]
+    return _concat(
+        _collection(zuidas, props, ids),
+        _from_features(otterlo["features"], "perceel", "identificatie_lokaal_id"),
+    )
+
+
+OVERPASS_SAMPLES = (
+    "osm/overpass_supermarkets_ede_amstelveen_ways_out_center.json",
+    "osm/overpass_tudelft_care_schools_out_geom.json",
+    "holidayparks/overpass_campsites_ede_amsterdam_out_center.json",
+)
+
+
 def build_overpass_elements() -> list[dict[str, Any]]:
-    """The elements of both bundled Overpass samples (once each), as ``out center tags``."""
+    """The elements of the bundled Overpass samples (once each), as ``out center tags``."""
     elements: dict[tuple[str, int], dict[str, Any]] = {}
-    for name in (
-        "overpass_supermarkets_ede_amstelveen_ways_out_center.json",
-        "overpass_tudelft_care_schools_out_geom.json",
-    ):
-        for element in json.loads((DEMO / "osm" / name).read_text())["elements"]:
+    for name in OVERPASS_SAMPLES:
+        for element in json.loads((DEMO / name).read_text())["elements"]:
             out: dict[str, Any] = {"type": element["type"], "id": element["id"]}
             if element["type"] == "node":
                 out.update(lat=element["lat"], lon=element["lon"])
@@ -448,7 +613,7 @@ class FakeServices:
     # -- data built on first use ---------------------------------------------------------------
 
     def built(self, name: str) -> Any:
-        """The data set ``name`` (natura2000, buurten, provincies, overpass, plans, bgt_zip)."""
+        """The data set ``name`` (a key of :data:`BUILDERS`)."""
         with self._lock:
             if name not in self._built:
                 self._built[name] = BUILDERS[name]()
@@ -465,6 +630,8 @@ class FakeServices:
             ITEMS_NATURA: "natura2000",
             ITEMS_BUURTEN: "buurten",
             ITEMS_PROVINCIES: "provincies",
+            ITEMS_VBO: "verblijfsobjecten",
+            ITEMS_PERCEEL: "percelen",
         }
         return self.built(lazy[path]) if path in lazy else None
 
@@ -625,6 +792,8 @@ BUILDERS = {
     "buurten": build_buurten,
     "provincies": build_provincies,
     "overpass": build_overpass_elements,
+    "verblijfsobjecten": build_verblijfsobjecten,
+    "percelen": build_percelen,
     "plans": build_plans,
     "bgt_zip": lambda: (DEMO / "bgt" / "bgt_otterlo_2020-08-05.zip").read_bytes(),
 }

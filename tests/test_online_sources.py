@@ -526,6 +526,9 @@ def test_all_online_for_a_gemeente_with_every_service(online: Settings, fake: Fa
         "supermarkets": "osm_overpass_supermarkets",
         "care_osm": "osm_overpass_care",
         "zoning": "ruimtelijkeplannen_api_v4_enkelbestemmingen",
+        "offices": "pdok_ogc_bag_verblijfsobject",
+        "plots": "pdok_ogc_brk_kadastrale_kaart_perceel",
+        "holidayparks": "osm_overpass_holidayparks",
     }
     assert "care           geen online bron / no online source: bundled files" in result.output
     counts = {
