@@ -123,7 +123,6 @@ from psycopg import sql
 from etl.framework import (
     POLYGONAL,
     RD,
-    OnlineSource,
     Pipeline,
     SourceInfo,
     Statement,
@@ -135,7 +134,7 @@ from etl.framework import (
     text_column,
 )
 from etl.osm import Selector, as_points, is_overpass_json, is_pbf, read_osm
-from etl.overpass import OVERPASS_URL, tag_spec
+from etl.overpass import overpass_source
 from etl.top10nl import read_functioneel_gebied
 from sitefinder.errors import SourceFileError
 
@@ -468,18 +467,7 @@ class HolidayParks(Pipeline):
         data_as_of="2026-08-01",
         url="https://www.openstreetmap.org/copyright",
     )
-    online = OnlineSource(
-        kind="overpass",
-        base_url=OVERPASS_URL,
-        collection=tag_spec(SELECT),
-        source=SourceInfo(
-            key="osm_overpass_holidayparks",
-            publisher="OpenStreetMap contributors (Overpass API)",
-            licence=OSM_LICENCE,
-            data_as_of="",  # the download date, set per run
-            url=OVERPASS_URL,
-        ),
-    )
+    online = overpass_source(SELECT, "osm_overpass_holidayparks")
     demo_files = (
         "holidayparks/osm_nl_campsites_tourism_camp_site.geojson",
         "holidayparks/vakantieparken_nl_list_geocoded.geojson",

@@ -50,9 +50,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from etl.framework import RD, OnlineSource, Pipeline, SourceInfo
+from etl.framework import RD, Pipeline, SourceInfo
 from etl.osm import Selector, poi_rows, read_osm, tag_columns
-from etl.overpass import OVERPASS_URL, tag_spec
+from etl.overpass import overpass_source
 
 log = logging.getLogger(__name__)
 
@@ -137,18 +137,7 @@ class OsmCare(Pipeline):
         data_as_of="the extract's date (bundled: TU Delft campus, 2025)",
         url="https://www.openstreetmap.org/copyright",
     )
-    online = OnlineSource(
-        kind="overpass",
-        base_url=OVERPASS_URL,
-        collection=tag_spec(SELECT),
-        source=SourceInfo(
-            key="osm_overpass_care",
-            publisher="OpenStreetMap contributors (Overpass API)",
-            licence="ODbL 1.0 (© OpenStreetMap contributors)",
-            data_as_of="",  # the download date, set per run
-            url=OVERPASS_URL,
-        ),
-    )
+    online = overpass_source(SELECT, "osm_overpass_care")
     demo_files = ("osm/tudelft_campus_osm_2025.osm.pbf",)
     required = ("category",)
 

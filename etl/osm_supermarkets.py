@@ -32,7 +32,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import RD, OnlineSource, Pipeline, SourceInfo, read_vector
+from etl.framework import RD, Pipeline, SourceInfo, read_vector
 from etl.osm import (
     Selector,
     is_overpass_json,
@@ -41,7 +41,7 @@ from etl.osm import (
     read_osm,
     tag_columns,
 )
-from etl.overpass import OVERPASS_URL, tag_spec
+from etl.overpass import overpass_source
 from sitefinder.errors import SourceFileError
 
 PROP_COLUMNS = (
@@ -81,18 +81,7 @@ class OsmSupermarkets(Pipeline):
         data_as_of="2026-08-01 (Overpass timestamp_osm_base of the export)",
         url="https://www.openstreetmap.org/copyright",
     )
-    online = OnlineSource(
-        kind="overpass",
-        base_url=OVERPASS_URL,
-        collection=tag_spec(SELECT),
-        source=SourceInfo(
-            key="osm_overpass_supermarkets",
-            publisher="OpenStreetMap contributors (Overpass API)",
-            licence="ODbL 1.0 (© OpenStreetMap contributors)",
-            data_as_of="",  # the download date, set per run
-            url=OVERPASS_URL,
-        ),
-    )
+    online = overpass_source(SELECT, "osm_overpass_supermarkets")
     demo_files = ("osm/osm_nl_supermarkets.geojson",)
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
