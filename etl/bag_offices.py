@@ -465,17 +465,13 @@ class BagOffices(Pipeline):
         data_as_of="2015-07-06",
         url="https://www.kadaster.nl/zakelijk/registraties/basisregistraties/bag",
     )
-    online = OnlineSource(
-        kind="ogcapi",
-        base_url=PDOK_OGC_BASE,
+    online = OnlineSource.service(
+        "ogcapi",
+        PDOK_OGC_BASE,
+        key="pdok_ogc_bag_verblijfsobject",
+        publisher="Kadaster (BAG, PDOK OGC API v2)",
+        licence="CC0 1.0",
         collection="verblijfsobject",
-        source=SourceInfo(
-            key="pdok_ogc_bag_verblijfsobject",
-            publisher="Kadaster (BAG, PDOK OGC API v2)",
-            licence="CC0 1.0",
-            data_as_of="",  # the download date, set per run
-            url=PDOK_OGC_BASE,
-        ),
     )
     demo_files = (
         "bag/amsterdam_bagadresplus_nlextract.csv",

@@ -103,17 +103,13 @@ class BagPanden(Pipeline):
         data_as_of="2015-07-06",
         url="https://github.com/Amsterdam/bag_services",
     )
-    online = OnlineSource(
-        kind="ogcapi",
-        base_url=PDOK_OGC_BASE,
+    online = OnlineSource.service(
+        "ogcapi",
+        PDOK_OGC_BASE,
+        key="pdok_ogc_bag_pand",
+        publisher="Kadaster (BAG, PDOK OGC API v2)",
+        licence="CC0 1.0",
         collection="pand",
-        source=SourceInfo(
-            key="pdok_ogc_bag_pand",
-            publisher="Kadaster (BAG, PDOK OGC API v2)",
-            licence="CC0 1.0",
-            data_as_of="",  # the download date, set per run
-            url=PDOK_OGC_BASE,
-        ),
     )
     demo_files = ("bag/amsterdam_pand_sample_2015_rd.geojson",)
     required = ("status",)

@@ -204,18 +204,14 @@ class BgtPanden(Pipeline):
         data_as_of="2020-08-05",
         url="https://api.pdok.nl/lv/bgt/download/v1_0/ui/",
     )
-    online = OnlineSource(
-        kind="pdok_download",
-        base_url=BGT_CUSTOM_URL,
+    online = OnlineSource.service(
+        "pdok_download",
+        BGT_CUSTOM_URL,
+        key="pdok_bgt_download_pand",
+        publisher="Kadaster / bronhouders via PDOK (BGT custom download, IMGeo 2.1)",
+        licence="CC0 1.0",
         collection="pand",
         format=".zip",
-        source=SourceInfo(
-            key="pdok_bgt_download_pand",
-            publisher="Kadaster / bronhouders via PDOK (BGT custom download, IMGeo 2.1)",
-            licence="CC0 1.0",
-            data_as_of="",  # the download date, set per run
-            url=BGT_CUSTOM_URL,
-        ),
     )
     demo_files = ("bgt/bgt_otterlo_2020-08-05.zip",)
 

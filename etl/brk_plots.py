@@ -181,17 +181,13 @@ class BrkPlots(Pipeline):
         data_as_of="unknown (NLExtract DKK v4/v5 test extracts)",
         url="https://www.pdok.nl/introductie/-/article/kadastrale-kaart",
     )
-    online = OnlineSource(
-        kind="ogcapi",
-        base_url=PDOK_OGC_BASE,
+    online = OnlineSource.service(
+        "ogcapi",
+        PDOK_OGC_BASE,
+        key="pdok_ogc_brk_kadastrale_kaart_perceel",
+        publisher="Kadaster (BRK Kadastrale Kaart, PDOK OGC API v1)",
+        licence="CC BY 4.0 (Kadaster; verify)",
         collection="perceel",
-        source=SourceInfo(
-            key="pdok_ogc_brk_kadastrale_kaart_perceel",
-            publisher="Kadaster (BRK Kadastrale Kaart, PDOK OGC API v1)",
-            licence="CC BY 4.0 (Kadaster; verify)",
-            data_as_of="",  # the download date, set per run
-            url=PDOK_OGC_BASE,
-        ),
     )
     demo_files = (
         "cadastre/raw/dkk_v4_perceel_amsterdam.gml",

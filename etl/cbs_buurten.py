@@ -159,17 +159,13 @@ class CbsBuurten(Pipeline):
         data_as_of="2021",
         url="https://www.cbs.nl/nl-nl/reeksen/kerncijfers-wijken-en-buurten-2004-2023",
     )
-    online = OnlineSource(
-        kind="ogcapi",
-        base_url=PDOK_OGC_BASE,
+    online = OnlineSource.service(
+        "ogcapi",
+        PDOK_OGC_BASE,
+        key="pdok_ogc_cbs_wijken_en_buurten_2023_buurten",
+        publisher="CBS / Kadaster (Wijken en Buurten 2023, PDOK OGC API)",
+        licence="CC BY 4.0",
         collection="buurten",
-        source=SourceInfo(
-            key="pdok_ogc_cbs_wijken_en_buurten_2023_buurten",
-            publisher="CBS / Kadaster (Wijken en Buurten 2023, PDOK OGC API)",
-            licence="CC BY 4.0",
-            data_as_of="",  # the download date, set per run
-            url=PDOK_OGC_BASE,
-        ),
     )
     demo_files = ("boundaries/amsterdam_buurten_kwb.geojson",)
     required = ("code", "name")

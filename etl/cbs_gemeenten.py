@@ -60,17 +60,13 @@ class CbsGemeenten(Pipeline):
         data_as_of="2023-01-01",
         url="https://service.pdok.nl/cbs/wijkenbuurten/2023/wfs/v1_0",
     )
-    online = OnlineSource(
-        kind="ogcapi",
-        base_url=PDOK_OGC_BASE,
+    online = OnlineSource.service(
+        "ogcapi",
+        PDOK_OGC_BASE,
+        key="pdok_ogc_cbs_wijken_en_buurten_2023_gemeenten",
+        publisher="CBS / Kadaster (Wijken en Buurten 2023, PDOK OGC API)",
+        licence="CC BY 4.0",
         collection="gemeenten",
-        source=SourceInfo(
-            key="pdok_ogc_cbs_wijken_en_buurten_2023_gemeenten",
-            publisher="CBS / Kadaster (Wijken en Buurten 2023, PDOK OGC API)",
-            licence="CC BY 4.0",
-            data_as_of="",  # the download date, set per run
-            url=PDOK_OGC_BASE,
-        ),
     )
     demo_files = ("boundaries/gemeenten_2023_cbs.geojson",)
     required = ("code", "name")

@@ -40,17 +40,13 @@ class CbsProvincies(Pipeline):
         data_as_of="2023-01-01",
         url="https://service.pdok.nl/cbs/wijkenbuurten/2023/wfs/v1_0",
     )
-    online = OnlineSource(
-        kind="ogcapi",
-        base_url=PDOK_OGC_BASE,
+    online = OnlineSource.service(
+        "ogcapi",
+        PDOK_OGC_BASE,
+        key="pdok_ogc_cbs_gebiedsindelingen_provincies",
+        publisher="CBS / Kadaster (CBS Gebiedsindelingen, PDOK OGC API)",
+        licence="CC BY 4.0",
         collection="provincie_gegeneraliseerd",
-        source=SourceInfo(
-            key="pdok_ogc_cbs_gebiedsindelingen_provincies",
-            publisher="CBS / Kadaster (CBS Gebiedsindelingen, PDOK OGC API)",
-            licence="CC BY 4.0",
-            data_as_of="",  # the download date, set per run
-            url=PDOK_OGC_BASE,
-        ),
     )
     demo_files = ("boundaries/provincies_2023_derived.geojson",)
     required = ("code", "name")

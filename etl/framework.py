@@ -108,6 +108,30 @@ class OnlineSource:
     format: str = ".geojson"
     source: SourceInfo | None = None
 
+    @classmethod
+    def service(
+        cls,
+        kind: OnlineKind,
+        base_url: str,
+        *,
+        key: str,
+        publisher: str,
+        licence: str,
+        collection: str = "",
+        format: str = ".geojson",
+    ) -> OnlineSource:
+        """A service whose data carries its own provenance; ``data_as_of`` is set per run
+        (the download date) and the service's address is its ``url``."""
+        return cls(
+            kind=kind,
+            base_url=base_url,
+            collection=collection,
+            format=format,
+            source=SourceInfo(
+                key=key, publisher=publisher, licence=licence, data_as_of="", url=base_url
+            ),
+        )
+
 
 @dataclass
 class RunResult:
@@ -216,6 +240,15 @@ class Inputs(list[Path]):
 FILE_SUFFIXES = frozenset(
     {".geojson", ".json", ".gpkg", ".zip", ".csv", ".gml", ".xml", ".shp", ".fgb", ".parquet"}
 )
+
+
+def require_area(pipeline: Pipeline, area: Area | None, why: str) -> Area:
+    """The area of an online fetch that cannot ask for the whole country (``why`` says so)."""
+    if area is None:
+        raise InvalidParameterError(
+            f"{pipeline.layer}: {why}: give --gemeente, --provincie or --bbox"
+        )
+    return area
 
 
 def is_url(source: str | Path) -> bool:

@@ -174,17 +174,13 @@ class ImroZoning(Pipeline):
         "zoning/NL.IMRO.0664.BPBS03-ON99.gml",
         "zoning/NL.IMRO.1680.1800030105-0000.gml",
     )
-    online = OnlineSource(
-        kind="ruimtelijkeplannen",
-        base_url=RP_URL,
+    online = OnlineSource.service(
+        "ruimtelijkeplannen",
+        RP_URL,
+        key="ruimtelijkeplannen_api_v4_enkelbestemmingen",
+        publisher="Bevoegde gezagen via ruimtelijkeplannen.nl (Ruimtelijke Plannen API v4)",
+        licence="Public plan documents (ruimtelijkeplannen.nl)",
         collection="bestemmingsvlakken",
-        source=SourceInfo(
-            key="ruimtelijkeplannen_api_v4_enkelbestemmingen",
-            publisher="Bevoegde gezagen via ruimtelijkeplannen.nl (Ruimtelijke Plannen API v4)",
-            licence="Public plan documents (ruimtelijkeplannen.nl)",
-            data_as_of="",  # the download date, set per run
-            url=RP_URL,
-        ),
     )
     required = ("category",)
 

@@ -84,17 +84,13 @@ class OvStops(Pipeline):
         data_as_of="2022",
         url="https://gtfs.ovapi.nl/",
     )
-    online = OnlineSource(
-        kind="download",
-        base_url=OVAPI_GTFS_URL,
+    online = OnlineSource.service(
+        "download",
+        OVAPI_GTFS_URL,
+        key="ovapi_gtfs_nl",
+        publisher="OVapi / openOV (GTFS NL, from NDOV open data)",
+        licence="Not stated by OVapi; NDOV open data (verify before redistribution)",
         format=".zip",
-        source=SourceInfo(
-            key="ovapi_gtfs_nl",
-            publisher="OVapi / openOV (GTFS NL, from NDOV open data)",
-            licence="Not stated by OVapi; NDOV open data (verify before redistribution)",
-            data_as_of="",  # the download date, set per run
-            url=OVAPI_GTFS_URL,
-        ),
     )
     demo_files = ("pt/amsterdam_pt_stops_2022_derived.geojson",)
     required = ("category",)

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from etl import http
-from etl.framework import Fetched, OnlineSource, Pipeline, SourceInfo
+from etl.framework import Fetched, OnlineSource, Pipeline
 from etl.osm import Selector
 from sitefinder.errors import DownloadError, InvalidParameterError
 from sitefinder.settings import Settings
@@ -68,17 +68,13 @@ _PLAIN = re.compile(r"[A-Za-z0-9_:.\- ]+")
 
 def overpass_source(select: Selector, key: str) -> OnlineSource:
     """The ``Pipeline.online`` declaration of an OSM layer read through the Overpass API."""
-    return OnlineSource(
-        kind="overpass",
-        base_url=OVERPASS_URL,
+    return OnlineSource.service(
+        "overpass",
+        OVERPASS_URL,
+        key=key,
+        publisher="OpenStreetMap contributors (Overpass API)",
+        licence="ODbL 1.0 (© OpenStreetMap contributors)",
         collection=tag_spec(select),
-        source=SourceInfo(
-            key=key,
-            publisher="OpenStreetMap contributors (Overpass API)",
-            licence="ODbL 1.0 (© OpenStreetMap contributors)",
-            data_as_of="",  # the download date, set per run
-            url=OVERPASS_URL,
-        ),
     )
 
 

@@ -44,8 +44,8 @@ from typing import TYPE_CHECKING, Any
 import shapely
 
 from etl import http
-from etl.framework import Fetched, OnlineSource, Pipeline
-from sitefinder.errors import DownloadError, InvalidParameterError
+from etl.framework import Fetched, OnlineSource, Pipeline, require_area
+from sitefinder.errors import DownloadError
 from sitefinder.settings import Settings
 
 if TYPE_CHECKING:
@@ -169,11 +169,7 @@ def fetch_online(
     refresh: bool = False,
 ) -> Fetched:
     """The ``pdok_download`` online kind (see :data:`etl.framework.ONLINE_FETCHERS`)."""
-    if area is None:
-        raise InvalidParameterError(
-            f"{pipeline.layer}: a PDOK custom download needs an area:"
-            " give --gemeente, --provincie or --bbox"
-        )
+    area = require_area(pipeline, area, "a PDOK custom download needs an area")
     featuretypes = [t.strip() for t in spec.collection.split(",") if t.strip()]
     path = fetch_custom(
         spec.base_url,

@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 import shapely
 
 from etl import http
-from etl.framework import Fetched, OnlineSource, Pipeline
+from etl.framework import Fetched, OnlineSource, Pipeline, require_area
 from sitefinder.errors import DownloadError, InvalidParameterError
 from sitefinder.settings import Settings
 
@@ -204,11 +204,7 @@ def fetch_online(
 ) -> Fetched:
     """The ``ruimtelijkeplannen`` online kind (see :data:`etl.framework.ONLINE_FETCHERS`)."""
     layer = pipeline.layer
-    if area is None:
-        raise InvalidParameterError(
-            f"{layer}: the ruimtelijkeplannen API is searched by area:"
-            " give --gemeente, --provincie or --bbox"
-        )
+    area = require_area(pipeline, area, "the ruimtelijkeplannen API is searched by area")
     key = settings.ruimtelijkeplannen_api_key.strip()
     if not key:
         raise InvalidParameterError(f"{layer}: no key for the ruimtelijkeplannen API; {KEY_HELP}")

@@ -149,17 +149,13 @@ class RvoNatura2000(Pipeline):
         data_as_of="unknown (repository snapshot e4665aa)",
         url="https://service.pdok.nl/rvo/natura2000/wfs/v1_0",
     )
-    online = OnlineSource(
-        kind="ogcapi",
-        base_url=PDOK_OGC_BASE,
+    online = OnlineSource.service(
+        "ogcapi",
+        PDOK_OGC_BASE,
+        key="pdok_ogc_rvo_natura2000",
+        publisher="RVO via PDOK (Natura 2000, OGC API)",
+        licence="Public domain (PDOK: Public Domain Mark 1.0)",
         collection="natura2000",
-        source=SourceInfo(
-            key="pdok_ogc_rvo_natura2000",
-            publisher="RVO via PDOK (Natura 2000, OGC API)",
-            licence="Public domain (PDOK: Public Domain Mark 1.0)",
-            data_as_of="",  # the download date, set per run
-            url=PDOK_OGC_BASE,
-        ),
     )
     demo_files = ("nature/natura2000_nl.gpkg",)
     required = ("name",)

@@ -299,15 +299,19 @@ def _supermarkets(layers: Layers, sites: NDArray) -> Columns:
     }
 
 
+def _containing(index: LayerIndex | None, sites: NDArray) -> tuple[NDArray, NDArray]:
+    """Id and category of the polygon holding each site's point on surface (None: none)."""
+    if index is None:
+        none = np.full(len(sites), None, dtype=object)
+        return none, none.copy()
+    idx = first_containing(index, shapely.point_on_surface(sites))
+    return _pick(index.ids, idx), _pick(index.categories, idx)
+
+
 def _zoning(layers: Layers, sites: NDArray) -> Columns:
     zoning = layers.by_name.get("zoning")
-    idx = first_containing(zoning, shapely.point_on_surface(sites))
-    none = np.full(len(sites), None, dtype=object)
-    return {
-        "zoning_id": _pick(zoning.ids, idx) if zoning else none,
-        "zoning_class": _pick(zoning.categories, idx) if zoning else none,
-        "cov_zoning": covered(zoning, sites),
-    }
+    ids, classes = _containing(zoning, sites)
+    return {"zoning_id": ids, "zoning_class": classes, "cov_zoning": covered(zoning, sites)}
 
 
 def _natura2000(layers: Layers, sites: NDArray) -> Columns:
@@ -325,10 +329,7 @@ def _natura2000(layers: Layers, sites: NDArray) -> Columns:
 
 def _gemeenten(layers: Layers, sites: NDArray) -> Columns:
     """The CBS gemeente holding each site's point on surface (None at sea or abroad)."""
-    gemeenten = layers.by_name.get("gemeenten")
-    idx = first_containing(gemeenten, shapely.point_on_surface(sites))
-    none = np.full(len(sites), None, dtype=object)
-    return {"gemeentecode": _pick(gemeenten.categories, idx) if gemeenten else none}
+    return {"gemeentecode": _containing(layers.by_name.get("gemeenten"), sites)[1]}
 
 
 def _constraints(layers: Layers, sites: NDArray) -> Columns:
