@@ -7,11 +7,16 @@ setup:
 demo: setup
 	.venv/bin/sitefinder demo
 
-test: setup
+# What CI runs (.ci/run): the quality gates, then the whole suite (which includes a bench smoke
+# run, tests/test_bench_smoke.py).
+test: setup lint
 	.venv/bin/python -m pytest -q
 
 lint: setup
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy sitefinder etl layers
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy sitefinder etl layers
+	.venv/bin/lint-imports --no-cache
 
 bench: setup
 	.venv/bin/python bench/scoring_bench.py

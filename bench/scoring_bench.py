@@ -6,7 +6,7 @@ Run: ``.venv/bin/python bench/scoring_bench.py`` (or ``make bench``); a quick sm
 What it does, in one run on one data set:
 
 1. (Re)creates its own database (``sitefinder_bench``), migrates it with
-   :func:`sitefinder.db.init_database` and loads the real CBS gemeenten 2023 and the real
+   :func:`sitefinder.core.db.init_database` and loads the real CBS gemeenten 2023 and the real
    Natura 2000 areas through their ETL pipelines.
 2. Generates SYNTHETIC candidate sites, stops, care points, supermarkets and zoning polygons
    inside the real gemeente outlines (numpy/shapely, vectorised) and loads them with COPY.
@@ -62,12 +62,12 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 
 from etl import get_pipeline  # noqa: E402
 from etl.framework import no_progress, run_pipeline  # noqa: E402
-from sitefinder import db  # noqa: E402
 from sitefinder.api import create_app  # noqa: E402
+from sitefinder.core import db  # noqa: E402
+from sitefinder.core.settings import Settings  # noqa: E402
 from sitefinder.scoring import CRITERIA, compute, load_profile, parse_weights  # noqa: E402
 from sitefinder.scoring.compute import GROUPS, Layers, compute_all, raw_criteria  # noqa: E402
 from sitefinder.scoring.engine import stability, top_indices, weight_vector  # noqa: E402
-from sitefinder.settings import Settings  # noqa: E402
 
 NDArray = np.ndarray[Any, Any]
 Conn = psycopg.Connection[Any]

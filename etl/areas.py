@@ -25,11 +25,9 @@ import psycopg
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from etl.framework import RD
-from etl.framework import RD_BOUNDS as RD_DOMAIN
-from sitefinder.errors import InvalidParameterError
+from sitefinder.core.crs import RD, WGS84, in_rd_bounds
+from sitefinder.core.errors import InvalidParameterError
 
-WGS84 = "EPSG:4326"
 # A generous lon/lat box around the European Netherlands (degrees).
 NL_DEGREES = (2.0, 50.0, 8.0, 54.5)
 PROVINCIE_CODES = tuple(f"PV{n}" for n in range(20, 32))
@@ -131,7 +129,7 @@ def parse_bbox(text: str) -> Area:
         dense = shapely.segmentize(shapely.box(x0, y0, x1, y1), 0.002)
         geom = gpd.GeoSeries([dense], crs=WGS84).to_crs(RD).iloc[0]
         unit = "WGS84"
-    elif RD_DOMAIN[0] <= x0 and x1 <= RD_DOMAIN[2] and RD_DOMAIN[1] <= y0 and y1 <= RD_DOMAIN[3]:
+    elif in_rd_bounds(x0, y0, x1, y1):
         geom = shapely.box(x0, y0, x1, y1)
         unit = "RD"
     else:

@@ -115,7 +115,6 @@ import shapely
 from etl import lvbag, vacancy
 from etl.framework import (
     QUARANTINE_REASON,
-    RD,
     OnlineSource,
     Pipeline,
     SourceInfo,
@@ -124,7 +123,8 @@ from etl.framework import (
     text,
     text_column,
 )
-from sitefinder.errors import SourceFileError
+from sitefinder.core.crs import RD
+from sitefinder.core.errors import SourceFileError
 
 M2_PER_PLACE = 25.0
 PDOK_OGC_BASE = "https://api.pdok.nl/kadaster/bag/ogc/v2"

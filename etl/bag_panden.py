@@ -52,7 +52,7 @@ from etl.framework import (
     quarantine_staged,
     read_vector,
 )
-from sitefinder.errors import SourceFileError
+from sitefinder.core.errors import SourceFileError
 
 EXISTING_STATUSES = frozenset(
     {

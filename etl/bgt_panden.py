@@ -49,9 +49,10 @@ import pandas as pd
 import shapely
 from lxml import etree
 
-from etl.framework import RD, OnlineSource, Pipeline, SourceInfo
+from etl.framework import OnlineSource, Pipeline, SourceInfo
 from etl.pdok_download import BGT_CUSTOM_URL
-from sitefinder.errors import SourceFileError
+from sitefinder.core.crs import RD
+from sitefinder.core.errors import SourceFileError
 
 MEMBER = "bgt_pand.gml"
 IMGEO = "{http://www.geostandaarden.nl/imgeo/2.1}"

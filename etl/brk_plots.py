@@ -97,7 +97,7 @@ from etl.framework import (
     text,
 )
 from etl.top10nl import READ_ERRORS, Surfaces, iter_features, open_members, read_error, text_of
-from sitefinder.errors import SourceFileError
+from sitefinder.core.errors import SourceFileError
 
 BUILDING_LAYERS = ("bag_panden", "bgt_panden")
 PDOK_OGC_BASE = "https://api.pdok.nl/kadaster/brk-kadastrale-kaart/ogc/v1"

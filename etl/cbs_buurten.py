@@ -47,8 +47,9 @@ import geopandas as gpd
 import pandas as pd
 
 from etl.cbs_gemeenten import snake_case
-from etl.framework import RD, OnlineSource, Pipeline, SourceInfo, read_vector
-from sitefinder.errors import SourceFileError
+from etl.framework import OnlineSource, Pipeline, SourceInfo, read_vector
+from sitefinder.core.crs import RD
+from sitefinder.core.errors import SourceFileError
 
 # KWB code -> meaning (unit). Only these go into ``props``; absent columns are skipped.
 KEY_FIGURES: dict[str, str] = {

@@ -24,7 +24,7 @@ import geopandas as gpd
 import pandas as pd
 
 from etl.framework import OnlineSource, Pipeline, SourceInfo, read_vector
-from sitefinder.errors import SourceFileError
+from sitefinder.core.errors import SourceFileError
 
 KEY_FIGURES = (
     "aantalInwoners",

@@ -37,8 +37,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from etl.framework import RD, Pipeline, SourceInfo, read_vector
-from sitefinder.errors import InvalidParameterError, SourceFileError
+from etl.framework import Pipeline, SourceInfo, read_vector
+from sitefinder.core.crs import RD
+from sitefinder.core.errors import InvalidParameterError, SourceFileError
 
 log = logging.getLogger(__name__)
 

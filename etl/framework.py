@@ -46,15 +46,13 @@ from psycopg import sql
 from tqdm import tqdm
 
 from layers import Layer, get_layer
-from sitefinder.errors import InvalidParameterError, SourceFileError
+from sitefinder.core.crs import RD, RD_BOUNDS
+from sitefinder.core.errors import InvalidParameterError, SourceFileError
 
 if TYPE_CHECKING:
     from etl.areas import Area
-    from sitefinder.settings import Settings
+    from sitefinder.core.settings import Settings
 
-RD = "EPSG:28992"
-# The RD New domain (metres): anything outside is not in the European Netherlands.
-RD_BOUNDS = (-7000.0, 289000.0, 300000.0, 629000.0)
 FRAMEWORK_VERSION = "1"
 
 COMMON_COLUMNS = ("id", "layer", "name", "source", "source_ref", "props", "geom")
@@ -520,7 +518,7 @@ def to_rows(frame: gpd.GeoDataFrame, layer: Layer, source: SourceInfo) -> pd.Dat
         elif column == "geom":
             rows[column] = shapely.to_wkb(frame.geometry.to_numpy(), hex=True, include_srid=True)
         elif column == "kind":
-            rows[column] = layer.site_kind
+            rows[column] = layer.site_kind.code if layer.site_kind else None
         elif column in JSON_COLUMNS:
             values = frame[column] if column in frame else pd.Series([None] * len(frame))
             rows[column] = [_clean_json(v) for v in values]

@@ -55,10 +55,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sitefinder.errors import SourceFileError
+from sitefinder.core.crs import RD, WGS84
+from sitefinder.core.errors import SourceFileError
 
-WGS84 = "EPSG:4326"
-RD = "EPSG:28992"
 SHAPE_DISTANCE_M = 30.0
 WINDOW = (7 * 3600, 19 * 3600)  # seconds after midnight: [07:00, 19:00)
 UNKNOWN_SERVICE = "unknown (feed has no stop_times.txt)"

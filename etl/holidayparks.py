@@ -122,7 +122,6 @@ from psycopg import sql
 
 from etl.framework import (
     POLYGONAL,
-    RD,
     Pipeline,
     SourceInfo,
     Statement,
@@ -136,7 +135,8 @@ from etl.framework import (
 from etl.osm import Selector, as_points, is_overpass_json, is_pbf, read_osm
 from etl.overpass import overpass_source
 from etl.top10nl import read_functioneel_gebied
-from sitefinder.errors import SourceFileError
+from sitefinder.core.crs import RD
+from sitefinder.core.errors import SourceFileError
 
 MATCH_DISTANCE_M = 250.0
 NEAR_POLYGON_M = 50.0  # an OSM campsite this close to a TOP10NL polygon is that park

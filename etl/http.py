@@ -48,8 +48,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from sitefinder.errors import DownloadError
-from sitefinder.settings import Settings
+from sitefinder.core.errors import DownloadError
+from sitefinder.core.settings import Settings
 
 USER_AGENT = "woonplek-sitefinder/0.1 (open data ETL; +https://github.com/)"
 CHUNK_BYTES = 1 << 16

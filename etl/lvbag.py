@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 import geopandas as gpd
 import pandas as pd
 
-from sitefinder.errors import SourceFileError
+from sitefinder.core.errors import SourceFileError
 
 TYPE_LAYERS = {
     "VBO": "Verblijfsobject",

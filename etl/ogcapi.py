@@ -33,8 +33,8 @@ from typing import Any
 from tqdm import tqdm
 
 from etl import http
-from sitefinder.errors import DownloadError
-from sitefinder.settings import Settings
+from sitefinder.core.errors import DownloadError
+from sitefinder.core.settings import Settings
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 RD_CRS_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"

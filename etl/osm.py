@@ -37,10 +37,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from etl.framework import RD, plain_records
-from sitefinder.errors import SourceFileError
+from etl.framework import plain_records
+from sitefinder.core.crs import RD, WGS84
+from sitefinder.core.errors import SourceFileError
 
-WGS84 = "EPSG:4326"
 Selector = Mapping[str, frozenset[str] | None]
 OSM_COLUMNS = ("osm_type", "osm_id", "tags")
 

@@ -50,9 +50,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from etl.framework import RD, Pipeline, SourceInfo
+from etl.framework import Pipeline, SourceInfo
 from etl.osm import Selector, poi_rows, read_osm, tag_columns
 from etl.overpass import overpass_source
+from sitefinder.core.crs import RD
 
 log = logging.getLogger(__name__)
 

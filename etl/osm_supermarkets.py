@@ -32,7 +32,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import RD, Pipeline, SourceInfo, read_vector
+from etl.framework import Pipeline, SourceInfo, read_vector
 from etl.osm import (
     Selector,
     is_overpass_json,
@@ -42,7 +42,8 @@ from etl.osm import (
     tag_columns,
 )
 from etl.overpass import overpass_source
-from sitefinder.errors import SourceFileError
+from sitefinder.core.crs import RD
+from sitefinder.core.errors import SourceFileError
 
 PROP_COLUMNS = (
     "brand",

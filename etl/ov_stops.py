@@ -46,7 +46,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import RD, OnlineSource, Pipeline, SourceInfo, plain_records, read_vector
+from etl.framework import OnlineSource, Pipeline, SourceInfo, plain_records, read_vector
 from etl.gtfs import (
     BASIC_ROUTE_TYPES,
     EXTENDED_ROUTE_TYPES,
@@ -55,7 +55,8 @@ from etl.gtfs import (
     read_gtfs,
     route_type_mode,
 )
-from sitefinder.errors import InvalidParameterError, SourceFileError
+from sitefinder.core.crs import RD
+from sitefinder.core.errors import InvalidParameterError, SourceFileError
 
 __all__ = ["BASIC_ROUTE_TYPES", "EXTENDED_ROUTE_TYPES", "OvStops", "route_type_mode"]
 

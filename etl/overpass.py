@@ -54,8 +54,8 @@ from typing import TYPE_CHECKING
 from etl import http
 from etl.framework import Fetched, OnlineSource, Pipeline
 from etl.osm import Selector
-from sitefinder.errors import DownloadError, InvalidParameterError
-from sitefinder.settings import Settings
+from sitefinder.core.errors import DownloadError, InvalidParameterError
+from sitefinder.core.settings import Settings
 
 if TYPE_CHECKING:
     from etl.areas import Area

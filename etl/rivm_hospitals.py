@@ -51,7 +51,6 @@ from psycopg import sql
 
 from etl.framework import (
     QUARANTINE_REASON,
-    RD,
     Pipeline,
     SourceInfo,
     Statement,
@@ -60,9 +59,9 @@ from etl.framework import (
     read_vector,
 )
 from etl.osm import is_overpass_json, is_pbf
-from sitefinder.errors import SourceFileError
+from sitefinder.core.crs import RD, WGS84
+from sitefinder.core.errors import SourceFileError
 
-WGS84 = "EPSG:4326"
 NO_COORDINATES = "no coordinates: geocoding is out of scope"
 REGISTER_TYPES = (  # (regular expression on the lower-cased type, category); first match wins
     (r"buitenpoli", "outpatient_clinic"),

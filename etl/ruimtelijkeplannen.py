@@ -55,8 +55,8 @@ import shapely
 
 from etl import http
 from etl.framework import Fetched, OnlineSource, Pipeline, require_area
-from sitefinder.errors import DownloadError, InvalidParameterError
-from sitefinder.settings import Settings
+from sitefinder.core.errors import DownloadError, InvalidParameterError
+from sitefinder.core.settings import Settings
 
 if TYPE_CHECKING:
     from etl.areas import Area

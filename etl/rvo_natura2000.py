@@ -42,8 +42,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import RD, OnlineSource, Pipeline, SourceInfo, read_vector
-from sitefinder.errors import SourceFileError
+from etl.framework import OnlineSource, Pipeline, SourceInfo, read_vector
+from sitefinder.core.crs import RD
+from sitefinder.core.errors import SourceFileError
 
 PDOK_OGC_BASE = "https://api.pdok.nl/rvo/natura2000/ogc/v1"
 

@@ -44,7 +44,7 @@ import pandas as pd
 import shapely
 from lxml import etree
 
-from sitefinder.errors import SourceFileError
+from sitefinder.core.errors import SourceFileError
 
 RD_EPSG = 28992
 TOP10NL_NS = "http://register.geostandaarden.nl/gmlapplicatieschema/top10nl/1.2.0"

@@ -47,7 +47,7 @@ from typing import Any, cast
 import pandas as pd
 
 from etl.framework import read_table, text
-from sitefinder.errors import SourceFileError
+from sitefinder.core.errors import SourceFileError
 
 SOURCE = "leegstandsregister"
 UNMATCHED_REASON = "vacancy record matches no BAG office unit"

@@ -12,11 +12,38 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from sitefinder.errors import UnknownLayerError
+from sitefinder.core.errors import UnknownLayerError
 
 Kind = Literal["site", "criterion", "constraint", "boundary", "reference"]
 Table = Literal["site", "poi", "area"]
 Coverage = Literal["national", "hull", "union"]
+Shape = Literal["square", "triangle", "circle", "diamond"]
+
+
+@dataclass(frozen=True)
+class SiteKind:
+    """One kind of candidate site, declared once, on the site layer that loads it.
+
+    ``code`` is what ``site.kind`` holds and what the API's ``kind`` filter takes; the page
+    draws the kind's markers with ``shape`` and its legend and filter from the titles.
+    """
+
+    code: str
+    title_nl: str
+    title_en: str
+    plural_nl: str
+    plural_en: str
+    shape: Shape
+    colour: str  # outline of the kind's symbol in the legend (CSS colour)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "title": {"nl": self.title_nl, "en": self.title_en},
+            "plural": {"nl": self.plural_nl, "en": self.plural_en},
+            "shape": self.shape,
+            "colour": self.colour,
+        }
 
 
 @dataclass(frozen=True)
@@ -38,7 +65,7 @@ class Layer:
     source: str  # the etl module that loads it
     coverage: Coverage = "national"
     coverage_buffer_m: float = 0.0
-    site_kind: str | None = None  # for kind == "site": kantoor / vakantiepark / kavel
+    site_kind: SiteKind | None = None  # for kind == "site": the kind of site it loads
     style: dict[str, Any] = field(default_factory=dict)
     simplify_m: float = 0.0  # tolerance (metres, RD) when served to the map
     visible: bool = False  # shown when the map opens
@@ -54,7 +81,7 @@ class Layer:
             "geometry_type": self.geometry_type,
             "source": self.source,
             "coverage": self.coverage,
-            "site_kind": self.site_kind,
+            "site_kind": self.site_kind.public() if self.site_kind else None,
             "style": self.style,
             "visible": self.visible,
         }
@@ -82,3 +109,8 @@ def get_layer(name: str) -> Layer:
 
 def site_layers() -> list[Layer]:
     return [layer for layer in catalogue().values() if layer.kind == "site"]
+
+
+def site_kinds() -> dict[str, SiteKind]:
+    """Every declared kind of site by code, in catalogue order."""
+    return {layer.site_kind.code: layer.site_kind for layer in site_layers() if layer.site_kind}

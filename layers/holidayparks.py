@@ -1,6 +1,6 @@
 """Layer declaration: Holiday parks."""
 
-from layers import Layer
+from layers import Layer, SiteKind
 
 LAYER = Layer(
     name="holidayparks",
@@ -10,8 +10,15 @@ LAYER = Layer(
     table="site",
     geometry_type="Geometry",  # points, or TOP10NL park polygons
     source="etl.holidayparks",
-    site_kind="vakantiepark",
-    style={"shape": "triangle"},
+    site_kind=SiteKind(
+        code="vakantiepark",
+        title_nl="Vakantiepark",
+        title_en="Holiday park",
+        plural_nl="Vakantieparken",
+        plural_en="Holiday parks",
+        shape="triangle",
+        colour="#1b6f5a",
+    ),
     visible=True,
     description_nl=(
         "Campings en vakantieparken (OpenStreetMap, parkenlijst, TOP10NL, provinciaal register)."

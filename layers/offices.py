@@ -1,6 +1,6 @@
 """Layer declaration: Offices."""
 
-from layers import Layer
+from layers import Layer, SiteKind
 
 LAYER = Layer(
     name="offices",
@@ -10,8 +10,15 @@ LAYER = Layer(
     table="site",
     geometry_type="Point",
     source="etl.bag_offices",
-    site_kind="kantoor",
-    style={"shape": "square"},
+    site_kind=SiteKind(
+        code="kantoor",
+        title_nl="Kantoor",
+        title_en="Office",
+        plural_nl="Kantoren",
+        plural_en="Offices",
+        shape="square",
+        colour="#4a3b8f",
+    ),
     visible=True,
     description_nl="Verblijfsobjecten met kantoorfunctie (BAG). Leegstand staat niet in de BAG.",
     description_en="BAG units with office use. The BAG holds no vacancy.",

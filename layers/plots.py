@@ -1,6 +1,6 @@
 """Layer declaration: Unbuilt plots."""
 
-from layers import Layer
+from layers import Layer, SiteKind
 
 LAYER = Layer(
     name="plots",
@@ -10,8 +10,15 @@ LAYER = Layer(
     table="site",
     geometry_type="Polygon",
     source="etl.brk_plots",
-    site_kind="kavel",
-    style={"shape": "polygon"},
+    site_kind=SiteKind(
+        code="kavel",
+        title_nl="Onbebouwde kavel",
+        title_en="Vacant plot",
+        plural_nl="Onbebouwde kavels",
+        plural_en="Vacant plots",
+        shape="circle",
+        colour="#8a5a14",
+    ),
     visible=True,
     description_nl="Kadastrale percelen (BRK) zonder pand uit BAG of BGT.",
     description_en="Cadastral parcels (BRK) without a BAG or BGT building.",

@@ -8,10 +8,10 @@ import time
 import click
 
 from etl.framework import RunResult
-from sitefinder import db
-from sitefinder.errors import SitefinderError
+from sitefinder.core import db
+from sitefinder.core.errors import SitefinderError
+from sitefinder.core.settings import get_settings
 from sitefinder.scoring import ScoreSummary
-from sitefinder.settings import get_settings
 
 
 def _echo_result(result: RunResult) -> None:
@@ -124,7 +124,7 @@ def etl_run(
     the boundary layers themselves are loaded whole.
     """
     from etl.areas import AreaSpec, parse_bbox
-    from sitefinder.errors import InvalidParameterError
+    from sitefinder.core.errors import InvalidParameterError
     from sitefinder.pipeline import load_layers
 
     try:
@@ -163,7 +163,7 @@ def etl_run(
 @etl_group.command("status")
 def etl_status() -> None:
     """Each layer with its source, licence, retrieved at and counts loaded and quarantined."""
-    from sitefinder.api.queries import loaded_layers
+    from etl.runs import loaded_layers
 
     with db.connection() as conn:
         loaded = loaded_layers(conn)

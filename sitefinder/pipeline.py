@@ -17,9 +17,9 @@ from etl.framework import (
     resolve_inputs,
     run_pipeline,
 )
-from sitefinder import db
-from sitefinder.errors import InvalidParameterError
-from sitefinder.settings import Settings
+from sitefinder.core import db
+from sitefinder.core.errors import InvalidParameterError
+from sitefinder.core.settings import Settings
 
 if TYPE_CHECKING:
     from sitefinder.scoring import ScoreSummary

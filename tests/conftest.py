@@ -15,8 +15,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from sitefinder import db
-from sitefinder.settings import PROJECT_ROOT, Settings
+from sitefinder.core import db
+from sitefinder.core.settings import PROJECT_ROOT, Settings
 
 ADMIN_URL = os.environ.get(
     "SITEFINDER_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

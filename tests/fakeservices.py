@@ -105,9 +105,9 @@ from etl.cbs_buurten import PDOK_SNAKE_FIGURES
 from etl.cbs_gemeenten import snake_case
 from etl.framework import read_vector
 from etl.imro_zoning import GML_OPTIONS, _object_ids
-from sitefinder import db
 from sitefinder.cli import main
-from sitefinder.settings import PROJECT_ROOT, Settings, get_settings
+from sitefinder.core import db
+from sitefinder.core.settings import PROJECT_ROOT, Settings, get_settings
 
 DEMO = PROJECT_ROOT / "data" / "demo"
 GEMEENTEN_BASE = "/cbs/wijken-en-buurten-2023/ogc/v1"

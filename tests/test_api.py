@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sitefinder.api import create_app
-from sitefinder.settings import Settings
+from sitefinder.core.settings import Settings
 
 AMSTERDAM = "4.85,52.33,4.95,52.40"
 

@@ -19,8 +19,8 @@ import pytest
 
 from etl import get_pipeline
 from etl.framework import no_progress, run_pipeline
-from sitefinder import db
-from sitefinder.settings import Settings
+from sitefinder.core import db
+from sitefinder.core.settings import Settings
 
 LAYER = "supermarkets"
 

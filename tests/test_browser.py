@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 
 from sitefinder.api import create_app
-from sitefinder.settings import Settings
+from sitefinder.core.settings import Settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

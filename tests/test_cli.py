@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from fakeservices import demo_path, run_cli
 
-from sitefinder import db
-from sitefinder.settings import Settings
+from sitefinder.core import db
+from sitefinder.core.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from tqdm import tqdm
 
 from etl import get_pipeline
 from etl.framework import RunResult, run_pipeline
-from sitefinder import db
-from sitefinder.settings import PROJECT_ROOT, Settings
+from sitefinder.core import db
+from sitefinder.core.settings import PROJECT_ROOT, Settings
 
 DEMO_DATA = PROJECT_ROOT / "data" / "demo"
 

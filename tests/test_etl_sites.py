@@ -21,9 +21,9 @@ from etl.bag_panden import BagPanden
 from etl.bgt_panden import BgtPanden
 from etl.framework import RunResult, no_progress, run_pipeline, validate
 from etl.holidayparks import HolidayParks
-from sitefinder import db
-from sitefinder.errors import SourceFileError
-from sitefinder.settings import Settings
+from sitefinder.core import db
+from sitefinder.core.errors import SourceFileError
+from sitefinder.core.settings import Settings
 
 LAYERS = ("bag_panden", "bgt_panden", "offices", "holidayparks", "plots")
 NOT_COVERED = "no building data covers this parcel: cannot tell whether it is built on"

@@ -30,9 +30,9 @@ from etl.gtfs import read_gtfs
 from etl.osm import read_overpass, read_pbf
 from etl.osm_care import OsmCare
 from etl.ov_stops import OvStops
-from sitefinder.errors import InvalidParameterError, SourceFileError
+from sitefinder.core.errors import InvalidParameterError, SourceFileError
+from sitefinder.core.settings import PROJECT_ROOT, Settings
 from sitefinder.pipeline import load_layers
-from sitefinder.settings import PROJECT_ROOT, Settings
 
 DEMO = PROJECT_ROOT / "data" / "demo"
 GTFS_SMALL = DEMO / "pt" / "gtfs_gvb_test_feed_with_stop_times.zip"

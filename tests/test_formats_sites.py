@@ -30,9 +30,9 @@ from etl.holidayparks import HolidayParks
 from etl.lvbag import read_lvbag
 from etl.top10nl import read_functioneel_gebied
 from layers import catalogue
-from sitefinder import db
-from sitefinder.errors import SourceFileError
-from sitefinder.settings import Settings
+from sitefinder.core import db
+from sitefinder.core.errors import SourceFileError
+from sitefinder.core.settings import Settings
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 VBO_XML = DEMO / "bag/raw/0221VBO15092020-000001.xml"

@@ -38,9 +38,9 @@ from fakeservices import (
 from etl import http, ogcapi
 from etl.areas import AreaSpec, parse_bbox, resolve_area
 from etl.framework import read_vector
-from sitefinder import db
-from sitefinder.errors import DownloadError
-from sitefinder.settings import Settings
+from sitefinder.core import db
+from sitefinder.core.errors import DownloadError
+from sitefinder.core.settings import Settings
 
 GTFS = demo_path("pt", "gvb_gtfs_20170212_ovapi_no_stop_times.zip")
 ITEMS_GEMEENTEN = f"{GEMEENTEN_BASE}/collections/gemeenten/items"

@@ -46,7 +46,7 @@ from etl.bag_offices import BagOffices
 from etl.brk_plots import BrkPlots
 from etl.framework import run_pipeline
 from etl.holidayparks import SELECT, HolidayParks
-from sitefinder.settings import Settings
+from sitefinder.core.settings import Settings
 
 EDE, AMSTERDAM = "GM0228", "GM0363"
 CAMPSITES = demo_path("holidayparks", "osm_nl_campsites_tourism_camp_site.geojson")

@@ -51,8 +51,8 @@ from etl.framework import read_vector
 from etl.imro_zoning import GML_OPTIONS
 from etl.osm_care import OsmCare
 from etl.osm_supermarkets import OsmSupermarkets
-from sitefinder.errors import DownloadError
-from sitefinder.settings import Settings
+from sitefinder.core.errors import DownloadError
+from sitefinder.core.settings import Settings
 
 EDE_SUPERMARKETS = 28  # SOURCES.md: supermarkets in gemeente Ede
 OTTERLO_BOX = "179000,454000,184000,460000"  # RD metres, around the whole BGT sample

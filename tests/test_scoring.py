@@ -13,8 +13,7 @@ import pandas as pd
 import psycopg
 import pytest
 
-from sitefinder.errors import InvalidParameterError
-from sitefinder.explain import explain, feature_names
+from sitefinder.core.errors import InvalidParameterError
 from sitefinder.scoring import (
     CRITERIA,
     load_profile,
@@ -33,6 +32,7 @@ from sitefinder.scoring.engine import (
     top_indices,
     weight_vector,
 )
+from sitefinder.scoring.explain import explain, feature_names
 
 STANDAARD = load_profile("standaard")
 

@@ -16,9 +16,9 @@ from tqdm import tqdm
 
 from etl import get_pipeline
 from etl.framework import Pipeline, SourceInfo, run_pipeline, validate
-from sitefinder import db
-from sitefinder.errors import SourceFileError
-from sitefinder.settings import PROJECT_ROOT, Settings
+from sitefinder.core import db
+from sitefinder.core.errors import SourceFileError
+from sitefinder.core.settings import PROJECT_ROOT, Settings
 
 DEMO_DATA = PROJECT_ROOT / "data" / "demo"
 AMSTERDAM_RD = Point(121_304, 487_362)  # Dam square, EPSG:28992 (metres)

@@ -16,16 +16,18 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import ConnectionPool
 
+from etl.runs import loaded_layers
 from layers import catalogue, get_layer
-from sitefinder import __version__, db
+from sitefinder import __version__
 from sitefinder.api import adhoc, queries
 from sitefinder.api.adhoc import AdHocSite
-from sitefinder.api.deps import BBox, Page, SiteKind, bbox_param, gemeente_param, page_param
+from sitefinder.api.deps import BBox, Page, bbox_param, gemeente_param, kind_param, page_param
 from sitefinder.api.queries import SiteQuery
-from sitefinder.errors import DatabaseUnavailableError, SitefinderError, UnknownLayerError
+from sitefinder.core import db
+from sitefinder.core.errors import DatabaseUnavailableError, SitefinderError, UnknownLayerError
+from sitefinder.core.settings import Settings, get_settings
 from sitefinder.scoring import CRITERIA, load_profile, parse_weights, profile_names
 from sitefinder.scoring.engine import Engine
-from sitefinder.settings import Settings, get_settings
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 DATA_ATTRIBUTION = f"Data: CBS, Kadaster (BAG, BRK, BGT), RVO, RIVM, OVapi, {OSM_ATTRIBUTION}"
@@ -46,7 +48,7 @@ def site_query(
     bbox: Annotated[BBox | None, Depends(bbox_param)],
     gemeente: Annotated[str | None, Depends(gemeente_param)],
     page: Annotated[Page, Depends(page_param)],
-    kind: Annotated[SiteKind | None, Query(description="site kind")] = None,
+    kind: Annotated[str | None, Depends(kind_param)] = None,
     min_score: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
     include_excluded: bool = False,
     profile: Annotated[str | None, Query(description="scoring profile (GET /api/profiles)")] = None,
@@ -195,7 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/layers", tags=["layers"])
     def layers(c: Conn) -> dict[str, Any]:
         """The layer catalogue, with what is loaded of each layer (count, source, as of)."""
-        loaded = queries.loaded_layers(c)
+        loaded = loaded_layers(c)
         return {
             "layers": [
                 {**layer.public(), "loaded": loaded.get(layer.name)}

@@ -7,30 +7,39 @@ through the same raw-criteria functions and value functions as every stored site
 from __future__ import annotations
 
 import threading
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import psycopg
 import shapely
 from fastapi import HTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pyproj import Transformer
 from shapely.geometry import shape
 
-from sitefinder.explain import explain, feature_names
+from layers import site_kinds
+from sitefinder.core.crs import RD, WGS84, in_rd_bounds
 from sitefinder.scoring import Profile
 from sitefinder.scoring.compute import INDEXED_LAYERS, Layers, constraint_layers, raw_criteria
 from sitefinder.scoring.engine import evaluate, weight_vector
+from sitefinder.scoring.explain import explain, feature_names
 
-TO_RD = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
+TO_RD = Transformer.from_crs(WGS84, RD, always_xy=True)
 MAX_AREA_M2 = 25_000_000.0  # 25 km2: larger is not a site
 
 
 class AdHocSite(BaseModel):
     geometry: dict[str, Any] = Field(description="GeoJSON Point, Polygon or MultiPolygon (WGS84)")
     name: str | None = Field(default=None, max_length=200)
-    kind: Literal["kantoor", "vakantiepark", "kavel"] | None = None
+    kind: str | None = Field(default=None, json_schema_extra={"enum": list(site_kinds())})
     places: float | None = Field(default=None, ge=0, le=100000, description="estimated places")
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str | None) -> str | None:
+        if value is not None and value not in site_kinds():
+            raise ValueError(f"kind must be one of {', '.join(site_kinds())}")
+        return value
 
 
 SCORING_LAYERS = frozenset(INDEXED_LAYERS) | frozenset(constraint_layers())
@@ -72,13 +81,7 @@ def to_rd(geojson: dict[str, Any]) -> shapely.Geometry:
         raise HTTPException(422, "geometry is empty")
     rd = shapely.transform(geom, lambda xy: np.column_stack(TO_RD.transform(xy[:, 0], xy[:, 1])))
     x0, y0, x1, y1 = rd.bounds
-    if not (
-        np.isfinite([x0, y0, x1, y1]).all()
-        and x0 >= -7000
-        and x1 <= 300000
-        and y0 >= 289000
-        and y1 <= 629000
-    ):
+    if not (np.isfinite([x0, y0, x1, y1]).all() and in_rd_bounds(x0, y0, x1, y1)):
         raise HTTPException(422, "geometry lies outside the Netherlands (give WGS84 lon/lat)")
     if not rd.is_valid:
         rd = shapely.make_valid(rd)

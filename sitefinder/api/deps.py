@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import HTTPException, Query
 
-SiteKind = Literal["kantoor", "vakantiepark", "kavel"]
+from layers import site_kinds
+
 GEMEENTE_RE = re.compile(r"^GM\d{4}$")
 
 
@@ -62,6 +63,23 @@ def gemeente_param(
     if not GEMEENTE_RE.match(code):
         raise HTTPException(422, f"gemeente must look like GM0363, got '{gemeente}'")
     return code
+
+
+def check_kind(value: str) -> str:
+    """A site kind code from the layer catalogue (``layers.site_kinds``), else 422."""
+    known = site_kinds()
+    if value not in known:
+        raise HTTPException(422, f"kind must be one of {', '.join(known)}, got '{value[:40]}'")
+    return value
+
+
+def kind_param(
+    kind: Annotated[
+        str | None,
+        Query(description="site kind", json_schema_extra={"enum": list(site_kinds())}),
+    ] = None,
+) -> str | None:
+    return None if kind is None or kind == "" else check_kind(kind)
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from etl.runs import latest_runs, loaded_layers
 from layers import Layer
 from sitefinder.api.deps import BBox, Page
-from sitefinder.explain import explain, feature_names
 from sitefinder.scoring import CRITERIA, NDArray, Profile
 from sitefinder.scoring.engine import (
     COL,
@@ -24,6 +24,7 @@ from sitefinder.scoring.engine import (
     top_indices,
     weight_vector,
 )
+from sitefinder.scoring.explain import explain, feature_names
 
 GEOJSON_4326 = "ST_AsGeoJSON(ST_Transform({geom}, 4326), 6)::jsonb"
 
@@ -204,28 +205,6 @@ def _sources(conn: psycopg.Connection[Any], row: dict[str, Any]) -> list[dict[st
         }
         for ref in refs
     ]
-
-
-def latest_runs(conn: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT DISTINCT ON (layer) layer, source, publisher, licence, data_as_of, n_loaded,"
-        ' n_quarantined, to_char(finished_at, \'YYYY-MM-DD"T"HH24:MI:SS"Z"\') AS retrieved_at'
-        " FROM etl_run WHERE status = 'ok' ORDER BY layer, id DESC"
-    ).fetchall()
-    return {row.pop("layer"): row for row in rows}
-
-
-def loaded_layers(conn: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
-    runs = latest_runs(conn)
-    counts = {
-        row["layer"]: row["n"]
-        for row in conn.execute(
-            "SELECT layer, count(*) AS n FROM site GROUP BY layer UNION ALL "
-            "SELECT layer, count(*) FROM poi GROUP BY layer UNION ALL "
-            "SELECT layer, count(*) FROM area GROUP BY layer"
-        ).fetchall()
-    }
-    return {name: {**run, "count": counts.get(name, 0)} for name, run in runs.items()}
 
 
 def health(conn: psycopg.Connection[Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sitefinder.errors import InvalidParameterError
+from sitefinder.core.errors import InvalidParameterError
 
 
 @dataclass(frozen=True)

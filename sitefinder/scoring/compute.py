@@ -25,6 +25,7 @@ from scipy.spatial import cKDTree
 from shapely import STRtree
 
 from layers import catalogue
+from sitefinder.core.crs import RD_BOUNDS
 
 NDArray = np.ndarray[Any, Any]
 CARE_RADIUS_M = 1000.0
@@ -75,7 +76,7 @@ class LayerIndex:
         return len(self.ids)
 
 
-NL_BOX = shapely.box(-7000.0, 289000.0, 300000.0, 629000.0)
+NL_BOX = shapely.box(*RD_BOUNDS)
 
 
 # Large polygons (Natura 2000 areas, municipalities) are cut into parts of at most this many

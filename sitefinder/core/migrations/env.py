@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the URL given by sitefinder.db.migrate."""
+"""Alembic environment: runs migrations on the URL given by sitefinder.core.db.migrate."""
 
 from alembic import context
 from sqlalchemy import create_engine, pool

@@ -13,8 +13,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from sitefinder.errors import DatabaseUnavailableError
-from sitefinder.settings import Settings, get_settings
+from sitefinder.core.errors import DatabaseUnavailableError
+from sitefinder.core.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
