@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from sitefinder.api import create_app
 from sitefinder.core.settings import Settings
@@ -264,3 +268,103 @@ def test_completeness_shows_how_much_weight_has_data(client: TestClient) -> None
     for f in ams:
         # zoning (0.25) has no data in Amsterdam: at most 75 % of the weight has data
         assert 0 < f["properties"]["completeness"] <= 0.75
+
+
+def test_openapi_documents_every_response(client: TestClient) -> None:
+    doc = _get(client, "/openapi.json")
+    schemas = doc["components"]["schemas"]
+
+    def schema_of(response: dict[str, Any]) -> dict[str, Any]:
+        ref = response["content"]["application/json"]["schema"]["$ref"]
+        return schemas[ref.rsplit("/", 1)[1]]
+
+    routes = [
+        (path, method, op) for path, ops in doc["paths"].items() for method, op in ops.items()
+    ]
+    assert {path for path, _, _ in routes} == {
+        "/api/health",
+        "/api/config",
+        "/api/gemeenten",
+        "/api/sites",
+        "/api/sites/{site_id}",
+        "/api/profiles",
+        "/api/score",
+        "/api/layers",
+        "/api/layers/{name}",
+    }
+    for path, method, op in routes:
+        ok = schema_of(op["responses"]["200"])
+        assert ok["properties"] and ok["required"], (path, method)
+        errors = {code: r for code, r in op["responses"].items() if code[0] in "45"}
+        assert "500" in errors, (path, method)
+        if op.get("parameters") or "requestBody" in op:
+            assert "422" in errors, (path, method)
+        for code, response in errors.items():
+            assert schema_of(response)["title"] == "ErrorBody", (path, method, code)
+    for path in ("/api/sites/{site_id}", "/api/layers/{name}"):
+        assert "404" in doc["paths"][path]["get"]["responses"]
+    assert "HTTPValidationError" not in schemas  # FastAPI's default 422 body is not ours
+    # the typed pieces a client reads: site properties, breakdown facts, site kinds
+    summary = schemas["SiteSummary"]["properties"]
+    assert {"score", "rank", "completeness", "stability", "missing", "reasons"} <= set(summary)
+    item = schemas["BreakdownItem"]["properties"]
+    assert {"criterion", "unit", "raw", "value", "effective_weight", "facts"} <= set(item)
+    assert {"nearest", "count", "radius_m", "zoning", "places", "inside", "areas"} <= set(
+        schemas["Facts"]["properties"]
+    )
+    assert set(schemas["SiteKindInfo"]["required"]) == {
+        "code",
+        "title",
+        "plural",
+        "shape",
+        "colour",
+    }
+    params = {p["name"]: p for p in doc["paths"]["/api/sites"]["get"]["parameters"]}
+    assert "kantoor" in params["kind"]["schema"]["enum"]
+    assert "begeleid_wonen" in params["profile"]["schema"]["enum"]
+
+
+def test_error_bodies_of_real_requests(client: TestClient) -> None:
+    assert _get(client, "/api/sites?limit=0", status=422) == {
+        "detail": "query.limit: must be at least 1",
+        "errors": [{"field": "query.limit", "message": "must be at least 1"}],
+    }
+    assert _get(client, "/api/sites?limit=2001", status=422) == {
+        "detail": "limit must be at most 2000"
+    }
+    assert _get(client, "/api/sites/offices:nope", status=404) == {
+        "detail": "no site with id 'offices:nope'"
+    }
+    assert _get(client, "/api/layers/nope", status=404)["detail"].startswith("Unknown layer")
+    long_id = _get(client, "/api/sites/" + "x" * 201, status=422)
+    assert long_id["detail"] == "path.site_id: must be at most 200 characters"
+    bad = client.post("/api/score", json={"geometry": {"type": "Point", "coordinates": "x"}})
+    assert bad.status_code == 422
+    assert bad.json()["detail"].startswith("body.geometry: geometry must be a GeoJSON Point")
+    not_json = client.post("/api/score", content=b"{", headers={"Content-Type": "application/json"})
+    assert not_json.status_code == 422 and "is not valid JSON" in not_json.json()["detail"]
+
+
+def test_api_max_limit_bounds_a_page(demo_settings: Settings) -> None:
+    with TestClient(create_app(demo_settings.model_copy(update={"api_max_limit": 50}))) as small:
+        assert len(_get(small, "/api/sites?limit=50")["features"]) == 50
+        assert _get(small, "/api/sites?limit=51", status=422) == {
+            "detail": "limit must be at most 50"
+        }
+
+
+def test_a_database_that_is_not_set_up_is_503(demo_settings: Settings) -> None:
+    name = f"sitefinder_test_empty_{secrets.token_hex(4)}"
+    admin = make_conninfo(demo_settings.database_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        base, _, query = demo_settings.database_url.partition("?")
+        url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+        empty = demo_settings.model_copy(update={"database_url": url})
+        with TestClient(create_app(empty)) as bare:
+            body = _get(bare, "/api/health", status=503)
+            assert body == {"detail": "database unavailable or not set up; see the server log"}
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import psycopg
 import shapely
-from fastapi import HTTPException
-from pydantic import BaseModel, Field, field_validator
 from pyproj import Transformer
 from shapely.geometry import shape
 
-from layers import site_kinds
+from sitefinder.api import queries
+from sitefinder.api.models import AdHocSite, SiteGeometry
 from sitefinder.core.crs import RD, WGS84, in_rd_bounds
+from sitefinder.core.errors import InvalidParameterError
 from sitefinder.scoring import Profile
 from sitefinder.scoring.compute import INDEXED_LAYERS, Layers, constraint_layers, raw_criteria
 from sitefinder.scoring.engine import evaluate, weight_vector
@@ -26,20 +26,6 @@ from sitefinder.scoring.explain import explain, feature_names
 
 TO_RD = Transformer.from_crs(WGS84, RD, always_xy=True)
 MAX_AREA_M2 = 25_000_000.0  # 25 km2: larger is not a site
-
-
-class AdHocSite(BaseModel):
-    geometry: dict[str, Any] = Field(description="GeoJSON Point, Polygon or MultiPolygon (WGS84)")
-    name: str | None = Field(default=None, max_length=200)
-    kind: str | None = Field(default=None, json_schema_extra={"enum": list(site_kinds())})
-    places: float | None = Field(default=None, ge=0, le=100000, description="estimated places")
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, value: str | None) -> str | None:
-        if value is not None and value not in site_kinds():
-            raise ValueError(f"kind must be one of {', '.join(site_kinds())}")
-        return value
 
 
 SCORING_LAYERS = frozenset(INDEXED_LAYERS) | frozenset(constraint_layers())
@@ -55,11 +41,7 @@ class LayerCache:
 
     def get(self, conn: psycopg.Connection[Any]) -> Layers:
         # only runs of the layers scoring reads count: reloading, say, buildings keeps the cache
-        row = conn.execute(
-            "SELECT coalesce(max(id), 0) AS v FROM etl_run WHERE status = 'ok' AND layer = ANY(%s)",
-            (list(SCORING_LAYERS),),
-        ).fetchone()
-        version = int(row["v"]) if row else 0
+        version = queries.scoring_data_version(conn, sorted(SCORING_LAYERS))
         with self._lock:
             if self._layers is None or self._version != version:
                 self._layers = Layers.load(conn)
@@ -67,26 +49,22 @@ class LayerCache:
             return self._layers
 
 
-def to_rd(geojson: dict[str, Any]) -> shapely.Geometry:
-    """Parse and check a WGS84 GeoJSON geometry; return it in EPSG:28992 (metres)."""
+def to_rd(geometry: SiteGeometry) -> shapely.Geometry:
+    """Check a WGS84 GeoJSON geometry; return it in EPSG:28992 (metres)."""
     try:
-        geom = shape(geojson)
-    except Exception as exc:  # shapely raises several types for bad GeoJSON
-        raise HTTPException(422, f"geometry is not valid GeoJSON: {exc}") from None
-    if geom.geom_type not in ("Point", "Polygon", "MultiPolygon"):
-        raise HTTPException(
-            422, f"geometry must be a Point, Polygon or MultiPolygon, not {geom.geom_type}"
-        )
+        geom = shape(geometry)
+    except Exception:  # shapely raises several types for bad GeoJSON; its words are internal
+        raise InvalidParameterError("geometry is not valid GeoJSON") from None
     if geom.is_empty:
-        raise HTTPException(422, "geometry is empty")
+        raise InvalidParameterError("geometry is empty")
     rd = shapely.transform(geom, lambda xy: np.column_stack(TO_RD.transform(xy[:, 0], xy[:, 1])))
     x0, y0, x1, y1 = rd.bounds
     if not (np.isfinite([x0, y0, x1, y1]).all() and in_rd_bounds(x0, y0, x1, y1)):
-        raise HTTPException(422, "geometry lies outside the Netherlands (give WGS84 lon/lat)")
+        raise InvalidParameterError("geometry lies outside the Netherlands (give WGS84 lon/lat)")
     if not rd.is_valid:
         rd = shapely.make_valid(rd)
     if rd.area > MAX_AREA_M2:
-        raise HTTPException(422, f"geometry is larger than {MAX_AREA_M2 / 1e6:.0f} km²")
+        raise InvalidParameterError(f"geometry is larger than {MAX_AREA_M2 / 1e6:.0f} km²")
     return rd
 
 

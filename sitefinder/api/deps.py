@@ -1,27 +1,47 @@
-"""Request parsing: small typed dependencies that validate and return typed values (else 4xx)."""
+"""Request parsing: small typed dependencies that validate and return typed values.
+
+A bad value raises ``InvalidParameterError`` (422 with a one-line message, see errors.py); the
+bounds FastAPI checks itself (``Query(ge=...)``) give the same body.
+"""
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Query
+import psycopg
+from fastapi import Depends, Query, Request
+from psycopg_pool import ConnectionPool
 
 from layers import site_kinds
+from sitefinder.api.models import BBox, Page
+from sitefinder.api.queries import SiteQuery
+from sitefinder.core.errors import InvalidParameterError
+from sitefinder.core.settings import Settings
+from sitefinder.scoring import Profile, load_profile, parse_weights, profile_names
 
 GEMEENTE_RE = re.compile(r"^GM\d{4}$")
 
 
-@dataclass(frozen=True)
-class BBox:
-    """A WGS84 (EPSG:4326) bounding box in degrees: west, south, east, north."""
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (``app.state.settings``)."""
+    settings: Settings = request.app.state.settings
+    return settings
 
-    west: float
-    south: float
-    east: float
-    north: float
+
+AppSettings = Annotated[Settings, Depends(app_settings)]
+
+
+def connection(request: Request) -> Iterator[psycopg.Connection[Any]]:
+    """A pooled connection for one request (the pool lives on ``app.state``)."""
+    pool: ConnectionPool = request.app.state.pool
+    with pool.connection(timeout=10) as conn:
+        yield conn
+
+
+Conn = Annotated[psycopg.Connection[Any], Depends(connection)]
 
 
 def parse_bbox(value: str | None) -> BBox | None:
@@ -29,16 +49,18 @@ def parse_bbox(value: str | None) -> BBox | None:
         return None
     parts = value.split(",")
     if len(parts) != 4:
-        raise HTTPException(422, "bbox must be four numbers: west,south,east,north (WGS84 degrees)")
+        raise InvalidParameterError(
+            "bbox must be four numbers: west,south,east,north (WGS84 degrees)"
+        )
     try:
         west, south, east, north = (float(p) for p in parts)
     except ValueError:
-        raise HTTPException(422, "bbox must be four numbers: west,south,east,north") from None
+        raise InvalidParameterError("bbox must be four numbers: west,south,east,north") from None
     if not all(math.isfinite(v) for v in (west, south, east, north)):
-        raise HTTPException(422, "bbox values must be finite numbers")
+        raise InvalidParameterError("bbox values must be finite numbers")
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise HTTPException(
-            422, "bbox must satisfy -180 <= west < east <= 180 and -90 <= south < north <= 90"
+        raise InvalidParameterError(
+            "bbox must satisfy -180 <= west < east <= 180 and -90 <= south < north <= 90"
         )
     return BBox(west, south, east, north)
 
@@ -54,22 +76,23 @@ def bbox_param(
 
 def gemeente_param(
     gemeente: Annotated[
-        str | None, Query(description="CBS municipality code, e.g. GM0363 (Amsterdam)")
+        str | None,
+        Query(description="CBS municipality code, e.g. GM0363 (Amsterdam)", max_length=40),
     ] = None,
 ) -> str | None:
     if gemeente is None or gemeente == "":
         return None
     code = gemeente.upper()
     if not GEMEENTE_RE.match(code):
-        raise HTTPException(422, f"gemeente must look like GM0363, got '{gemeente}'")
+        raise InvalidParameterError(f"gemeente must look like GM0363, got '{gemeente}'")
     return code
 
 
 def check_kind(value: str) -> str:
-    """A site kind code from the layer catalogue (``layers.site_kinds``), else 422."""
+    """A site kind code from the layer catalogue (``layers.site_kinds``)."""
     known = site_kinds()
     if value not in known:
-        raise HTTPException(422, f"kind must be one of {', '.join(known)}, got '{value[:40]}'")
+        raise InvalidParameterError(f"kind must be one of {', '.join(known)}, got '{value[:40]}'")
     return value
 
 
@@ -82,14 +105,78 @@ def kind_param(
     return None if kind is None or kind == "" else check_kind(kind)
 
 
-@dataclass(frozen=True)
-class Page:
-    limit: int
-    offset: int
-
-
 def page_param(
-    limit: Annotated[int, Query(ge=1, le=2000, description="at most this many features")] = 100,
+    settings: AppSettings,
+    limit: Annotated[
+        int,
+        Query(ge=1, description="at most this many features; SITEFINDER_API_MAX_LIMIT bounds it"),
+    ] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page:
+    """A page of a ranked list; ``limit`` is bounded by ``SITEFINDER_API_MAX_LIMIT``."""
+    if limit > settings.api_max_limit:
+        raise InvalidParameterError(f"limit must be at most {settings.api_max_limit}")
     return Page(limit=limit, offset=offset)
+
+
+def profile_param(
+    settings: AppSettings,
+    profile: Annotated[
+        str | None,
+        Query(
+            description="scoring profile (GET /api/profiles); default: the configured one",
+            max_length=60,
+            json_schema_extra={"enum": profile_names()},
+        ),
+    ] = None,
+) -> Profile:
+    return load_profile(profile or settings.default_profile)
+
+
+ProfileParam = Annotated[Profile, Depends(profile_param)]
+
+
+def weights_param(
+    profile: ProfileParam,
+    weights: Annotated[
+        str | None,
+        Query(
+            description="own weights, e.g. transit:0.5,care_distance:0.3 (criteria not "
+            "named weigh 0); thresholds come from the profile",
+            max_length=500,
+        ),
+    ] = None,
+) -> dict[str, float]:
+    """The user's own weights, else the profile's."""
+    return parse_weights(weights) if weights else profile.weights
+
+
+WeightsParam = Annotated[dict[str, float], Depends(weights_param)]
+
+
+def site_query(
+    profile: ProfileParam,
+    weights: WeightsParam,
+    bbox: Annotated[BBox | None, Depends(bbox_param)],
+    gemeente: Annotated[str | None, Depends(gemeente_param)],
+    page: Annotated[Page, Depends(page_param)],
+    kind: Annotated[str | None, Depends(kind_param)] = None,
+    min_score: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
+    include_excluded: bool = False,
+    stability_k: Annotated[int, Query(ge=1, le=500, description="top k for stability")] = 10,
+) -> SiteQuery:
+    """The site filters, page, profile or own weights of a request."""
+    return SiteQuery(
+        profile=profile,
+        weights=weights,
+        kind=kind,
+        gemeente=gemeente,
+        min_score=min_score,
+        bbox=bbox,
+        include_excluded=include_excluded,
+        page=page,
+        stability_k=stability_k,
+    )
+
+
+SiteQueryParam = Annotated[SiteQuery, Depends(site_query)]

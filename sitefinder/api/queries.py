@@ -13,7 +13,7 @@ from psycopg import sql
 
 from etl.runs import latest_runs, loaded_layers
 from layers import Layer
-from sitefinder.api.deps import BBox, Page
+from sitefinder.api.models import BBox, Page
 from sitefinder.scoring import CRITERIA, NDArray, Profile
 from sitefinder.scoring.engine import (
     COL,
@@ -205,6 +205,15 @@ def _sources(conn: psycopg.Connection[Any], row: dict[str, Any]) -> list[dict[st
         }
         for ref in refs
     ]
+
+
+def scoring_data_version(conn: psycopg.Connection[Any], layers: list[str]) -> int:
+    """The last successful ETL run of any of ``layers`` (0: none): changes when their data does."""
+    row = conn.execute(
+        "SELECT coalesce(max(id), 0) AS v FROM etl_run WHERE status = 'ok' AND layer = ANY(%s)",
+        (layers,),
+    ).fetchone()
+    return int(row["v"]) if row else 0
 
 
 def health(conn: psycopg.Connection[Any]) -> dict[str, Any]:

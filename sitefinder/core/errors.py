@@ -15,6 +15,10 @@ class UnknownLayerError(SitefinderError):
     """A layer name that is not in the catalogue."""
 
 
+class UnknownSiteError(SitefinderError):
+    """A site id that is not in the database."""
+
+
 class DatabaseUnavailableError(SitefinderError):
     """The database cannot be reached or is not set up."""
 

@@ -1,0 +1,431 @@
+"""The API's types: parsed request values and the pydantic models of every request and response.
+
+Every route returns one of these models, so the OpenAPI document (/docs) shows what clients get.
+Geometry is GeoJSON in WGS84 (EPSG:4326, lon/lat degrees) as geojson-pydantic models; the
+database stores EPSG:28992. Distances are metres, areas square metres.
+
+Response models forbid keys they do not declare: a value a query adds without declaring it here
+fails loudly (in the tests) instead of reaching clients undocumented. Fields that are optional
+(``= None``) are left out of a response when the query did not set them (routes serialise with
+``exclude_unset``), so a legacy field is not sent as ``null`` once its producer drops it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from geojson_pydantic import Feature, FeatureCollection, MultiPolygon, Point, Polygon
+from geojson_pydantic.geometries import Geometry
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+
+from layers import Coverage, Kind, Shape, site_kinds
+
+# --- parsed request values (returned by the dependencies in deps.py) ---
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A WGS84 (EPSG:4326) bounding box in degrees: west, south, east, north."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+# --- shared pieces ---
+
+
+class ApiModel(BaseModel):
+    """Base of the response models: undeclared keys are an error, not silently sent or dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class LocalText(ApiModel):
+    """A text in Dutch (first) and English."""
+
+    nl: str
+    en: str
+
+
+Bounds = Annotated[
+    list[float],
+    Field(min_length=4, max_length=4, description="west, south, east, north (WGS84 degrees)"),
+]
+Weights = Annotated[
+    dict[str, float],
+    Field(description="weight per criterion (GET /api/profiles -> criteria), as given"),
+]
+
+
+class FieldError(ApiModel):
+    field: str = Field(description="where: query.limit, body.geometry, path.site_id, ...")
+    message: str
+
+
+class ErrorBody(ApiModel):
+    """The body of every error response (4xx and 5xx)."""
+
+    detail: str = Field(description="one-line message, fit to show to the user")
+    errors: list[FieldError] | None = Field(
+        default=None, description="for invalid requests: one entry per invalid field"
+    )
+
+
+# --- meta: health and config ---
+
+
+class LayerHealth(ApiModel):
+    count: int = Field(description="features loaded")
+    data_as_of: str | None = Field(description="date of the source data (publisher's)")
+    retrieved_at: str | None = Field(description="end of the last successful load (UTC)")
+    quarantined: int | None = Field(description="records of the last load put aside")
+
+
+class Health(ApiModel):
+    status: Literal["ok", "empty"] = Field(description="empty: no layer loaded yet")
+    database: bool
+    layers: dict[str, LayerHealth]
+    scored_sites: int = Field(description="sites with raw criteria (site_raw)")
+
+
+class Basemap(ApiModel):
+    url: str = Field(description="XYZ tile URL template (EPSG:3857)")
+    attribution: str
+
+
+class AppConfig(ApiModel):
+    basemap: Basemap
+    default_profile: str
+    bounds: Bounds | None = Field(description="extent of all sites; null when none loaded")
+    attribution: str
+
+
+# --- layers ---
+
+
+class SiteKindInfo(ApiModel):
+    """A kind of candidate site (``layers.SiteKind``): the page's legend, filter and markers."""
+
+    code: str = Field(description="what the kind filter takes and site.kind holds")
+    title: LocalText
+    plural: LocalText
+    shape: Shape
+    colour: str = Field(description="CSS colour of the symbol's outline")
+
+
+class LayerRun(ApiModel):
+    """What is loaded of a layer: its last successful ETL run."""
+
+    source: str | None
+    publisher: str | None
+    licence: str | None
+    data_as_of: str | None
+    retrieved_at: str | None
+    n_loaded: int | None
+    n_quarantined: int | None
+    count: int = Field(description="features in the database now")
+
+
+class LayerInfo(ApiModel):
+    name: str
+    title: LocalText
+    description: LocalText
+    kind: Kind
+    geometry_type: str
+    source: str = Field(description="the etl module that loads it")
+    coverage: Coverage
+    site_kind: SiteKindInfo | None = Field(description="for site layers: the kind they load")
+    style: dict[str, Any] = Field(description="Leaflet path options for the map")
+    visible: bool = Field(description="shown when the map opens")
+    loaded: LayerRun | None = Field(description="null: never loaded")
+
+
+class LayerCatalogue(ApiModel):
+    layers: list[LayerInfo]
+
+
+class LayerFeatureProperties(ApiModel):
+    id: str
+    name: str | None
+    code: str | None = Field(description="areas: the official code (CBS, IMRO plan, ...)")
+    category: str | None
+
+
+class LayerFeature(Feature[Geometry, LayerFeatureProperties]):
+    id: str  # our ids are always text
+
+
+class LayerFeatures(FeatureCollection[LayerFeature]):
+    layer: str
+    total: int = Field(description="features matching (in the bbox), also beyond the limit")
+    truncated: bool = Field(description="true: more features match than were returned")
+
+
+# --- explanation facts (FACTS.md): numbers, names and codes the page words per language ---
+
+
+class NearestFeature(ApiModel):
+    """The nearest feature of a kind (stop, care, shop, area). Metres are rounded."""
+
+    id: str | None = None
+    name: str | None = None
+    category: str | None = Field(default=None, description="code, e.g. tram, supermarket")
+    walk_m: float | None = Field(
+        default=None, description="straight line x the profile's detour factor (metres)"
+    )
+    distance_m: float | None = Field(default=None, description="metres")
+    departures_per_hour: float | None = Field(
+        default=None, description="stops only; null: timetable unknown"
+    )
+
+
+class AreaRef(ApiModel):
+    id: str
+    name: str | None = None
+    category: str | None = None
+
+
+class ZoningFact(ApiModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    zoning_class: str | None = Field(alias="class", description="e.g. wonen")
+    name: str | None = None
+    plan: str | None = Field(default=None, description="IMRO plan id")
+
+
+class Facts(ApiModel):
+    """What a criterion found, in the fact vocabulary shared by all criteria (all optional)."""
+
+    nearest: NearestFeature | None = None
+    count: int | None = Field(default=None, description="features within radius_m")
+    radius_m: float | None = None
+    zoning: ZoningFact | None = None
+    places: float | None = Field(default=None, description="null: unknown")
+    inside: bool | None = Field(default=None, description="polygon constraints")
+    area: AreaRef | None = Field(default=None, description="the area the site lies in")
+    search_radius_m: float | None = None
+    areas: list[AreaRef] | None = Field(default=None, description="constraint hits")
+
+
+class BreakdownItem(ApiModel):
+    """One criterion of a site's score, in catalogue order."""
+
+    criterion: str = Field(description="criterion name (GET /api/profiles -> criteria)")
+    unit: str = Field(description="unit of raw")
+    raw: int | float | str | None = Field(description="the raw value the value function read")
+    value: float | None = Field(description="0-1; null when missing")
+    weight: float
+    effective_weight: float = Field(description="renormalised over the criteria with data")
+    contribution: float
+    missing: bool = Field(description="no data here (outside the layer's coverage)")
+    excluded: bool = Field(description="this criterion excluded the site")
+    facts: Facts | None = Field(default=None, description="null when missing")
+    title: LocalText | None = Field(
+        default=None, description="legacy: the criterion title (use GET /api/profiles)"
+    )
+    explanation: LocalText | None = Field(
+        default=None, description="legacy: a finished sentence; the page words facts instead"
+    )
+
+
+class Reason(ApiModel):
+    """Why a site is excluded: the criterion that excluded it."""
+
+    criterion: str | None = None
+    nl: str | None = Field(default=None, description="legacy: finished sentence")
+    en: str | None = Field(default=None, description="legacy: finished sentence")
+
+
+class NearestPlaces(ApiModel):
+    stop: NearestFeature | None = None
+    care: NearestFeature | None = None
+    supermarket: NearestFeature | None = None
+
+
+class Explained(ApiModel):
+    """A scored place's explanation: the breakdown, exclusion reasons and nearest places."""
+
+    breakdown: list[BreakdownItem]
+    reasons: list[Reason]
+    nearest: NearestPlaces | None = None
+    nearest_stop: NearestFeature | None = Field(default=None, description="legacy: nearest.stop")
+    nearest_care: NearestFeature | None = Field(default=None, description="legacy: nearest.care")
+    nearest_supermarket: NearestFeature | None = Field(
+        default=None, description="legacy: nearest.supermarket"
+    )
+
+
+# --- sites ---
+
+
+class SiteColumns(ApiModel):
+    id: str
+    name: str | None
+    kind: str = Field(description="site kind code (GET /api/layers -> site_kind)")
+    layer: str
+    gemeentecode: str | None = Field(description="CBS code, e.g. GM0363")
+    gemeentenaam: str | None
+    area_m2: float | None
+    floor_area_m2: float | None = Field(description="offices: usable floor area (BAG)")
+    places: float | None = Field(description="estimated places; null: unknown")
+
+
+class Score(ApiModel):
+    score: float | None = Field(description="0-1; null when no criterion has data")
+    rank: int | None = Field(description="1 = best, among the sites that pass the filters")
+    excluded: bool
+    missing: list[str] = Field(description="criteria with weight but no data here")
+    completeness: float = Field(description="share of the weight that has data (0-1)")
+
+
+class Stability(ApiModel):
+    k: int
+    in_top_k: float = Field(description="share of weight perturbations (+-20 %) in the top k")
+
+
+class SiteSummary(Score, SiteColumns):
+    reasons: list[Reason]
+    stability: Stability
+
+
+class SiteFeature(Feature[Point, SiteSummary]):
+    """A site in a list: its point on surface."""
+
+    id: str
+
+
+class SiteCollection(FeatureCollection[SiteFeature]):
+    """Ranked sites, best first."""
+
+    total: int = Field(description="sites passing the filters (all pages)")
+    limit: int
+    offset: int
+    profile: str
+    weights: Weights
+
+
+class SourceRecord(ApiModel):
+    """One source record of a site, with the layer's publisher, licence and dates."""
+
+    model_config = ConfigDict(extra="allow")  # the record's own keys (file, how, ...) vary
+
+    layer: str
+    publisher: str | None
+    licence: str | None
+    data_as_of: str | None
+    retrieved_at: str | None
+    source: str | None = None
+    source_ref: str | None = None
+
+
+class SiteDetail(Explained, Score, SiteColumns):
+    props: dict[str, Any] | None = Field(description="the source's own attributes")
+    sources: list[SourceRecord]
+    source: str | None
+    source_ref: str | None
+    profile: str
+    weights: Weights
+
+
+class SiteDetailFeature(Feature[Geometry, SiteDetail]):
+    """A site with its full geometry and explained score."""
+
+    id: str
+
+
+class Gemeente(ApiModel):
+    code: str = Field(description="CBS code, e.g. GM0363")
+    name: str
+    n_sites: int
+    bbox: Bounds
+
+
+class Gemeenten(ApiModel):
+    gemeenten: list[Gemeente]
+
+
+# --- scoring: profiles and ad-hoc geometries ---
+
+
+class ProfileInfo(ApiModel):
+    name: str
+    title: LocalText
+    description: LocalText
+    weights: Weights
+
+
+class CriterionInfo(ApiModel):
+    name: str
+    title: LocalText
+    unit: str = Field(description="unit of the raw value")
+    constraint: bool = Field(description="only excludes; no weight of its own by default")
+    facts: list[str] | None = Field(default=None, description="the fact keys it emits")
+
+
+class Profiles(ApiModel):
+    default: str
+    profiles: list[ProfileInfo]
+    criteria: list[CriterionInfo]
+
+
+SiteGeometry = Annotated[Point | Polygon | MultiPolygon, Field(discriminator="type")]
+
+
+class AdHocSite(BaseModel):
+    """A geometry to score that is not in the database (e.g. an owner's plot)."""
+
+    geometry: SiteGeometry = Field(description="GeoJSON Point, Polygon or MultiPolygon (WGS84)")
+    name: str | None = Field(default=None, max_length=200)
+    kind: str | None = Field(default=None, json_schema_extra={"enum": list(site_kinds())})
+    places: float | None = Field(default=None, ge=0, le=100000, description="estimated places")
+
+    @field_validator("geometry", mode="wrap")
+    @classmethod
+    def _one_message(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # one clear line instead of an error per member of the union
+        try:
+            return handler(value)
+        except ValidationError:
+            raise ValueError(
+                "geometry must be a GeoJSON Point, Polygon or MultiPolygon"
+                " with WGS84 lon/lat coordinates"
+            ) from None
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str | None) -> str | None:
+        if value is not None and value not in site_kinds():
+            raise ValueError(f"kind must be one of {', '.join(site_kinds())}")
+        return value
+
+
+class AdHocProperties(Explained):
+    name: str | None
+    kind: str | None
+    area_m2: float | None = Field(description="null for a point")
+    places: float | None
+    score: float | None
+    excluded: bool
+    profile: str
+    weights: Weights
+    missing: list[str]
+
+
+class AdHocFeature(Feature[SiteGeometry, AdHocProperties]):
+    """The scored geometry, as it was sent."""

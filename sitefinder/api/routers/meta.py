@@ -1,0 +1,32 @@
+"""Meta routes: is the service up, and what the map page needs to start."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sitefinder.api import queries
+from sitefinder.api.deps import AppSettings, Conn
+from sitefinder.api.errors import error_responses
+from sitefinder.api.models import AppConfig, Basemap, Health
+
+OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
+DATA_ATTRIBUTION = f"Data: CBS, Kadaster (BAG, BRK, BGT), RVO, RIVM, OVapi, {OSM_ATTRIBUTION}"
+
+router = APIRouter(prefix="/api", tags=["meta"])
+
+
+@router.get("/health", responses=error_responses(500, 503))
+def health(c: Conn) -> Health:
+    """Database reachable, data loaded: counts per layer and data as of."""
+    return Health.model_validate(queries.health(c))
+
+
+@router.get("/config", responses=error_responses(500, 503))
+def config(c: Conn, settings: AppSettings) -> AppConfig:
+    """What the map page needs to start: basemap, profile, data extent, attribution."""
+    return AppConfig(
+        basemap=Basemap(url=settings.basemap_url, attribution=settings.basemap_attribution),
+        default_profile=settings.default_profile,
+        bounds=queries.sites_extent(c),
+        attribution=DATA_ATTRIBUTION,
+    )

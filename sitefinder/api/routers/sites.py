@@ -1,0 +1,51 @@
+"""Site routes: the ranked list, one site explained, and the municipalities that have sites."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from sitefinder.api import queries
+from sitefinder.api.deps import Conn, SiteQueryParam
+from sitefinder.api.errors import error_responses
+from sitefinder.api.models import Gemeenten, SiteCollection, SiteDetailFeature
+from sitefinder.core.errors import UnknownSiteError
+
+router = APIRouter(prefix="/api", tags=["sites"])
+
+
+@router.get("/gemeenten", responses=error_responses(500, 503))
+def gemeenten(c: Conn) -> Gemeenten:
+    """Municipalities that have candidate sites, with their site count and extent (WGS84)."""
+    return Gemeenten.model_validate({"gemeenten": queries.gemeenten_with_sites(c)})
+
+
+@router.get("/sites", response_model_exclude_unset=True, responses=error_responses(422, 500, 503))
+def sites(c: Conn, request: Request, q: SiteQueryParam) -> SiteCollection:
+    """Scored sites as a GeoJSON FeatureCollection (WGS84 points), best first, with the total.
+
+    Each site carries ``stability``: the share of weight perturbations (+-20 %) in which it
+    stays in the top ``stability_k`` of the filtered list.
+    """
+    table = request.app.state.engine.table(c)
+    return SiteCollection.model_validate(queries.list_sites(c, table, q))
+
+
+@router.get(
+    "/sites/{site_id:path}",
+    response_model_exclude_unset=True,
+    responses=error_responses(404, 422, 500, 503),
+)
+def site(
+    c: Conn,
+    request: Request,
+    site_id: Annotated[str, Path(max_length=200, description="e.g. offices:0363010000000001")],
+    q: SiteQueryParam,
+) -> SiteDetailFeature:
+    """One site (full WGS84 geometry) with its explained score breakdown, nearest places and
+    sources."""
+    feature = queries.get_site(c, request.app.state.engine.table(c), site_id, q)
+    if feature is None:
+        raise UnknownSiteError(f"no site with id '{site_id}'")
+    return SiteDetailFeature.model_validate(feature)
