@@ -16,6 +16,7 @@ import { scoreColour } from "./symbols.js";
 
 /** "Openbaar vervoer": the catalogue's title of a breakdown item's criterion. */
 function itemTitle(state, item) {
+  // PRE-FACTS FALLBACK: compat.js (the item's own title, when /api/profiles did not answer)
   return criterionTitle(state, item.criterion) || legacyTitle(item) || item.criterion;
 }
 

@@ -2,8 +2,8 @@
  * @module compat
  *
  * ==========================================================================================
- *  PRE-FACTS FALLBACK: delete this module (and its imports in words.js and detail.js) once
- *  the API sends `facts` on every breakdown item (see FACTS.md).
+ *  PRE-FACTS FALLBACK: delete this module (and its imports in words.js, breakdown.js and
+ *  detail.js, each marked "PRE-FACTS FALLBACK") once the API sends `facts` (FACTS.md).
  * ==========================================================================================
  *
  * Until then the server sends what it sent before the facts contract: finished sentences per
