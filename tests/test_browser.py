@@ -102,6 +102,208 @@ def test_map_shows_ranked_sites_and_breakdown(
     page.close()
 
 
+def _site_kinds(page: Any, base_url: str) -> list[dict[str, Any]]:
+    """The site kinds the catalogue declares (GET /api/layers), in catalogue order."""
+    response = page.request.get(base_url + "/api/layers")
+    assert response.ok
+    return [
+        layer["site_kind"]
+        for layer in response.json()["layers"]
+        if layer["kind"] == "site" and layer["site_kind"]
+    ]
+
+
+def test_site_kinds_come_from_the_catalogue(browser: object, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page, errors = _open_page(browser, base_url)
+    kinds = _site_kinds(page, base_url)
+    assert kinds, "the catalogue declares no site kind"
+    _wait_for_list(page)
+
+    # the kind filter: "all kinds" and one option per catalogue kind, titled with its plural
+    options = page.locator("#filter-kind option")
+    expect(options).to_have_count(len(kinds) + 1)
+    assert page.eval_on_selector_all("#filter-kind option", "os => os.map(o => o.value)") == [
+        "",
+        *[k["code"] for k in kinds],
+    ]
+    labels = page.eval_on_selector_all("#filter-kind option", "os => os.map(o => o.textContent)")
+    assert labels[1:] == [k["plural"]["nl"] for k in kinds]
+
+    # the legend: one symbol per kind, with the catalogue's title and shape
+    legend = page.locator("#legend .legend-kind")
+    expect(legend).to_have_count(len(kinds))
+    assert [legend.nth(i).inner_text().strip() for i in range(len(kinds))] == [
+        k["title"]["nl"] for k in kinds
+    ]
+    shapes = {k["code"]: k["shape"] for k in kinds}
+    assert [legend.nth(i).get_attribute("data-shape") for i in range(len(kinds))] == [
+        k["shape"] for k in kinds
+    ]
+
+    # every marker is drawn in the shape its kind declares
+    drawn = page.eval_on_selector_all(
+        ".site-marker", "ms => ms.map(m => [m.dataset.kind, m.dataset.shape])"
+    )
+    assert drawn
+    assert all(shapes[kind] == shape for kind, shape in drawn), drawn
+
+    # choosing a kind narrows the list to it
+    code = next(kind for kind, _ in drawn)
+    with page.expect_response(lambda r: "/api/sites?" in r.url and f"kind={code}" in r.url):
+        page.select_option("#filter-kind", code)
+    _wait_for_list(page)
+    row_kinds = page.eval_on_selector_all(
+        "#site-list .site-row", "rs => rs.map(r => r.dataset.kind)"
+    )
+    assert row_kinds and set(row_kinds) == {code}
+
+    # English labels from the same catalogue objects
+    page.click("#lang-en")
+    expect(options.nth(1)).to_have_text(kinds[0]["plural"]["en"])
+    expect(legend.first).to_have_text(kinds[0]["title"]["en"])
+    expect(page.locator("#filter-kind")).to_have_value(code)
+    assert not errors, errors
+    page.close()
+
+
+def test_detail_numbers_in_dutch_and_english(browser: object, base_url: str) -> None:
+    """Decimal comma and thousands dot in Dutch, the other way round in English."""
+    from playwright.sync_api import expect
+
+    page, errors = _open_page(browser, base_url)
+    page.select_option("#filter-gemeente", "GM0363")
+    _wait_for_list(page)
+
+    # a site in the list with a floor or plot area of 1,000 m² or more (a grouped number)
+    site: dict[str, Any] | None = None
+    for site_id in _list_ids(page, 100):
+        response = page.request.get(f"{base_url}/api/sites/{site_id}")
+        assert response.ok
+        props = response.json()["properties"]
+        if max(props.get("floor_area_m2") or 0, props.get("area_m2") or 0) >= 1000:
+            site = props
+            break
+    assert site is not None, "no site of 1,000 m² or more in Amsterdam"
+    size_key = "floor-area" if (site.get("floor_area_m2") or 0) >= 1000 else "area"
+    page.click(f'#site-list .site-row[data-id="{site["id"]}"]')
+    detail = page.locator("#detail")
+    expect(detail.locator(".breakdown-row").first).to_be_visible(timeout=10000)
+    size = detail.locator(f'.detail-size [data-size="{size_key}"] dd')
+    # distances from 1 km to 10 km are shown in km with one decimal
+    km = [
+        item["criterion"]
+        for item in site["breakdown"]
+        if item["unit"] == "m" and item["raw"] is not None and 1000 <= item["raw"] < 10000
+    ]
+
+    def figures(criterion: str) -> str:
+        return str(
+            detail.locator(
+                f'.breakdown-row[data-criterion="{criterion}"] .breakdown-figures'
+            ).inner_text()
+        )
+
+    expect(page.locator("#detail-score")).to_have_text(re.compile(r"^\d,\d\d$"))
+    expect(size).to_have_text(re.compile(r"^\d{1,3}(\.\d{3})+ m²"))
+    for criterion in km:
+        assert re.search(r"\b\d,\d km\b", figures(criterion)), figures(criterion)
+
+    page.click("#lang-en")
+    expect(page.locator("#detail-score")).to_have_text(re.compile(r"^\d\.\d\d$"))
+    expect(size).to_have_text(re.compile(r"^\d{1,3}(,\d{3})+ m²"))
+    for criterion in km:
+        assert re.search(r"\b\d\.\d km\b", figures(criterion)), figures(criterion)
+    assert not errors, errors
+    page.close()
+
+
+def test_breakdown_words_from_facts(browser: object, base_url: str) -> None:
+    """The page words FACTS.md facts per language (Intl number formats and plural rules)."""
+    page, errors = _open_page(browser, base_url)
+    _wait_for_list(page)
+    words = page.evaluate(
+        """async () => {
+        const { explainItem, explainReason } = await import("/src/words.js");
+        const stop = { id: "stops:123", name: "Amstelveen Centrum", category: "tram",
+                       walk_m: 1234.4, distance_m: 950, departures_per_hour: 12.0 };
+        const items = {
+          transit: { criterion: "transit", missing: false, facts: { nearest: stop } },
+          one_departure: { criterion: "transit", missing: false,
+                           facts: { nearest: { ...stop, departures_per_hour: 1 } } },
+          no_timetable: { criterion: "transit", missing: false,
+                          facts: { nearest: { ...stop, departures_per_hour: null } } },
+          care: { criterion: "care_distance", missing: false,
+                  facts: { nearest: { name: "Rijnstate", category: "outpatient_clinic",
+                                      walk_m: 8801, distance_m: 6770 } } },
+          one: { criterion: "care_count", missing: false, facts: { count: 1, radius_m: 1000 } },
+          three: { criterion: "care_count", missing: false, facts: { count: 3, radius_m: 1000 } },
+          zoning: { criterion: "zoning", missing: false,
+                    facts: { zoning: { class: "wonen", name: "Wonen",
+                                       plan: "NL.IMRO.0664.BPBS02-VG99" } } },
+          places: { criterion: "size", missing: false, facts: { places: 25 } },
+          inside: { criterion: "natura2000", missing: false,
+                    facts: { inside: true, area: { id: "n2k:57", name: "Veluwe" } } },
+          outside: { criterion: "natura2000", missing: false,
+                     facts: { inside: false, nearest: { id: "n2k:57", name: "Veluwe",
+                              distance_m: 1500 }, search_radius_m: 5000 } },
+          areas: { criterion: "constraints", missing: false,
+                   facts: { areas: [
+                     { id: "c:1", name: "Waterwingebied", category: "drinking_water" },
+                     { id: "c:2", name: "Geluidszone" },
+                   ] } },
+          missing: { criterion: "zoning", missing: true, facts: null },
+          legacy: { criterion: "transit", missing: false,
+                    explanation: { nl: "zin van de server", en: "the server's sentence" } },
+        };
+        const out = {};
+        for (const lang of ["nl", "en"]) {
+          out[lang] = Object.fromEntries(
+            Object.entries(items).map(([key, item]) => [key, explainItem(item, lang)]));
+          const titleOf = (name) => (name === "natura2000" ? "Natura 2000" : name);
+          out[lang].reason = explainReason({ criterion: "natura2000" }, titleOf, lang);
+        }
+        return out;
+    }"""
+    )
+    nl, en = words["nl"], words["en"]
+    assert nl["transit"] == (
+        "Dichtstbijzijnde: Amstelveen Centrum (tram), 1.234 m lopen (geschat), "
+        "12 vertrekken per uur"
+    )
+    assert en["transit"] == (
+        "Nearest: Amstelveen Centrum (tram), 1,234 m walking (estimate), 12 departures per hour"
+    )
+    assert nl["one_departure"].endswith(", 1 vertrek per uur")
+    assert en["one_departure"].endswith(", 1 departure per hour")
+    assert nl["no_timetable"].endswith(", dienstregeling onbekend")
+    assert nl["care"] == "Dichtstbijzijnde: Rijnstate (polikliniek), 8.801 m lopen (geschat)"
+    assert en["care"] == "Nearest: Rijnstate (outpatient clinic), 8,801 m walking (estimate)"
+    assert nl["one"] == "1 voorziening binnen 1.000 m"
+    assert nl["three"] == "3 voorzieningen binnen 1.000 m"
+    assert en["one"] == "1 facility within 1,000 m"
+    assert en["three"] == "3 facilities within 1,000 m"
+    assert nl["zoning"] == "Bestemming ‘Wonen’ in plan NL.IMRO.0664.BPBS02-VG99"
+    assert nl["places"] == "Geschat 25 plaatsen"
+    assert en["places"] == "Estimated 25 places"
+    assert nl["inside"] == "Ligt in Veluwe"
+    assert nl["outside"] == "Ligt erbuiten; dichtstbijzijnde gebied: Veluwe op 1.500 m"
+    assert en["outside"] == "Outside; nearest area: Veluwe at 1,500 m"
+    # a category code without words of its own is shown with spaces
+    assert nl["areas"] == "Ligt in: Waterwingebied (drinking water) en Geluidszone"
+    assert en["areas"] == "Lies in: Waterwingebied (drinking water) and Geluidszone"
+    assert nl["missing"].startswith("Geen gegevens hier")
+    assert en["missing"].startswith("No data here")
+    assert nl["reason"] == "Uitgesloten door: Natura 2000"
+    assert en["reason"] == "Excluded by: Natura 2000"
+    # before the server sends facts: its own sentence, in the language asked for
+    assert nl["legacy"] == "zin van de server"
+    assert en["legacy"] == "the server's sentence"
+    assert not errors, errors
+    page.close()
+
+
 def _open_page(browser: object, url: str) -> tuple[Any, list[str]]:
     """A new 1400x900 page on the map, collecting script errors (not the offline basemap)."""
     from playwright.sync_api import Browser

@@ -1,8 +1,14 @@
-// Woonplek Sitefinder: user-interface strings (Dutch first, English available).
-//
-// Static text in index.html carries data-i18n="key" (text content) or
-// data-i18n-attr="attribute:key;attribute:key" (attributes such as aria-label, title).
-// Dynamic text is built in app.js with t(key, params).
+/*
+ * @module i18n
+ * User-interface strings, Dutch first, English available, and the current language.
+ *
+ * Static text in index.html carries data-i18n="key" (text content) or
+ * data-i18n-attr="attribute:key;attribute:key" (attributes such as aria-label, title); dynamic
+ * text is built with t(key, params). Words that belong to the data (site kinds, criterion and
+ * layer titles) come from the API's catalogue, not from here. The language itself is part of the
+ * page state (store key `lang`); main.js hands every change to setLang() before anything
+ * re-renders, so t() and locale() always answer in the language the store holds.
+ */
 
 const STORAGE_KEY = "sitefinder.lang";
 export const LANGUAGES = ["nl", "en"];
@@ -42,12 +48,43 @@ const STRINGS = {
     "filters.include_excluded": "Toon uitgesloten locaties",
     "filters.reset": "Filters wissen",
 
-    "kind.kantoor": "Kantoor",
-    "kind.vakantiepark": "Vakantiepark",
-    "kind.kavel": "Onbebouwde kavel",
-    "kinds.kantoor": "Kantoren",
-    "kinds.vakantiepark": "Vakantieparken",
-    "kinds.kavel": "Onbebouwde kavels",
+    "facts.missing": "Geen gegevens hier: dit criterium telt niet mee en de andere wegen zwaarder.",
+    "facts.nearest": "Dichtstbijzijnde: {place}, {walk} lopen (geschat)",
+    "facts.nearest_straight": "Dichtstbijzijnde: {place}, {distance} hemelsbreed",
+    "facts.nearest_none": "Niets gevonden",
+    "facts.departures.one": "{n} vertrek per uur",
+    "facts.departures.other": "{n} vertrekken per uur",
+    "facts.timetable_unknown": "dienstregeling onbekend",
+    "facts.count.one": "{n} voorziening binnen {radius}",
+    "facts.count.other": "{n} voorzieningen binnen {radius}",
+    "facts.zoning": "Bestemming ‘{name}’",
+    "facts.zoning_plan": "Bestemming ‘{name}’ in plan {plan}",
+    "facts.zoning_none": "Geen bestemming gevonden",
+    "facts.places.one": "Geschat {n} plaats",
+    "facts.places.other": "Geschat {n} plaatsen",
+    "facts.places_unknown": "Aantal plaatsen onbekend",
+    "facts.inside": "Ligt in {area}",
+    "facts.outside_nearest": "Ligt erbuiten; dichtstbijzijnde gebied: {area} op {distance}",
+    "facts.outside_none": "Ligt erbuiten; geen gebied binnen {radius}",
+    "facts.outside": "Ligt erbuiten",
+    "facts.areas": "Ligt in: {list}",
+    "facts.areas_none": "Ligt in geen van deze gebieden",
+    "facts.excluded_by": "Uitgesloten door: {title}",
+    "facts.unnamed": "zonder naam",
+
+    "category.rail": "trein",
+    "category.metro": "metro",
+    "category.tram": "tram",
+    "category.bus": "bus",
+    "category.ferry": "veer",
+    "category.hospital": "ziekenhuis",
+    "category.outpatient_clinic": "polikliniek",
+    "category.gp": "huisarts",
+    "category.clinic": "kliniek",
+    "category.pharmacy": "apotheek",
+    "category.social_facility": "maatschappelijke opvang",
+    "category.mental_health": "ggz",
+    "category.supermarket": "supermarkt",
 
     "list.heading": "Locaties in beeld",
     "list.count": "{n} locaties in beeld",
@@ -189,12 +226,43 @@ const STRINGS = {
     "filters.include_excluded": "Show excluded sites",
     "filters.reset": "Clear filters",
 
-    "kind.kantoor": "Office",
-    "kind.vakantiepark": "Holiday park",
-    "kind.kavel": "Vacant plot",
-    "kinds.kantoor": "Offices",
-    "kinds.vakantiepark": "Holiday parks",
-    "kinds.kavel": "Vacant plots",
+    "facts.missing": "No data here: this criterion is left out and the others weigh more.",
+    "facts.nearest": "Nearest: {place}, {walk} walking (estimate)",
+    "facts.nearest_straight": "Nearest: {place}, {distance} as the crow flies",
+    "facts.nearest_none": "None found",
+    "facts.departures.one": "{n} departure per hour",
+    "facts.departures.other": "{n} departures per hour",
+    "facts.timetable_unknown": "timetable unknown",
+    "facts.count.one": "{n} facility within {radius}",
+    "facts.count.other": "{n} facilities within {radius}",
+    "facts.zoning": "Zoned ‘{name}’",
+    "facts.zoning_plan": "Zoned ‘{name}’ in plan {plan}",
+    "facts.zoning_none": "No zoning found",
+    "facts.places.one": "Estimated {n} place",
+    "facts.places.other": "Estimated {n} places",
+    "facts.places_unknown": "Number of places unknown",
+    "facts.inside": "Lies in {area}",
+    "facts.outside_nearest": "Outside; nearest area: {area} at {distance}",
+    "facts.outside_none": "Outside; no area within {radius}",
+    "facts.outside": "Outside",
+    "facts.areas": "Lies in: {list}",
+    "facts.areas_none": "Lies in none of these areas",
+    "facts.excluded_by": "Excluded by: {title}",
+    "facts.unnamed": "unnamed",
+
+    "category.rail": "train",
+    "category.metro": "metro",
+    "category.tram": "tram",
+    "category.bus": "bus",
+    "category.ferry": "ferry",
+    "category.hospital": "hospital",
+    "category.outpatient_clinic": "outpatient clinic",
+    "category.gp": "GP",
+    "category.clinic": "clinic",
+    "category.pharmacy": "pharmacy",
+    "category.social_facility": "social facility",
+    "category.mental_health": "mental health care",
+    "category.supermarket": "supermarket",
 
     "list.heading": "Sites in view",
     "list.count": "{n} sites in view",
@@ -316,6 +384,7 @@ function readStoredLang() {
   }
 }
 
+/** The current language; at start the one chosen last time, else Dutch. */
 export function getLang() {
   return currentLang;
 }
@@ -332,24 +401,42 @@ export function setLang(lang) {
   applyTranslations(document);
 }
 
+/** Is there a string for this key (in the language, or in Dutch)? */
+export function has(key, lang = currentLang) {
+  return key in STRINGS[lang] || key in STRINGS[DEFAULT_LANG];
+}
+
 /** Look up a string and fill in {placeholders}. Falls back to Dutch, then to the key. */
-export function t(key, params = {}) {
-  const template = STRINGS[currentLang][key] ?? STRINGS[DEFAULT_LANG][key] ?? key;
+export function t(key, params = {}, lang = currentLang) {
+  const template = STRINGS[lang]?.[key] ?? STRINGS[DEFAULT_LANG][key] ?? key;
   return template.replace(/\{(\w+)\}/g, (match, name) =>
     params[name] === undefined || params[name] === null ? match : String(params[name]),
   );
 }
 
+const pluralRules = new Map();
+
+/**
+ * A counted string: `key.one` / `key.other` (Intl.PluralRules of the language) with {n} and
+ * the other params filled in. `count` is the number as shown (already rounded), `params.n` the
+ * text to show for it.
+ */
+export function plural(key, count, params = {}, lang = currentLang) {
+  if (!pluralRules.has(lang)) pluralRules.set(lang, new Intl.PluralRules(locale(lang)));
+  const form = pluralRules.get(lang).select(count);
+  return t(has(`${key}.${form}`, lang) ? `${key}.${form}` : `${key}.other`, { n: count, ...params }, lang);
+}
+
 /** Pick the current language from an API object like {"nl": "...", "en": "..."}. */
-export function pick(text) {
+export function pick(text, lang = currentLang) {
   if (text === null || text === undefined) return "";
   if (typeof text === "string") return text;
-  return text[currentLang] ?? text[DEFAULT_LANG] ?? Object.values(text)[0] ?? "";
+  return text[lang] ?? text[DEFAULT_LANG] ?? Object.values(text)[0] ?? "";
 }
 
 /** BCP 47 locale for number and date formatting. */
-export function locale() {
-  return currentLang === "nl" ? "nl-NL" : "en-GB";
+export function locale(lang = currentLang) {
+  return lang === "nl" ? "nl-NL" : "en-GB";
 }
 
 export function applyTranslations(root) {

@@ -1,0 +1,337 @@
+/*
+ * @module detail
+ * The detail panel over the map's right side: a stored site (GET /api/sites/{id} with the
+ * current scoring) or the own site (store key `adhoc`, scored by draw.js). It shows the score,
+ * rank and stability, the breakdown (breakdown.js), the surroundings, size, sources and source
+ * attributes. The panel is open while a site is selected or an own site is shown; re-scoring
+ * re-renders it in place, keeping its scroll position and open sections.
+ */
+
+import { $, fill, h } from "./dom.js";
+import * as fmt from "./format.js";
+import { pick, t } from "./i18n.js";
+import { isAbort } from "./api.js";
+import { showError } from "./banner.js";
+import { breakdownSection, constraintsSection, reasonsSection } from "./breakdown.js";
+import { legacyNearest } from "./compat.js";
+import { kindShape, kindTitle } from "./kinds.js";
+import { featureBounds } from "./map.js";
+import { stabilityBadge } from "./list.js";
+import { STABILITY_K, listFeature } from "./sites.js";
+import { crosshairIcon, scoreColour, shapeIcon, siteColour } from "./symbols.js";
+import { profileOf, sameWeights, weightsAreCustom } from "./weights.js";
+
+/**
+ * @param {{onClosed: (id: string|null) => void, onDrawAgain: () => void}} hooks `onClosed` hears
+ *   the id of the site that was selected when the panel closed; `onDrawAgain` starts drawing.
+ * @returns {{select: (id: string) => void, close: () => void}}
+ */
+export function createDetail(store, api, map, { onClosed, onDrawAgain }) {
+  const panel = $("#detail");
+  let request = null;
+  let summary = null; // the list feature of the selected site (shown while the detail loads)
+
+  function select(id) {
+    if (!id) return;
+    summary = listFeature(store.get(), id) ?? summary;
+    store.update({ selectedId: id, detail: null, adhoc: null });
+    load(id);
+  }
+
+  /** Fetch the breakdown; on a re-score the old one stays on screen until the new one is in. */
+  async function load(id) {
+    request?.abort();
+    const controller = new AbortController();
+    request = controller;
+    try {
+      const feature = await api.get(`/api/sites/${encodeURIComponent(id)}`, store.get().scoring, {
+        signal: controller.signal,
+      });
+      if (store.get().selectedId === id) store.update({ detail: feature });
+    } catch (err) {
+      const state = store.get();
+      if (!isAbort(err) && state.selectedId === id && !state.detail) close();
+      showError(err);
+    } finally {
+      if (request === controller) request = null;
+    }
+  }
+
+  function close() {
+    const id = store.get().selectedId;
+    request?.abort();
+    summary = null;
+    store.update({ selectedId: null, detail: null, adhoc: null });
+    onClosed(id);
+  }
+
+  function zoomToShown() {
+    const state = store.get();
+    const feature = state.adhoc ? state.adhoc.feature ?? { geometry: state.adhoc.geometry } : state.detail;
+    map.fitIntoView(featureBounds(feature));
+  }
+
+  function render() {
+    const state = store.get();
+    panel.hidden = !state.selectedId && !state.adhoc;
+    panel.classList.toggle("is-adhoc", Boolean(state.adhoc));
+    if (state.adhoc) renderAdhoc(state);
+    else if (state.selectedId) renderSite(state);
+  }
+
+  function renderSite(state) {
+    summary = listFeature(state, state.selectedId) ?? summary;
+    const feature = state.detail ?? summary;
+    const props = feature?.properties ?? {};
+    const icon = shapeIcon(kindShape(state.catalogue, props.kind), siteColour(props));
+    fill($("#detail-kind"), icon, kindTitle(state.catalogue, props.kind));
+    $("#detail-name").textContent = props.name || state.selectedId;
+    $("#detail-gemeente").textContent = props.gemeentenaam ?? "";
+    if (!state.detail) {
+      // The list rank is not the rank among all sites: leave it out until the detail is in.
+      fillBody(feature ? scoreSection(state, { ...props, rank: null }) : null, loading());
+      return;
+    }
+    const breakdown = props.breakdown ?? [];
+    fillBody(
+      scoreSection(state, props, listFeature(state, state.selectedId)?.properties ?? null),
+      reasonsSection(state, props),
+      breakdownSection(state, breakdown),
+      constraintsSection(state, breakdown),
+      surroundings(props),
+      size(props),
+      sources(state, props.sources ?? []),
+      attributes(state, props),
+    );
+  }
+
+  function renderAdhoc(state) {
+    const adhoc = state.adhoc;
+    const props = adhoc.feature?.properties ?? {};
+    fill($("#detail-kind"), crosshairIcon(), t("adhoc.kind"));
+    $("#detail-name").textContent = adhoc.geometry.type === "Point" ? t("adhoc.point") : t("adhoc.polygon");
+    $("#detail-gemeente").textContent = adhocWhere(adhoc);
+    if (!adhoc.feature) {
+      fillBody(loading());
+      return;
+    }
+    const again = h(
+      "button",
+      { type: "button", id: "adhoc-again", class: "link-button", onclick: onDrawAgain },
+      t("adhoc.again"),
+    );
+    const breakdown = props.breakdown ?? [];
+    fillBody(
+      scoreSection(state, props),
+      h("p", { class: "adhoc-note" }, t("adhoc.note"), " ", again),
+      reasonsSection(state, props),
+      breakdownSection(state, breakdown),
+      constraintsSection(state, breakdown),
+      surroundings(props),
+      size(props),
+    );
+  }
+
+  /** Replace the detail body, keeping its scroll position and open <details>. */
+  function fillBody(...children) {
+    const body = $("#detail-body");
+    const scrollTop = body.scrollTop;
+    const open = [...body.querySelectorAll("details[open]")].map((d) => d.className);
+    fill(body, ...children);
+    for (const details of body.querySelectorAll("details")) {
+      if (open.includes(details.className)) details.open = true;
+    }
+    body.scrollTop = scrollTop;
+  }
+
+  /**
+   * The big score, the site's rank among all sites, and (from the list, if the site is in it)
+   * its place in the list and its rank stability.
+   */
+  function scoreSection(state, props, listProps = null) {
+    const excluded = Boolean(props.excluded) || !fmt.isNumber(props.score);
+    const listRank = listProps?.rank;
+    const rankText =
+      excluded || !fmt.isNumber(props.rank)
+        ? null
+        : [
+            t("detail.rank", { rank: props.rank }),
+            fmt.isNumber(listRank) && listRank !== props.rank ? t("detail.rank_list", { rank: listRank }) : null,
+          ]
+            .filter(Boolean)
+            .join(" · ");
+    const stability = excluded ? null : listProps?.stability;
+    return h(
+      "div",
+      { class: `detail-score${excluded ? " is-excluded" : ""}` },
+      h(
+        "div",
+        { class: "score-big", style: { "--score-colour": scoreColour(props.score) } },
+        h("span", { class: "score-big-label" }, t("detail.score")),
+        h(
+          "span",
+          { id: "detail-score", class: "score-big-value" },
+          excluded ? t("detail.excluded") : fmt.score(props.score),
+        ),
+      ),
+      rankText ? h("span", { class: "score-rank" }, rankText) : null,
+      h(
+        "div",
+        { class: "actions" },
+        h(
+          "button",
+          { type: "button", id: "detail-zoom", class: "button-secondary", onclick: zoomToShown },
+          t("detail.zoom"),
+        ),
+      ),
+      h(
+        "p",
+        { class: "detail-profile" },
+        profileText(state, props),
+        fmt.isNumber(stability?.in_top_k)
+          ? h(
+              "span",
+              { class: "detail-stability" },
+              stabilityBadge(stability, listRank),
+              " ",
+              t("detail.stability", { k: stability.k ?? STABILITY_K }),
+            )
+          : null,
+      ),
+    );
+  }
+
+  store.subscribe(["sites"], (state) => {
+    if (state.selectedId) summary = listFeature(state, state.selectedId) ?? summary;
+  });
+  store.subscribe(["scoring"], (state) => {
+    if (state.selectedId && !state.adhoc) load(state.selectedId);
+  });
+  store.subscribe(["selectedId", "detail", "adhoc", "sites", "lang", "profiles", "catalogue", "scoring"], render);
+  $("#detail-close").addEventListener("click", close);
+
+  return { select, close };
+}
+
+function loading() {
+  const spinner = h("span", { class: "spinner", "aria-hidden": "true" });
+  return h("p", { class: "detail-loading" }, spinner, t("detail.loading"));
+}
+
+/** "Profiel: Standaard" or "Profiel: Standaard, eigen weging": what the score was computed with. */
+function profileText(state, props) {
+  const name = props.profile ?? state.profile;
+  const profile = profileOf(state, name);
+  const title = pick(profile?.title) || name || "";
+  if (!title) return null;
+  const custom = props.weights ? !sameWeights(state, props.weights, profile?.weights) : weightsAreCustom(state);
+  return t(custom ? "detail.profile_custom" : "detail.profile", { profile: title });
+}
+
+/** Nearest stop, care and supermarket with the estimated walk. */
+function surroundings(props) {
+  const nearest = legacyNearest(props); // PRE-FACTS FALLBACK: compat.js
+  const place = (label, found) =>
+    h(
+      "div",
+      { class: "kv" },
+      h("dt", {}, label),
+      h(
+        "dd",
+        {},
+        found
+          ? [
+              h("span", { class: "kv-strong" }, found.name || "–"),
+              found.category ? ` (${fmt.category(found.category)})` : "",
+              ` · ${fmt.distance(found.walk_m ?? found.distance_m)}`,
+            ]
+          : h("span", { class: "muted" }, t("detail.none_found")),
+      ),
+    );
+  return h(
+    "section",
+    { class: "detail-section" },
+    h("h3", {}, t("detail.surroundings")),
+    h(
+      "dl",
+      { class: "kv-list" },
+      place(t("detail.nearest_stop"), nearest.stop),
+      place(t("detail.nearest_care"), nearest.care),
+      "supermarket" in nearest ? place(t("detail.nearest_supermarket"), nearest.supermarket) : null,
+    ),
+  );
+}
+
+function size(props) {
+  const places = fmt.isNumber(props.places) ? `${fmt.number(props.places)} ${t("unit.places")}` : t("detail.unknown");
+  const rows = [
+    [t("detail.area"), fmt.area(props.area_m2), "area"],
+    "floor_area_m2" in props ? [t("detail.floor_area"), fmt.area(props.floor_area_m2), "floor-area"] : null,
+    [t("detail.places"), places, "places"],
+  ].filter(Boolean);
+  return h(
+    "section",
+    { class: "detail-section detail-size" },
+    h("h3", {}, t("detail.size")),
+    h(
+      "dl",
+      { class: "kv-list" },
+      rows.map(([k, v, name]) => h("div", { class: "kv", dataset: { size: name } }, h("dt", {}, k), h("dd", {}, v))),
+    ),
+  );
+}
+
+function sources(state, list) {
+  if (!list.length) return null;
+  const layerTitle = (name) => pick(state.catalogue?.find((l) => l.name === name)?.title) || name;
+  const item = (src) => {
+    const ref =
+      src.source_ref && /^https?:\/\//.test(src.source_ref)
+        ? h("a", { href: src.source_ref, target: "_blank", rel: "noopener noreferrer" }, src.source || src.source_ref)
+        : src.source || src.source_ref || "";
+    const meta = [
+      src.publisher,
+      src.licence ? t("detail.licence", { licence: src.licence }) : null,
+      src.data_as_of ? t("detail.as_of", { date: fmt.date(src.data_as_of) }) : null,
+    ].filter(Boolean);
+    return h(
+      "li",
+      {},
+      h("span", { class: "kv-strong" }, layerTitle(src.layer)),
+      ": ",
+      ref,
+      meta.length ? h("span", { class: "source-meta" }, meta.join(" · ")) : null,
+    );
+  };
+  return h(
+    "section",
+    { class: "detail-section detail-sources" },
+    h("h3", {}, t("detail.sources")),
+    h("ul", {}, list.map(item)),
+  );
+}
+
+function attributes(state, props) {
+  const entries = Object.entries(props.props ?? {}).filter(([, v]) => v !== null && v !== "");
+  const kv = (dt, dd) => h("div", { class: "kv" }, dt, dd);
+  const idRow = kv(h("dt", {}, t("detail.id")), h("dd", { class: "mono" }, props.id ?? state.selectedId));
+  const rows = entries.map(([key, value]) =>
+    kv(h("dt", { class: "mono" }, key), h("dd", {}, typeof value === "object" ? JSON.stringify(value) : String(value))),
+  );
+  return h(
+    "details",
+    { class: "detail-section detail-props" },
+    h("summary", {}, t("detail.props")),
+    h("dl", { class: "kv-list" }, idRow, rows),
+  );
+}
+
+function adhocWhere(adhoc) {
+  const geometry = adhoc.geometry;
+  if (geometry.type === "Point") {
+    const [lon, lat] = geometry.coordinates;
+    return t("adhoc.where_point", { lat: fmt.number(lat, 5), lon: fmt.number(lon, 5) });
+  }
+  const area = adhoc.feature?.properties?.area_m2;
+  return fmt.isNumber(area) ? fmt.area(area) : "";
+}
