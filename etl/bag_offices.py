@@ -113,16 +113,9 @@ import pandas as pd
 import shapely
 
 from etl import lvbag, vacancy
-from etl.framework import (
-    QUARANTINE_REASON,
-    OnlineSource,
-    Pipeline,
-    SourceInfo,
-    plain_records,
-    read_vector,
-    text,
-    text_column,
-)
+from etl.declarations import QUARANTINE_REASON, OnlineSource, Pipeline, SourceInfo
+from etl.ogcapi import OGC_API
+from etl.readers import list_layers, plain_records, read_vector, text, text_column
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
@@ -466,7 +459,7 @@ class BagOffices(Pipeline):
         url="https://www.kadaster.nl/zakelijk/registraties/basisregistraties/bag",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_bag_verblijfsobject",
         publisher="Kadaster (BAG, PDOK OGC API v2)",
@@ -529,7 +522,7 @@ class BagOffices(Pipeline):
                     lv_files.append(path.name)
                 if not num.frame.empty:
                     lv_num.append(pd.DataFrame(num.frame))
-            elif suffix == ".gpkg" and "verblijfsobject" in _layers(path):
+            elif suffix == ".gpkg" and "verblijfsobject" in _layer_names(path):
                 frame = read_vector(path, layer="verblijfsobject")
                 reads.append(_bag_light(frame, path, GPKG_SOURCE))
             else:
@@ -734,15 +727,8 @@ class BagOffices(Pipeline):
         )
 
 
-def _layers(path: Path) -> set[str]:
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    try:
-        return {str(name) for name, _ in pyogrio.list_layers(path)}
-    except (DataSourceError, DataLayerError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SourceFileError(f"offices: cannot read {path.name}: {first}") from exc
+def _layer_names(path: Path) -> set[str]:
+    return {name for name, _ in list_layers(path, what="offices", label=path.name)}
 
 
 PIPELINE = BagOffices

@@ -44,14 +44,10 @@ import geopandas as gpd
 import pandas as pd
 from psycopg import sql
 
-from etl.framework import (
-    OnlineSource,
-    Pipeline,
-    SourceInfo,
-    Statement,
-    quarantine_staged,
-    read_vector,
-)
+from etl.declarations import OnlineSource, Pipeline, SourceInfo, Statement
+from etl.loading import quarantine_staged
+from etl.ogcapi import OGC_API
+from etl.readers import read_vector
 from sitefinder.core.errors import SourceFileError
 
 EXISTING_STATUSES = frozenset(
@@ -104,7 +100,7 @@ class BagPanden(Pipeline):
         url="https://github.com/Amsterdam/bag_services",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_bag_pand",
         publisher="Kadaster (BAG, PDOK OGC API v2)",

@@ -49,8 +49,8 @@ import pandas as pd
 import shapely
 from lxml import etree
 
-from etl.framework import OnlineSource, Pipeline, SourceInfo
-from etl.pdok_download import BGT_CUSTOM_URL
+from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.pdok_download import BGT_CUSTOM_URL, PDOK_DOWNLOAD
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
@@ -206,7 +206,7 @@ class BgtPanden(Pipeline):
         url="https://api.pdok.nl/lv/bgt/download/v1_0/ui/",
     )
     online = OnlineSource.service(
-        "pdok_download",
+        PDOK_DOWNLOAD,
         BGT_CUSTOM_URL,
         key="pdok_bgt_download_pand",
         publisher="Kadaster / bronhouders via PDOK (BGT custom download, IMGeo 2.1)",

@@ -87,15 +87,10 @@ import numpy as np
 import pandas as pd
 from psycopg import sql
 
-from etl.framework import (
-    OnlineSource,
-    Pipeline,
-    SourceInfo,
-    Statement,
-    quarantine_staged,
-    read_vector,
-    text,
-)
+from etl.declarations import OnlineSource, Pipeline, SourceInfo, Statement
+from etl.loading import quarantine_staged
+from etl.ogcapi import OGC_API
+from etl.readers import read_vector, text
 from etl.top10nl import READ_ERRORS, Surfaces, iter_features, open_members, read_error, text_of
 from sitefinder.core.errors import SourceFileError
 
@@ -182,7 +177,7 @@ class BrkPlots(Pipeline):
         url="https://www.pdok.nl/introductie/-/article/kadastrale-kaart",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_brk_kadastrale_kaart_perceel",
         publisher="Kadaster (BRK Kadastrale Kaart, PDOK OGC API v1)",

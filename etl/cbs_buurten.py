@@ -46,8 +46,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.cbs_gemeenten import snake_case
-from etl.framework import OnlineSource, Pipeline, SourceInfo, read_vector
+from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.ogcapi import OGC_API
+from etl.readers import list_layers, read_vector, snake_case
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
@@ -102,14 +103,7 @@ PDOK_SNAKE_FIGURES = {pdok_snake_case(k): v for k, v in PDOK_FIGURES.items()}
 def _read(path: Path) -> tuple[gpd.GeoDataFrame, str]:
     """The buurten (or, without them, wijken) of ``path`` and the level read."""
     if path.suffix.lower() == ".gpkg":
-        import pyogrio
-        from pyogrio.errors import DataSourceError
-
-        try:
-            names = {str(n).lower(): str(n) for n, _ in pyogrio.list_layers(path)}
-        except DataSourceError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise SourceFileError(f"cannot read {path}: {first}") from exc
+        names = {n.lower(): n for n, _ in list_layers(path)}
         for level in ("buurten", "wijken"):
             if level in names:
                 return read_vector(path, layer=names[level]), level
@@ -161,7 +155,7 @@ class CbsBuurten(Pipeline):
         url="https://www.cbs.nl/nl-nl/reeksen/kerncijfers-wijken-en-buurten-2004-2023",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_cbs_wijken_en_buurten_2023_buurten",
         publisher="CBS / Kadaster (Wijken en Buurten 2023, PDOK OGC API)",

@@ -37,7 +37,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from etl.framework import Pipeline, SourceInfo, read_vector
+from etl.declarations import Pipeline, SourceInfo
+from etl.readers import list_layers, read_vector
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import InvalidParameterError, SourceFileError
 
@@ -84,15 +85,8 @@ def _polygon_layers(path: Path) -> list[str | None]:
     """The polygon layers of a multi-layer source (GeoPackage); ``[None]`` for the rest."""
     if path.suffix.lower() != ".gpkg":
         return [None]
-    import pyogrio
-    from pyogrio.errors import DataSourceError
-
-    try:
-        layers = pyogrio.list_layers(path)
-    except DataSourceError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise SourceFileError(f"cannot read {path}: {first}") from exc
-    names = [str(name) for name, kind in layers if kind and POLYGON_TYPES.search(str(kind))]
+    layers = list_layers(path)
+    names = [name for name, kind in layers if kind and POLYGON_TYPES.search(kind)]
     if not names:
         raise SourceFileError(f"cannot read {path}: the GeoPackage has no polygon layer")
     return list(names)

@@ -120,21 +120,13 @@ import pandas as pd
 import shapely
 from psycopg import sql
 
-from etl.framework import (
-    POLYGONAL,
-    Pipeline,
-    SourceInfo,
-    Statement,
-    plain_records,
-    quarantine_staged,
-    read_table,
-    read_vector,
-    text,
-    text_column,
-)
+from etl.declarations import Pipeline, SourceInfo, Statement
+from etl.loading import quarantine_staged
 from etl.osm import Selector, as_points, is_overpass_json, is_pbf, read_osm
 from etl.overpass import overpass_source
+from etl.readers import plain_records, read_table, read_vector, text, text_column
 from etl.top10nl import read_functioneel_gebied
+from etl.validation import POLYGONAL
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 

@@ -39,8 +39,9 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import OnlineSource, Pipeline, SourceInfo, plain_records, read_vector
-from etl.ruimtelijkeplannen import RP_URL
+from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.readers import plain_records, read_vector
+from etl.ruimtelijkeplannen import RP_URL, RUIMTELIJKEPLANNEN
 
 GML_OPTIONS = {"WRITE_GFS": "NO"}
 IMRO_NAMESPACE = re.compile(rb"http://www\.geonovum\.nl/imro/(\d{4})/")
@@ -175,7 +176,7 @@ class ImroZoning(Pipeline):
         "zoning/NL.IMRO.1680.1800030105-0000.gml",
     )
     online = OnlineSource.service(
-        "ruimtelijkeplannen",
+        RUIMTELIJKEPLANNEN,
         RP_URL,
         key="ruimtelijkeplannen_api_v4_enkelbestemmingen",
         publisher="Bevoegde gezagen via ruimtelijkeplannen.nl (Ruimtelijke Plannen API v4)",

@@ -50,7 +50,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from etl.framework import Pipeline, SourceInfo
+from etl.declarations import Pipeline, SourceInfo
 from etl.osm import Selector, poi_rows, read_osm, tag_columns
 from etl.overpass import overpass_source
 from sitefinder.core.crs import RD

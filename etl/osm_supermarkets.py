@@ -32,7 +32,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import Pipeline, SourceInfo, read_vector
+from etl.declarations import Pipeline, SourceInfo
 from etl.osm import (
     Selector,
     is_overpass_json,
@@ -42,6 +42,7 @@ from etl.osm import (
     tag_columns,
 )
 from etl.overpass import overpass_source
+from etl.readers import read_vector
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 

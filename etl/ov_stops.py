@@ -39,6 +39,7 @@ reloads the layer. What the feed lacks (no ``stop_times.txt``) is written to the
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -46,7 +47,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import OnlineSource, Pipeline, SourceInfo, plain_records, read_vector
+from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.download import DOWNLOAD
 from etl.gtfs import (
     BASIC_ROUTE_TYPES,
     EXTENDED_ROUTE_TYPES,
@@ -55,6 +57,7 @@ from etl.gtfs import (
     read_gtfs,
     route_type_mode,
 )
+from etl.readers import plain_records, read_vector
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import InvalidParameterError, SourceFileError
 
@@ -86,7 +89,7 @@ class OvStops(Pipeline):
         url="https://gtfs.ovapi.nl/",
     )
     online = OnlineSource.service(
-        "download",
+        DOWNLOAD,
         OVAPI_GTFS_URL,
         key="ovapi_gtfs_nl",
         publisher="OVapi / openOV (GTFS NL, from NDOV open data)",
@@ -184,8 +187,6 @@ class OvStops(Pipeline):
 
 def _zip_of_vectors(path: Path) -> bool:
     """A zip that GDAL should read (a zipped shapefile/GeoPackage), not a GTFS feed."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(path) as archive:
             names = [n.lower() for n in archive.namelist()]

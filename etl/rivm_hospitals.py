@@ -49,16 +49,9 @@ import numpy as np
 import pandas as pd
 from psycopg import sql
 
-from etl.framework import (
-    QUARANTINE_REASON,
-    Pipeline,
-    SourceInfo,
-    Statement,
-    plain_records,
-    read_table,
-    read_vector,
-)
+from etl.declarations import QUARANTINE_REASON, Pipeline, SourceInfo, Statement
 from etl.osm import is_overpass_json, is_pbf
+from etl.readers import plain_records, read_table, read_vector
 from sitefinder.core.crs import RD, WGS84
 from sitefinder.core.errors import SourceFileError
 

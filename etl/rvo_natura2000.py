@@ -42,7 +42,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import OnlineSource, Pipeline, SourceInfo, read_vector
+from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.ogcapi import OGC_API
+from etl.readers import read_vector
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
@@ -151,7 +153,7 @@ class RvoNatura2000(Pipeline):
         url="https://service.pdok.nl/rvo/natura2000/wfs/v1_0",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_rvo_natura2000",
         publisher="RVO via PDOK (Natura 2000, OGC API)",

@@ -102,9 +102,8 @@ from click.testing import CliRunner, Result
 
 from etl.bag_panden import national_pand_id
 from etl.cbs_buurten import PDOK_SNAKE_FIGURES
-from etl.cbs_gemeenten import snake_case
-from etl.framework import read_vector
 from etl.imro_zoning import GML_OPTIONS, _object_ids
+from etl.readers import read_vector, snake_case
 from sitefinder.cli import main
 from sitefinder.core import db
 from sitefinder.core.settings import PROJECT_ROOT, Settings, get_settings

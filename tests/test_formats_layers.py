@@ -25,8 +25,9 @@ from tqdm import tqdm
 
 from etl import get_pipeline
 from etl.constraints import Constraints
-from etl.framework import Pipeline, RunResult, run_pipeline
+from etl.declarations import Pipeline, RunResult
 from etl.gtfs import read_gtfs
+from etl.loading import run_pipeline
 from etl.osm import read_overpass, read_pbf
 from etl.osm_care import OsmCare
 from etl.ov_stops import OvStops

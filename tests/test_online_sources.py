@@ -47,10 +47,10 @@ from fakeservices import (
 
 from etl import get_pipeline, http, overpass
 from etl.areas import parse_bbox
-from etl.framework import read_vector
 from etl.imro_zoning import GML_OPTIONS
 from etl.osm_care import OsmCare
 from etl.osm_supermarkets import OsmSupermarkets
+from etl.readers import read_vector
 from sitefinder.core.errors import DownloadError
 from sitefinder.core.settings import Settings
 
