@@ -506,7 +506,7 @@ def ensure_unused(settings: Settings) -> None:
 
 def load_real(conn: Conn, settings: Settings, layer: str) -> float:
     """Run the real ETL pipeline of ``layer`` on its bundled file; returns seconds."""
-    pipeline = get_pipeline(layer)
+    pipeline = get_pipeline(layer, settings)
     result = run_pipeline(
         conn,
         pipeline,

@@ -18,6 +18,7 @@ from graphlib import TopologicalSorter
 
 from etl.declarations import Pipeline
 from layers import catalogue, get_layer
+from sitefinder.core.settings import Settings, get_settings
 
 
 def pipeline_class(layer_name: str) -> type[Pipeline]:
@@ -27,9 +28,10 @@ def pipeline_class(layer_name: str) -> type[Pipeline]:
     return found
 
 
-def get_pipeline(layer_name: str) -> Pipeline:
-    """The pipeline that loads ``layer_name``."""
-    return pipeline_class(layer_name)()
+def get_pipeline(layer_name: str, settings: Settings | None = None) -> Pipeline:
+    """The pipeline that loads ``layer_name``, with the options ``settings`` holds for it
+    (the GTFS service date, a constraint category; default: the process's settings)."""
+    return pipeline_class(layer_name).from_settings(settings or get_settings())
 
 
 def run_order(names: list[str] | None = None) -> list[str]:

@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, Self
 
 import geopandas as gpd
 from psycopg import sql
@@ -193,6 +193,11 @@ class Pipeline(ABC):
     depends_on: ClassVar[tuple[str, ...]] = ()
     version: ClassVar[str] = "1"
     online: ClassVar[OnlineSource | None] = None  # the service ``--online`` reads, if any
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The pipeline with the options ``settings`` holds for it; most take none."""
+        return cls()
 
     @property
     def layer_decl(self) -> Layer:

@@ -54,7 +54,7 @@ def load_layers(
     with db.connection(settings) as conn:
         resolved = resolve_area(conn, area) if area is not None else None
         for name in run_order(layers):
-            pipeline = get_pipeline(name)
+            pipeline = get_pipeline(name, settings)
             layer_area = resolved
             if layers is None and pipeline.layer_decl.kind == "boundary":
                 layer_area = None
