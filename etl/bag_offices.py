@@ -11,14 +11,12 @@ the BAG *oppervlakte*, gebruiksoppervlakte in m²):
   current voorkomen of each object is used. NUM files (``*NUM*.xml``) given alongside supply
   the addresses (postcode, huisnummer, huisletter, toevoeging) of the units' hoofd- and
   nevenadressen. Bundled: the real Doesburg samples ``bag/raw/0221VBO15092020-000001.xml``
-  (5 voorkomens of 2 units: 0221010000330226, woonfunctie, 223 m², ``Verbouwing
-  verblijfsobject``; 0221010000330999, overige gebruiksfunctie, 18 m², in gebruik; neither
-  is an office) and ``…NUM…xml``.
+  and ``…NUM…xml``.
 * **BAG GeoPackage** (PDOK ``bag-light.gpkg``), layer ``verblijfsobject`` (recognised by that
   layer): ``identificatie``, ``gebruiksdoel`` (comma-separated), ``oppervlakte``, ``status``,
   ``pand_identificatie``, ``bouwjaar``, ``postcode``, ``huisnummer``, ``huisletter``,
   ``toevoeging``, ``openbare_ruimte_naam``, ``woonplaats_naam``, ``bronhouder_identificatie``
-  (the gemeentecode). Bundled: ``bag/doesburg_0221_vbo_bag_light_2020-09-15.gpkg``, the two
+  (the gemeentecode). Bundled: ``bag/doesburg_0221_vbo_bag_light_2020-09-15.gpkg``, the
   Doesburg units written in that schema (there is no real GPKG sample).
 * **PDOK BAG OGC API Features** JSON, collection ``verblijfsobject``
   (``https://api.pdok.nl/kadaster/bag/ogc/v2``; CRS84 degrees by default), recognised by
@@ -28,14 +26,13 @@ the BAG *oppervlakte*, gebruiksoppervlakte in m²):
   ``toevoeging``, ``postcode``, ``woonplaats_naam``. The service gives the pand only as
   ``pand.href`` links to pand features (by feature UUID, not BAG id), so ``pand_id`` is read
   only from a ``pand_identificatie`` property when one is present. Bundled:
-  ``bag/doesburg_0221_vbo_pdok_ogcapi_v2.json`` (the two Doesburg units in that shape).
+  ``bag/doesburg_0221_vbo_pdok_ogcapi_v2.json`` (the Doesburg units in that shape).
 * **VBO point file** (GeoJSON or another GDAL format) with ``vbo_id``, ``gebruiksdoelen_bag``
   (``;``-separated), ``oppervlakte_m2``, ``status``, ``aantal_kamers``, ``type_woonobject``;
-  bundled: the Amsterdam 2015 sample (96 units, 4 with ``kantoorfunctie``, 2 of them mixed
-  with ``woonfunctie``).
+  bundled: the Amsterdam 2015 sample ``bag/amsterdam_vbo_sample_2015_rd.geojson``.
 * **NLExtract bagadresplus CSV** (``;``-separated, one row per address; recognised by
   ``adresseerbaarobject_id``) with RD ``x``/``y``, 0/1 flags per use, the address,
-  ``pand_id``, ``bouwjaar``; bundled: 99 rows around De Ruijterkade, Amsterdam, 12 offices. A
+  ``pand_id``, ``bouwjaar``; bundled: addresses around De Ruijterkade, Amsterdam. A
   unit with several addresses appears once per address: its main address (``nevenadres = 0``)
   names it, all its addresses can match the vacancy register.
 * **Leegstandsregister** (CSV or XLSX; :mod:`etl.vacancy`), recognised by its columns.

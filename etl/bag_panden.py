@@ -2,8 +2,8 @@
 
 Input: BAG pand polygons as GeoJSON (or any vector format GDAL reads) with the fields
 ``Pandidentificatie``, ``bouwjaar`` and ``status`` (the status *name*, as in the BAG catalogue).
-The bundled file is the Amsterdam sample of 2015 (79 panden, all ``Pand in gebruik``) in
-EPSG:28992 (RD New, metres); any declared CRS is accepted.
+The bundled file is the Amsterdam sample of 2015 in EPSG:28992 (RD New, metres); any declared
+CRS is accepted.
 
 Output: ``area`` rows, layer ``bag_panden``, EPSG:28992 MultiPolygons.
 
@@ -23,8 +23,7 @@ is about to be demolished is not free land, so these count (are loaded): ``Pand 
 are left out (not errors, not quarantined): ``Bouwvergunning verleend``, ``Niet gerealiseerd
 pand``, ``Pand gesloopt``, ``Pand ten onrechte opgevoerd``. Any other status value is unknown:
 the record is quarantined ("unknown BAG pand status") rather than guessed; a missing status is
-quarantined as a missing required field. The bundled sample holds only ``Pand in gebruik``, so
-all 79 load.
+quarantined as a missing required field.
 
 Online (``sitefinder etl run bag_panden --online [--gemeente GM0363]``): the PDOK BAG OGC API
 Features service ``https://api.pdok.nl/kadaster/bag/ogc/v2``, collection ``pand``, as GeoJSON

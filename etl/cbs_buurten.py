@@ -3,7 +3,7 @@
 Inputs (any CRS):
 
 * a GeoJSON/GeoPackage/GeoParquet-derived file of CBS neighbourhoods with ``BU_CODE``,
-  ``BU_NAAM`` and the KWB short column names (the bundled demo file holds the 443 Amsterdam
+  ``BU_NAAM`` and the KWB short column names (the bundled demo file holds the Amsterdam
   buurten, CRS84 / EPSG:4326 degrees; the year is not stored, the carrying repository calls it
   ``kwb_21``);
 * the CBS/PDOK Wijk- en Buurtkaart GeoPackage (``wijkenbuurten_YYYY_v*.gpkg``; EPSG:28992),
@@ -32,9 +32,8 @@ Output: ``area`` rows, layer ``buurten``, ``code`` = ``source_ref`` = ``BU......
 Missing values: CBS marks secret or unknown figures with negative sentinels (-99999999,
 -99999997, …); these become ``None``. The bundled file was converted through a data frame that
 filled every missing value with ``0``: a key-figure column that is ``0`` in *every* row of the
-input (in the demo file: a_woning, g_woz, p_leegsw, g_afs_hp, g_afs_gs) therefore carries no
-information and is stored as missing, not as zero. Numbers that arrive as text (also with a
-decimal comma) are parsed; anything unparseable becomes ``None``.
+input therefore carries no information and is stored as missing, not as zero. Numbers that
+arrive as text (also with a decimal comma) are parsed; anything unparseable becomes ``None``.
 """
 
 from __future__ import annotations
