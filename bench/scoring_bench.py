@@ -61,7 +61,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from etl import get_pipeline  # noqa: E402
-from etl.framework import no_progress, run_pipeline  # noqa: E402
+from etl.loading import no_progress, run_pipeline  # noqa: E402
 from sitefinder.api import create_app  # noqa: E402
 from sitefinder.core import db  # noqa: E402
 from sitefinder.core.settings import Settings  # noqa: E402
@@ -506,7 +506,7 @@ def ensure_unused(settings: Settings) -> None:
 
 def load_real(conn: Conn, settings: Settings, layer: str) -> float:
     """Run the real ETL pipeline of ``layer`` on its bundled file; returns seconds."""
-    pipeline = get_pipeline(layer)
+    pipeline = get_pipeline(layer, settings)
     result = run_pipeline(
         conn,
         pipeline,

@@ -11,14 +11,12 @@ the BAG *oppervlakte*, gebruiksoppervlakte in m²):
   current voorkomen of each object is used. NUM files (``*NUM*.xml``) given alongside supply
   the addresses (postcode, huisnummer, huisletter, toevoeging) of the units' hoofd- and
   nevenadressen. Bundled: the real Doesburg samples ``bag/raw/0221VBO15092020-000001.xml``
-  (5 voorkomens of 2 units: 0221010000330226, woonfunctie, 223 m², ``Verbouwing
-  verblijfsobject``; 0221010000330999, overige gebruiksfunctie, 18 m², in gebruik; neither
-  is an office) and ``…NUM…xml``.
+  and ``…NUM…xml``.
 * **BAG GeoPackage** (PDOK ``bag-light.gpkg``), layer ``verblijfsobject`` (recognised by that
   layer): ``identificatie``, ``gebruiksdoel`` (comma-separated), ``oppervlakte``, ``status``,
   ``pand_identificatie``, ``bouwjaar``, ``postcode``, ``huisnummer``, ``huisletter``,
   ``toevoeging``, ``openbare_ruimte_naam``, ``woonplaats_naam``, ``bronhouder_identificatie``
-  (the gemeentecode). Bundled: ``bag/doesburg_0221_vbo_bag_light_2020-09-15.gpkg``, the two
+  (the gemeentecode). Bundled: ``bag/doesburg_0221_vbo_bag_light_2020-09-15.gpkg``, the
   Doesburg units written in that schema (there is no real GPKG sample).
 * **PDOK BAG OGC API Features** JSON, collection ``verblijfsobject``
   (``https://api.pdok.nl/kadaster/bag/ogc/v2``; CRS84 degrees by default), recognised by
@@ -28,14 +26,13 @@ the BAG *oppervlakte*, gebruiksoppervlakte in m²):
   ``toevoeging``, ``postcode``, ``woonplaats_naam``. The service gives the pand only as
   ``pand.href`` links to pand features (by feature UUID, not BAG id), so ``pand_id`` is read
   only from a ``pand_identificatie`` property when one is present. Bundled:
-  ``bag/doesburg_0221_vbo_pdok_ogcapi_v2.json`` (the two Doesburg units in that shape).
+  ``bag/doesburg_0221_vbo_pdok_ogcapi_v2.json`` (the Doesburg units in that shape).
 * **VBO point file** (GeoJSON or another GDAL format) with ``vbo_id``, ``gebruiksdoelen_bag``
   (``;``-separated), ``oppervlakte_m2``, ``status``, ``aantal_kamers``, ``type_woonobject``;
-  bundled: the Amsterdam 2015 sample (96 units, 4 with ``kantoorfunctie``, 2 of them mixed
-  with ``woonfunctie``).
+  bundled: the Amsterdam 2015 sample ``bag/amsterdam_vbo_sample_2015_rd.geojson``.
 * **NLExtract bagadresplus CSV** (``;``-separated, one row per address; recognised by
   ``adresseerbaarobject_id``) with RD ``x``/``y``, 0/1 flags per use, the address,
-  ``pand_id``, ``bouwjaar``; bundled: 99 rows around De Ruijterkade, Amsterdam, 12 offices. A
+  ``pand_id``, ``bouwjaar``; bundled: addresses around De Ruijterkade, Amsterdam. A
   unit with several addresses appears once per address: its main address (``nevenadres = 0``)
   names it, all its addresses can match the vacancy register.
 * **Leegstandsregister** (CSV or XLSX; :mod:`etl.vacancy`), recognised by its columns.
@@ -113,16 +110,9 @@ import pandas as pd
 import shapely
 
 from etl import lvbag, vacancy
-from etl.framework import (
-    QUARANTINE_REASON,
-    OnlineSource,
-    Pipeline,
-    SourceInfo,
-    plain_records,
-    read_vector,
-    text,
-    text_column,
-)
+from etl.declarations import QUARANTINE_REASON, OnlineSource, Pipeline, SourceInfo
+from etl.ogcapi import OGC_API
+from etl.readers import list_layers, plain_records, read_vector, text, text_column
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
@@ -466,7 +456,7 @@ class BagOffices(Pipeline):
         url="https://www.kadaster.nl/zakelijk/registraties/basisregistraties/bag",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_bag_verblijfsobject",
         publisher="Kadaster (BAG, PDOK OGC API v2)",
@@ -529,7 +519,7 @@ class BagOffices(Pipeline):
                     lv_files.append(path.name)
                 if not num.frame.empty:
                     lv_num.append(pd.DataFrame(num.frame))
-            elif suffix == ".gpkg" and "verblijfsobject" in _layers(path):
+            elif suffix == ".gpkg" and "verblijfsobject" in _layer_names(path):
                 frame = read_vector(path, layer="verblijfsobject")
                 reads.append(_bag_light(frame, path, GPKG_SOURCE))
             else:
@@ -734,15 +724,8 @@ class BagOffices(Pipeline):
         )
 
 
-def _layers(path: Path) -> set[str]:
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    try:
-        return {str(name) for name, _ in pyogrio.list_layers(path)}
-    except (DataSourceError, DataLayerError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SourceFileError(f"offices: cannot read {path.name}: {first}") from exc
+def _layer_names(path: Path) -> set[str]:
+    return {name for name, _ in list_layers(path, what="offices", label=path.name)}
 
 
 PIPELINE = BagOffices

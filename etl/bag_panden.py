@@ -2,8 +2,8 @@
 
 Input: BAG pand polygons as GeoJSON (or any vector format GDAL reads) with the fields
 ``Pandidentificatie``, ``bouwjaar`` and ``status`` (the status *name*, as in the BAG catalogue).
-The bundled file is the Amsterdam sample of 2015 (79 panden, all ``Pand in gebruik``) in
-EPSG:28992 (RD New, metres); any declared CRS is accepted.
+The bundled file is the Amsterdam sample of 2015 in EPSG:28992 (RD New, metres); any declared
+CRS is accepted.
 
 Output: ``area`` rows, layer ``bag_panden``, EPSG:28992 MultiPolygons.
 
@@ -23,8 +23,7 @@ is about to be demolished is not free land, so these count (are loaded): ``Pand 
 are left out (not errors, not quarantined): ``Bouwvergunning verleend``, ``Niet gerealiseerd
 pand``, ``Pand gesloopt``, ``Pand ten onrechte opgevoerd``. Any other status value is unknown:
 the record is quarantined ("unknown BAG pand status") rather than guessed; a missing status is
-quarantined as a missing required field. The bundled sample holds only ``Pand in gebruik``, so
-all 79 load.
+quarantined as a missing required field.
 
 Online (``sitefinder etl run bag_panden --online [--gemeente GM0363]``): the PDOK BAG OGC API
 Features service ``https://api.pdok.nl/kadaster/bag/ogc/v2``, collection ``pand``, as GeoJSON
@@ -44,14 +43,10 @@ import geopandas as gpd
 import pandas as pd
 from psycopg import sql
 
-from etl.framework import (
-    OnlineSource,
-    Pipeline,
-    SourceInfo,
-    Statement,
-    quarantine_staged,
-    read_vector,
-)
+from etl.declarations import OnlineSource, Pipeline, SourceInfo, Statement
+from etl.loading import quarantine_staged
+from etl.ogcapi import OGC_API
+from etl.readers import read_vector
 from sitefinder.core.errors import SourceFileError
 
 EXISTING_STATUSES = frozenset(
@@ -104,7 +99,7 @@ class BagPanden(Pipeline):
         url="https://github.com/Amsterdam/bag_services",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_bag_pand",
         publisher="Kadaster (BAG, PDOK OGC API v2)",

@@ -9,11 +9,11 @@ Inputs (which reader is used is told by the file, see :meth:`BrkPlots.read`):
   with ``ko:identificatie`` (v5: the text; v4: ``t:lokaalID``), ``kadastraleAanduiding``
   (``KadastraleGemeente/t:waarde``, ``sectie``, ``perceelnummer``,
   ``AKRKadastraleGemeenteCode/t:waarde``), ``kadastraleGrootte/TypeOppervlak/waarde`` (m²) and
-  the parcel polygon ``oz:begrenzingPerceel`` (``gml:Polygon``, or ``gml:Surface`` patches,
-  with exterior and interior ``gml:posList`` rings). GDAL's GML driver is not used: it
-  exposes only the ``plaatscoordinaten`` label point. Coordinates EPSG:28992 (RD New,
-  metres; the v4 sample writes ``srsName="28992"``). Bundled (the default demo input): 8
-  parcels at the Zuidas, Amsterdam (DKK v4) and 11 in Otterlo, Ede (DKK v5).
+  the parcel polygon ``oz:begrenzingPerceel`` (any GML surface, read by :mod:`etl.gml`;
+  GDAL's GML driver exposes only the ``plaatscoordinaten`` label point, see :mod:`etl.gml`
+  for why no GFS template either). Coordinates EPSG:28992 (RD New, metres; the v4 sample
+  writes ``srsName="28992"``). Bundled (the default demo input): parcels at the Zuidas,
+  Amsterdam (DKK v4) and in Otterlo, Ede (DKK v5).
 * **PDOK BRK Kadastrale Kaart OGC API Features** JSON, collection ``perceel``
   (``https://api.pdok.nl/kadaster/brk-kadastrale-kaart/ogc/v1``, the online source below;
   CRS84 degrees by default, any declared CRS is accepted), with the properties
@@ -56,11 +56,9 @@ the building footprints already loaded in the ``area`` layers ``bag_panden`` and
    whether it is built on``.
 3. the rest are unbuilt plots and load.
 
-With the bundled data: the 11 Otterlo parcels lie inside the BGT hull and are all judged:
-8 built (overlaps of 74-179 m²) and 3 unbuilt: Otterlo B 2318 (6,345 m²; only 1.5 m² of the
-neighbours' walls), B 2320 (a 6 m² strip) and B 2625 (210 m²; 9.0 m² = 4.3 % of a neighbouring
-building reaches in, below both limits). The 8 Zuidas parcels touch no sampled BAG pand and lie
-outside both coverages, so they are quarantined.
+With the bundled data the Otterlo parcels lie inside the BGT hull and are all judged; the
+Zuidas parcels touch no sampled BAG pand and lie outside both coverages, so they are
+quarantined.
 
 Online (``sitefinder etl run plots --online [--gemeente|--provincie|--bbox]``): the parcels
 come from the PDOK BRK Kadastrale Kaart OGC API Features service
@@ -71,32 +69,34 @@ are read from the database as always: load ``bag_panden`` and ``bgt_panden`` for
 first (``etl run all --online --gemeente …`` does, in dependency order). The country has some
 9 million parcels: load it by area.
 
-Caveat: the loaded result depends on the building layers' rows, but the framework's
-"unchanged" check looks only at this pipeline's input files: after reloading the building
-layers, run this pipeline with ``force``.
+The loaded result depends on the building layers' rows: the run's checksum includes the
+checksums of their last runs (``depends_on``), so reloading a building layer reloads this one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from lxml import etree
 from psycopg import sql
 
-from etl.framework import (
-    OnlineSource,
-    Pipeline,
-    SourceInfo,
-    Statement,
-    quarantine_staged,
-    read_vector,
-    text,
+from etl.declarations import OnlineSource, Pipeline, SourceInfo, Statement
+from etl.gml import (
+    READ_ERRORS,
+    Geometries,
+    child_texts,
+    iter_features,
+    open_members,
+    read_error,
+    text_of,
 )
-from etl.top10nl import READ_ERRORS, Surfaces, iter_features, open_members, read_error, text_of
+from etl.loading import quarantine_staged
+from etl.ogcapi import OGC_API
+from etl.readers import read_vector, text
 from sitefinder.core.errors import SourceFileError
 
 BUILDING_LAYERS = ("bag_panden", "bgt_panden")
@@ -124,23 +124,26 @@ OGC_FIELDS = {
     "kadastrale_grootte_waarde": "kadastrale_grootte_m2",
 }
 GML_SUFFIXES = frozenset({".gml", ".xml", ".zip"})
-AANDUIDING = "{*}kadastraleAanduiding/{*}TypeKadastraleAanduiding/"
+AANDUIDING = "{*}kadastraleAanduiding/{*}TypeKadastraleAanduiding"
+WAARDE = "{*}*/{*}waarde"  # the value of a code list item (KadastraleGemeente, AKR code …)
 
 
-def _perceel_record(perceel: Any) -> dict[str, str | None]:
+def _perceel_record(perceel: etree._Element) -> dict[str, str | None]:
+    aanduiding = perceel.find(AANDUIDING)
+    parts = child_texts(aanduiding) if aanduiding is not None else {}
+
+    def code(name: str) -> str | None:
+        item = aanduiding.find(f"{{*}}{name}") if aanduiding is not None else None
+        return text_of(item, WAARDE) if item is not None else None
+
     return {
         # v5: <ko:identificatie domein=…>id</…>; v4: <ko:identificatie><t:lokaalID>id</…>
         "identificatie": text_of(perceel, "{*}identificatie/{*}lokaalID")
         or text_of(perceel, "{*}identificatie"),
-        "kadastrale_gemeente": text_of(
-            perceel, AANDUIDING + "{*}kadastraleGemeente/{*}KadastraleGemeente/{*}waarde"
-        ),
-        "sectie": text_of(perceel, AANDUIDING + "{*}sectie"),
-        "perceelnummer": text_of(perceel, AANDUIDING + "{*}perceelnummer"),
-        "akr_kadastrale_gemeentecode": text_of(
-            perceel,
-            AANDUIDING + "{*}aKRKadastraleGemeenteCode/{*}AKRKadastraleGemeenteCode/{*}waarde",
-        ),
+        "kadastrale_gemeente": code("kadastraleGemeente"),
+        "sectie": parts.get("sectie"),
+        "perceelnummer": parts.get("perceelnummer"),
+        "akr_kadastrale_gemeentecode": code("aKRKadastraleGemeenteCode"),
         "kadastrale_grootte_m2": text_of(
             perceel, "{*}kadastraleGrootte/{*}TypeOppervlak/{*}waarde"
         ),
@@ -155,11 +158,11 @@ def read_dkk_gml(path: Path) -> gpd.GeoDataFrame:
     ``Perceel`` raise :class:`SourceFileError` (one line).
     """
     records: list[dict[str, str | None]] = []
-    surfaces = Surfaces()
+    geometries = Geometries()
     for name, handle in open_members(path, r"perceel.*\.(gml|xml)$", "plots"):
         try:
             for perceel in iter_features(handle, "Perceel"):
-                surfaces.add(perceel.find("{*}begrenzingPerceel"), len(records))
+                geometries.add(perceel.find("{*}begrenzingPerceel"), len(records))
                 records.append(_perceel_record(perceel))
         except READ_ERRORS as exc:
             raise read_error("plots", name, exc) from exc
@@ -167,8 +170,8 @@ def read_dkk_gml(path: Path) -> gpd.GeoDataFrame:
         raise SourceFileError(f"plots: {path.name} holds no DKK Perceel (not a DKK GML file?)")
     return gpd.GeoDataFrame(
         pd.DataFrame.from_records(records, columns=list(FIELDS)),
-        geometry=surfaces.geometries(len(records)),
-        crs=surfaces.crs(f"plots: {path.name}"),
+        geometry=geometries.build(len(records)),
+        crs=geometries.crs(f"plots: {path.name}"),
     )
 
 
@@ -182,7 +185,7 @@ class BrkPlots(Pipeline):
         url="https://www.pdok.nl/introductie/-/article/kadastrale-kaart",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_brk_kadastrale_kaart_perceel",
         publisher="Kadaster (BRK Kadastrale Kaart, PDOK OGC API v1)",

@@ -3,7 +3,7 @@
 Inputs (any CRS):
 
 * a GeoJSON/GeoPackage/GeoParquet-derived file of CBS neighbourhoods with ``BU_CODE``,
-  ``BU_NAAM`` and the KWB short column names (the bundled demo file holds the 443 Amsterdam
+  ``BU_NAAM`` and the KWB short column names (the bundled demo file holds the Amsterdam
   buurten, CRS84 / EPSG:4326 degrees; the year is not stored, the carrying repository calls it
   ``kwb_21``);
 * the CBS/PDOK Wijk- en Buurtkaart GeoPackage (``wijkenbuurten_YYYY_v*.gpkg``; EPSG:28992),
@@ -32,9 +32,8 @@ Output: ``area`` rows, layer ``buurten``, ``code`` = ``source_ref`` = ``BU......
 Missing values: CBS marks secret or unknown figures with negative sentinels (-99999999,
 -99999997, …); these become ``None``. The bundled file was converted through a data frame that
 filled every missing value with ``0``: a key-figure column that is ``0`` in *every* row of the
-input (in the demo file: a_woning, g_woz, p_leegsw, g_afs_hp, g_afs_gs) therefore carries no
-information and is stored as missing, not as zero. Numbers that arrive as text (also with a
-decimal comma) are parsed; anything unparseable becomes ``None``.
+input therefore carries no information and is stored as missing, not as zero. Numbers that
+arrive as text (also with a decimal comma) are parsed; anything unparseable becomes ``None``.
 """
 
 from __future__ import annotations
@@ -46,8 +45,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.cbs_gemeenten import snake_case
-from etl.framework import OnlineSource, Pipeline, SourceInfo, read_vector
+from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.ogcapi import OGC_API
+from etl.readers import list_layers, read_vector, snake_case
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
@@ -102,14 +102,7 @@ PDOK_SNAKE_FIGURES = {pdok_snake_case(k): v for k, v in PDOK_FIGURES.items()}
 def _read(path: Path) -> tuple[gpd.GeoDataFrame, str]:
     """The buurten (or, without them, wijken) of ``path`` and the level read."""
     if path.suffix.lower() == ".gpkg":
-        import pyogrio
-        from pyogrio.errors import DataSourceError
-
-        try:
-            names = {str(n).lower(): str(n) for n, _ in pyogrio.list_layers(path)}
-        except DataSourceError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise SourceFileError(f"cannot read {path}: {first}") from exc
+        names = {n.lower(): n for n, _ in list_layers(path)}
         for level in ("buurten", "wijken"):
             if level in names:
                 return read_vector(path, layer=names[level]), level
@@ -161,7 +154,7 @@ class CbsBuurten(Pipeline):
         url="https://www.cbs.nl/nl-nl/reeksen/kerncijfers-wijken-en-buurten-2004-2023",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_cbs_wijken_en_buurten_2023_buurten",
         publisher="CBS / Kadaster (Wijken en Buurten 2023, PDOK OGC API)",

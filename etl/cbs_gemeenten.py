@@ -16,14 +16,15 @@ which this machine cannot reach) where the bundled WFS-derived file has camelCas
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import OnlineSource, Pipeline, SourceInfo, read_vector
+from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.ogcapi import OGC_API
+from etl.readers import read_vector, snake_case
 from sitefinder.core.errors import SourceFileError
 
 KEY_FIGURES = (
@@ -36,11 +37,6 @@ KEY_FIGURES = (
     "jaar",
 )
 PDOK_OGC_BASE = "https://api.pdok.nl/cbs/wijken-en-buurten-2023/ogc/v1"
-
-
-def snake_case(name: str) -> str:
-    """``bevolkingsdichtheidInwonersPerKm2`` -> ``bevolkingsdichtheid_inwoners_per_km2``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _camel_case_figures(frame: pd.DataFrame) -> pd.DataFrame:
@@ -61,7 +57,7 @@ class CbsGemeenten(Pipeline):
         url="https://service.pdok.nl/cbs/wijkenbuurten/2023/wfs/v1_0",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_cbs_wijken_en_buurten_2023_gemeenten",
         publisher="CBS / Kadaster (Wijken en Buurten 2023, PDOK OGC API)",

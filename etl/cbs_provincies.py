@@ -23,7 +23,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import OnlineSource, Pipeline, SourceInfo, read_vector
+from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.ogcapi import OGC_API
+from etl.readers import read_vector
 from sitefinder.core.errors import SourceFileError
 
 # Key figures kept in ``props`` (counts; numbers, not strings).
@@ -41,7 +43,7 @@ class CbsProvincies(Pipeline):
         url="https://service.pdok.nl/cbs/wijkenbuurten/2023/wfs/v1_0",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_cbs_gebiedsindelingen_provincies",
         publisher="CBS / Kadaster (CBS Gebiedsindelingen, PDOK OGC API)",

@@ -6,8 +6,9 @@ GeoJSON; Shapefile or a zip holding one; …) in any declared CRS (GeoJSON witho
 member is WGS84 by RFC 7946). Output: ``area`` rows, layer ``constraints``, MultiPolygons in
 EPSG:28992 (metres); the scorer excludes every site that intersects one.
 
-* ``category``: the constructor's ``category``, else the environment variable
-  ``SITEFINDER_CONSTRAINT_CATEGORY``, else a column ``category`` / ``categorie`` /
+* ``category``: the constructor's ``category`` (:func:`etl.get_pipeline` passes the setting
+  ``SITEFINDER_CONSTRAINT_CATEGORY``, ``settings.constraint_category``), else a column
+  ``category`` / ``categorie`` /
   ``beperking`` / ``constraint_type`` per feature, else ``other``. Values are normalised to
   ``flood``, ``noise``, ``nnn``, ``external_safety`` or ``other`` (Dutch too: overstroming,
   geluid, natuurnetwerk / NNN / EHS, externe veiligheid …); an unrecognised value becomes
@@ -28,22 +29,23 @@ reloads it.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Self
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from etl.framework import Pipeline, SourceInfo, read_vector
+from etl.declarations import Pipeline, SourceInfo
+from etl.readers import list_layers, read_vector
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import InvalidParameterError, SourceFileError
+from sitefinder.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CATEGORY_VARIABLE = "SITEFINDER_CONSTRAINT_CATEGORY"
 CATEGORIES = ("flood", "noise", "nnn", "external_safety", "other")
 SYNONYMS = (  # (regular expression on the normalised text, category); first match wins
     (r"^(?:flood|overstroming|inundatie|waterdiepte|overstromingsrisico)", "flood"),
@@ -84,15 +86,8 @@ def _polygon_layers(path: Path) -> list[str | None]:
     """The polygon layers of a multi-layer source (GeoPackage); ``[None]`` for the rest."""
     if path.suffix.lower() != ".gpkg":
         return [None]
-    import pyogrio
-    from pyogrio.errors import DataSourceError
-
-    try:
-        layers = pyogrio.list_layers(path)
-    except DataSourceError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise SourceFileError(f"cannot read {path}: {first}") from exc
-    names = [str(name) for name, kind in layers if kind and POLYGON_TYPES.search(str(kind))]
+    layers = list_layers(path)
+    names = [name for name, kind in layers if kind and POLYGON_TYPES.search(kind)]
     if not names:
         raise SourceFileError(f"cannot read {path}: the GeoPackage has no polygon layer")
     return list(names)
@@ -109,13 +104,18 @@ class Constraints(Pipeline):
     demo_files = ()
 
     def __init__(self, category: str | None = None) -> None:
-        self.category = category
+        self.category = category  # None: each feature's own category column
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The category of ``SITEFINDER_CONSTRAINT_CATEGORY`` (``settings.constraint_category``)."""
+        return cls(category=settings.constraint_category)
 
     def fingerprint(self) -> str:
         return f"category={self._fixed_category() or 'from-file'}"
 
     def _fixed_category(self) -> str | None:
-        given = self.category or os.environ.get(CATEGORY_VARIABLE, "").strip() or None
+        given = (self.category or "").strip() or None
         if given is None:
             return None
         category = normalise_category(pd.Series([given])).iloc[0]

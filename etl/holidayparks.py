@@ -4,7 +4,7 @@ Inputs (GeoJSON points, CRS84/WGS84 degrees; any declared CRS is accepted):
 
 * OSM ``tourism=camp_site`` objects, one point per node/way/relation, with ``name``,
   ``osm_type``, ``osm_id``, ``tourism``, address and capacity columns and ``tags_json`` (all
-  tags). Bundled: 3,149 points for the European Netherlands (an Overpass export, 2026-08-01).
+  tags). Bundled: the points for the European Netherlands (an Overpass export, 2026-08-01).
   Missing values may be JSON null or the string ``'None'``; both mean "no value". Licence
   ODbL 1.0, © OpenStreetMap contributors.
 * OSM objects from an **Overpass API JSON** file (``out center``/``out geom``) or an **OSM
@@ -17,30 +17,30 @@ Inputs (GeoJSON points, CRS84/WGS84 degrees; any declared CRS is accepted):
   ``operator``, else by its id ``way/123``, as that export does) and one point each (nodes as
   they are; ``out center``: Overpass's centre; polygons: a point on their surface), then go
   through the same reading and merging. Bundled:
-  ``holidayparks/overpass_campsites_ede_amsterdam_out_center.json``, the 65 campsites of the
+  ``holidayparks/overpass_campsites_ede_amsterdam_out_center.json``, the campsites of the
   file above inside the bounding boxes of Ede and Amsterdam in that format; read alone it
   gives the same sites (ids, names, props, sources; points within 1 cm) as the GeoJSON
   records. A site counts as a holiday object (a merge target, not quarantined) when it has a
   ``tourism`` tag, ``leisure=resort`` or ``landuse=recreation_ground``. Caveat:
   ``landuse=recreation_ground`` also tags sports and event grounds; the TU Delft PBF
-  (``osm/tudelft_campus_osm_2025.osm.pbf``) holds 7 such ways, none of them a holiday park,
-  and all 7 would load as sites (6 unnamed: named ``way/<id>``).
-* The park list of Beyond-Growth/vakantieparken-kaart-nederland (236 parks, ``park_number``,
-  ``park``, ``website``, ``full_address``, ``geocode_source``, ``osm_type``,
-  ``geocode_quality``). No licence of its own: an *unverified list*. Only rows with
-  ``geocode_quality == 'ok'`` are used as locations; the other 101 (41 suspect place, 39 place
-  centroid only, 21 wrong province) are not loaded at all. Which file is which is told by the
+  (``osm/tudelft_campus_osm_2025.osm.pbf``) holds such ways, none of them a holiday park, and
+  they would load as sites (the unnamed ones named ``way/<id>``).
+* The park list of Beyond-Growth/vakantieparken-kaart-nederland (``park_number``, ``park``,
+  ``website``, ``full_address``, ``geocode_source``, ``osm_type``, ``geocode_quality``). No
+  licence of its own: an *unverified list*. Only rows with ``geocode_quality == 'ok'`` are used
+  as locations; the others (a suspect place, a place centroid only, the wrong province) are not
+  loaded at all (counted in :attr:`HolidayParks.skipped`). Which file is which is told by the
   ``park_number`` column.
 
-Not holiday parks, never loaded: ``tourism=caravan_site`` (motorhome pitches; the OSM file
-holds none) and list rows geocoded onto an OSM ``caravan_site`` (2 of the 135 ``ok`` rows:
-58 Buitenplaats Holten and 110 Noordijkerveld), leaving 133 list parks.
+Not holiday parks, never loaded: ``tourism=caravan_site`` (motorhome pitches) and list rows
+geocoded onto an OSM ``caravan_site``.
 
 Merging (in EPSG:28992, metres): a list park whose ``geocode_source`` names an OSM object
-(``https://www.openstreetmap.org/way/123``) present in the campsite file joins that campsite
-(24 in the bundled data); otherwise, a list park within 250 m of a campsite joins the nearest
-one (``geopandas.sjoin_nearest`` with ``max_distance=250``; 49). The rest (60) become sites of
-their own. A campsite may collect several list parks. A merged site keeps the OSM location and
+(``https://www.openstreetmap.org/way/123``) present in the campsite file joins that campsite;
+otherwise, a list park within 250 m of a campsite joins the nearest one
+(``geopandas.sjoin_nearest`` with ``max_distance=250``). The rest become sites of their own
+(the counts per way are in :attr:`HolidayParks.matches`). A campsite may collect several list
+parks. A merged site keeps the OSM location and
 name and lists every record in ``sources`` (with how and at what distance it was matched);
 ``props.list_name``/``list_website`` carry the list's name(s) and website.
 
@@ -50,14 +50,14 @@ files, see below):
 * **TOP10NL FunctioneelGebied** GML (BRT TOP10NL 1.2, EPSG:28992; a ``.gml``/``.xml`` or a
   PDOK zip), parsed with lxml by :func:`etl.top10nl.read_functioneel_gebied`: only the types
   ``bungalowpark``, ``kampeerterrein``, ``recreatiepark``, ``vakantiepark`` (and the older
-  ``camping``). Bundled: ``holidayparks/top10nl_functioneelgebied_ede_voorbeeld.gml``, three
+  ``camping``). Bundled: ``holidayparks/top10nl_functioneelgebied_ede_voorbeeld.gml``,
   polygons *drawn by hand* around real OSM campsite locations in Ede (there is no real
   TOP10NL sample).
 * **A province's park register** (CSV, separator sniffed), columns matched case- and
   punctuation-insensitively: ``naam``, ``adres``, ``postcode``, ``plaats``, ``gemeente``,
   RD ``x``/``y`` (metres) or ``lat``/``lon`` (WGS84 degrees), ``aantal_plaatsen``,
   ``aantal_recreatiewoningen``, ``status`` and a number ``nr`` (``registernummer``). Bundled:
-  ``holidayparks/gelderland_vakantieparkenregister_voorbeeld.csv``: 7 real parks in Ede with
+  ``holidayparks/gelderland_vakantieparkenregister_voorbeeld.csv``: real parks in Ede with
   their locations from the OSM and park-list data (statuses illustrative).
 
 Merging with these (EPSG:28992, vectorised ``sjoin_nearest``): after the list parks have
@@ -67,21 +67,18 @@ then every register entry joins the nearest site (a TOP10NL polygon, a campsite 
 park) within 250 m, else it is a site of its own. A TOP10NL site is ``source`` ``top10nl``,
 ``source_ref`` ``top10nl:<lokaalID>``, named by its ``naamNL`` (else its first campsite's
 name), with ``area_m2`` the polygon's area (m²) and ``props.top10nl_type``; its geometry is
-the polygon when the layer accepts polygons, else (the layer is declared ``Point``) the first
-campsite's point, or else a point on the polygon's surface. ``sources`` keeps every record: the
+the polygon when the layer accepts polygons (``layers/holidayparks.py`` declares the generic
+type ``Geometry``), else (a layer declared ``Point``) the first campsite's point, or else a
+point on the polygon's surface. ``sources`` keeps every record: the
 TOP10NL object, each campsite with its list parks, and the register entries (with how and
 at what distance they were matched). Register fields go to ``props.register_name``,
 ``register_status``, ``aantal_plaatsen``, ``aantal_recreatiewoningen``. A register entry
-without coordinates is a site without geometry and is quarantined ("no geometry"). With the
-bundled samples (and the OSM and list files): 4 campsites fold into the 3 polygons (list park
-79 with its campsite; two campsites share the Otterlo kampeerterrein), 6 register entries join
-a site, 1 (without coordinates) is quarantined: 3,209 records, 3,203 loaded.
+without coordinates is a site without geometry and is quarantined ("no geometry").
 
-Output: ``site`` rows, layer ``holidayparks`` (kind ``vakantiepark``), EPSG:28992 points
-(TOP10NL sites: their polygons, once ``layers/holidayparks.py`` declares the generic geometry
-type ``Geometry``; with ``Point``, as now, a point as described above). A TOP10NL area given
-only as a point (``brt:puntGeometrie``) is not a merge target; it is a site of its own
-without ``area_m2``.
+Output: ``site`` rows, layer ``holidayparks`` (kind ``vakantiepark``), EPSG:28992: points, and
+the TOP10NL sites' polygons (the layer is declared ``Geometry``; under a ``Point`` declaration
+they would be points, as described above). A TOP10NL area given only as a point
+(``brt:puntGeometrie``) is not a merge target; it is a site of its own without ``area_m2``.
 ``source_ref``: ``osm:<type>/<id>`` (e.g. ``osm:node/26859269``) for OSM-based sites,
 ``parklist:<park_number>`` for list-only ones, ``top10nl:<lokaalID>`` and
 ``parkregister:<nr>`` for the new ones. ``props``: ``tourism``, ``capacity`` (integer,
@@ -101,9 +98,9 @@ loading from files instead, the Overpass answer among them (``--from`` the cache
 ``….json`` of the online run, ``--from`` the list …; every file is merged as above).
 
 Quarantined: OSM records without a ``tourism`` tag, ``leisure=resort`` or
-``landuse=recreation_ground`` (4 in Sluis that carry no tags at all and are named only by
-their id: nothing says they are campsites; they are not match targets either)
-and list rows repeating a ``park_number`` (1, park 162: the framework's duplicate id).
+``landuse=recreation_ground`` (such as records that carry no tags at all and are named only by
+their id: nothing says they are campsites; they are not match targets either) and list rows
+repeating a ``park_number`` (the framework's duplicate id).
 """
 
 from __future__ import annotations
@@ -120,21 +117,13 @@ import pandas as pd
 import shapely
 from psycopg import sql
 
-from etl.framework import (
-    POLYGONAL,
-    Pipeline,
-    SourceInfo,
-    Statement,
-    plain_records,
-    quarantine_staged,
-    read_table,
-    read_vector,
-    text,
-    text_column,
-)
+from etl.declarations import Pipeline, SourceInfo, Statement
+from etl.loading import quarantine_staged
 from etl.osm import Selector, as_points, is_overpass_json, is_pbf, read_osm
 from etl.overpass import overpass_source
+from etl.readers import plain_records, read_table, read_vector, text, text_column
 from etl.top10nl import read_functioneel_gebied
+from etl.validation import POLYGONAL
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 

@@ -1,15 +1,18 @@
 """IMRO bestemmingsplannen (ruimtelijkeplannen.nl): Enkelbestemming zoning areas.
 
 Input: one or more IMRO GML files (IMRO2008 or IMRO2012, one plan per file, named
-``NL.IMRO.<overheidscode>.<plan>-<versie>.gml``), read through GDAL's GML driver with the
-open option ``WRITE_GFS=NO`` so that no ``.gfs`` schema file is written next to the data.
-Coordinates are EPSG:28992 (RD New, metres), as IMRO prescribes; arcs are linearised by GDAL.
-Output: ``area`` rows, layer ``zoning``, geometry in EPSG:28992.
+``NL.IMRO.<overheidscode>.<plan>-<versie>.gml``), each streamed once with lxml; the geometry is
+read by :mod:`etl.gml` (``Surface``/``PolygonPatch`` with ``LinearRing`` or ``Ring`` of
+curves, whose ``Arc`` segments are stroked to within 0.01 m of the true arc, every written
+vertex kept). Why not GDAL's GML driver (it read these files before): see :mod:`etl.gml`.
+Coordinates are EPSG:28992 (RD New, metres), as IMRO prescribes. Output: ``area`` rows, layer
+``zoning``, geometry in EPSG:28992.
 
 Per plan file:
 
-* the ``Bestemmingsplangebied`` feature gives the plan id (its ``identificatie`` or
-  ``gml:id``; the file name as a fallback), naam, planstatus, datum and overheid;
+* the ``Bestemmingsplangebied`` feature gives the plan id (its ``identificatie``, the
+  NEN3610ID ``namespace.lokaalID-versie`` or ``gml:id``; the file name as a fallback), naam,
+  planstatus, datum, type and overheid;
 * the IMRO version (IMRO2008 / IMRO2012) is taken from the ``imro`` XML namespace;
 * every ``Enkelbestemming`` becomes one row: category = bestemmingshoofdgroep (lower case, e.g.
   ``kantoor``, ``wonen``), name = naam, code = plan id. ``source_ref`` is
@@ -18,7 +21,8 @@ Per plan file:
 
 Only Enkelbestemming is loaded: it decides the zoning class of a location. Dubbelbestemming
 (overlays such as archaeology or a pipeline zone), Bouwvlak, Functieaanduiding and the other
-plan objects are left for later.
+plan objects are left for later. A plan without any Enkelbestemming (a *paraplu* plan, which
+changes other plans' rules in its area) gives no rows; the run's message names it.
 
 Online (``sitefinder etl run zoning --online --gemeente GM0664``, an area is required): the
 ruimtelijkeplannen.nl API v4 (see :mod:`etl.ruimtelijkeplannen`; needs the setting
@@ -38,21 +42,55 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+from lxml import etree
 
-from etl.framework import OnlineSource, Pipeline, SourceInfo, plain_records, read_vector
-from etl.ruimtelijkeplannen import RP_URL
+from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.gml import (
+    READ_ERRORS,
+    Geometries,
+    gml_id,
+    iter_features,
+    local_name,
+    read_error,
+    text_of,
+)
+from etl.readers import plain_records, read_vector
+from etl.ruimtelijkeplannen import RP_URL, RUIMTELIJKEPLANNEN
+from sitefinder.core.errors import SourceFileError
 
-GML_OPTIONS = {"WRITE_GFS": "NO"}
-IMRO_NAMESPACE = re.compile(rb"http://www\.geonovum\.nl/imro/(\d{4})/")
+IMRO_NAMESPACE = re.compile(r"http://www\.geonovum\.nl/imro/(\d{4})/")
+PLAN_TYPE = "Bestemmingsplangebied"
 OBJECT_TYPE = "Enkelbestemming"
+NEN3610 = "{*}identificatie/{*}NEN3610ID/{*}"
+# field -> ElementPath under the feature: the names GDAL's GML driver gives these elements
+OBJECT_FIELDS = {
+    "identificatie": "{*}identificatie",  # IMRO2008: the id as text
+    "namespace": NEN3610 + "namespace",  # IMRO2012: NEN3610ID
+    "lokaalID": NEN3610 + "lokaalID",
+    "versie": NEN3610 + "versie",
+    "naam": "{*}naam",
+    "bestemmingshoofdgroep": "{*}bestemmingshoofdgroep",
+    "artikelnummer": "{*}artikelnummer",
+}
+PLAN_FIELDS = {
+    **{k: v for k, v in OBJECT_FIELDS.items() if k in ("identificatie", "namespace", "lokaalID")},
+    "versie": NEN3610 + "versie",
+    "naam": "{*}naam",
+    "planstatus": "{*}planstatusInfo//{*}planstatus",
+    "datum": "{*}planstatusInfo//{*}datum",
+    "typePlan": "{*}typePlan",
+    "naamOverheid": "{*}naamOverheid",
+}
 
 
-def imro_version(path: Path) -> str | None:
-    """``IMRO2008`` / ``IMRO2012`` from the XML namespace in the file's header, else None."""
-    with path.open("rb") as handle:
-        head = handle.read(1 << 16)
-    match = IMRO_NAMESPACE.search(head)
-    return f"IMRO{match.group(1).decode()}" if match else None
+def imro_version(tag: str) -> str | None:
+    """``IMRO2008`` / ``IMRO2012`` from an IMRO element's namespace, else None."""
+    match = IMRO_NAMESPACE.search(tag)
+    return f"IMRO{match.group(1)}" if match else None
+
+
+def _fields(element: etree._Element, paths: Mapping[str, str]) -> dict[str, str | None]:
+    return {"gml_id": gml_id(element)} | {k: text_of(element, p) for k, p in paths.items()}
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -70,17 +108,12 @@ def _object_ids(frame: pd.DataFrame) -> pd.Series:
     return _text(frame, "identificatie").fillna(nen3610).fillna(_text(frame, "gml_id"))
 
 
-def _plan_metadata(path: Path) -> dict[str, str | None]:
-    plan = read_vector(path, layer="Bestemmingsplangebied", read_geometry=False, **GML_OPTIONS)
-    stem = path.name.removesuffix(".gml")
-    if plan.empty:
+def _plan_metadata(plan: dict[str, str | None] | None, stem: str) -> dict[str, str | None]:
+    """The plan fields kept in ``props`` (from the file's Bestemmingsplangebied)."""
+    if plan is None:
         return {"plan_id": stem, "plan_naam": None, "planstatus": None, "plan_datum": None}
-    first = plan.iloc[:1]
-    datum = (
-        pd.to_datetime(first["datum"], errors="coerce").dt.strftime("%Y-%m-%d")
-        if "datum" in first
-        else pd.Series([None])
-    )
+    first = pd.DataFrame([plan])
+    datum = pd.to_datetime(first["datum"], errors="coerce").dt.strftime("%Y-%m-%d")
 
     def value(series: pd.Series) -> str | None:
         item = series.iloc[0]
@@ -132,15 +165,42 @@ def _zoning_rows(
 
 
 def read_plan(path: Path) -> gpd.GeoDataFrame:
-    """The Enkelbestemming rows of one IMRO plan file, in the target ``area`` columns."""
-    plan = _plan_metadata(path)
-    objects = read_vector(path, layer=OBJECT_TYPE, **GML_OPTIONS)
+    """The Enkelbestemming rows of one IMRO plan file, in the target ``area`` columns.
+
+    The file is streamed once (``lxml``): its ``Bestemmingsplangebied`` gives the plan fields,
+    each ``Enkelbestemming`` a row, with its ``imro:geometrie`` read by :class:`etl.gml.Geometries`
+    (arcs stroked to 1 cm; EPSG:28992). A plan without Enkelbestemming (a paraplu plan) gives no
+    rows. Broken XML, or a file with neither, raise :class:`SourceFileError` (one line).
+    """
+    plan: dict[str, str | None] | None = None
+    records: list[dict[str, str | None]] = []
+    geometries = Geometries()
+    version: str | None = None
+    try:
+        with path.open("rb") as handle:
+            for element in iter_features(handle, PLAN_TYPE, OBJECT_TYPE):
+                if local_name(element) == PLAN_TYPE:
+                    plan = plan or _fields(element, PLAN_FIELDS)
+                    continue
+                version = version or imro_version(str(element.tag))
+                geometries.add(element.find("{*}geometrie"), len(records))
+                records.append(_fields(element, OBJECT_FIELDS))
+    except READ_ERRORS as exc:
+        raise read_error("zoning", path.name, exc) from exc
+    if plan is None and not records:
+        raise SourceFileError(f"zoning: {path.name} holds no IMRO {PLAN_TYPE} (not an IMRO plan?)")
+    objects = gpd.GeoDataFrame(
+        pd.DataFrame.from_records(records, columns=["gml_id", *OBJECT_FIELDS]),
+        geometry=geometries.build(len(records)),
+        crs=geometries.crs(f"zoning: {path.name}"),
+    )
+    metadata = _plan_metadata(plan, path.name.removesuffix(".gml"))
     return _zoning_rows(
         objects,
         _object_ids(objects),
-        str(plan["plan_id"]),
-        {k: v for k, v in plan.items() if v is not None},
-        imro_version(path),
+        str(metadata["plan_id"]),
+        {k: v for k, v in metadata.items() if v is not None},
+        version,
     )
 
 
@@ -175,7 +235,7 @@ class ImroZoning(Pipeline):
         "zoning/NL.IMRO.1680.1800030105-0000.gml",
     )
     online = OnlineSource.service(
-        "ruimtelijkeplannen",
+        RUIMTELIJKEPLANNEN,
         RP_URL,
         key="ruimtelijkeplannen_api_v4_enkelbestemmingen",
         publisher="Bevoegde gezagen via ruimtelijkeplannen.nl (Ruimtelijke Plannen API v4)",
@@ -191,6 +251,11 @@ class ImroZoning(Pipeline):
             else read_plan(Path(p))
             for p in paths
         ]
+        empty = [Path(p).name for p, f in zip(paths, frames, strict=True) if f.empty]
+        if empty:
+            self.notes.append(
+                f"no {OBJECT_TYPE} in {', '.join(empty)} (a paraplu plan?): nothing loaded from it"
+            )
         crs = next((f.crs for f in frames if f.crs is not None), None)
         if any(f.crs is not None and f.crs != crs for f in frames):
             frames = [f.to_crs(crs) if f.crs is not None else f for f in frames]

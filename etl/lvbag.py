@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 import geopandas as gpd
 import pandas as pd
 
+from etl.readers import list_layers, read_vector
 from sitefinder.core.errors import SourceFileError
 
 TYPE_LAYERS = {
@@ -117,26 +118,12 @@ def is_lvbag(path: Path) -> bool:
 
 
 def _read(source: str, label: str) -> gpd.GeoDataFrame:
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    try:
-        return pyogrio.read_dataframe(source)
-    except (DataSourceError, DataLayerError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SourceFileError(f"offices: cannot read LV-BAG file {label}: {first}") from exc
+    return read_vector(source, what="offices", label=f"LV-BAG file {label}")
 
 
 def _layer_of(source: str, label: str) -> str | None:
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    try:
-        layers = pyogrio.list_layers(source)
-    except (DataSourceError, DataLayerError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SourceFileError(f"offices: cannot read LV-BAG file {label}: {first}") from exc
-    return str(layers[0][0]) if len(layers) else None
+    layers = list_layers(source, what="offices", label=f"LV-BAG file {label}")
+    return layers[0][0] if layers else None
 
 
 def _strip(value: object) -> object:

@@ -4,7 +4,8 @@
 (plus ``bbox`` when an area is given), follows the ``rel="next"`` link of every response until
 there is none, and writes every feature, in the order served, to one GeoJSON FeatureCollection
 in CRS84 (longitude, latitude in degrees; the GeoJSON default), which the pipelines read with
-:func:`etl.framework.read_vector`.
+:func:`etl.readers.read_vector`. :data:`OGC_API` is the :class:`etl.declarations.Fetcher` of a
+pipeline whose ``online`` source is such a collection (with an area: its WGS84 bounding box).
 
 * Each page goes through :func:`etl.http.fetch`, so pages are retried, and cached per URL and
   UTC day: a collection read again the same day, or a paging run that stopped half-way and is
@@ -33,6 +34,8 @@ from typing import Any
 from tqdm import tqdm
 
 from etl import http
+from etl.areas import Area
+from etl.declarations import Fetched, OnlineSource, Pipeline
 from sitefinder.core.errors import DownloadError
 from sitefinder.core.settings import Settings
 
@@ -221,3 +224,38 @@ def feature_count(path: Path) -> int | None:
         return None
     count = meta.get("features")
     return count if isinstance(count, int) else None
+
+
+class OgcApiFeatures:
+    """The fetcher of an OGC API Features collection: ``spec.base_url`` is the landing page,
+    ``spec.collection`` the collection, ``spec.params`` extra query parameters; with an area,
+    only the features in its WGS84 bounding box are requested."""
+
+    def fetch(
+        self,
+        pipeline: Pipeline,
+        spec: OnlineSource,
+        area: Area | None,
+        settings: Settings,
+        *,
+        progress: bool,
+        refresh: bool,
+    ) -> Fetched:
+        bbox = area.bbox_wgs84 if area is not None else None
+        extra = dict(spec.params)
+        url = collection_url(
+            spec.base_url, spec.collection, settings=settings, bbox_wgs84=bbox, extra_params=extra
+        )
+        path = fetch_collection(
+            spec.base_url,
+            spec.collection,
+            settings=settings,
+            bbox_wgs84=bbox,
+            extra_params=extra,
+            progress=progress,
+            refresh=refresh,
+        )
+        return Fetched(path=path, url=url, n_features=feature_count(path))
+
+
+OGC_API = OgcApiFeatures()

@@ -34,10 +34,11 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import osmium
 import pandas as pd
 import shapely
 
-from etl.framework import plain_records
+from etl.readers import plain_records
 from sitefinder.core.crs import RD, WGS84
 from sitefinder.core.errors import SourceFileError
 
@@ -86,8 +87,6 @@ def _frame(
 
 def read_pbf(path: Path, select: Selector) -> gpd.GeoDataFrame:
     """Nodes and areas of the OSM file at ``path`` whose tags match ``select`` (EPSG:4326)."""
-    import osmium
-
     types: list[str] = []
     ids: list[int] = []
     tags: list[dict[str, str]] = []

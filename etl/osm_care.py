@@ -5,7 +5,7 @@ Input: an OSM PBF extract (``*.osm.pbf``, read with pyosmium) or an Overpass API
 (``out center`` / ``out geom``); see :mod:`etl.osm`. Coordinates WGS84 degrees; output
 ``poi`` points in EPSG:28992 (metres): nodes as they are, areas (closed ways, multipolygons) as
 a point on their surface. ``source_ref`` = ``node/123`` / ``way/456`` / ``relation/789``.
-The bundled file is the real OSM extract of the TU Delft campus (2025, about 2.3 km²).
+The bundled file is the real OSM extract of the TU Delft campus (2025).
 
 Online (``sitefinder etl run care_osm --online [--gemeente|--provincie|--bbox]``): the Overpass
 API (``https://overpass-api.de/api/interpreter``; see :mod:`etl.overpass`), asked for every
@@ -50,7 +50,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from etl.framework import Pipeline, SourceInfo
+from etl.declarations import Pipeline, SourceInfo
 from etl.osm import Selector, poi_rows, read_osm, tag_columns
 from etl.overpass import overpass_source
 from sitefinder.core.crs import RD

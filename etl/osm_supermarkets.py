@@ -4,8 +4,8 @@ Inputs (any mix):
 
 * a point GeoJSON/GeoPackage of OSM supermarkets with ``osm_type``, ``osm_id``, ``name``,
   ``brand``, ``opening_hours`` and ``addr_*`` columns, in any CRS (the bundled demo file is an
-  Overpass export of the European Netherlands, 4,852 points, ways as one point each, CRS84 /
-  EPSG:4326 degrees);
+  Overpass export of the European Netherlands, ways as one point each, CRS84 / EPSG:4326
+  degrees);
 * an OSM PBF extract (pyosmium) or an Overpass API JSON file (``out center`` / ``out geom``):
   every ``shop=supermarket`` node, closed way and multipolygon (see :mod:`etl.osm`); areas
   become a point on their surface (``out center``: Overpass's centre). The tags ``addr:*``
@@ -32,7 +32,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import Pipeline, SourceInfo, read_vector
+from etl.declarations import Pipeline, SourceInfo
 from etl.osm import (
     Selector,
     is_overpass_json,
@@ -42,6 +42,7 @@ from etl.osm import (
     tag_columns,
 )
 from etl.overpass import overpass_source
+from etl.readers import read_vector
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 

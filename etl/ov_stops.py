@@ -5,16 +5,17 @@ Inputs (any mix, one layer):
 * **GTFS zip** (``*.zip`` holding ``stops.txt``; see :mod:`etl.gtfs`): stops with
   ``location_type`` 0/empty, their mode (rail > metro > tram > bus > ferry among the routes
   serving them) and, with ``stop_times.txt``, ``props.departures_per_hour`` on one service date
-  (07:00-19:00 departures / 12): the date from the environment variable
-  ``SITEFINDER_GTFS_SERVICE_DATE`` (``YYYY-MM-DD``) or the constructor, else the feed's busiest
-  Tuesday. A feed without ``stop_times.txt`` (the bundled real GVB 2017 feed) loads with the
-  fallback described in :mod:`etl.gtfs`: every stop gets
+  (07:00-19:00 departures / 12): the date given to the constructor, which
+  :func:`etl.get_pipeline` takes from the setting ``SITEFINDER_GTFS_SERVICE_DATE``
+  (``settings.gtfs_service_date``, ``YYYY-MM-DD``), else the feed's busiest Tuesday. A feed
+  without ``stop_times.txt`` (the bundled real GVB 2017 feed) loads with the fallback
+  described in :mod:`etl.gtfs`: every stop gets
   ``props.service = "unknown (feed has no stop_times.txt)"``, a ``mode_source``, no
   departures, and the run logs a warning saying so. A stop that the timetable shows no trip
   ever serves has no mode and is quarantined (``missing required field 'category'``).
 * **point GeoJSON/GeoPackage** of GTFS stops with ``stop_id``, ``stop_name``,
   ``parent_station``, ``agency`` and ``route_type`` (the GTFS route type of the routes serving
-  the stop), in any CRS: the bundled demo file holds 561 GVB and NS stops in and around
+  the stop), in any CRS: the bundled demo file holds GVB and NS stops in and around
   Amsterdam, 2022, CRS84 / EPSG:4326 degrees, derived from the OVapi timetable (it stays the
   demo default: unlike the GVB 2017 GTFS it has the NS railway stations, which the scorer
   values separately).
@@ -38,15 +39,17 @@ reloads the layer. What the feed lacks (no ``stop_times.txt``) is written to the
 
 from __future__ import annotations
 
-import os
+import zipfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Self
 
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import OnlineSource, Pipeline, SourceInfo, plain_records, read_vector
+from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.download import DOWNLOAD
 from etl.gtfs import (
     BASIC_ROUTE_TYPES,
     EXTENDED_ROUTE_TYPES,
@@ -55,25 +58,14 @@ from etl.gtfs import (
     read_gtfs,
     route_type_mode,
 )
+from etl.readers import plain_records, read_vector
 from sitefinder.core.crs import RD
-from sitefinder.core.errors import InvalidParameterError, SourceFileError
+from sitefinder.core.errors import SourceFileError
+from sitefinder.core.settings import Settings
 
 __all__ = ["BASIC_ROUTE_TYPES", "EXTENDED_ROUTE_TYPES", "OvStops", "route_type_mode"]
 
-DATE_VARIABLE = "SITEFINDER_GTFS_SERVICE_DATE"
 OVAPI_GTFS_URL = "http://gtfs.ovapi.nl/nl/gtfs-nl.zip"
-
-
-def _service_date_from_env() -> date | None:
-    text = os.environ.get(DATE_VARIABLE, "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidParameterError(
-            f"{DATE_VARIABLE}={text!r} is not a date (YYYY-MM-DD)"
-        ) from None
 
 
 class OvStops(Pipeline):
@@ -86,7 +78,7 @@ class OvStops(Pipeline):
         url="https://gtfs.ovapi.nl/",
     )
     online = OnlineSource.service(
-        "download",
+        DOWNLOAD,
         OVAPI_GTFS_URL,
         key="ovapi_gtfs_nl",
         publisher="OVapi / openOV (GTFS NL, from NDOV open data)",
@@ -98,17 +90,22 @@ class OvStops(Pipeline):
     version = "2"
 
     def __init__(self, service_date: date | None = None) -> None:
-        self.service_date = service_date
+        self.service_date = service_date  # None: each feed's busiest Tuesday
         self.feeds: list[GtfsStops] = []  # what the last read found in each GTFS feed
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The service date of ``SITEFINDER_GTFS_SERVICE_DATE`` (``settings.gtfs_service_date``)."""
+        return cls(service_date=settings.gtfs_service_date)
+
     def fingerprint(self) -> str:
-        when = self.service_date or _service_date_from_env()
+        when = self.service_date
         return f"service_date={when.isoformat() if when else 'busiest-tuesday'}"
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
         self.feeds = []
         self.notes.clear()
-        when = self.service_date or _service_date_from_env()
+        when = self.service_date
         parts = []
         for path in paths:
             if path.suffix.lower() == ".zip" and (is_gtfs(path) or not _zip_of_vectors(path)):
@@ -184,8 +181,6 @@ class OvStops(Pipeline):
 
 def _zip_of_vectors(path: Path) -> bool:
     """A zip that GDAL should read (a zipped shapefile/GeoPackage), not a GTFS feed."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(path) as archive:
             names = [n.lower() for n in archive.namelist()]

@@ -2,9 +2,10 @@
 
 Used by ``supermarkets`` (:mod:`etl.osm_supermarkets`), ``care_osm`` (:mod:`etl.osm_care`) and
 ``holidayparks`` (:mod:`etl.holidayparks`). A pipeline declares
-``OnlineSource(kind="overpass", base_url=OVERPASS_URL, collection=TAGS)``
-where ``TAGS`` names the OSM tags, ``key=value1|value2;key2=*`` (``*``: any value; see
-:func:`tag_spec`, which writes it from a pipeline's :data:`etl.osm.Selector`). The fetcher:
+``online = overpass_source(SELECT, key)``: an ``OnlineSource`` with the fetcher
+:data:`OVERPASS`, ``base_url`` :data:`OVERPASS_URL` and ``collection`` the OSM tags,
+``key=value1|value2;key2=*`` (``*``: any value; see :func:`tag_spec`, which writes it from a
+pipeline's :data:`etl.osm.Selector`). The fetcher:
 
 * builds one Overpass QL query (:func:`build_query`)::
 
@@ -49,16 +50,13 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from etl import http
-from etl.framework import Fetched, OnlineSource, Pipeline
+from etl.areas import Area
+from etl.declarations import Fetched, OnlineSource, Pipeline
 from etl.osm import Selector
 from sitefinder.core.errors import DownloadError, InvalidParameterError
 from sitefinder.core.settings import Settings
-
-if TYPE_CHECKING:
-    from etl.areas import Area
 
 OVERPASS_URL = "https://overpass-api.de/api/interpreter"
 NL_AREA = 'area["ISO3166-1"="NL"][admin_level=2]->.nl;'
@@ -69,7 +67,7 @@ _PLAIN = re.compile(r"[A-Za-z0-9_:.\- ]+")
 def overpass_source(select: Selector, key: str) -> OnlineSource:
     """The ``Pipeline.online`` declaration of an OSM layer read through the Overpass API."""
     return OnlineSource.service(
-        "overpass",
+        OVERPASS,
         OVERPASS_URL,
         key=key,
         publisher="OpenStreetMap contributors (Overpass API)",
@@ -187,25 +185,32 @@ def fetch_query(
     return path, n_elements
 
 
-def fetch_online(
-    pipeline: Pipeline,
-    spec: OnlineSource,
-    area: Area | None,
-    settings: Settings,
-    *,
-    progress: bool = True,
-    refresh: bool = False,
-) -> Fetched:
-    """The ``overpass`` online kind (see :data:`etl.framework.ONLINE_FETCHERS`)."""
-    select = parse_tags(spec.collection)
-    bbox = area.bbox_wgs84 if area is not None else None
-    query = build_query(select, bbox, settings.overpass_timeout_s)
-    if area is None:
-        pipeline.notes.append(
-            "national Overpass query (the whole Netherlands): slow and heavy on a shared"
-            " server; prefer --gemeente, --provincie or --bbox"
+class OverpassFetcher:
+    """The fetcher of the Overpass API: ``spec.collection`` the OSM tags (``key=v1|v2;key2=*``);
+    with an area, its WGS84 bounding box, else the whole Netherlands (with a note)."""
+
+    def fetch(
+        self,
+        pipeline: Pipeline,
+        spec: OnlineSource,
+        area: Area | None,
+        settings: Settings,
+        *,
+        progress: bool,
+        refresh: bool,
+    ) -> Fetched:
+        select = parse_tags(spec.collection)
+        bbox = area.bbox_wgs84 if area is not None else None
+        query = build_query(select, bbox, settings.overpass_timeout_s)
+        if area is None:
+            pipeline.notes.append(
+                "national Overpass query (the whole Netherlands): slow and heavy on a shared"
+                " server; prefer --gemeente, --provincie or --bbox"
+            )
+        path, n_elements = fetch_query(
+            spec.base_url, query, settings=settings, progress=progress, refresh=refresh
         )
-    path, n_elements = fetch_query(
-        spec.base_url, query, settings=settings, progress=progress, refresh=refresh
-    )
-    return Fetched(path=path, url=get_url(spec.base_url, query), n_features=n_elements)
+        return Fetched(path=path, url=get_url(spec.base_url, query), n_features=n_elements)
+
+
+OVERPASS = OverpassFetcher()

@@ -39,17 +39,15 @@ import urllib.parse
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import shapely
 
 from etl import http
-from etl.framework import Fetched, OnlineSource, Pipeline, require_area
+from etl.areas import Area
+from etl.declarations import Fetched, OnlineSource, Pipeline, require_area
 from sitefinder.core.errors import DownloadError
 from sitefinder.core.settings import Settings
-
-if TYPE_CHECKING:
-    from etl.areas import Area
 
 BGT_CUSTOM_URL = "https://api.pdok.nl/lv/bgt/download/v1_0/full/custom"
 FORMAT = "citygml"
@@ -159,24 +157,31 @@ def fetch_custom(
     return out
 
 
-def fetch_online(
-    pipeline: Pipeline,
-    spec: OnlineSource,
-    area: Area | None,
-    settings: Settings,
-    *,
-    progress: bool = True,
-    refresh: bool = False,
-) -> Fetched:
-    """The ``pdok_download`` online kind (see :data:`etl.framework.ONLINE_FETCHERS`)."""
-    area = require_area(pipeline, area, "a PDOK custom download needs an area")
-    featuretypes = [t.strip() for t in spec.collection.split(",") if t.strip()]
-    path = fetch_custom(
-        spec.base_url,
-        featuretypes,
-        area,
-        settings=settings,
-        progress=progress,
-        refresh=refresh,
-    )
-    return Fetched(path=path, url=spec.base_url, n_features=None)
+class PdokDownloadFetcher:
+    """The fetcher of the PDOK BGT custom download: ``spec.collection`` the feature types
+    (``pand``, comma-separated); an area is required."""
+
+    def fetch(
+        self,
+        pipeline: Pipeline,
+        spec: OnlineSource,
+        area: Area | None,
+        settings: Settings,
+        *,
+        progress: bool,
+        refresh: bool,
+    ) -> Fetched:
+        area = require_area(pipeline, area, "a PDOK custom download needs an area")
+        featuretypes = [t.strip() for t in spec.collection.split(",") if t.strip()]
+        path = fetch_custom(
+            spec.base_url,
+            featuretypes,
+            area,
+            settings=settings,
+            progress=progress,
+            refresh=refresh,
+        )
+        return Fetched(path=path, url=spec.base_url, n_features=None)
+
+
+PDOK_DOWNLOAD = PdokDownloadFetcher()

@@ -5,7 +5,7 @@ Inputs (any mix):
 
 * **RIVM/VZinfo hospital list** (GeoJSON/GeoPackage, any CRS): points with
   ``ziekenhuisnummer``, ``naam_ziekenhuis``, ``naam_organisatie``, ``soort_ziekenhuis``,
-  ``adres``, ``postcode``, ``plaats`` (the bundled file: 265 locations, 2016, CRS84 / EPSG:4326
+  ``adres``, ``postcode``, ``plaats`` (the bundled file: the 2016 list, CRS84 / EPSG:4326
   degrees). ``source_ref`` = ziekenhuisnummer as an integer string (``'102404'``).
   ``category``: ``hospital`` for general, academic and children's hospitals (soort ending in
   "ziekenhuis"), ``outpatient_clinic`` for a Buitenpolikliniek (also spelt "Buitenpoliklniek"
@@ -49,16 +49,9 @@ import numpy as np
 import pandas as pd
 from psycopg import sql
 
-from etl.framework import (
-    QUARANTINE_REASON,
-    Pipeline,
-    SourceInfo,
-    Statement,
-    plain_records,
-    read_table,
-    read_vector,
-)
+from etl.declarations import QUARANTINE_REASON, Pipeline, SourceInfo, Statement
 from etl.osm import is_overpass_json, is_pbf
+from etl.readers import plain_records, read_table, read_vector
 from sitefinder.core.crs import RD, WGS84
 from sitefinder.core.errors import SourceFileError
 

@@ -49,17 +49,15 @@ import json
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import shapely
 
 from etl import http
-from etl.framework import Fetched, OnlineSource, Pipeline, require_area
+from etl.areas import Area
+from etl.declarations import Fetched, OnlineSource, Pipeline, require_area
 from sitefinder.core.errors import DownloadError, InvalidParameterError
 from sitefinder.core.settings import Settings
-
-if TYPE_CHECKING:
-    from etl.areas import Area
 
 RP_URL = "https://ruimte.omgevingswet.overheid.nl/ruimtelijke-plannen/api/opvragen/v4"
 KEY_HELP = (
@@ -193,65 +191,83 @@ def _feature(plan: dict[str, Any], item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def fetch_online(
-    pipeline: Pipeline,
-    spec: OnlineSource,
-    area: Area | None,
-    settings: Settings,
-    *,
-    progress: bool = True,
-    refresh: bool = False,
-) -> Fetched:
-    """The ``ruimtelijkeplannen`` online kind (see :data:`etl.framework.ONLINE_FETCHERS`)."""
-    layer = pipeline.layer
-    area = require_area(pipeline, area, "the ruimtelijkeplannen API is searched by area")
-    key = settings.ruimtelijkeplannen_api_key.strip()
-    if not key:
-        raise InvalidParameterError(f"{layer}: no key for the ruimtelijkeplannen API; {KEY_HELP}")
-    base = http.mirrored(spec.base_url.rstrip("/"), settings)
-    objects = spec.collection or "bestemmingsvlakken"
-    geometry = search_geometry(area)
-    body = json.dumps({"_geo": {"intersects": geometry}}, separators=(",", ":")).encode()
-    search = f"{base}/plannen/_zoek"
-    ident = "\n".join([search, objects, str(settings.ruimtelijkeplannen_page_size)])
-    digest = hashlib.sha256(ident.encode() + b"\n" + body).hexdigest()[:24]
-    out = settings.cache_dir / "ruimtelijkeplannen" / http.utc_day() / f"{digest}.geojson"
-    meta_path = out.with_name(out.name + ".meta.json")
-    if out.exists() and meta_path.exists() and not refresh:
-        meta = json.loads(meta_path.read_text())
-        return Fetched(path=out, url=search, n_features=int(meta["features"]))
-    plans = [
-        plan
-        for plan in pages(search, "plannen", settings=settings, key=key, body=body, refresh=refresh)
-        if not plan.get("isHistorisch") and _text(plan.get("id"))
-    ]
-    features: list[dict[str, Any]] = []
-    without = 0
-    for plan in plans:
-        props = plan_properties(plan)
-        plan_url = f"{base}/plannen/{urllib.parse.quote(str(props['plan_id']), safe='')}/{objects}"
-        try:
-            found = pages(
-                plan_url, objects, settings=settings, key=key, expand="geometrie", refresh=refresh
+class RuimtelijkePlannenFetcher:
+    """The fetcher of the ruimtelijkeplannen API v4: ``spec.collection`` the plan objects
+    (``bestemmingsvlakken``); an area is required."""
+
+    def fetch(
+        self,
+        pipeline: Pipeline,
+        spec: OnlineSource,
+        area: Area | None,
+        settings: Settings,
+        *,
+        progress: bool,
+        refresh: bool,
+    ) -> Fetched:
+        layer = pipeline.layer
+        area = require_area(pipeline, area, "the ruimtelijkeplannen API is searched by area")
+        key = settings.ruimtelijkeplannen_api_key.strip()
+        if not key:
+            raise InvalidParameterError(
+                f"{layer}: no key for the ruimtelijkeplannen API; {KEY_HELP}"
             )
-            for item in found:
-                if str(item.get("type") or "").lower() == OBJECT_TYPE:
-                    features.append(_feature(props, item))
-        except http.HttpStatusError as exc:
-            if exc.status != 404:
-                raise
-            without += 1  # a plan without such objects (a structuurvisie …)
-    if without:
-        pipeline.notes.append(f"{without} plan(s) without {objects} skipped")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(out.name + ".part")
-    collection = {"type": "FeatureCollection", "crs": RD_CRS, "features": features}
-    part.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
-    part.replace(out)
-    meta_path.write_text(
-        json.dumps(
-            {"url": search, "area": area.label, "plans": len(plans), "features": len(features)},
-            indent=1,
+        base = http.mirrored(spec.base_url.rstrip("/"), settings)
+        objects = spec.collection or "bestemmingsvlakken"
+        geometry = search_geometry(area)
+        body = json.dumps({"_geo": {"intersects": geometry}}, separators=(",", ":")).encode()
+        search = f"{base}/plannen/_zoek"
+        ident = "\n".join([search, objects, str(settings.ruimtelijkeplannen_page_size)])
+        digest = hashlib.sha256(ident.encode() + b"\n" + body).hexdigest()[:24]
+        out = settings.cache_dir / "ruimtelijkeplannen" / http.utc_day() / f"{digest}.geojson"
+        meta_path = out.with_name(out.name + ".meta.json")
+        if out.exists() and meta_path.exists() and not refresh:
+            meta = json.loads(meta_path.read_text())
+            return Fetched(path=out, url=search, n_features=int(meta["features"]))
+        plans = [
+            plan
+            for plan in pages(
+                search, "plannen", settings=settings, key=key, body=body, refresh=refresh
+            )
+            if not plan.get("isHistorisch") and _text(plan.get("id"))
+        ]
+        features: list[dict[str, Any]] = []
+        without = 0
+        for plan in plans:
+            props = plan_properties(plan)
+            plan_url = (
+                f"{base}/plannen/{urllib.parse.quote(str(props['plan_id']), safe='')}/{objects}"
+            )
+            try:
+                found = pages(
+                    plan_url,
+                    objects,
+                    settings=settings,
+                    key=key,
+                    expand="geometrie",
+                    refresh=refresh,
+                )
+                for item in found:
+                    if str(item.get("type") or "").lower() == OBJECT_TYPE:
+                        features.append(_feature(props, item))
+            except http.HttpStatusError as exc:
+                if exc.status != 404:
+                    raise
+                without += 1  # a plan without such objects (a structuurvisie …)
+        if without:
+            pipeline.notes.append(f"{without} plan(s) without {objects} skipped")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part = out.with_name(out.name + ".part")
+        collection = {"type": "FeatureCollection", "crs": RD_CRS, "features": features}
+        part.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+        part.replace(out)
+        meta_path.write_text(
+            json.dumps(
+                {"url": search, "area": area.label, "plans": len(plans), "features": len(features)},
+                indent=1,
+            )
         )
-    )
-    return Fetched(path=out, url=search, n_features=len(features))
+        return Fetched(path=out, url=search, n_features=len(features))
+
+
+RUIMTELIJKEPLANNEN = RuimtelijkePlannenFetcher()

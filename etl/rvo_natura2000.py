@@ -3,7 +3,7 @@
 Inputs (any CRS; every file one of these shapes, read through GDAL):
 
 * the bundled merge: a GeoPackage/GeoJSON with one (multi)polygon per area and the fields
-  ``slug`` and ``naam`` (the bundled file merges the 144 per-area files of
+  ``slug`` and ``naam`` (the bundled file merges the per-area files of
   jolietjakeblues/BoerderijenNatura2000NL, CRS84 / EPSG:4326 degrees, buffer(0) applied).
   ``source_ref`` = ``code`` = slug;
 * the PDOK/RVO WFS GeoJSON (``service.pdok.nl/rvo/natura2000/wfs/v1_0``, typeName
@@ -25,8 +25,8 @@ OGC API Features service ``https://api.pdok.nl/rvo/natura2000/ogc/v1``, collecti
 Verified (published clients and PDOK's service list, not the live service): the landing page,
 the collection name, and the snake_case properties ``naam_n2k``, ``nr``, ``beschermin``,
 ``sitecode_h``, ``sitecode_v``, ``status`` (plus ``shape_area``, ``staatscour``), read as the
-OGC API shape above (a published download counted 209 features: areas with parts of
-different protection come as several features, dissolved per ``nr`` here).
+OGC API shape above (areas with parts of different protection come as several features,
+dissolved per ``nr`` here).
 
 The three areas in the North Sea far off the coast (Doggersbank, Klaverbank, Friese Front) lie
 outside the RD New domain and are quarantined by the framework as "outside the Netherlands";
@@ -42,7 +42,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.framework import OnlineSource, Pipeline, SourceInfo, read_vector
+from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.ogcapi import OGC_API
+from etl.readers import read_vector
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
@@ -151,7 +153,7 @@ class RvoNatura2000(Pipeline):
         url="https://service.pdok.nl/rvo/natura2000/wfs/v1_0",
     )
     online = OnlineSource.service(
-        "ogcapi",
+        OGC_API,
         PDOK_OGC_BASE,
         key="pdok_ogc_rvo_natura2000",
         publisher="RVO via PDOK (Natura 2000, OGC API)",

@@ -46,7 +46,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from etl.framework import read_table, text
+from etl.readers import read_table, read_vector, text
 from sitefinder.core.errors import SourceFileError
 
 SOURCE = "leegstandsregister"
@@ -163,20 +163,15 @@ def parse_dates(series: pd.Series) -> pd.Series:
 
 def _read_table(path: Path, nrows: int | None = None) -> pd.DataFrame:
     if path.suffix.lower() in (".xlsx", ".xls", ".ods"):
-        import pyogrio
-        from pyogrio.errors import DataLayerError, DataSourceError
-
-        try:
-            frame = pyogrio.read_dataframe(
-                path,
-                read_geometry=False,
-                max_features=nrows,
-                HEADERS="FORCE",
-                FIELD_TYPES="STRING",
-            )
-        except (DataSourceError, DataLayerError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise SourceFileError(f"offices: cannot read {path.name}: {first}") from exc
+        frame = read_vector(
+            path,
+            what="offices",
+            label=path.name,
+            read_geometry=False,
+            max_features=nrows,
+            HEADERS="FORCE",
+            FIELD_TYPES="STRING",
+        )
         return pd.DataFrame(frame).astype("string")
     return read_table(path, layer="offices", nrows=nrows)
 

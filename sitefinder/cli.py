@@ -7,7 +7,7 @@ import time
 
 import click
 
-from etl.framework import RunResult
+from etl.declarations import RunResult
 from sitefinder.core import db
 from sitefinder.core.errors import SitefinderError
 from sitefinder.core.settings import get_settings

@@ -9,14 +9,9 @@ from typing import TYPE_CHECKING
 
 from etl import get_pipeline, run_order
 from etl.areas import AreaSpec, resolve_area
-from etl.framework import (
-    Inputs,
-    RunResult,
-    default_progress,
-    no_progress,
-    resolve_inputs,
-    run_pipeline,
-)
+from etl.declarations import Inputs, RunResult
+from etl.inputs import resolve_inputs
+from etl.loading import default_progress, no_progress, run_pipeline
 from sitefinder.core import db
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.core.settings import Settings
@@ -48,7 +43,7 @@ def load_layers(
 
     ``source`` (a path, several paths, or an http(s) URL, for a single layer), ``online``
     (each layer's declared online service) and ``refresh``: see
-    :func:`etl.framework.resolve_inputs`.
+    :func:`etl.inputs.resolve_inputs`.
     ``area`` is resolved once, before any layer loads, and limits every load to the features
     that intersect it (which then replace the layer's whole content). When all layers are
     loaded (``layers`` None), boundary layers (gemeenten, provincies) are loaded whole, since
@@ -59,7 +54,7 @@ def load_layers(
     with db.connection(settings) as conn:
         resolved = resolve_area(conn, area) if area is not None else None
         for name in run_order(layers):
-            pipeline = get_pipeline(name)
+            pipeline = get_pipeline(name, settings)
             layer_area = resolved
             if layers is None and pipeline.layer_decl.kind == "boundary":
                 layer_area = None

@@ -102,11 +102,12 @@ from click.testing import CliRunner, Result
 
 from etl.bag_panden import national_pand_id
 from etl.cbs_buurten import PDOK_SNAKE_FIGURES
-from etl.cbs_gemeenten import snake_case
-from etl.framework import read_vector
-from etl.imro_zoning import GML_OPTIONS, _object_ids
+from etl.gml import Geometries, child_texts, iter_features
+from etl.imro_zoning import OBJECT_FIELDS, PLAN_FIELDS, _fields, _object_ids
+from etl.readers import snake_case
 from sitefinder.cli import main
 from sitefinder.core import db
+from sitefinder.core.crs import RD
 from sitefinder.core.settings import PROJECT_ROOT, Settings, get_settings
 
 DEMO = PROJECT_ROOT / "data" / "demo"
@@ -506,11 +507,26 @@ class Plan:
     objects: list[dict[str, Any]]  # with "geometrie" (GeoJSON, RD)
 
 
+def imro_features(path: Path, local: str) -> gpd.GeoDataFrame:
+    """The ``local`` features (``Bestemmingsplangebied``, ``Enkelbestemming`` …) of an IMRO GML
+    file: their simple fields by element name, the NEN3610 id parts, the plan status and date,
+    and their ``imro:geometrie`` as :mod:`etl.gml` reads it (EPSG:28992)."""
+    records: list[dict[str, Any]] = []
+    geometries = Geometries()
+    with path.open("rb") as handle:
+        for element in iter_features(handle, local):
+            geometries.add(element.find("{*}geometrie"), len(records))
+            records.append(child_texts(element) | _fields(element, PLAN_FIELDS | OBJECT_FIELDS))
+    return gpd.GeoDataFrame(
+        pd.DataFrame.from_records(records), geometry=geometries.build(len(records)), crs=RD
+    )
+
+
 def build_plans() -> dict[str, Plan]:
     """The bundled IMRO GML plans as ruimtelijkeplannen API v4 plans and bestemmingsvlakken."""
     plans: dict[str, Plan] = {}
     for path in sorted((DEMO / "zoning").glob("*.gml")):
-        area = read_vector(path, layer="Bestemmingsplangebied", **GML_OPTIONS)
+        area = imro_features(path, "Bestemmingsplangebied")
         first = area.iloc[0]
         plan_id = str(_object_ids(area.iloc[:1]).iloc[0])
         datum = str(first["datum"])[:10] if first.get("datum") is not None else None
@@ -530,7 +546,7 @@ def build_plans() -> dict[str, Plan]:
         objects = []
         objects_url = f"{RP_BASE}/plannen/{plan_id}/bestemmingsvlakken"
         for layer in ("Enkelbestemming", "Dubbelbestemming"):
-            frame = read_vector(path, layer=layer, **GML_OPTIONS)
+            frame = imro_features(path, layer)
             ids = _object_ids(frame)
             for (_, row), object_id in zip(frame.iterrows(), ids, strict=True):
                 objects.append(

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from etl import get_pipeline
-from etl.framework import no_progress, run_pipeline
+from etl.loading import no_progress, run_pipeline
 from sitefinder.core import db
 from sitefinder.core.settings import Settings
 

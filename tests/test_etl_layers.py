@@ -15,7 +15,8 @@ import pytest
 from tqdm import tqdm
 
 from etl import get_pipeline
-from etl.framework import RunResult, run_pipeline
+from etl.declarations import RunResult
+from etl.loading import run_pipeline
 from sitefinder.core import db
 from sitefinder.core.settings import PROJECT_ROOT, Settings
 

@@ -19,8 +19,10 @@ import pytest
 from etl import get_pipeline, run_order
 from etl.bag_panden import BagPanden
 from etl.bgt_panden import BgtPanden
-from etl.framework import RunResult, no_progress, run_pipeline, validate
+from etl.declarations import RunResult
 from etl.holidayparks import HolidayParks
+from etl.loading import no_progress, run_pipeline
+from etl.validation import validate
 from sitefinder.core import db
 from sitefinder.core.errors import SourceFileError
 from sitefinder.core.settings import Settings

@@ -21,12 +21,14 @@ import psycopg
 import pyogrio
 import pytest
 import shapely
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from etl import get_pipeline
 from etl.constraints import Constraints
-from etl.framework import Pipeline, RunResult, run_pipeline
+from etl.declarations import Pipeline, RunResult
 from etl.gtfs import read_gtfs
+from etl.loading import run_pipeline
 from etl.osm import read_overpass, read_pbf
 from etl.osm_care import OsmCare
 from etl.ov_stops import OvStops
@@ -194,6 +196,22 @@ def test_gtfs_busiest_tuesday_and_a_chosen_date() -> None:
     pipeline = OvStops(service_date=date(2017, 3, 7))
     frame = pipeline.read([GTFS_SMALL])
     assert {p["service_date"] for p in frame["props"]} == {"2017-03-07"}
+
+
+def test_gtfs_service_date_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SITEFINDER_GTFS_SERVICE_DATE reaches the stops pipeline through the settings object."""
+    monkeypatch.setenv("SITEFINDER_GTFS_SERVICE_DATE", "2017-03-07")
+    pipeline = get_pipeline("stops", Settings())
+    assert isinstance(pipeline, OvStops) and pipeline.service_date == date(2017, 3, 7)
+    frame = pipeline.read([GTFS_SMALL])
+    assert {p["service_date"] for p in frame["props"]} == {"2017-03-07"}
+    busiest = get_pipeline("stops", Settings(gtfs_service_date=None))
+    assert busiest.fingerprint() != pipeline.fingerprint()  # another date reloads the layer
+    monkeypatch.setenv("SITEFINDER_GTFS_SERVICE_DATE", "")
+    assert Settings().gtfs_service_date is None  # empty: the busiest Tuesday
+    monkeypatch.setenv("SITEFINDER_GTFS_SERVICE_DATE", "7 March")
+    with pytest.raises(ValidationError, match="SITEFINDER_GTFS_SERVICE_DATE='7 March' is not"):
+        Settings()
 
 
 def test_gtfs_without_stop_times_says_so(conn: psycopg.Connection[Any]) -> None:
@@ -484,12 +502,17 @@ def test_constraints_category_option_and_no_input(
     run(conn, "constraints", CONSTRAINTS_GPKG, force=True)
     frame = Constraints(category="externe veiligheid").read([CONSTRAINTS_JSON])
     assert set(frame["category"]) == {"external_safety"}
-    # another category for the same file reloads (it is part of the checksum)
+    # The setting SITEFINDER_CONSTRAINT_CATEGORY reaches the pipeline through the settings;
+    # another category for the same file reloads (it is part of the checksum).
     monkeypatch.setenv("SITEFINDER_CONSTRAINT_CATEGORY", "geluid")
-    assert run(conn, "constraints", CONSTRAINTS_GPKG).status == "ok"
+    noise = get_pipeline("constraints", Settings())
+    assert isinstance(noise, Constraints) and noise.category == "geluid"
+    assert run(conn, "constraints", CONSTRAINTS_GPKG, pipeline=noise).status == "ok"
     assert {r["category"] for r in rows(conn, "constraints").values()} == {"noise"}
     monkeypatch.delenv("SITEFINDER_CONSTRAINT_CATEGORY")
-    run(conn, "constraints", CONSTRAINTS_GPKG)
+    run(conn, "constraints", CONSTRAINTS_GPKG, pipeline=get_pipeline("constraints", Settings()))
+    with pytest.raises(InvalidParameterError, match="not one of"):
+        Constraints.from_settings(Settings(constraint_category="sewage")).read([CONSTRAINTS_JSON])
     # 'etl run all' / 'sitefinder demo': no demo file, skipped, the layer is left as it was.
     assert get_pipeline("constraints").demo_files == ()
     before = snapshot(conn, "constraints")

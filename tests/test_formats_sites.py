@@ -25,10 +25,12 @@ import shapely
 
 from etl import get_pipeline
 from etl.bag_offices import BagOffices
-from etl.framework import POLYGONAL, RunResult, no_progress, run_pipeline
+from etl.declarations import RunResult
 from etl.holidayparks import HolidayParks
+from etl.loading import no_progress, run_pipeline
 from etl.lvbag import read_lvbag
 from etl.top10nl import read_functioneel_gebied
+from etl.validation import POLYGONAL
 from layers import catalogue
 from sitefinder.core import db
 from sitefinder.core.errors import SourceFileError

@@ -37,7 +37,7 @@ from fakeservices import (
 
 from etl import http, ogcapi
 from etl.areas import AreaSpec, parse_bbox, resolve_area
-from etl.framework import read_vector
+from etl.readers import read_vector
 from sitefinder.core import db
 from sitefinder.core.errors import DownloadError
 from sitefinder.core.settings import Settings

@@ -44,8 +44,9 @@ from etl import http, overpass
 from etl.areas import parse_bbox
 from etl.bag_offices import BagOffices
 from etl.brk_plots import BrkPlots
-from etl.framework import run_pipeline
 from etl.holidayparks import SELECT, HolidayParks
+from etl.loading import run_pipeline
+from etl.ogcapi import OGC_API
 from sitefinder.core.settings import Settings
 
 EDE, AMSTERDAM = "GM0228", "GM0363"
@@ -406,6 +407,7 @@ def test_holidayparks_overpass_tags(conn: psycopg.Connection[Any], tmp_path: Pat
 def test_online_sources_declared() -> None:
     """The three services, with the verified base URLs and collections."""
     assert BagOffices.online is not None and BrkPlots.online is not None
+    assert BagOffices.online.fetcher is OGC_API and BrkPlots.online.fetcher is OGC_API
     assert (BagOffices.online.base_url, BagOffices.online.collection) == (
         "https://api.pdok.nl/kadaster/bag/ogc/v2",
         "verblijfsobject",
@@ -414,5 +416,5 @@ def test_online_sources_declared() -> None:
         "https://api.pdok.nl/kadaster/brk-kadastrale-kaart/ogc/v1",
         "perceel",
     )
-    assert HolidayParks.online is not None and HolidayParks.online.kind == "overpass"
+    assert HolidayParks.online is not None and HolidayParks.online.fetcher is overpass.OVERPASS
     assert overpass.parse_tags(HolidayParks.online.collection) == SELECT

@@ -38,6 +38,7 @@ from fakeservices import (
     fake_fixture,  # noqa: F401 - the fixture 'fake'
     fake_services_fixture,  # noqa: F401 - the fixture 'fake_services'
     gemeente_geometry,
+    imro_features,
     mirrors,
     ok_sources,
     one,
@@ -47,8 +48,6 @@ from fakeservices import (
 
 from etl import get_pipeline, http, overpass
 from etl.areas import parse_bbox
-from etl.framework import read_vector
-from etl.imro_zoning import GML_OPTIONS
 from etl.osm_care import OsmCare
 from etl.osm_supermarkets import OsmSupermarkets
 from sitefinder.core.errors import DownloadError
@@ -371,9 +370,7 @@ def goes_box() -> tuple[str, set[str]]:
     """An RD box around the two Goes plans, and the ids of their GML files."""
     names = ("NL.IMRO.0664.BPBS02-VG99", "NL.IMRO.0664.BPBS03-ON99")
     contours = [
-        read_vector(
-            demo_path("zoning", f"{n}.gml"), layer="Bestemmingsplangebied", **GML_OPTIONS
-        ).geometry.iloc[0]
+        imro_features(demo_path("zoning", f"{n}.gml"), "Bestemmingsplangebied").geometry.iloc[0]
         for n in names
     ]
     x0, y0, x1, y1 = shapely.union_all(contours).bounds

@@ -1,4 +1,4 @@
-"""Unit tests of ``etl.framework.validate`` on small hand-made frames, and of how a run fails
+"""Unit tests of ``etl.validation.validate`` on small hand-made frames, and of how a run fails
 on a file that is not what it claims (real PostGIS for the latter)."""
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from shapely.geometry import LineString, Point, Polygon
 from tqdm import tqdm
 
 from etl import get_pipeline
-from etl.framework import Pipeline, SourceInfo, run_pipeline, validate
+from etl.declarations import Pipeline, SourceInfo
+from etl.loading import run_pipeline
+from etl.validation import validate
 from sitefinder.core import db
 from sitefinder.core.errors import SourceFileError
 from sitefinder.core.settings import PROJECT_ROOT, Settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -71,6 +72,39 @@ class Settings(BaseSettings):
     # status polls, and how long (seconds) to wait in all for the download to be prepared.
     pdok_download_poll_s: float = Field(default=5.0, ge=0)
     pdok_download_timeout_s: float = Field(default=1800.0, gt=0)
+
+    # Pipeline options (given to the pipelines by ``etl.get_pipeline``). A change in either is
+    # part of the layer's input checksum, so the next run reloads the layer.
+    # GTFS (etl/ov_stops.py): the service date (YYYY-MM-DD) whose 07:00-19:00 departures give
+    # each stop's departures per hour; unset: the feed's busiest Tuesday.
+    gtfs_service_date: date | None = None
+    # Constraints (etl/constraints.py): one category for every feature of the loaded file
+    # (flood, noise, nnn, external_safety, other, or a Dutch synonym such as 'geluid');
+    # unset: each feature's own category column.
+    constraint_category: str | None = None
+
+    @field_validator("constraint_category", mode="before")
+    @classmethod
+    def _category_or_unset(cls, value: object) -> object:
+        """An empty variable (``SITEFINDER_CONSTRAINT_CATEGORY=``) means: not set."""
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("gtfs_service_date", mode="before")
+    @classmethod
+    def _iso_date_or_unset(cls, value: object) -> object:
+        """``YYYY-MM-DD``; an empty variable means: not set."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"SITEFINDER_GTFS_SERVICE_DATE={value!r} is not a date (YYYY-MM-DD)"
+            ) from None
 
     @field_validator("database_url")
     @classmethod

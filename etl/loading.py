@@ -1,0 +1,339 @@
+"""Loading, atomic and idempotent: rows to staging (COPY), checks in SQL, then the swap.
+
+:func:`run_pipeline` runs one pipeline: read -> validate (:mod:`etl.validation`) -> keep the
+features that intersect the area, if one is given -> encode the rows (:func:`to_rows`: every
+target column, geometry as hex EWKB with SRID 28992) -> in one transaction: record the run
+(:mod:`etl.runs`), COPY the rows into a temporary ``stage`` table, run the pipeline's
+``stage_sql`` (checks against other layers, which may move rows to the quarantine with
+:func:`quarantine_staged`), delete the layer's old rows and insert the staged ones, replace the
+layer's quarantine and coverage polygon (:func:`coverage_sql`, EPSG:28992) and mark the run
+``ok``. A run that fails or is killed at any point rolls back and leaves the previous data, its
+quarantine and the run log as they were (the failure is recorded apart).
+
+A run whose input checksum (the files, the framework and pipeline versions, the pipeline's
+options, the checksums of the layers it depends on, the area) equals the last good run's is
+``unchanged`` and does nothing, unless ``force``. With an area (:class:`etl.areas.Area`), only
+the validated features that intersect it are loaded, and they *replace the whole layer*; the
+layer's coverage becomes its usual coverage cut to the area (the area itself for a national
+layer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+from tqdm import tqdm
+
+from etl import runs
+from etl.areas import Area
+from etl.declarations import TABLE_COLUMNS, Inputs, Pipeline, RunResult, SourceInfo, Statement
+from etl.validation import Validated, validate
+from layers import Layer
+from sitefinder.core.crs import RD
+from sitefinder.core.errors import SourceFileError
+
+FRAMEWORK_VERSION = "1"
+JSON_COLUMNS = frozenset({"props", "sources"})
+ProgressFactory = Callable[[int, str], Any]
+
+
+def default_progress(total: int, desc: str) -> Any:
+    """A progress bar on stderr (hidden when stderr is not a terminal)."""
+    return tqdm(total=total, desc=desc, unit=" rec", leave=False, disable=None)
+
+
+def no_progress(total: int, desc: str) -> Any:
+    return tqdm(total=total, desc=desc, disable=True)
+
+
+def empty_frame(pipeline: Pipeline) -> gpd.GeoDataFrame:
+    """A frame with no records and every column ``read`` would give (EPSG:28992)."""
+    columns = ["source_ref", *TABLE_COLUMNS[pipeline.layer_decl.table], *pipeline.required]
+    names = dict.fromkeys(c for c in columns if c not in ("id", "layer", "geom"))
+    return gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in names}, geometry=[], crs=RD)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _clean_json(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "{}"
+    if isinstance(value, dict):
+        value = {k: _jsonable(v) for k, v in value.items() if _jsonable(v) is not None}
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def to_rows(frame: gpd.GeoDataFrame, layer: Layer, source: SourceInfo) -> pd.DataFrame:
+    """The staging rows: every target column, geometry as hex EWKB (SRID 28992)."""
+    columns = TABLE_COLUMNS[layer.table]
+    rows = pd.DataFrame(index=frame.index)
+    for column in columns:
+        if column == "id":
+            rows[column] = layer.name + ":" + frame["source_ref"].astype(str)
+        elif column == "layer":
+            rows[column] = layer.name
+        elif column == "source":
+            rows[column] = frame.get("source", source.key)
+        elif column == "geom":
+            rows[column] = shapely.to_wkb(frame.geometry.to_numpy(), hex=True, include_srid=True)
+        elif column == "kind":
+            rows[column] = layer.site_kind.code if layer.site_kind else None
+        elif column in JSON_COLUMNS:
+            values = frame[column] if column in frame else pd.Series([None] * len(frame))
+            rows[column] = [_clean_json(v) for v in values]
+        else:
+            rows[column] = frame.get(column, None)
+    return rows.astype(object).where(rows.notna(), None)
+
+
+def _with_srid(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame[frame.geometry.name] = shapely.set_srid(frame.geometry.to_numpy(), 28992)
+    return frame
+
+
+def checksum(paths: Iterable[Path], *parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+    for path in paths:
+        digest.update(str(path.name).encode())
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def quarantine_staged(
+    layer: str,
+    where: sql.Composable,
+    reason: sql.Composable,
+    *,
+    using: sql.Composable | None = None,
+    with_: sql.Composable | None = None,
+) -> sql.Composed:
+    """Move staged rows matching ``where`` into the quarantine with ``reason`` (a SQL expression).
+
+    For ``Pipeline.stage_sql``: the statement runs in the load transaction with ``%(run_id)s``.
+    ``using`` adds a ``DELETE ... USING`` source and ``with_`` leading CTEs (``name AS (...)``).
+    """
+    return sql.SQL(
+        "WITH {ctes}moved AS (DELETE FROM stage {using} WHERE {where} RETURNING stage.*)"
+        " INSERT INTO quarantine (layer, run_id, source_ref, reason, record)"
+        " SELECT {layer}, %(run_id)s, source_ref, {reason},"
+        " to_jsonb(moved) - 'geom' || jsonb_build_object('geometry', left(ST_AsText(geom, 3), 500))"
+        " FROM moved"
+    ).format(
+        ctes=sql.SQL("{}, ").format(with_) if with_ is not None else sql.SQL(""),
+        using=sql.SQL("USING {}").format(using) if using is not None else sql.SQL(""),
+        where=where,
+        layer=sql.Literal(layer),
+        reason=reason,
+    )
+
+
+def coverage_sql(layer: Layer, area: bool = False) -> Statement:
+    """Replace the layer's coverage polygon (EPSG:28992) from its freshly loaded rows.
+
+    With ``area`` (a load limited to an area; the statement then takes ``%(area)s``, the
+    area's WKB in EPSG:28992) the coverage is cut to the area: a national layer covers
+    exactly the area, a hull/union layer the part of its hull/union inside it.
+    """
+    table = sql.Identifier(layer.table)
+    clip = "ST_GeomFromWKB(%(area)s, 28992)"
+    if area and layer.coverage == "national":
+        return sql.SQL(
+            "INSERT INTO layer_coverage (layer, national, geom) VALUES ({layer}, false,"
+            " ST_Multi(ST_CollectionExtract(ST_MakeValid(" + clip + "), 3)))"
+            " ON CONFLICT (layer) DO UPDATE SET national = false, geom = EXCLUDED.geom"
+        ).format(layer=sql.Literal(layer.name))
+    if layer.coverage == "national":
+        return sql.SQL(
+            "INSERT INTO layer_coverage (layer, national, geom) VALUES ({layer}, true, NULL) "
+            "ON CONFLICT (layer) DO UPDATE SET national = true, geom = NULL"
+        ).format(layer=sql.Literal(layer.name))
+    if layer.coverage == "hull":
+        shape = sql.SQL("ST_Buffer(ST_ConvexHull(ST_Collect(geom)), {buf})")
+    else:
+        shape = sql.SQL("ST_Buffer(ST_Union(geom), {buf})")
+    if area:
+        shape = sql.SQL("ST_Intersection(" + shape.as_string() + ", " + clip + ")")
+    return sql.SQL(
+        "INSERT INTO layer_coverage (layer, national, geom) "
+        "SELECT {layer}, false, ST_Multi(ST_CollectionExtract(ST_MakeValid("
+        + shape.as_string()
+        + "), 3)) FROM {table} WHERE layer = {layer} "
+        "ON CONFLICT (layer) DO UPDATE SET national = false, geom = EXCLUDED.geom"
+    ).format(layer=sql.Literal(layer.name), table=table, buf=sql.Literal(layer.coverage_buffer_m))
+
+
+def _copy_stage(
+    conn: psycopg.Connection[Any], rows: pd.DataFrame, columns: sql.Composable, bar: Any
+) -> None:
+    """COPY the encoded rows into the temporary ``stage`` table, ticking ``bar`` per 1000."""
+    with conn.cursor().copy(sql.SQL("COPY stage ({cols}) FROM STDIN").format(cols=columns)) as copy:
+        for i, row in enumerate(rows.itertuples(index=False, name=None)):
+            copy.write_row(row)
+            if i % 1000 == 999:
+                bar.update(1000)
+    bar.update(len(rows) % 1000)
+    bar.close()
+
+
+def _copy_quarantine(
+    conn: psycopg.Connection[Any], layer: str, run_id: int, quarantine: pd.DataFrame
+) -> None:
+    """COPY the records validation refused (source_ref, reason, record) into the quarantine."""
+    with conn.cursor().copy(
+        "COPY quarantine (layer, run_id, source_ref, reason, record) FROM STDIN"
+    ) as copy:
+        for ref, why, record in quarantine.itertuples(index=False, name=None):
+            copy.write_row((layer, run_id, ref, why, json.dumps(record, ensure_ascii=False)))
+
+
+def run_pipeline(
+    conn: psycopg.Connection[Any],
+    pipeline: Pipeline,
+    paths: Sequence[Path],
+    *,
+    force: bool = False,
+    progress: ProgressFactory = default_progress,
+    area: Area | None = None,
+) -> RunResult:
+    """Run one pipeline into the database over ``conn``; atomic, idempotent, recorded.
+
+    ``paths`` may be :class:`Inputs` (from :func:`etl.inputs.resolve_inputs`), whose ``uri`` and
+    ``source`` then go into the run record. With ``area``, only the validated features that
+    intersect it are loaded, and they replace the layer's whole content.
+    """
+    layer = pipeline.layer_decl
+    started = datetime.now(UTC)
+    info = pipeline.source
+    uri = ", ".join(str(p) for p in paths)
+    if isinstance(paths, Inputs):
+        uri, info = paths.uri, paths.source or info
+    for path in paths:
+        if not path.exists():
+            raise SourceFileError(f"{layer.name}: input file not found: {path}")
+        if path.is_file() and path.stat().st_size == 0:
+            raise SourceFileError(f"{layer.name}: input file is empty: {path}")
+    # A layer built from other loaded layers (plots from buildings) reloads when they change.
+    upstream = [runs.last_checksum(conn, name) or "" for name in pipeline.depends_on]
+    in_area = (area.key,) if area is not None else ()
+    digest = checksum(
+        paths,
+        FRAMEWORK_VERSION,
+        pipeline.version,
+        layer.name,
+        pipeline.fingerprint(),
+        *upstream,
+        *in_area,
+    )
+    if not force and runs.last_checksum(conn, layer.name) == digest:
+        return RunResult(
+            layer=layer.name,
+            status="unchanged",
+            message="input unchanged",
+            area=area.label if area is not None else "",
+        )
+
+    n_outside = 0
+    returned = paths.n_features if isinstance(paths, Inputs) else None
+    try:
+        if returned == 0 and area is None:
+            raise SourceFileError(
+                f"{layer.name}: the service returned no features at all; the layer is left as it"
+                " was"
+            )
+        # An area where the service has nothing: the layer becomes empty, as asked.
+        frame = empty_frame(pipeline) if returned == 0 else pipeline.read(paths)
+        checked = validate(frame, pipeline)
+        if area is not None:
+            inside = area.contains_mask(checked.good.geometry.to_numpy())
+            n_outside = int((~inside).sum())
+            checked = Validated(good=checked.good.loc[inside], quarantine=checked.quarantine)
+    except Exception as exc:
+        runs.record_failure(conn, layer.name, info, uri, digest, started, exc)
+        raise
+    rows = to_rows(_with_srid(checked.good), layer, info)
+    table = sql.Identifier(layer.table)
+    columns = TABLE_COLUMNS[layer.table]
+    col_list = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    try:
+        with conn.transaction():
+            run_id = runs.start_run(conn, layer.name, info, uri, digest, len(frame), started)
+            conn.execute(
+                sql.SQL(
+                    "CREATE TEMP TABLE stage (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+                ).format(table=table)
+            )
+            _copy_stage(conn, rows, col_list, progress(len(rows), f"{layer.name}: laden"))
+            for statement in pipeline.stage_sql():
+                conn.execute(statement, {"run_id": run_id})
+            n_quarantined_stage = conn.execute(
+                "SELECT count(*) AS n FROM quarantine WHERE run_id = %s", (run_id,)
+            ).fetchone()["n"]  # type: ignore[index]
+            conn.execute(
+                sql.SQL("DELETE FROM {table} WHERE layer = %s").format(table=table), (layer.name,)
+            )
+            loaded = conn.execute(
+                sql.SQL("INSERT INTO {table} ({cols}) SELECT {cols} FROM stage").format(
+                    table=table, cols=col_list
+                )
+            ).rowcount
+            conn.execute(
+                "DELETE FROM quarantine WHERE layer = %s AND run_id <> %s", (layer.name, run_id)
+            )
+            _copy_quarantine(conn, layer.name, run_id, checked.quarantine)
+            if area is None:
+                conn.execute(coverage_sql(layer))
+            else:
+                conn.execute(coverage_sql(layer, area=True), {"area": area.wkb})
+            n_quarantined = len(checked.quarantine) + int(n_quarantined_stage)
+            notes = list(pipeline.notes)
+            if area is not None:
+                notes.append(
+                    f"limited to {area.label}: {loaded} loaded, {n_outside} outside it left out;"
+                    " the layer holds only this area"
+                )
+            note = "; ".join(notes) or None
+            runs.finish_run(conn, run_id, loaded, n_quarantined, note)
+            conn.execute("DROP TABLE stage")  # also when this block is only a savepoint
+    except Exception as exc:
+        runs.record_failure(conn, layer.name, info, uri, digest, started, exc)
+        raise
+    with conn.transaction():  # leave the connection idle, not in an open transaction
+        reasons = conn.execute(
+            "SELECT reason, count(*) AS n FROM quarantine WHERE layer = %s GROUP BY reason",
+            (layer.name,),
+        ).fetchall()
+    return RunResult(
+        layer=layer.name,
+        status="ok",
+        n_read=len(frame),
+        n_loaded=loaded,
+        n_quarantined=n_quarantined,
+        reasons={r["reason"]: r["n"] for r in reasons},
+        seconds=(datetime.now(UTC) - started).total_seconds(),
+        n_outside_area=n_outside,
+        area=area.label if area is not None else "",
+        message=note or "",
+    )

@@ -1,0 +1,102 @@
+"""Small helpers the source modules share to read files and tidy what they read.
+
+* :func:`read_vector` / :func:`list_layers`: a vector file through GDAL (pyogrio), with a
+  one-line :class:`SourceFileError` when the file is not what it claims to be. The frame keeps
+  the file's own CRS; the framework reprojects to EPSG:28992 after validation.
+* :func:`read_table`: a CSV of any common separator, every value a string.
+* :func:`text`, :func:`text_column`, :func:`plain_records`, :func:`snake_case`: values as the
+  target columns and ``props`` want them (blank and placeholder text as missing).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import Any, cast
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from sitefinder.core.errors import SourceFileError
+
+BLANKS = ("", "None", "none", "null", "nan", "NaN", "NaT", "<NA>")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _cannot_read(what: str, label: str, exc: BaseException) -> SourceFileError:
+    prefix = f"{what}: " if what else ""
+    return SourceFileError(f"{prefix}cannot read {label}: {_first_line(exc)}")
+
+
+def read_vector(
+    path: Path | str, *, what: str = "", label: str | None = None, **kwargs: Any
+) -> gpd.GeoDataFrame:
+    """Read a vector file through GDAL (pyogrio); a file that is not what it claims fails.
+
+    ``kwargs`` go to :func:`pyogrio.read_dataframe` (``layer``, ``read_geometry``, GDAL open
+    options such as ``WRITE_GFS="NO"``). The error names ``label`` (default: the path), after
+    ``what`` (the layer) when given.
+    """
+    try:
+        return pyogrio.read_dataframe(path, **kwargs)
+    except (DataSourceError, DataLayerError) as exc:
+        raise _cannot_read(what, label or str(path), exc) from exc
+
+
+def list_layers(
+    path: Path | str, *, what: str = "", label: str | None = None
+) -> list[tuple[str, str | None]]:
+    """The (name, geometry type) of every layer GDAL sees in ``path``; one-line errors."""
+    try:
+        layers = pyogrio.list_layers(path)
+    except (DataSourceError, DataLayerError) as exc:
+        raise _cannot_read(what, label or str(path), exc) from exc
+    return [(str(name), None if kind is None else str(kind)) for name, kind in layers]
+
+
+def read_table(path: Path, *, layer: str, nrows: int | None = None) -> pd.DataFrame:
+    """A CSV of any common separator as strings (nothing parsed as NaN); one-line errors."""
+    try:
+        return pd.read_csv(
+            path,
+            sep=None,
+            engine="python",
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            nrows=nrows,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
+        raise SourceFileError(f"{layer}: cannot read {path.name}: {_first_line(exc)}") from exc
+
+
+def text(series: pd.Series) -> pd.Series:
+    """Stripped strings, with blanks and placeholder text ('None', 'nan', …) as missing."""
+    values = series.astype("string").str.strip()
+    return values.where(~values.isin(BLANKS))
+
+
+def text_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """``text`` of a column, or an all-missing column when the frame does not have it."""
+    if name in frame:
+        return text(frame[name])
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def plain_records(frame: pd.DataFrame, *, empty_as_none: bool = False) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as dicts (for ``props``), missing values (NaN, NA, NaT) as None;
+    with ``empty_as_none`` empty strings too."""
+    plain = frame.astype(object)
+    keep = plain.notna() & (plain != "") if empty_as_none else plain.notna()
+    return cast(list[dict[str, Any]], plain.where(keep, None).to_dict("records"))
+
+
+def snake_case(name: str) -> str:
+    """``bevolkingsdichtheidInwonersPerKm2`` -> ``bevolkingsdichtheid_inwoners_per_km2``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

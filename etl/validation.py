@@ -1,0 +1,138 @@
+"""Validation and repair, vectorised: which records load and which go to the quarantine, why.
+
+:func:`validate` takes what a pipeline's ``read`` returned (any declared CRS) and splits it:
+
+* quarantined, with the first reason that applies: the reader's own reason (a
+  ``quarantine_reason`` column), ``no geometry`` (missing or empty), ``missing required field
+  '<name>'`` (``source_ref`` and the pipeline's ``required``; blank text counts as missing),
+  ``invalid geometry that could not be repaired`` (``make_valid`` left nothing of the layer's
+  geometry family), ``outside the Netherlands`` (the centroid outside ``RD_BOUNDS``, EPSG:28992
+  metres) and ``duplicate id`` (a ``source_ref`` seen before in the same read);
+* loadable: the rest, repaired where invalid (``shapely.make_valid``), coerced to the layer's
+  family (polygon layers: one MultiPolygon per record, the polygon parts of what
+  ``make_valid`` returned) and reprojected to EPSG:28992 (RD New, metres).
+
+Each criterion is one vectorised call over the whole frame; nothing loops over records.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from etl.declarations import QUARANTINE_REASON, Pipeline
+from sitefinder.core.crs import RD, RD_BOUNDS
+from sitefinder.core.errors import SourceFileError
+
+POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
+
+
+@dataclass
+class Validated:
+    """The loadable records (EPSG:28992, repaired) and the quarantined ones, with why."""
+
+    good: gpd.GeoDataFrame
+    quarantine: pd.DataFrame  # source_ref, reason, record (dict)
+
+
+def _record_dicts(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Attribute dicts for quarantined records, with the geometry as (short) WKT."""
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    records: list[dict[str, Any]] = json.loads(plain.to_json(orient="records", default_handler=str))
+    wkts = shapely.to_wkt(frame.geometry.to_numpy(), rounding_precision=3)
+    for rec, wkt in zip(records, wkts, strict=True):
+        rec["geometry"] = None if wkt is None else (wkt if len(wkt) < 500 else wkt[:500] + "…")
+    return records
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    return series.isna() | series.astype("string").str.strip().isin(["", "None", "nan"]).fillna(
+        True
+    )
+
+
+def _to_family(geoms: np.ndarray, geometry_type: str) -> np.ndarray:
+    """Coerce repaired geometries to the layer's family; ``None`` where that is impossible."""
+    out = np.empty(len(geoms), dtype=object)
+    types = shapely.get_type_id(geoms)
+    if geometry_type == "Point":
+        ok = types == shapely.GeometryType.POINT
+        out[ok] = geoms[ok]
+        return out
+    if geometry_type in POLYGONAL:
+        # Explode (make_valid can return GeometryCollections) and keep the polygon parts,
+        # regrouped as one MultiPolygon per record.
+        parts, index = shapely.get_parts(geoms, return_index=True)
+        keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(
+            parts
+        )
+        parts, index = parts[keep], index[keep]
+        if len(parts):
+            owners, dense = np.unique(index, return_inverse=True)
+            out[owners] = shapely.multipolygons(parts, indices=dense)
+        return out
+    out[:] = geoms
+    return out
+
+
+def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
+    """Split ``frame`` into loadable records (EPSG:28992, repaired) and quarantined ones."""
+    if frame.crs is None:
+        raise SourceFileError(f"{pipeline.layer}: the input has no coordinate reference system")
+    frame = frame.reset_index(drop=True)
+    if "source_ref" not in frame.columns:
+        raise SourceFileError(f"{pipeline.layer}: the reader produced no source_ref column")
+    reason = pd.Series(pd.NA, index=frame.index, dtype="string")
+
+    def flag(mask: pd.Series | np.ndarray, text: str) -> None:
+        mask = pd.Series(np.asarray(mask, dtype=bool), index=frame.index)
+        reason.loc[mask & reason.isna()] = text
+
+    if QUARANTINE_REASON in frame.columns:  # the reader knows better why a record is unusable
+        given = frame[QUARANTINE_REASON]
+        reason.loc[given.notna()] = given[given.notna()].astype("string")
+        frame = frame.drop(columns=QUARANTINE_REASON)
+    geoms = frame.geometry.to_numpy()
+    flag(shapely.is_missing(geoms) | shapely.is_empty(geoms), "no geometry")
+    for column in ("source_ref", *pipeline.required):
+        if column not in frame.columns:
+            raise SourceFileError(f"{pipeline.layer}: required field '{column}' is not in the file")
+        flag(_blank(frame[column]), f"missing required field '{column}'")
+
+    # Repair where needed, then reproject everything to RD New (metres).
+    present = ~shapely.is_missing(geoms)
+    invalid = present & ~shapely.is_valid(np.where(present, geoms, None))
+    repaired = geoms.copy()
+    if invalid.any():
+        repaired[invalid] = shapely.make_valid(geoms[invalid])
+    family = _to_family(
+        np.asarray(np.where(present, repaired, None), dtype=object),
+        pipeline.layer_decl.geometry_type,
+    )
+    flag(present & pd.isna(family), "invalid geometry that could not be repaired")
+    rd = gpd.GeoSeries(family, crs=frame.crs).to_crs(RD)
+    x0, y0, x1, y1 = RD_BOUNDS
+    rd_geoms = rd.to_numpy()
+    centre = shapely.centroid(np.where(shapely.is_empty(rd_geoms), None, rd_geoms))
+    cx, cy = shapely.get_x(centre), shapely.get_y(centre)
+    inside = (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
+    flag(present & pd.notna(family) & ~inside, "outside the Netherlands")
+    flag(frame["source_ref"].duplicated(keep="first"), "duplicate id")
+
+    bad = reason.notna().to_numpy()
+    quarantine = pd.DataFrame(
+        {
+            "source_ref": frame.loc[bad, "source_ref"].astype("string").fillna("(none)"),
+            "reason": reason[bad],
+            "record": _record_dicts(frame.loc[bad]) if bad.any() else [],
+        }
+    )
+    good = frame.loc[~bad].copy()
+    good = gpd.GeoDataFrame(good.drop(columns=frame.geometry.name), geometry=rd[~bad], crs=RD)
+    return Validated(good=good, quarantine=quarantine)
