@@ -15,16 +15,15 @@ import pytest
 
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.scoring import (
-    CRITERIA,
     load_profile,
     parse_weights,
     piecewise,
     profile_names,
     score_all,
 )
-from sitefinder.scoring.compute import GROUPS, id_list
+from sitefinder.scoring.base import id_list
+from sitefinder.scoring.criteria import catalogue, groups
 from sitefinder.scoring.engine import (
-    COL,
     SiteTable,
     breakdown,
     evaluate,
@@ -133,7 +132,7 @@ def _raw(**overrides: Any) -> pd.DataFrame:
 
 def _value(criterion: str, profile: str = "standaard", **raw: Any) -> float:
     evaluation = evaluate(_raw(**raw), load_profile(profile))
-    return float(evaluation.values[0, COL[criterion]])
+    return float(evaluation.values[0, evaluation.col[criterion]])
 
 
 @pytest.mark.parametrize(
@@ -217,7 +216,7 @@ def test_profiles_are_data_and_sum_to_one() -> None:
     assert profile_names() == ["standaard", "begeleid_wonen", "statushouders", "zelfredzaam"]
     for name in profile_names():
         weights = load_profile(name).weights
-        assert set(weights) == set(CRITERIA)
+        assert set(weights) == set(catalogue())
         assert sum(weights.values()) == pytest.approx(1.0), name
     zelf, zorg = load_profile("zelfredzaam").weights, load_profile("begeleid_wonen").weights
     assert zelf["transit"] == max(zelf.values())  # transit to work first
@@ -323,17 +322,17 @@ def test_scores_exclusions_and_missing_from_postgis(scene: psycopg.Connection[An
     assert evaluation.reason[table.index["plots:n2k"]] == "natura2000"
     assert evaluation.reason[table.index["plots:water"]] == "zoning"
     far = table.index["plots:far"]
-    assert not evaluation.present[far, COL["transit"]]
+    assert not evaluation.present[far, evaluation.col["transit"]]
 
     raw = table.raw.iloc[i].to_dict()
     explained = explain(STANDAARD, w, evaluation, i, raw, feature_names(scene, raw))
     assert explained["nearest_stop"] == {"name": "Halte A", "category": "tram", "distance_m": 390}
-    transit = explained["breakdown"][COL["transit"]]
+    transit = explained["breakdown"][evaluation.col["transit"]]
     assert "Halte A" in transit["explanation"]["nl"] and "390 m" in transit["explanation"]["nl"]
     assert transit["raw"] == pytest.approx(390.0)
-    zoning = explained["breakdown"][COL["zoning"]]
+    zoning = explained["breakdown"][evaluation.col["zoning"]]
     assert zoning["missing"] and "Geen gegevens" in zoning["explanation"]["nl"]
-    assert [b["criterion"] for b in explained["breakdown"]] == list(CRITERIA)
+    assert [b["criterion"] for b in explained["breakdown"]] == list(catalogue())
 
 
 def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> None:
@@ -347,8 +346,8 @@ def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> N
     for layer in ("offices", "plots", "stops", "care", "supermarkets", "natura2000", "zoning"):
         run(layer)
     first = score_all(scene)
-    assert first.groups == list(GROUPS)
-    assert list(GROUPS) == [
+    assert first.groups == list(groups())
+    assert list(groups()) == [
         "gemeenten", "stops", "care", "supermarkets", "zoning", "natura2000", "constraints",
     ]  # fmt: skip
     assert score_all(scene).groups == []  # nothing changed: nothing recomputed
@@ -370,8 +369,8 @@ def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> N
     pd.testing.assert_series_equal(before["supermarket_m"], after["supermarket_m"])
 
     run("offices")  # the sites changed: everything is recomputed
-    assert score_all(scene).groups == list(GROUPS)
-    assert score_all(scene, full=True).groups == list(GROUPS)
+    assert score_all(scene).groups == list(groups())
+    assert score_all(scene, full=True).groups == list(groups())
 
 
 def test_constraint_layers_and_far_nature_through_postgis(scene: psycopg.Connection[Any]) -> None:
@@ -394,11 +393,11 @@ def test_constraint_layers_and_far_nature_through_postgis(scene: psycopg.Connect
     evaluation = table.evaluation(STANDAARD)
     office = table.index["offices:1"]
     assert evaluation.excluded[office] and evaluation.reason[office] == "constraints"
-    assert evaluation.values[table.index["plots:far"], COL["natura2000"]] == 1.0
+    assert evaluation.values[table.index["plots:far"], evaluation.col["natura2000"]] == 1.0
     i = table.index["offices:1"]
     row = table.raw.iloc[i].to_dict()
     explained = explain(
         STANDAARD, weight_vector(STANDAARD.weights), evaluation, i, row, feature_names(scene, row)
     )
-    constraint = explained["breakdown"][COL["constraints"]]
+    constraint = explained["breakdown"][evaluation.col["constraints"]]
     assert constraint["excluded"] and "Overstromingsgebied" in constraint["explanation"]["nl"]

@@ -26,7 +26,7 @@ from sitefinder.api.queries import SiteQuery
 from sitefinder.core import db
 from sitefinder.core.errors import DatabaseUnavailableError, SitefinderError, UnknownLayerError
 from sitefinder.core.settings import Settings, get_settings
-from sitefinder.scoring import CRITERIA, load_profile, parse_weights, profile_names
+from sitefinder.scoring import criteria, load_profile, parse_weights, profile_names
 from sitefinder.scoring.engine import Engine
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
@@ -170,15 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {
             "default": settings.default_profile,
             "profiles": [load_profile(name).public() for name in profile_names()],
-            "criteria": [
-                {
-                    "name": c.name,
-                    "title": {"nl": c.title_nl, "en": c.title_en},
-                    "unit": c.unit,
-                    "constraint": c.constraint,
-                }
-                for c in CRITERIA.values()
-            ],
+            "criteria": [c.public() for c in criteria.catalogue().values()],
         }
 
     @app.post("/api/score", tags=["scoring"])

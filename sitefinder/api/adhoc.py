@@ -20,9 +20,11 @@ from shapely.geometry import shape
 from layers import site_kinds
 from sitefinder.core.crs import RD, WGS84, in_rd_bounds
 from sitefinder.scoring import Profile
-from sitefinder.scoring.compute import INDEXED_LAYERS, Layers, constraint_layers, raw_criteria
+from sitefinder.scoring.compute import load_layers, raw_criteria
+from sitefinder.scoring.criteria import layer_names
 from sitefinder.scoring.engine import evaluate, weight_vector
 from sitefinder.scoring.explain import explain, feature_names
+from sitefinder.scoring.spatial import Layers
 
 TO_RD = Transformer.from_crs(WGS84, RD, always_xy=True)
 MAX_AREA_M2 = 25_000_000.0  # 25 km2: larger is not a site
@@ -42,9 +44,6 @@ class AdHocSite(BaseModel):
         return value
 
 
-SCORING_LAYERS = frozenset(INDEXED_LAYERS) | frozenset(constraint_layers())
-
-
 class LayerCache:
     """The criterion layers in memory, reloaded when an ETL run has changed the data."""
 
@@ -57,12 +56,12 @@ class LayerCache:
         # only runs of the layers scoring reads count: reloading, say, buildings keeps the cache
         row = conn.execute(
             "SELECT coalesce(max(id), 0) AS v FROM etl_run WHERE status = 'ok' AND layer = ANY(%s)",
-            (list(SCORING_LAYERS),),
+            (layer_names(),),
         ).fetchone()
         version = int(row["v"]) if row else 0
         with self._lock:
             if self._layers is None or self._version != version:
-                self._layers = Layers.load(conn)
+                self._layers = load_layers(conn)
                 self._version = version
             return self._layers
 
