@@ -401,3 +401,21 @@ def test_constraint_layers_and_far_nature_through_postgis(scene: psycopg.Connect
     )
     constraint = explained["breakdown"][evaluation.col["constraints"]]
     assert constraint["excluded"] and "Overstromingsgebied" in constraint["explanation"]["nl"]
+
+
+# ---------------------------------------------------------------------------------------------
+# profiles name only what they change
+
+
+def test_profiles_name_only_what_they_change() -> None:
+    for name in profile_names():
+        profile = load_profile(name)
+        for crit, changes in profile.changes.items():
+            defaults = catalogue()[crit].defaults
+            for key, value in changes.items():
+                assert value != defaults[key], f"{name}: {crit}.{key} restates the default"
+    assert load_profile("standaard").changes == {}
+    zorg = load_profile("begeleid_wonen").criteria
+    assert zorg["care_distance"]["breakpoints"][0] == [500.0, 1.0]
+    assert zorg["zoning"]["classes"]["wonen"] == 1.0  # the default table, unchanged
+    assert zorg["zoning"]["weight"] == 0.20
