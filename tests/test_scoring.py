@@ -6,6 +6,7 @@ Coordinates are EPSG:28992 metres around Amsterdam (121000, 487000).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from sitefinder.scoring import (
     score_all,
 )
 from sitefinder.scoring.base import id_list
-from sitefinder.scoring.criteria import catalogue, groups
+from sitefinder.scoring.criteria import catalogue, groups, raw_columns
 from sitefinder.scoring.engine import (
     SiteTable,
     breakdown,
@@ -32,6 +33,7 @@ from sitefinder.scoring.engine import (
     weight_vector,
 )
 from sitefinder.scoring.explain import explain, feature_names
+from sitefinder.scoring.profile import parse_profile
 
 STANDAARD = load_profile("standaard")
 
@@ -404,6 +406,136 @@ def test_constraint_layers_and_far_nature_through_postgis(scene: psycopg.Connect
 
 
 # ---------------------------------------------------------------------------------------------
+# explanations as facts (FACTS.md)
+
+
+def _explained(conn: psycopg.Connection[Any], table: SiteTable, site: str) -> dict[str, Any]:
+    evaluation = table.evaluation(STANDAARD)
+    i = table.index[site]
+    raw = table.raw.iloc[i].to_dict()
+    w = weight_vector(STANDAARD.weights)
+    return explain(STANDAARD, w, evaluation, i, raw, feature_names(conn, raw))
+
+
+def test_explanations_are_facts(scene: psycopg.Connection[Any]) -> None:
+    table = _loaded(scene)
+    office = _explained(scene, table, "offices:1")
+    facts = {b["criterion"]: b["facts"] for b in office["breakdown"]}
+    stop = {
+        "id": "stops:a",
+        "name": "Halte A",
+        "category": "tram",
+        "walk_m": 390,
+        "distance_m": 300,
+        "departures_per_hour": None,  # the test feed has no timetable
+    }
+    care = {"id": "care:a", "name": "Ziekenhuis", "category": "hospital"}
+    shop = {"id": "supermarkets:a", "name": "Winkel", "category": "supermarket"}
+    assert facts == {
+        "transit": {"nearest": stop},
+        "care_distance": {"nearest": {**care, "walk_m": 1300, "distance_m": 1000}},
+        "care_count": {"count": 1, "radius_m": 1000},
+        "daily_needs": {"nearest": {**shop, "walk_m": 780, "distance_m": 600}},
+        "zoning": None,  # outside the zoning coverage: missing, no facts
+        "size": {"places": 20},
+        "natura2000": {"inside": False, "area": None, "nearest": None, "search_radius_m": 1000},
+        "constraints": {"areas": []},
+    }
+    assert office["reasons"] == []
+    assert office["nearest"] == {
+        "stop": stop,
+        "care": facts["care_distance"]["nearest"],
+        "supermarket": facts["daily_needs"]["nearest"],
+    }
+    # every criterion emits only the fact keys it declares (GET /api/profiles lists them)
+    for item in office["breakdown"]:
+        if item["facts"] is not None:
+            assert set(item["facts"]) <= set(catalogue()[item["criterion"]].fact_keys)
+
+    nature = _explained(scene, table, "plots:n2k")
+    by = {b["criterion"]: b for b in nature["breakdown"]}
+    assert by["natura2000"]["facts"] == {
+        "inside": True,
+        "area": {"id": "natura2000:x", "name": "Testveen"},
+    }
+    assert by["natura2000"]["excluded"] and by["transit"]["facts"] is None
+    assert [r["criterion"] for r in nature["reasons"]] == ["natura2000"]
+    assert nature["nearest"]["stop"] is None and nature["nearest_stop"] is None
+
+    water = _explained(scene, table, "plots:water")
+    zoning = next(b for b in water["breakdown"] if b["criterion"] == "zoning")
+    assert zoning["facts"] == {"zoning": {"class": "water", "name": "Water", "plan": None}}
+    assert water["reasons"][0]["criterion"] == "zoning"
+    # LEGACY words, kept for the map page until it words the facts itself
+    assert water["reasons"][0]["nl"] == "Uitgesloten door: Bestemming"
+    assert zoning["explanation"]["en"] == "Zoned 'water' (Water) in plan None"
+
+
+def test_facts_of_constraints_and_nature_nearby(scene: psycopg.Connection[Any]) -> None:
+    scene.execute(
+        "INSERT INTO area (id, layer, name, source, source_ref, geom, category) VALUES"
+        " ('constraints:f1', 'constraints', 'Overstromingsgebied', 't', 'f1', %s, 'flood'),"
+        " ('natura2000:y', 'natura2000', 'Nabijveen', 't', 'y', %s, NULL)",
+        (_box(120900, 486900, 121100, 487100), _box(121000, 486000, 121100, 486400)),
+    )
+    scene.execute(
+        "INSERT INTO layer_coverage VALUES ('constraints', false, %s)",
+        (_box(120900, 486900, 121100, 487100),),
+    )
+    score_all(scene, full=True)
+    office = _explained(scene, SiteTable.load(scene, version=0), "offices:1")
+    by = {b["criterion"]: b for b in office["breakdown"]}
+    assert by["constraints"]["facts"] == {
+        "areas": [{"id": "constraints:f1", "name": "Overstromingsgebied", "category": "flood"}]
+    }
+    assert by["natura2000"]["facts"] == {
+        "inside": False,
+        "area": None,
+        "nearest": {"id": "natura2000:y", "name": "Nabijveen", "category": None, "distance_m": 600},
+        "search_radius_m": 1000,
+    }
+    assert [r["criterion"] for r in office["reasons"]] == ["constraints"]
+    assert (
+        by["natura2000"]["explanation"]["nl"]
+        == "Buiten Natura 2000; dichtstbij: Nabijveen op 600 m"
+    )
+
+
+def test_criteria_are_declared_once_in_the_catalogue() -> None:
+    assert list(catalogue()) == [
+        "transit", "care_distance", "care_count", "daily_needs", "zoning", "size",
+        "natura2000", "constraints",
+    ]  # fmt: skip
+    assert {name for name, c in catalogue().items() if c.constraint} == {
+        "natura2000",
+        "constraints",
+    }
+    columns = [c.name for c in raw_columns()]
+    assert len(columns) == len(set(columns))
+    assert columns[0] == "gemeentecode"  # the derived column, not a criterion
+    assert [c for c in columns if c.startswith("cov_")] == [
+        "cov_stops", "cov_care", "cov_supermarkets", "cov_zoning", "cov_natura2000",
+    ]  # fmt: skip
+    # the groups follow the layers the declarations read
+    assert {name: [d.name for d in members] for name, members in groups().items()} == {
+        "gemeenten": ["gemeente"],
+        "stops": ["transit"],
+        "care": ["care_distance", "care_count"],
+        "supermarkets": ["daily_needs"],
+        "zoning": ["zoning"],
+        "natura2000": ["natura2000"],
+        "constraints": ["constraints"],
+    }
+    assert catalogue()["care_count"].public() == {
+        "name": "care_count",
+        "title": {"nl": "Zorg binnen 1 km", "en": "Care within 1 km"},
+        "unit": "count",
+        "constraint": False,
+        "facts": ["count", "radius_m"],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # profiles name only what they change
 
 
@@ -419,3 +551,39 @@ def test_profiles_name_only_what_they_change() -> None:
     assert zorg["care_distance"]["breakpoints"][0] == [500.0, 1.0]
     assert zorg["zoning"]["classes"]["wonen"] == 1.0  # the default table, unchanged
     assert zorg["zoning"]["weight"] == 0.20
+
+
+def _profile(**criteria: Any) -> dict[str, Any]:
+    return {"name": "x", "title_nl": "X", "title_en": "X", "criteria": criteria}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_profile(foo={"weight": 1.0}), "unknown criteria ['foo']"),
+        (_profile(transit={"wieght": 1.0}), "criteria.transit has unknown keys ['wieght']"),
+        (_profile(transit={"weight": "hoog"}), "transit.weight must be a number"),
+        (_profile(transit={"weight": -1.0}), "transit.weight must not be negative"),
+        (_profile(natura2000={"exclude": 1}), "natura2000.exclude must be true or false"),
+        (_profile(zoning={"classes": {"wonen": "ja"}}), "zoning.classes.wonen must be a number"),
+        (
+            _profile(care_distance={"breakpoints": [[3000.0, 1.0], [1000.0, 0.0]]}),
+            "care_distance.breakpoints needs two or more breakpoints, raw ascending",
+        ),
+        (_profile(size={"breakpoints": [[0.0, 0.0], [10.0, 2.0]]}), "values must be 0-1"),
+        (_profile(size=0.5), "criteria.size must be a table"),
+        ({**_profile(), "detour": 1.3}, "unknown keys ['detour']"),
+        ({**_profile(), "detour_factor": 9}, "detour_factor must be a number 1-3"),
+        ({"name": "x"}, "title_nl (text) is required"),
+    ],
+)
+def test_profile_validation_says_what_is_wrong(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
+        parse_profile("x", data)
+
+
+def test_a_changed_class_table_merges_with_the_default() -> None:
+    profile = parse_profile("x", _profile(zoning={"classes": {"kantoor": 0.9}}))
+    classes = profile.criteria["zoning"]["classes"]
+    assert classes["kantoor"] == 0.9 and classes["wonen"] == 1.0
+    assert _value("zoning", zoning_class="kantoor") == 0.7  # standaard untouched
