@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from sitefinder.core.errors import InvalidParameterError
+from sitefinder.core.settings import PROJECT_ROOT
 from sitefinder.scoring import (
     load_profile,
     parse_weights,
@@ -587,3 +588,26 @@ def test_a_changed_class_table_merges_with_the_default() -> None:
     classes = profile.criteria["zoning"]["classes"]
     assert classes["kantoor"] == 0.9 and classes["wonen"] == 1.0
     assert _value("zoning", zoning_class="kantoor") == 0.7  # standaard untouched
+
+
+# ---------------------------------------------------------------------------------------------
+# docs/scoring.md says what the code does
+
+
+def test_docs_profile_weights_and_worked_example_match_the_code() -> None:
+    text = (PROJECT_ROOT / "docs" / "scoring.md").read_text(encoding="utf-8")
+    weighted = [name for name, c in catalogue().items() if not c.constraint]
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([0-9.]+(?: \| [0-9.]+)+) \|", text, re.MULTILINE)
+    table = {name: [float(x) for x in numbers.split(" | ")] for name, numbers in rows}
+    assert set(table) == set(profile_names())
+    for name, numbers in table.items():
+        weights = load_profile(name).weights
+        assert numbers == [weights[c] for c in weighted], name
+    # the worked example: an office with 20 places, a tram stop at 300 m and a station at 900 m,
+    # care at 1,000 m (one within 1 km), a supermarket at 600 m, outside any zoning plan
+    raw = _raw(stop_local_m=300.0, stop_rail_m=900.0, care_m=1000.0, care_n=1,
+               supermarket_m=600.0, places=20.0, cov_zoning=False)  # fmt: skip
+    score = evaluate(raw, STANDAARD).scores(weight_vector(STANDAARD.weights))[0]
+    documented = re.search(r"^- score = .* = ([0-9.]+)$", text, re.MULTILINE)
+    assert documented is not None
+    assert float(documented.group(1)) == pytest.approx(score, abs=5e-4)
