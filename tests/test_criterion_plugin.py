@@ -39,7 +39,7 @@ from sitefinder.scoring.base import (
     number,
     walking_value,
 )
-from sitefinder.scoring.criteria import catalogue, groups, raw_columns, registered
+from sitefinder.scoring.criteria import catalogue, groups, raw_columns, register, registered
 from sitefinder.scoring.declaration import Criterion
 from sitefinder.scoring.engine import SiteTable, evaluate, weight_vector
 from sitefinder.scoring.explain import explain, feature_names
@@ -236,6 +236,9 @@ def test_a_declaration_that_computes_the_wrong_columns_is_refused(
         registered(HOSPITAL, HOSPITAL),
     ):
         pass
+    elsewhere = replace(HOSPITAL, reads=(LayerUse("hospitals"),), coverage=None, group="")
+    with pytest.raises(ValueError, match=r"reads unknown layers \['hospitals'\]"):
+        register(elsewhere)
     assert "hospital_distance" not in catalogue()
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
+from layers import catalogue as layer_catalogue
 from sitefinder.scoring.base import LayerUse, RawColumn
 from sitefinder.scoring.declaration import Criterion, Declaration
 
@@ -44,6 +45,9 @@ def _ordered() -> tuple[Declaration, ...]:
         if declaration.name in names:
             raise ValueError(f"criterion '{declaration.name}' is declared twice")
         names.add(declaration.name)
+        unknown = [name for name in declaration.layer_names if name not in layer_catalogue()]
+        if unknown:
+            raise ValueError(f"criterion '{declaration.name}' reads unknown layers {unknown}")
         for column in declaration.columns:
             if column.name in columns or column.name.startswith("cov_"):
                 raise ValueError(

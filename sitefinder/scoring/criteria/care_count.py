@@ -33,13 +33,13 @@ def value(raw: Raw, params: Params) -> Valued:
     return Valued(piecewise(raw.floats("care_n"), *params.breakpoints()))
 
 
-def reading(row: Row, params: Params) -> float | None:
-    return number(row.get("care_n"))
+def reading(row: Row, params: Params) -> int | None:
+    count = number(row.get("care_n"))
+    return None if count is None else int(count)
 
 
 def facts(row: Row, params: Params, names: Names) -> Facts:
-    count = number(row.get("care_n"))
-    return {"count": None if count is None else int(count), "radius_m": round(RADIUS_M)}
+    return {"count": reading(row, params), "radius_m": round(RADIUS_M)}
 
 
 CRITERION = Criterion(
