@@ -84,7 +84,11 @@ class Raw:
     def bools(self, name: str) -> NDArray:
         if name not in self.frame:
             return np.zeros(len(self.frame), dtype=bool)
-        out: NDArray = self.frame[name].fillna(False).to_numpy(dtype=bool)
+        column = self.frame[name]
+        if column.dtype == bool:  # the usual case: no NULL, and no scan for one
+            flags: NDArray = column.to_numpy()
+            return flags
+        out: NDArray = column.to_numpy(dtype=bool, na_value=False)
         return out
 
     def series(self, name: str) -> pd.Series:

@@ -12,7 +12,7 @@ they read (``criteria.groups``), and a reload of that layer recomputes its group
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +43,7 @@ def load_layers(conn: psycopg.Connection[Any], names: Iterable[str] | None = Non
 
 
 def _columns_of(
-    chosen: list[Declaration], group: str | None, layers: Layers, sites: Sites
+    chosen: Sequence[Declaration], group: str | None, layers: Layers, sites: Sites
 ) -> Columns:
     """The raw columns of the ``chosen`` declarations and the coverage columns of ``group``."""
     out: Columns = {}

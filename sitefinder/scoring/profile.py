@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -21,6 +21,7 @@ import numpy as np
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.scoring.base import Params
 from sitefinder.scoring.criteria import catalogue
+from sitefinder.scoring.declaration import Criterion
 
 PROFILE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 PROFILE_KEYS = {
@@ -55,11 +56,19 @@ class Profile:
     description_en: str
     detour_factor: float
     changes: dict[str, dict[str, Any]]  # per criterion: only what differs from its defaults
+    _params: dict[str, tuple[Criterion, Params]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def params(self, criterion: str) -> Params:
         """The criterion's parameters in this profile (its defaults with the changes)."""
-        defaults = dict(catalogue()[criterion].defaults)
-        return Params(merged(defaults, self.changes.get(criterion, {})), self.detour_factor)
+        declared = catalogue()[criterion]
+        known = self._params.get(criterion)
+        if known is None or known[0] is not declared:  # merged once per declaration
+            values = merged(dict(declared.defaults), self.changes.get(criterion, {}))
+            known = (declared, Params(values, self.detour_factor))
+            self._params[criterion] = known
+        return known[1]
 
     @property
     def criteria(self) -> dict[str, dict[str, Any]]:

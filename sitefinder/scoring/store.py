@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -73,7 +74,7 @@ def write(
     conn: psycopg.Connection[Any],
     table: str,
     raw: pd.DataFrame,
-    columns: list[RawColumn],
+    columns: Sequence[RawColumn],
     now: datetime,
 ) -> None:
     """COPY the raw ``columns`` (plus site_id and computed_at) into ``table`` (our own name).
@@ -102,7 +103,7 @@ def write(
 
 
 def update(
-    conn: psycopg.Connection[Any], raw: pd.DataFrame, columns: list[RawColumn], now: datetime
+    conn: psycopg.Connection[Any], raw: pd.DataFrame, columns: Sequence[RawColumn], now: datetime
 ) -> None:
     """Overwrite only ``columns`` of the sites in ``raw`` (a temporary table, one UPDATE)."""
     names = [sql.Identifier(c.name) for c in columns]

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
+from types import MappingProxyType
 
 from layers import catalogue as layer_catalogue
 from sitefinder.scoring.base import LayerUse, RawColumn
@@ -62,9 +63,16 @@ def declarations() -> tuple[Declaration, ...]:
     return _ordered()
 
 
-def catalogue() -> dict[str, Criterion]:
-    """The criteria by name, in catalogue order (``order``, then name)."""
-    return {d.name: d for d in _ordered() if isinstance(d, Criterion)}
+@lru_cache(maxsize=1)
+def catalogue() -> Mapping[str, Criterion]:
+    """The criteria by name, in catalogue order (``order``, then name); read-only."""
+    return MappingProxyType({d.name: d for d in _ordered() if isinstance(d, Criterion)})
+
+
+def _changed() -> None:
+    """Forget everything derived from the catalogue (a declaration joined or left)."""
+    for cached in (_ordered, catalogue, coverage_layers, raw_columns, groups):
+        cached.cache_clear()
 
 
 def register(declaration: Declaration) -> None:
@@ -72,7 +80,7 @@ def register(declaration: Declaration) -> None:
     if declaration.name in _registered or any(d.name == declaration.name for d in _modules()):
         raise ValueError(f"criterion '{declaration.name}' is already in the catalogue")
     _registered[declaration.name] = declaration
-    _ordered.cache_clear()
+    _changed()
     try:
         _ordered()
     except ValueError:
@@ -83,7 +91,7 @@ def register(declaration: Declaration) -> None:
 def unregister(name: str) -> None:
     """Remove a criterion added with ``register``."""
     _registered.pop(name, None)
-    _ordered.cache_clear()
+    _changed()
 
 
 @contextmanager
@@ -105,9 +113,10 @@ def coverage_column(layer: str) -> str:
     return f"cov_{layer}"
 
 
-def coverage_layers(group: str | None = None) -> list[str]:
+@lru_cache(maxsize=64)
+def coverage_layers(group: str | None = None) -> tuple[str, ...]:
     """The layers whose coverage decides 'missing' for some criterion (of ``group``)."""
-    return list(
+    return tuple(
         dict.fromkeys(
             c.coverage
             for c in catalogue().values()
@@ -116,7 +125,8 @@ def coverage_layers(group: str | None = None) -> list[str]:
     )
 
 
-def raw_columns() -> list[RawColumn]:
+@lru_cache(maxsize=1)
+def raw_columns() -> tuple[RawColumn, ...]:
     """Every ``site_raw`` column besides ``site_id`` and ``computed_at``, in catalogue order:
     the declared columns, then one boolean coverage column per coverage layer."""
     declared = [column for d in _ordered() for column in d.columns]
@@ -124,27 +134,26 @@ def raw_columns() -> list[RawColumn]:
         RawColumn(coverage_column(layer), "bool", None, f"the site lies in {layer}'s coverage")
         for layer in coverage_layers()
     ]
-    return [*declared, *coverage]
+    return (*declared, *coverage)
 
 
-def groups() -> dict[str, list[Declaration]]:
+@lru_cache(maxsize=1)
+def groups() -> Mapping[str, tuple[Declaration, ...]]:
     """The declarations that read layers, grouped by the layer whose reload recomputes them.
 
     Declarations that read no layer (the size of a site) depend on the sites only and are
     recomputed whenever every site is.
     """
-    out: dict[str, list[Declaration]] = {}
+    out: dict[str, tuple[Declaration, ...]] = {}
     for declaration in _ordered():
         if declaration.group:
-            out.setdefault(declaration.group, []).append(declaration)
-    return out
+            out[declaration.group] = (*out.get(declaration.group, ()), declaration)
+    return MappingProxyType(out)
 
 
-def layer_uses(group_names: list[str] | None = None) -> list[LayerUse]:
-    """How the declarations (of ``group_names``, default all) read their layers."""
-    return [
-        use for d in _ordered() if group_names is None or d.group in group_names for use in d.reads
-    ]
+def layer_uses() -> list[LayerUse]:
+    """How the declarations read their layers."""
+    return [use for d in _ordered() for use in d.reads]
 
 
 def layer_names() -> list[str]:
