@@ -65,8 +65,9 @@ from etl.loading import no_progress, run_pipeline  # noqa: E402
 from sitefinder.api import create_app  # noqa: E402
 from sitefinder.core import db  # noqa: E402
 from sitefinder.core.settings import Settings  # noqa: E402
-from sitefinder.scoring import CRITERIA, compute, load_profile, parse_weights  # noqa: E402
-from sitefinder.scoring.compute import GROUPS, Layers, compute_all, raw_criteria  # noqa: E402
+from sitefinder.scoring import load_profile, parse_weights  # noqa: E402
+from sitefinder.scoring.compute import compute_all, load_layers, raw_criteria  # noqa: E402
+from sitefinder.scoring.criteria import catalogue, groups, natura2000  # noqa: E402
 from sitefinder.scoring.engine import stability, top_indices, weight_vector  # noqa: E402
 
 NDArray = np.ndarray[Any, Any]
@@ -646,7 +647,7 @@ WHERE s.id = ANY(%(ids)s)
 """
 # The engine searches the Natura 2000 distance only this far (metres; farther = NaN); the
 # baseline does the same so that both give the same answers.
-N2K_CAP_M = float(getattr(compute, "NATURA2000_CAP_M", compute.NEAREST_CAP_M))
+N2K_CAP_M = natura2000.SEARCH_RADIUS_M
 COMPARE_M = ("stop_local_m", "stop_rail_m", "care_m", "supermarket_m", "natura2000_m")
 
 
@@ -718,11 +719,11 @@ def baseline(conn: Conn, n_sites: int, chosen: NDArray, budget_s: float) -> dict
 
 
 def criteria_breakdown(conn: Conn, n_sites: int, chosen: NDArray) -> dict[str, Any]:
-    """Seconds per criterion group of ``sitefinder.scoring.compute`` (``GROUPS``: one layer
-    each) on the sites ``chosen``, projected linearly to all ``n_sites`` sites.
+    """Seconds per criterion group of the catalogue (``criteria.groups()``: the declarations
+    that read one layer) on the sites ``chosen``, projected linearly to all ``n_sites`` sites.
     """
     t0 = time.perf_counter()
-    layers = Layers.load(conn)
+    layers = load_layers(conn)
     load_s = time.perf_counter() - t0
     rows = conn.execute(
         "SELECT COALESCE((props ->> 'places')::float8, (props ->> 'capacity')::float8) AS places,"
@@ -732,7 +733,7 @@ def criteria_breakdown(conn: Conn, n_sites: int, chosen: NDArray) -> dict[str, A
     sites = np.asarray(shapely.from_wkb([r["wkb"] for r in rows]))
     places = np.array([np.nan if r["places"] is None else r["places"] for r in rows])
     seconds: dict[str, float] = {}
-    for name in GROUPS:
+    for name in groups():
         t0 = time.perf_counter()
         raw_criteria(layers, sites, places, [name])
         seconds[name] = time.perf_counter() - t0
@@ -779,7 +780,7 @@ def serve(settings: Settings) -> Iterator[tuple[str, Any]]:
 
 def random_weights(rng: np.random.Generator) -> str:
     """``transit:0.42,...`` over the weighted criteria (constraints keep weight 0)."""
-    names = [c.name for c in CRITERIA.values() if not c.constraint]
+    names = [c.name for c in catalogue().values() if not c.constraint]
     values = rng.uniform(0.0, 1.0, len(names)).round(2)
     values[rng.integers(len(names))] += 0.1  # never all zero
     return ",".join(f"{n}:{v:.2f}" for n, v in zip(names, values, strict=True))

@@ -11,7 +11,7 @@ from etl.declarations import RunResult
 from sitefinder.core import db
 from sitefinder.core.errors import SitefinderError
 from sitefinder.core.settings import get_settings
-from sitefinder.scoring import ScoreSummary
+from sitefinder.scoring import ScoreSummary, score_all
 
 
 def _echo_result(result: RunResult) -> None:
@@ -186,8 +186,6 @@ def etl_status() -> None:
 @click.option("--full", is_flag=True, help="recompute every criterion, not only what changed")
 def score(profile: str | None, full: bool) -> None:
     """Bring the criteria of every site up to date after an ETL run (only what changed)."""
-    from sitefinder.scoring import score_all
-
     settings = get_settings()
     with db.connection(settings) as conn:
         summary = score_all(conn, profile or settings.default_profile, full=full)
@@ -228,7 +226,6 @@ def serve(host: str | None, port: int | None) -> None:
 def demo(no_serve: bool, force: bool) -> None:
     """Set up the database, load the demo region, score every site and serve the map."""
     from sitefinder.pipeline import load_layers
-    from sitefinder.scoring import score_all
 
     settings = get_settings()
     started = time.monotonic()

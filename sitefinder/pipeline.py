@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from etl import get_pipeline, run_order
 from etl.areas import AreaSpec, resolve_area
@@ -15,9 +14,7 @@ from etl.loading import default_progress, no_progress, run_pipeline
 from sitefinder.core import db
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.core.settings import Settings
-
-if TYPE_CHECKING:
-    from sitefinder.scoring import ScoreSummary
+from sitefinder.scoring import ScoreSummary, score_all
 
 
 @dataclass
@@ -114,8 +111,6 @@ def load_layers(
 
 
 def load_and_score(settings: Settings, *, progress: bool = True, force: bool = False) -> LoadReport:
-    from sitefinder.scoring import score_all
-
     db.init_database(settings)
     report = LoadReport(runs=load_layers(settings, force=force, progress=progress))
     with db.connection(settings) as conn:

@@ -482,11 +482,13 @@ def test_constraints_from_a_geopackage_in_another_crs(conn: psycopg.Connection[A
     assert_idempotent(conn, "constraints", CONSTRAINTS_GPKG)
 
     # The scorer treats the layer as a constraint: a site inside is hit, one outside is not.
-    from sitefinder.scoring.compute import Layers, raw_criteria
+    from sitefinder.scoring.compute import load_layers, raw_criteria
+    from sitefinder.scoring.criteria.constraints import LAYERS
 
     with conn.transaction():
-        layers = Layers.load(conn)
-    assert [index.name for index in layers.constraints] == ["constraints"]
+        layers = load_layers(conn)
+    loaded = [layers.get(name, parts=True) for name in LAYERS]
+    assert [index.name for index in loaded if index is not None] == ["constraints"]
     flood = json_frame.geometry.iloc[0]
     sites = np.asarray([flood.point_on_surface(), shapely.Point(121000.0, 487000.0)])
     raw = raw_criteria(layers, sites, np.asarray([10.0, 10.0]))

@@ -6,6 +6,7 @@ Coordinates are EPSG:28992 metres around Amsterdam (121000, 487000).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -14,17 +15,17 @@ import psycopg
 import pytest
 
 from sitefinder.core.errors import InvalidParameterError
+from sitefinder.core.settings import PROJECT_ROOT
 from sitefinder.scoring import (
-    CRITERIA,
     load_profile,
     parse_weights,
     piecewise,
     profile_names,
     score_all,
 )
-from sitefinder.scoring.compute import GROUPS, id_list
+from sitefinder.scoring.base import id_list
+from sitefinder.scoring.criteria import catalogue, groups, raw_columns
 from sitefinder.scoring.engine import (
-    COL,
     SiteTable,
     breakdown,
     evaluate,
@@ -33,6 +34,7 @@ from sitefinder.scoring.engine import (
     weight_vector,
 )
 from sitefinder.scoring.explain import explain, feature_names
+from sitefinder.scoring.profile import parse_profile
 
 STANDAARD = load_profile("standaard")
 
@@ -133,7 +135,7 @@ def _raw(**overrides: Any) -> pd.DataFrame:
 
 def _value(criterion: str, profile: str = "standaard", **raw: Any) -> float:
     evaluation = evaluate(_raw(**raw), load_profile(profile))
-    return float(evaluation.values[0, COL[criterion]])
+    return float(evaluation.values[0, evaluation.col[criterion]])
 
 
 @pytest.mark.parametrize(
@@ -217,7 +219,7 @@ def test_profiles_are_data_and_sum_to_one() -> None:
     assert profile_names() == ["standaard", "begeleid_wonen", "statushouders", "zelfredzaam"]
     for name in profile_names():
         weights = load_profile(name).weights
-        assert set(weights) == set(CRITERIA)
+        assert set(weights) == set(catalogue())
         assert sum(weights.values()) == pytest.approx(1.0), name
     zelf, zorg = load_profile("zelfredzaam").weights, load_profile("begeleid_wonen").weights
     assert zelf["transit"] == max(zelf.values())  # transit to work first
@@ -323,17 +325,17 @@ def test_scores_exclusions_and_missing_from_postgis(scene: psycopg.Connection[An
     assert evaluation.reason[table.index["plots:n2k"]] == "natura2000"
     assert evaluation.reason[table.index["plots:water"]] == "zoning"
     far = table.index["plots:far"]
-    assert not evaluation.present[far, COL["transit"]]
+    assert not evaluation.present[far, evaluation.col["transit"]]
 
     raw = table.raw.iloc[i].to_dict()
     explained = explain(STANDAARD, w, evaluation, i, raw, feature_names(scene, raw))
     assert explained["nearest_stop"] == {"name": "Halte A", "category": "tram", "distance_m": 390}
-    transit = explained["breakdown"][COL["transit"]]
+    transit = explained["breakdown"][evaluation.col["transit"]]
     assert "Halte A" in transit["explanation"]["nl"] and "390 m" in transit["explanation"]["nl"]
     assert transit["raw"] == pytest.approx(390.0)
-    zoning = explained["breakdown"][COL["zoning"]]
+    zoning = explained["breakdown"][evaluation.col["zoning"]]
     assert zoning["missing"] and "Geen gegevens" in zoning["explanation"]["nl"]
-    assert [b["criterion"] for b in explained["breakdown"]] == list(CRITERIA)
+    assert [b["criterion"] for b in explained["breakdown"]] == list(catalogue())
 
 
 def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> None:
@@ -347,8 +349,8 @@ def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> N
     for layer in ("offices", "plots", "stops", "care", "supermarkets", "natura2000", "zoning"):
         run(layer)
     first = score_all(scene)
-    assert first.groups == list(GROUPS)
-    assert list(GROUPS) == [
+    assert first.groups == list(groups())
+    assert list(groups()) == [
         "gemeenten", "stops", "care", "supermarkets", "zoning", "natura2000", "constraints",
     ]  # fmt: skip
     assert score_all(scene).groups == []  # nothing changed: nothing recomputed
@@ -370,8 +372,8 @@ def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> N
     pd.testing.assert_series_equal(before["supermarket_m"], after["supermarket_m"])
 
     run("offices")  # the sites changed: everything is recomputed
-    assert score_all(scene).groups == list(GROUPS)
-    assert score_all(scene, full=True).groups == list(GROUPS)
+    assert score_all(scene).groups == list(groups())
+    assert score_all(scene, full=True).groups == list(groups())
 
 
 def test_constraint_layers_and_far_nature_through_postgis(scene: psycopg.Connection[Any]) -> None:
@@ -394,11 +396,218 @@ def test_constraint_layers_and_far_nature_through_postgis(scene: psycopg.Connect
     evaluation = table.evaluation(STANDAARD)
     office = table.index["offices:1"]
     assert evaluation.excluded[office] and evaluation.reason[office] == "constraints"
-    assert evaluation.values[table.index["plots:far"], COL["natura2000"]] == 1.0
+    assert evaluation.values[table.index["plots:far"], evaluation.col["natura2000"]] == 1.0
     i = table.index["offices:1"]
     row = table.raw.iloc[i].to_dict()
     explained = explain(
         STANDAARD, weight_vector(STANDAARD.weights), evaluation, i, row, feature_names(scene, row)
     )
-    constraint = explained["breakdown"][COL["constraints"]]
+    constraint = explained["breakdown"][evaluation.col["constraints"]]
     assert constraint["excluded"] and "Overstromingsgebied" in constraint["explanation"]["nl"]
+
+
+# ---------------------------------------------------------------------------------------------
+# explanations as facts (FACTS.md)
+
+
+def _explained(conn: psycopg.Connection[Any], table: SiteTable, site: str) -> dict[str, Any]:
+    evaluation = table.evaluation(STANDAARD)
+    i = table.index[site]
+    raw = table.raw.iloc[i].to_dict()
+    w = weight_vector(STANDAARD.weights)
+    return explain(STANDAARD, w, evaluation, i, raw, feature_names(conn, raw))
+
+
+def test_explanations_are_facts(scene: psycopg.Connection[Any]) -> None:
+    table = _loaded(scene)
+    office = _explained(scene, table, "offices:1")
+    facts = {b["criterion"]: b["facts"] for b in office["breakdown"]}
+    stop = {
+        "id": "stops:a",
+        "name": "Halte A",
+        "category": "tram",
+        "walk_m": 390,
+        "distance_m": 300,
+        "departures_per_hour": None,  # the test feed has no timetable
+    }
+    care = {"id": "care:a", "name": "Ziekenhuis", "category": "hospital"}
+    shop = {"id": "supermarkets:a", "name": "Winkel", "category": "supermarket"}
+    assert facts == {
+        "transit": {"nearest": stop},
+        "care_distance": {"nearest": {**care, "walk_m": 1300, "distance_m": 1000}},
+        "care_count": {"count": 1, "radius_m": 1000},
+        "daily_needs": {"nearest": {**shop, "walk_m": 780, "distance_m": 600}},
+        "zoning": None,  # outside the zoning coverage: missing, no facts
+        "size": {"places": 20},
+        "natura2000": {"inside": False, "area": None, "nearest": None, "search_radius_m": 1000},
+        "constraints": {"areas": []},
+    }
+    assert office["reasons"] == []
+    assert office["nearest"] == {
+        "stop": stop,
+        "care": facts["care_distance"]["nearest"],
+        "supermarket": facts["daily_needs"]["nearest"],
+    }
+    # every criterion emits only the fact keys it declares (GET /api/profiles lists them)
+    for item in office["breakdown"]:
+        if item["facts"] is not None:
+            assert set(item["facts"]) <= set(catalogue()[item["criterion"]].fact_keys)
+
+    nature = _explained(scene, table, "plots:n2k")
+    by = {b["criterion"]: b for b in nature["breakdown"]}
+    assert by["natura2000"]["facts"] == {
+        "inside": True,
+        "area": {"id": "natura2000:x", "name": "Testveen"},
+    }
+    assert by["natura2000"]["excluded"] and by["transit"]["facts"] is None
+    assert [r["criterion"] for r in nature["reasons"]] == ["natura2000"]
+    assert nature["nearest"]["stop"] is None and nature["nearest_stop"] is None
+
+    water = _explained(scene, table, "plots:water")
+    zoning = next(b for b in water["breakdown"] if b["criterion"] == "zoning")
+    assert zoning["facts"] == {"zoning": {"class": "water", "name": "Water", "plan": None}}
+    assert water["reasons"][0]["criterion"] == "zoning"
+    # LEGACY words, kept for the map page until it words the facts itself
+    assert water["reasons"][0]["nl"] == "Uitgesloten door: Bestemming"
+    assert zoning["explanation"]["en"] == "Zoned 'water' (Water) in plan None"
+
+
+def test_facts_of_constraints_and_nature_nearby(scene: psycopg.Connection[Any]) -> None:
+    scene.execute(
+        "INSERT INTO area (id, layer, name, source, source_ref, geom, category) VALUES"
+        " ('constraints:f1', 'constraints', 'Overstromingsgebied', 't', 'f1', %s, 'flood'),"
+        " ('natura2000:y', 'natura2000', 'Nabijveen', 't', 'y', %s, NULL)",
+        (_box(120900, 486900, 121100, 487100), _box(121000, 486000, 121100, 486400)),
+    )
+    scene.execute(
+        "INSERT INTO layer_coverage VALUES ('constraints', false, %s)",
+        (_box(120900, 486900, 121100, 487100),),
+    )
+    score_all(scene, full=True)
+    office = _explained(scene, SiteTable.load(scene, version=0), "offices:1")
+    by = {b["criterion"]: b for b in office["breakdown"]}
+    assert by["constraints"]["facts"] == {
+        "areas": [{"id": "constraints:f1", "name": "Overstromingsgebied", "category": "flood"}]
+    }
+    assert by["natura2000"]["facts"] == {
+        "inside": False,
+        "area": None,
+        "nearest": {"id": "natura2000:y", "name": "Nabijveen", "category": None, "distance_m": 600},
+        "search_radius_m": 1000,
+    }
+    assert [r["criterion"] for r in office["reasons"]] == ["constraints"]
+    assert (
+        by["natura2000"]["explanation"]["nl"]
+        == "Buiten Natura 2000; dichtstbij: Nabijveen op 600 m"
+    )
+
+
+def test_criteria_are_declared_once_in_the_catalogue() -> None:
+    assert list(catalogue()) == [
+        "transit", "care_distance", "care_count", "daily_needs", "zoning", "size",
+        "natura2000", "constraints",
+    ]  # fmt: skip
+    assert {name for name, c in catalogue().items() if c.constraint} == {
+        "natura2000",
+        "constraints",
+    }
+    columns = [c.name for c in raw_columns()]
+    assert len(columns) == len(set(columns))
+    assert columns[0] == "gemeentecode"  # the derived column, not a criterion
+    assert [c for c in columns if c.startswith("cov_")] == [
+        "cov_stops", "cov_care", "cov_supermarkets", "cov_zoning", "cov_natura2000",
+    ]  # fmt: skip
+    # the groups follow the layers the declarations read
+    assert {name: [d.name for d in members] for name, members in groups().items()} == {
+        "gemeenten": ["gemeente"],
+        "stops": ["transit"],
+        "care": ["care_distance", "care_count"],
+        "supermarkets": ["daily_needs"],
+        "zoning": ["zoning"],
+        "natura2000": ["natura2000"],
+        "constraints": ["constraints"],
+    }
+    assert catalogue()["care_count"].public() == {
+        "name": "care_count",
+        "title": {"nl": "Zorg binnen 1 km", "en": "Care within 1 km"},
+        "unit": "count",
+        "constraint": False,
+        "facts": ["count", "radius_m"],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# profiles name only what they change
+
+
+def test_profiles_name_only_what_they_change() -> None:
+    for name in profile_names():
+        profile = load_profile(name)
+        for crit, changes in profile.changes.items():
+            defaults = catalogue()[crit].defaults
+            for key, value in changes.items():
+                assert value != defaults[key], f"{name}: {crit}.{key} restates the default"
+    assert load_profile("standaard").changes == {}
+    zorg = load_profile("begeleid_wonen").criteria
+    assert zorg["care_distance"]["breakpoints"][0] == [500.0, 1.0]
+    assert zorg["zoning"]["classes"]["wonen"] == 1.0  # the default table, unchanged
+    assert zorg["zoning"]["weight"] == 0.20
+
+
+def _profile(**criteria: Any) -> dict[str, Any]:
+    return {"name": "x", "title_nl": "X", "title_en": "X", "criteria": criteria}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_profile(foo={"weight": 1.0}), "unknown criteria ['foo']"),
+        (_profile(transit={"wieght": 1.0}), "criteria.transit has unknown keys ['wieght']"),
+        (_profile(transit={"weight": "hoog"}), "transit.weight must be a number"),
+        (_profile(transit={"weight": -1.0}), "transit.weight must not be negative"),
+        (_profile(natura2000={"exclude": 1}), "natura2000.exclude must be true or false"),
+        (_profile(zoning={"classes": {"wonen": "ja"}}), "zoning.classes.wonen must be a number"),
+        (
+            _profile(care_distance={"breakpoints": [[3000.0, 1.0], [1000.0, 0.0]]}),
+            "care_distance.breakpoints needs two or more breakpoints, raw ascending",
+        ),
+        (_profile(size={"breakpoints": [[0.0, 0.0], [10.0, 2.0]]}), "values must be 0-1"),
+        (_profile(size=0.5), "criteria.size must be a table"),
+        ({**_profile(), "detour": 1.3}, "unknown keys ['detour']"),
+        ({**_profile(), "detour_factor": 9}, "detour_factor must be a number 1-3"),
+        ({"name": "x"}, "title_nl (text) is required"),
+    ],
+)
+def test_profile_validation_says_what_is_wrong(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
+        parse_profile("x", data)
+
+
+def test_a_changed_class_table_merges_with_the_default() -> None:
+    profile = parse_profile("x", _profile(zoning={"classes": {"kantoor": 0.9}}))
+    classes = profile.criteria["zoning"]["classes"]
+    assert classes["kantoor"] == 0.9 and classes["wonen"] == 1.0
+    assert _value("zoning", zoning_class="kantoor") == 0.7  # standaard untouched
+
+
+# ---------------------------------------------------------------------------------------------
+# docs/scoring.md says what the code does
+
+
+def test_docs_profile_weights_and_worked_example_match_the_code() -> None:
+    text = (PROJECT_ROOT / "docs" / "scoring.md").read_text(encoding="utf-8")
+    weighted = [name for name, c in catalogue().items() if not c.constraint]
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([0-9.]+(?: \| [0-9.]+)+) \|", text, re.MULTILINE)
+    table = {name: [float(x) for x in numbers.split(" | ")] for name, numbers in rows}
+    assert set(table) == set(profile_names())
+    for name, numbers in table.items():
+        weights = load_profile(name).weights
+        assert numbers == [weights[c] for c in weighted], name
+    # the worked example: an office with 20 places, a tram stop at 300 m and a station at 900 m,
+    # care at 1,000 m (one within 1 km), a supermarket at 600 m, outside any zoning plan
+    raw = _raw(stop_local_m=300.0, stop_rail_m=900.0, care_m=1000.0, care_n=1,
+               supermarket_m=600.0, places=20.0, cov_zoning=False)  # fmt: skip
+    score = evaluate(raw, STANDAARD).scores(weight_vector(STANDAARD.weights))[0]
+    documented = re.search(r"^- score = .* = ([0-9.]+)$", text, re.MULTILINE)
+    assert documented is not None
+    assert float(documented.group(1)) == pytest.approx(score, abs=5e-4)

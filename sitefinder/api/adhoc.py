@@ -20,15 +20,14 @@ from sitefinder.api.models import AdHocSite, SiteGeometry
 from sitefinder.core.crs import RD, WGS84, in_rd_bounds
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.scoring import Profile
-from sitefinder.scoring.compute import INDEXED_LAYERS, Layers, constraint_layers, raw_criteria
+from sitefinder.scoring.compute import load_layers, raw_criteria
+from sitefinder.scoring.criteria import layer_names
 from sitefinder.scoring.engine import evaluate, weight_vector
 from sitefinder.scoring.explain import explain, feature_names
+from sitefinder.scoring.spatial import Layers
 
 TO_RD = Transformer.from_crs(WGS84, RD, always_xy=True)
 MAX_AREA_M2 = 25_000_000.0  # 25 km2: larger is not a site
-
-
-SCORING_LAYERS = frozenset(INDEXED_LAYERS) | frozenset(constraint_layers())
 
 
 class LayerCache:
@@ -41,10 +40,10 @@ class LayerCache:
 
     def get(self, conn: psycopg.Connection[Any]) -> Layers:
         # only runs of the layers scoring reads count: reloading, say, buildings keeps the cache
-        version = queries.scoring_data_version(conn, sorted(SCORING_LAYERS))
+        version = queries.scoring_data_version(conn, sorted(layer_names()))
         with self._lock:
             if self._layers is None or self._version != version:
-                self._layers = Layers.load(conn)
+                self._layers = load_layers(conn)
                 self._version = version
             return self._layers
 

@@ -14,9 +14,8 @@ from psycopg import sql
 from etl.runs import latest_runs, loaded_layers
 from layers import Layer
 from sitefinder.api.models import BBox, Page
-from sitefinder.scoring import CRITERIA, NDArray, Profile
+from sitefinder.scoring import NDArray, Profile
 from sitefinder.scoring.engine import (
-    COL,
     STABILITY_POOL,
     Evaluation,
     SiteTable,
@@ -24,7 +23,7 @@ from sitefinder.scoring.engine import (
     top_indices,
     weight_vector,
 )
-from sitefinder.scoring.explain import explain, feature_names
+from sitefinder.scoring.explain import exclusion_reasons, explain, feature_names
 
 GEOJSON_4326 = "ST_AsGeoJSON(ST_Transform({geom}, 4326), 6)::jsonb"
 
@@ -87,14 +86,6 @@ def _candidates(table: SiteTable, evaluation: Evaluation, scores: NDArray, q: Si
     return np.flatnonzero(mask)
 
 
-def _reasons(evaluation: Evaluation, i: int) -> list[dict[str, str]]:
-    reason = evaluation.reason[i]
-    if reason is None:
-        return []
-    title = CRITERIA[reason]
-    return [{"nl": f"Uitgesloten door: {title.title_nl}", "en": f"Excluded by: {title.title_en}"}]
-
-
 def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) -> dict[str, Any]:
     """The ranked page of sites (ranking in memory, details of the page from PostGIS)."""
     evaluation = table.evaluation(q.profile)
@@ -122,13 +113,15 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
         row = dict(by_id[str(table.ids[i])])
         score = scores[i]
         missing = [
-            name for name, j in COL.items() if not evaluation.present[i, j] and weights[j] > 0
+            name
+            for name, j in evaluation.col.items()
+            if not evaluation.present[i, j] and weights[j] > 0
         ]
         row.update(
             score=None if np.isnan(score) else float(score),
             rank=None if np.isnan(score) else rank,
             excluded=bool(evaluation.excluded[i]),
-            reasons=_reasons(evaluation, i),
+            reasons=exclusion_reasons(evaluation, i),
             missing=missing,
             stability={"k": q.stability_k, "in_top_k": round(float(share), 3)},
             completeness=round(float(complete[i]), 3),

@@ -1,28 +1,28 @@
-"""The scoring engine: raw criteria -> values 0-1 -> weighted score, with explanations.
+"""The scoring engine: raw criteria -> values 0-1 -> weighted score, ranking and stability.
 
 Everything is vectorised over all sites with numpy: a profile's value matrix is computed once
-(n sites x criteria) and cached; re-ranking with other weights is one matrix-vector product and a
-partial sort. The same ``evaluate`` scores an ad-hoc geometry (an array of one site).
+(n sites x criteria, one value function call per criterion of the catalogue) and cached;
+re-ranking with other weights is one matrix-vector product and a partial sort. The same
+``evaluate`` scores an ad-hoc geometry (an array of one site).
 """
 
 from __future__ import annotations
 
 import gc
-import io
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import psycopg
-from psycopg import sql
 
-from sitefinder.scoring import CRITERIA, NDArray, Profile, piecewise
-from sitefinder.scoring.compute import RAW_COLUMNS, id_list
+from sitefinder.scoring import store
+from sitefinder.scoring.base import NDArray, Raw
+from sitefinder.scoring.criteria import catalogue, coverage_column
+from sitefinder.scoring.profile import Profile
 
-NAMES = list(CRITERIA)
-COL = {name: i for i, name in enumerate(NAMES)}
 STABILITY_DRAWS = 200
 STABILITY_SPREAD = 0.20  # each weight is multiplied by a uniform factor in [0.8, 1.2]
 STABILITY_POOL = 2000  # the sites that can plausibly reach the top k (by base score)
@@ -30,18 +30,36 @@ STABILITY_POOL = 2000  # the sites that can plausibly reach the top k (by base s
 
 @dataclass
 class Evaluation:
-    """Values (n x criteria; NaN = missing), exclusion flags and reasons for a profile."""
+    """Values (n sites x criteria, catalogue order; NaN = missing) and exclusions of a profile.
 
+    ``excluding[i, j]``: criterion j excludes site i; ``excluded``: any criterion does.
+    """
+
+    names: list[str]
     values: NDArray
     present: NDArray  # bool, n x criteria
-    excluded: NDArray  # bool, n
-    reason: NDArray  # object, n: the first excluding criterion or None
+    excluding: NDArray  # bool, n x criteria
 
     def __post_init__(self) -> None:
+        self.col: dict[str, int] = {name: j for j, name in enumerate(self.names)}
+        self.excluded: NDArray = np.asarray(self.excluding.any(axis=1), dtype=bool)
         # Kept once per profile (float32: half the memory traffic; scores need no more
         # precision) so that a re-rank is two matrix-vector products.
         self.filled: NDArray = np.where(self.present, self.values, 0.0).astype(np.float32)
         self.present_f: NDArray = self.present.astype(np.float32)
+
+    @cached_property
+    def reason(self) -> NDArray:
+        """Per site the first excluding criterion (catalogue order), None when not excluded."""
+        names = np.array(self.names, dtype=object)
+        out = np.full(len(self.excluded), None, dtype=object)
+        first = np.argmax(self.excluding, axis=1)
+        out[self.excluded] = names[first[self.excluded]]
+        return out
+
+    def reasons(self, i: int) -> list[str]:
+        """Every criterion that excludes site ``i``, in catalogue order."""
+        return [name for name, j in self.col.items() if self.excluding[i, j]]
 
     def scores_and_completeness(self, weights: NDArray) -> tuple[NDArray, NDArray]:
         """Scores (weighted mean over the criteria with data, weights renormalised; NaN if
@@ -67,76 +85,35 @@ class Evaluation:
 
 
 def evaluate(raw: pd.DataFrame, profile: Profile) -> Evaluation:
-    """Value functions of ``profile`` on the raw criteria (columns as in ``site_raw``)."""
+    """The value functions of the catalogue's criteria, with ``profile``'s parameters, on the
+    raw columns (as in ``site_raw``) of many sites: one vectorised call per criterion.
+
+    Outside its coverage layer's coverage a criterion is missing (NaN), whatever its value.
+    """
+    criteria = list(catalogue().values())
+    view = Raw(raw)
     n = len(raw)
-    values = np.full((n, len(NAMES)), np.nan)
-    det = profile.detour_factor
-
-    def col(name: str) -> NDArray:
-        return raw[name].to_numpy(dtype=float, na_value=np.nan)
-
-    def cov(name: str) -> NDArray:
-        return raw[f"cov_{name}"].to_numpy(dtype=bool)
-
-    # transit: the better of the nearest local stop and the nearest station, each valued on its
-    # walking distance and multiplied by its service level (1 when the feed has no timetable)
-    sxs, sys_ = profile.breakpoints("transit", "service_breakpoints")
-
-    def service(dph: NDArray) -> NDArray:
-        return np.where(np.isnan(dph), 1.0, piecewise(dph, sxs, sys_))
-
-    local = piecewise(
-        col("stop_local_m") * det, *profile.breakpoints("transit", "local_breakpoints")
+    values = np.full((n, len(criteria)), np.nan)
+    excluding = np.zeros((n, len(criteria)), dtype=bool)
+    for j, criterion in enumerate(criteria):
+        valued = criterion.value(view, profile.params(criterion.name))
+        column = np.asarray(valued.values, dtype=float)
+        if criterion.coverage is not None:
+            column = np.where(view.bools(coverage_column(criterion.coverage)), column, np.nan)
+        values[:, j] = column
+        if valued.excluded is not None:
+            excluding[:, j] = np.asarray(valued.excluded, dtype=bool)
+    return Evaluation(
+        names=[c.name for c in criteria],
+        values=values,
+        present=~np.isnan(values),
+        excluding=excluding,
     )
-    rail = piecewise(col("stop_rail_m") * det, *profile.breakpoints("transit", "rail_breakpoints"))
-    local = local * service(col("stop_local_dph"))
-    rail = rail * service(col("stop_rail_dph"))
-    transit = np.fmax(local, rail)  # fmax: a missing mode does not hide the other
-    values[:, COL["transit"]] = np.where(cov("stops"), np.nan_to_num(transit, nan=0.0), np.nan)
-
-    care_cov = cov("care")
-    care = piecewise(col("care_m") * det, *profile.breakpoints("care_distance"))
-    values[:, COL["care_distance"]] = np.where(care_cov, np.nan_to_num(care, nan=0.0), np.nan)
-    count = piecewise(col("care_n"), *profile.breakpoints("care_count"))
-    values[:, COL["care_count"]] = np.where(care_cov, count, np.nan)
-
-    shop = piecewise(col("supermarket_m") * det, *profile.breakpoints("daily_needs"))
-    values[:, COL["daily_needs"]] = np.where(
-        cov("supermarkets"), np.nan_to_num(shop, nan=0.0), np.nan
-    )
-
-    zoning = profile.criteria["zoning"]
-    classes = raw["zoning_class"]
-    table = pd.Series(zoning["classes"], dtype=float)
-    zoned = classes.map(table).fillna(float(zoning["default"])).to_numpy(dtype=float)
-    has_class = classes.notna().to_numpy()
-    values[:, COL["zoning"]] = np.where(cov("zoning") & has_class, zoned, np.nan)
-    zoning_excluded = classes.isin(list(zoning.get("exclude_classes", []))).to_numpy()
-
-    size = piecewise(col("places"), *profile.breakpoints("size"))
-    values[:, COL["size"]] = size  # NaN where the number of places is unknown
-
-    inside = col("natura2000_m") == 0  # NaN: farther than 1 km
-    values[:, COL["natura2000"]] = np.where(cov("natura2000"), np.where(inside, 0.0, 1.0), np.nan)
-    n2k_excluded = inside & bool(profile.criteria["natura2000"].get("exclude", True))
-
-    hits = raw["constraint_ids"].map(lambda ids: bool(id_list(ids))).to_numpy(dtype=bool)
-    values[:, COL["constraints"]] = np.where(hits, 0.0, 1.0)
-    constraint_excluded = hits & bool(profile.criteria["constraints"].get("exclude", True))
-
-    reason = np.full(n, None, dtype=object)
-    for name, mask in (
-        ("constraints", constraint_excluded),
-        ("zoning", zoning_excluded),
-        ("natura2000", n2k_excluded),
-    ):
-        reason[mask] = name
-    excluded = n2k_excluded | zoning_excluded | constraint_excluded
-    return Evaluation(values=values, present=~np.isnan(values), excluded=excluded, reason=reason)
 
 
 def weight_vector(weights: dict[str, float]) -> NDArray:
-    return np.array([float(weights.get(name, 0.0)) for name in NAMES])
+    """Weights in catalogue order (criteria not named: 0)."""
+    return np.array([float(weights.get(name, 0.0)) for name in catalogue()])
 
 
 def breakdown(evaluation: Evaluation, i: int, weights: NDArray) -> list[dict[str, Any]]:
@@ -148,7 +125,7 @@ def breakdown(evaluation: Evaluation, i: int, weights: NDArray) -> list[dict[str
     present = evaluation.present[i]
     den = float(weights[present].sum())
     out = []
-    for name, j in COL.items():
+    for name, j in evaluation.col.items():
         value = evaluation.values[i, j]
         has = bool(present[j])
         eff = float(weights[j] / den) if has and den > 0 else 0.0
@@ -160,7 +137,7 @@ def breakdown(evaluation: Evaluation, i: int, weights: NDArray) -> list[dict[str
                 "effective_weight": eff,
                 "contribution": eff * float(value) if has else 0.0,
                 "missing": not has,
-                "excluded": evaluation.reason[i] == name,
+                "excluded": bool(evaluation.excluding[i, j]),
             }
         )
     return out
@@ -235,38 +212,12 @@ class SiteTable:
     lon: NDArray
     lat: NDArray
     raw: pd.DataFrame
-    _cache: dict[str, Evaluation]
+    _cache: dict[tuple[str, ...], Evaluation]
 
     @classmethod
     def load(cls, conn: psycopg.Connection[Any], version: int) -> SiteTable:
-        """All sites with their raw criteria, read with one COPY (fast at a million sites)."""
-        raw_columns = sql.SQL(", ").join(
-            sql.SQL("r.{}").format(sql.Identifier(c)) for c in RAW_COLUMNS if c != "gemeentecode"
-        )
-        query = sql.SQL(
-            "COPY (SELECT s.id, s.kind, COALESCE(r.gemeentecode, s.gemeentecode) AS gemeentecode,"
-            " ST_X(p) AS lon, ST_Y(p) AS lat, {raw}"
-            " FROM site s JOIN site_raw r ON r.site_id = s.id"
-            " CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS p) q"
-            " ORDER BY s.id) TO STDOUT WITH (FORMAT csv, HEADER)"
-        ).format(raw=raw_columns)
-        buffer = io.BytesIO()
-        with conn.cursor().copy(query) as copy:
-            for chunk in copy:
-                buffer.write(chunk)
-        buffer.seek(0)
-        text_columns = {"id", "kind", "gemeentecode", "zoning_class", "constraint_ids"}
-        text_columns |= {c for c in RAW_COLUMNS if c.endswith("_id")}
-        frame = pd.read_csv(
-            buffer,
-            dtype=dict.fromkeys(text_columns, "object"),
-            keep_default_na=False,
-            na_values=[""],
-            true_values=["t"],
-            false_values=["f"],
-        )
-        frame = frame.astype(dict.fromkeys(text_columns, object)).where(frame.notna(), None)
-        frame = frame.rename(columns={"id": "site_id"}) if "site_id" not in frame else frame
+        """All sites with their raw columns, read with one COPY (fast at a million sites)."""
+        frame = store.read(conn)
         ids = frame["site_id"].to_numpy(dtype=object)
         return cls(
             version=version,
@@ -289,9 +240,11 @@ class SiteTable:
         return mask
 
     def evaluation(self, profile: Profile) -> Evaluation:
-        if profile.name not in self._cache:
-            self._cache[profile.name] = evaluate(self.raw, profile)
-        return self._cache[profile.name]
+        """The profile's evaluation of every site, computed once per profile (and catalogue)."""
+        key = (profile.name, *catalogue())
+        if key not in self._cache:
+            self._cache[key] = evaluate(self.raw, profile)
+        return self._cache[key]
 
 
 class Engine:

@@ -1,4 +1,13 @@
-"""Explanations: a site's score breakdown with raw values, units and words (Dutch and English)."""
+"""Explanations as facts: a site's score breakdown with raw values, units, names and numbers.
+
+Each criterion says what explains its value (``Criterion.facts``: numbers, names, codes and
+units, no sentences; FACTS.md); the page words and formats them per language. Distances in
+facts are rounded metres: ``distance_m`` straight line (EPSG:28992), ``walk_m`` that times the
+profile's detour factor.
+
+``legacy_sentences`` (marked LEGACY below) still builds the old Dutch/English sentences from
+the facts for the map page until it words the facts itself; then it goes.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +16,103 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from sitefinder.scoring import CRITERIA, NDArray, Profile, piecewise
-from sitefinder.scoring.compute import id_list
+from sitefinder.scoring.base import Facts, Names, NDArray, id_list, number
+from sitefinder.scoring.criteria import catalogue, raw_columns
 from sitefinder.scoring.engine import Evaluation, breakdown
+from sitefinder.scoring.profile import Profile
+
+# properties.nearest: the summary of the nearest places, from these criteria's ``nearest`` fact
+NEAREST = {"stop": "transit", "care": "care_distance", "supermarket": "daily_needs"}
+
+
+def feature_ids(raw: dict[str, Any]) -> list[str]:
+    """The ids of the features (poi, area) a site's raw columns point at."""
+    ids: list[str] = []
+    for column in raw_columns():
+        if column.type == "id" and isinstance(raw.get(column.name), str):
+            ids.append(raw[column.name])
+        elif column.type == "ids":
+            ids += id_list(raw.get(column.name))
+    return list(dict.fromkeys(ids))
+
+
+def feature_names(conn: psycopg.Connection[Any], raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Name, category and code of the features a site's raw columns point at (one query)."""
+    ids = feature_ids(raw)
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "SELECT id, name, category, NULL AS code FROM poi WHERE id = ANY(%(ids)s)"
+        " UNION ALL SELECT id, name, category, code FROM area WHERE id = ANY(%(ids)s)",
+        {"ids": ids},
+    ).fetchall()
+    return {row["id"]: row for row in rows}
+
+
+def _plain(value: Any) -> Any:
+    """A raw reading as JSON: numpy scalars as Python, NaN as None, floats to 0.1."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if np.isnan(value) else round(value, 1)
+    return value
+
+
+def explain(
+    profile: Profile,
+    weights: NDArray,
+    evaluation: Evaluation,
+    i: int,
+    raw: dict[str, Any],
+    names: Names,
+) -> dict[str, Any]:
+    """Breakdown of site ``i`` (one item per criterion, catalogue order) with facts, the
+    exclusion reasons and the nearest places."""
+    known = catalogue()
+    items = breakdown(evaluation, i, weights)
+    found: dict[str, Facts] = {}
+    for item in items:
+        criterion = known[item["criterion"]]
+        params = profile.params(criterion.name)
+        facts = None if item["missing"] else criterion.facts(raw, params, names)
+        if facts is not None:
+            found[criterion.name] = facts
+        item["title"] = {"nl": criterion.title_nl, "en": criterion.title_en}
+        item["unit"] = criterion.unit
+        item["raw"] = None if item["missing"] else _plain(criterion.reading(raw, params))
+        item["facts"] = facts
+        item["explanation"] = legacy_sentences(item)  # LEGACY: until the page words facts
+    nearest = {key: found.get(name, {}).get("nearest") for key, name in NEAREST.items()}
+    return {
+        "breakdown": items,
+        "reasons": exclusion_reasons(evaluation, i),
+        "nearest": nearest,
+        # LEGACY: the page's "surroundings" list reads these (distance_m = walking metres)
+        **{f"nearest_{key}": legacy_nearest(place) for key, place in nearest.items()},
+    }
+
+
+def exclusion_reasons(evaluation: Evaluation, i: int) -> list[dict[str, str]]:
+    """``[{"criterion": name}]`` for each criterion that excludes site ``i``.
+
+    LEGACY: each also carries the words ``nl``/``en`` ("Uitgesloten door: <title>") that the
+    page shows today.
+    """
+    known = catalogue()
+    return [
+        {
+            "criterion": name,
+            "nl": f"Uitgesloten door: {known[name].title_nl}",
+            "en": f"Excluded by: {known[name].title_en}",
+        }
+        for name in evaluation.reasons(i)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# LEGACY: server-built sentences, worded from the facts, for the map page of today. When the page
+# words the facts itself (web/app.js, i18n), delete from here to the end of the file and the
+# two LEGACY lines in ``explain``.
 
 MODE_NL = {
     "rail": "trein",
@@ -27,202 +130,96 @@ NO_DATA = {
 }
 
 
-def feature_names(conn: psycopg.Connection[Any], raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Name and category of the features a site's raw criteria point at (by id, one query)."""
-    keys = (
-        "stop_local_id",
-        "stop_rail_id",
-        "care_id",
-        "supermarket_id",
-        "zoning_id",
-        "natura2000_id",
-    )
-    ids = [raw[k] for k in keys if isinstance(raw.get(k), str)]
-    ids += id_list(raw.get("constraint_ids"))
-    if not ids:
-        return {}
-    rows = conn.execute(
-        "SELECT id, name, category, NULL AS code FROM poi WHERE id = ANY(%(ids)s)"
-        " UNION ALL SELECT id, name, category, code FROM area WHERE id = ANY(%(ids)s)",
-        {"ids": ids},
-    ).fetchall()
-    return {row["id"]: row for row in rows}
-
-
-def _m(metres: float | None, lang: str = "nl") -> str:
+def _m(metres: Any, lang: str = "nl") -> str:
     """Metres as text: 1.234 m in Dutch, 1,234 m in English."""
-    if metres is None or np.isnan(metres):
+    value = number(metres)
+    if value is None:
         return "?"
-    text = f"{round(metres):,} m"
+    text = f"{round(value):,} m"
     return text.replace(",", ".") if lang == "nl" else text
 
 
-def _float(value: Any) -> float:
-    """A raw value as float; None and missing become NaN (0 stays 0)."""
-    return np.nan if value is None else float(value)
+def legacy_nearest(place: dict[str, Any] | None) -> dict[str, Any] | None:
+    """LEGACY ``nearest_stop``/``nearest_care``/``nearest_supermarket``: walking metres."""
+    if place is None:
+        return None
+    return {"name": place["name"], "category": place["category"], "distance_m": place["walk_m"]}
 
 
-def _mode(category: str | None) -> str:
-    return MODE_NL.get(category or "", category or "")
-
-
-def transit_choice(raw: dict[str, Any], profile: Profile) -> tuple[str | None, float | None]:
-    """Which stop gave the transit value (the better of local and rail) and its walking metres."""
-    det = profile.detour_factor
-    best: tuple[float, str | None, float | None] = (-1.0, None, None)
-    for prefix, key in (("stop_local", "local_breakpoints"), ("stop_rail", "rail_breakpoints")):
-        metres = raw.get(f"{prefix}_m")
-        if metres is None or np.isnan(metres):
-            continue
-        value = float(piecewise(metres * det, *profile.breakpoints("transit", key)))
-        if value > best[0]:
-            best = (value, raw.get(f"{prefix}_id"), metres * det)
-    return best[1], best[2]
-
-
-def explain(
-    profile: Profile,
-    weights: NDArray,
-    evaluation: Evaluation,
-    i: int,
-    raw: dict[str, Any],
-    names: dict[str, dict[str, Any]],
-) -> dict[str, Any]:
-    """Breakdown of site ``i`` with titles, raw values, units, explanations and nearest places."""
-    det = profile.detour_factor
-    items = breakdown(evaluation, i, weights)
-    stop_id, stop_walk = transit_choice(raw, profile)
-    stop = names.get(stop_id or "", {})
-    care = names.get(raw.get("care_id") or "", {})
-    shop = names.get(raw.get("supermarket_id") or "", {})
-    zoning = names.get(raw.get("zoning_id") or "", {})
-    n2k = names.get(raw.get("natura2000_id") or "", {})
-    care_walk = _float(raw.get("care_m")) * det
-    n_care = int(raw.get("care_n") or 0)
-    shop_walk = _float(raw.get("supermarket_m")) * det
-    dph = (
-        raw.get("stop_rail_dph")
-        if stop_id == raw.get("stop_rail_id")
-        else raw.get("stop_local_dph")
-    )
-    service_nl = (
-        f", {dph:.0f} vertrekken per uur"
-        if dph is not None and not np.isnan(dph)
-        else ", dienstregeling onbekend"
-    )
-    service_en = (
-        f", {dph:.0f} departures per hour"
-        if dph is not None and not np.isnan(dph)
-        else ", timetable unknown"
-    )
-    hits = id_list(raw.get("constraint_ids"))
-    constraint_names = [names.get(c, {}).get("name") or c for c in hits]
-    words: dict[str, tuple[Any, dict[str, str]]] = {
-        "transit": (
-            stop_walk,
-            {
-                "nl": f"Dichtstbijzijnde halte: {stop.get('name')} "
-                f"({_mode(stop.get('category'))}), {_m(stop_walk)} lopen (geschat){service_nl}",
-                "en": f"Nearest stop: {stop.get('name')} ({stop.get('category')}), "
-                f"{_m(stop_walk, 'en')} walking (estimate){service_en}",
-            },
-        ),
-        "care_distance": (
-            care_walk,
-            {
-                "nl": f"Dichtstbijzijnde zorg: {care.get('name')} ({_mode(care.get('category'))}),"
-                f" {_m(care_walk)} lopen (geschat)",
-                "en": f"Nearest care: {care.get('name')} "
-                f"({(care.get('category') or '').replace('_', ' ')}), "
-                f"{_m(care_walk, 'en')} walking",
-            },
-        ),
-        "care_count": (
-            raw.get("care_n"),
-            {
-                "nl": f"{n_care} zorgvoorziening{'' if n_care == 1 else 'en'} binnen 1.000 m",
-                "en": f"{n_care} care facilit{'y' if n_care == 1 else 'ies'} within 1,000 m",
-            },
-        ),
-        "daily_needs": (
-            shop_walk,
-            {
-                "nl": f"Dichtstbijzijnde supermarkt: {shop.get('name')}, {_m(shop_walk)} lopen",
-                "en": f"Nearest supermarket: {shop.get('name')}, {_m(shop_walk, 'en')} walking",
-            },
-        ),
-        "zoning": (
-            raw.get("zoning_class"),
-            {
-                "nl": f"Bestemming '{raw.get('zoning_class')}' ({zoning.get('name')}) in plan "
-                f"{zoning.get('code')}",
-                "en": f"Zoned '{raw.get('zoning_class')}' ({zoning.get('name')}) in plan "
-                f"{zoning.get('code')}",
-            },
-        ),
-        "size": (
-            raw.get("places"),
-            {
-                "nl": f"Geschat {raw.get('places') or 0:.0f} plaatsen",
-                "en": f"Estimated {raw.get('places') or 0:.0f} places",
-            },
-        ),
-        "natura2000": (
-            raw.get("natura2000_m"),
-            {
-                "nl": f"Ligt in Natura 2000-gebied {n2k.get('name')}",
-                "en": f"Inside Natura 2000 area {n2k.get('name')}",
-            }
-            if raw.get("natura2000_m") == 0
-            else {
-                "nl": f"Buiten Natura 2000; dichtstbij: {n2k.get('name')} op "
-                f"{_m(raw.get('natura2000_m'))}",
-                "en": f"Outside Natura 2000; nearest: {n2k.get('name')} at "
-                f"{_m(raw.get('natura2000_m'), 'en')}",
-            }
-            if n2k
-            else {
-                "nl": "Buiten Natura 2000 (geen gebied binnen 1 km)",
-                "en": "Outside Natura 2000 (no area within 1 km)",
-            },
-        ),
-        "constraints": (
-            len(constraint_names),
-            {
-                "nl": "Ligt in: " + ", ".join(constraint_names),
-                "en": "Lies in: " + ", ".join(constraint_names),
-            }
-            if constraint_names
-            else {"nl": "Geen overige beperkingen", "en": "No other constraints"},
-        ),
-    }
-    for item in items:
-        crit = CRITERIA[item["criterion"]]
-        raw_value, text = words[item["criterion"]]
-        item["title"] = {"nl": crit.title_nl, "en": crit.title_en}
-        item["unit"] = crit.unit
-        if isinstance(raw_value, np.generic):
-            raw_value = raw_value.item()
-        if isinstance(raw_value, float) and np.isnan(raw_value):
-            raw_value = None
-        item["raw"] = (
-            None
-            if item["missing"]
-            else (round(raw_value, 1) if isinstance(raw_value, float) else raw_value)
-        )
-        item["explanation"] = NO_DATA if item["missing"] else text
-    reasons = [item["explanation"] for item in items if item["excluded"]]
-
-    def near(fid: str | None, walk: float | None) -> dict[str, Any] | None:
-        feature = names.get(fid or "")
-        if not feature or walk is None or np.isnan(walk):
-            return None
-        return {"name": feature["name"], "category": feature["category"], "distance_m": round(walk)}
-
+def _nearest_words(item: dict[str, Any], near: dict[str, Any] | None) -> dict[str, str]:
+    place = near or {}
+    name, category, walk = place.get("name"), place.get("category"), place.get("walk_m")
+    mode_nl, mode_en = MODE_NL.get(category or "", category or ""), category or ""
+    if item["criterion"] == "transit":
+        dph = place.get("departures_per_hour")
+        known = dph is not None
+        return {
+            "nl": f"Dichtstbijzijnde halte: {name} ({mode_nl}), {_m(walk)} lopen (geschat)"
+            + (f", {dph:.0f} vertrekken per uur" if known else ", dienstregeling onbekend"),
+            "en": f"Nearest stop: {name} ({mode_en}), {_m(walk, 'en')} walking (estimate)"
+            + (f", {dph:.0f} departures per hour" if known else ", timetable unknown"),
+        }
+    if item["criterion"] == "care_distance":
+        return {
+            "nl": f"Dichtstbijzijnde zorg: {name} ({mode_nl}), {_m(walk)} lopen (geschat)",
+            "en": f"Nearest care: {name} ({mode_en.replace('_', ' ')}), {_m(walk, 'en')} walking",
+        }
+    if item["criterion"] == "daily_needs":
+        return {
+            "nl": f"Dichtstbijzijnde supermarkt: {name}, {_m(walk)} lopen",
+            "en": f"Nearest supermarket: {name}, {_m(walk, 'en')} walking",
+        }
+    title = item["title"]
     return {
-        "breakdown": items,
-        "reasons": reasons,
-        "nearest_stop": near(stop_id, stop_walk) if evaluation.present[i, 0] else None,
-        "nearest_care": near(raw.get("care_id"), care_walk),
-        "nearest_supermarket": near(raw.get("supermarket_id"), shop_walk),
+        "nl": f"{title['nl']}: dichtstbij {name}, {_m(walk)} lopen (geschat)",
+        "en": f"{title['en']}: nearest {name}, {_m(walk, 'en')} walking (estimate)",
     }
+
+
+def legacy_sentences(item: dict[str, Any]) -> dict[str, str]:
+    """LEGACY: the Dutch and English sentence of one breakdown item, worded from its facts."""
+    facts = item["facts"]
+    if item["missing"] or facts is None:
+        return NO_DATA
+    if "nearest" in facts and "inside" not in facts:
+        return _nearest_words(item, facts["nearest"])
+    if "count" in facts:
+        n = facts["count"] or 0
+        return {
+            "nl": f"{n} zorgvoorziening{'' if n == 1 else 'en'} binnen {_m(facts['radius_m'])}",
+            "en": f"{n} care facilit{'y' if n == 1 else 'ies'} within "
+            f"{_m(facts['radius_m'], 'en')}",
+        }
+    if "zoning" in facts:
+        zone = facts["zoning"] or {}
+        text = f"'{zone.get('class')}' ({zone.get('name')}) in plan {zone.get('plan')}"
+        return {"nl": f"Bestemming {text}", "en": f"Zoned {text}"}
+    if "places" in facts:
+        places = facts["places"] or 0
+        return {"nl": f"Geschat {places:.0f} plaatsen", "en": f"Estimated {places:.0f} places"}
+    if "inside" in facts:
+        if facts["inside"]:
+            area = (facts.get("area") or {}).get("name")
+            return {
+                "nl": f"Ligt in Natura 2000-gebied {area}",
+                "en": f"Inside Natura 2000 area {area}",
+            }
+        near = facts.get("nearest")
+        if near:
+            return {
+                "nl": f"Buiten Natura 2000; dichtstbij: {near['name']} op {_m(near['distance_m'])}",
+                "en": f"Outside Natura 2000; nearest: {near['name']} at "
+                f"{_m(near['distance_m'], 'en')}",
+            }
+        radius = f"{facts['search_radius_m'] / 1000:g} km"
+        return {
+            "nl": f"Buiten Natura 2000 (geen gebied binnen {radius})",
+            "en": f"Outside Natura 2000 (no area within {radius})",
+        }
+    if "areas" in facts:
+        hits = [area.get("name") or area["id"] for area in facts["areas"]]
+        if not hits:
+            return {"nl": "Geen overige beperkingen", "en": "No other constraints"}
+        return {"nl": "Ligt in: " + ", ".join(hits), "en": "Lies in: " + ", ".join(hits)}
+    raw = "" if item["raw"] is None else f" {item['raw']} {item['unit']}"
+    return {"nl": f"{item['title']['nl']}:{raw}", "en": f"{item['title']['en']}:{raw}"}

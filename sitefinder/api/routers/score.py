@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from sitefinder.api import adhoc
 from sitefinder.api.deps import AppSettings, Conn, ProfileParam, WeightsParam
 from sitefinder.api.errors import error_responses
-from sitefinder.api.models import AdHocFeature, AdHocSite, CriterionInfo, LocalText, Profiles
-from sitefinder.scoring import CRITERIA, load_profile, profile_names
+from sitefinder.api.models import AdHocFeature, AdHocSite, Profiles
+from sitefinder.scoring import criteria, load_profile, profile_names
 
 router = APIRouter(prefix="/api", tags=["scoring"])
 
@@ -20,15 +20,7 @@ def profiles(settings: AppSettings) -> Profiles:
         {
             "default": settings.default_profile,
             "profiles": [load_profile(name).public() for name in profile_names()],
-            "criteria": [
-                CriterionInfo(
-                    name=c.name,
-                    title=LocalText(nl=c.title_nl, en=c.title_en),
-                    unit=c.unit,
-                    constraint=c.constraint,
-                )
-                for c in CRITERIA.values()
-            ],
+            "criteria": [c.public() for c in criteria.catalogue().values()],
         }
     )
 

@@ -1,0 +1,49 @@
+"""``sitefinder score``: bring the raw criteria up to date and summarise a profile's scores.
+
+The top of the scoring package: it calls ``compute`` (raw columns into ``site_raw``) and then
+``engine`` (values and scores), which know nothing of each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sitefinder.scoring.compute import compute_all
+from sitefinder.scoring.engine import SiteTable, weight_vector
+from sitefinder.scoring.profile import load_profile
+
+
+@dataclass
+class ScoreSummary:
+    sites: int
+    scored: int
+    excluded: int
+    no_data: int
+    missing: dict[str, int]  # sites outside each coverage layer's coverage
+    seconds: dict[str, float]
+    groups: list[str]  # the criterion groups recomputed ([] when nothing had changed)
+
+
+def score_all(conn: Any, profile_name: str = "standaard", *, full: bool = False) -> ScoreSummary:
+    """Bring the raw criteria (``site_raw``) up to date and summarise ``profile_name``.
+
+    Only the criteria whose layers were reloaded since the last run are recomputed, unless
+    sites changed or ``full`` is given.
+    """
+    summary = compute_all(conn, full=full)
+    profile = load_profile(profile_name)
+    table = SiteTable.load(conn, version=-1)
+    evaluation = table.evaluation(profile)
+    scores = evaluation.scores(weight_vector(profile.weights))
+    return ScoreSummary(
+        sites=summary.sites,
+        scored=int((~np.isnan(scores)).sum()),
+        excluded=int(evaluation.excluded.sum()),
+        no_data=int((np.isnan(scores) & ~evaluation.excluded).sum()),
+        missing=summary.missing,
+        seconds=summary.seconds,
+        groups=summary.groups,
+    )

@@ -1,0 +1,334 @@
+"""Layers and sites in memory, and the bulk spatial queries the criteria are computed with.
+
+Sites and layer features are read from PostGIS as WKB into shapely 2 arrays (EPSG:28992,
+metres). Each query is one bulk call on a spatial index, in C, never a loop over sites: a scipy
+k-d tree for point sites against point layers (nearest neighbour, neighbours within a radius),
+a shapely/GEOS ``STRtree`` for everything else (polygon sites, polygon layers,
+point-in-polygon). The same functions serve an ad-hoc geometry (``POST /api/score``): an array
+of one site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+from scipy.spatial import cKDTree
+from shapely import STRtree
+
+from layers import catalogue
+from sitefinder.core.crs import RD_BOUNDS
+from sitefinder.scoring.base import Columns, LayerUse, NDArray
+
+# Beyond this distance (metres) every value function is 0: the nearest-neighbour search stops
+# there first, and only the sites it did not reach are searched without a limit.
+NEAREST_CAP_M = 5000.0
+# Large polygons (Natura 2000 areas, municipalities, constraints) are cut into parts of at most
+# this many vertices (ST_Subdivide) when a declaration reads them as ``parts``: distance and
+# point-in-polygon tests then touch a few small parts instead of a whole area with 100,000
+# vertices.
+SUBDIVIDE_VERTICES = 128
+NL_BOX = shapely.box(*RD_BOUNDS)
+T = TypeVar("T")
+
+
+@dataclass
+class LayerIndex:
+    """One layer's features in memory: ids, names, categories, geometry (EPSG:28992), trees.
+
+    ``numbers`` holds the numeric ``props`` the declarations asked for (NaN when a feature has
+    none), e.g. ``departures_per_hour`` of stops.
+    """
+
+    name: str
+    ids: NDArray
+    names: NDArray
+    categories: NDArray
+    geoms: NDArray
+    numbers: dict[str, NDArray] = field(default_factory=dict)
+    tree: STRtree = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tree = STRtree(self.geoms)
+        # A layer of points also gets a k-d tree: point-to-point nearest neighbours and
+        # radius counts for point sites are then one scipy call, about ten times faster than
+        # the geometry tree (polygon sites still use the STRtree for exact distances).
+        self.kdtree: cKDTree | None = None
+        kinds = shapely.get_type_id(self.geoms)
+        if len(self.geoms) and bool((kinds == shapely.GeometryType.POINT).all()):
+            self.kdtree = cKDTree(shapely.get_coordinates(self.geoms))
+
+    def subset(self, mask: NDArray) -> LayerIndex:
+        """The features where ``mask`` holds, with their own trees."""
+        return LayerIndex(
+            self.name,
+            self.ids[mask],
+            self.names[mask],
+            self.categories[mask],
+            self.geoms[mask],
+            {key: values[mask] for key, values in self.numbers.items()},
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def load_layer(
+    conn: psycopg.Connection[Any], name: str, *, parts: bool = False, numbers: Iterable[str] = ()
+) -> LayerIndex:
+    """Read one layer (its table from the layer catalogue) from PostGIS, EPSG:28992."""
+    layer = catalogue()[name]
+    keys = list(numbers)
+    category = sql.SQL(
+        {"poi": "category", "area": "COALESCE(category, code)"}.get(layer.table, "kind")
+    )
+    geom: sql.Composable = sql.SQL("geom")
+    if parts:
+        geom = sql.SQL("ST_Subdivide(geom, {n})").format(n=sql.Literal(SUBDIVIDE_VERTICES))
+    extra = sql.SQL("").join(
+        sql.SQL(", (props ->> %s)::float8 AS {}").format(sql.Identifier(f"n{i}"))
+        for i in range(len(keys))
+    )
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT id, name, {category} AS category, ST_AsBinary({geom}) AS wkb{extra}"
+            " FROM {table} WHERE layer = %s ORDER BY id"
+        ).format(category=category, geom=geom, extra=extra, table=sql.Identifier(layer.table)),
+        (*keys, name),
+    ).fetchall()
+    frame = pd.DataFrame(
+        rows, columns=["id", "name", "category", "wkb", *map("n{}".format, range(len(keys)))]
+    )
+    return LayerIndex(
+        name=name,
+        ids=frame["id"].to_numpy(dtype=object),
+        names=frame["name"].to_numpy(dtype=object),
+        categories=frame["category"].to_numpy(dtype=object),
+        geoms=shapely.from_wkb(frame["wkb"].to_numpy(dtype=object)),
+        numbers={key: frame[f"n{i}"].to_numpy(dtype=float) for i, key in enumerate(keys)},
+    )
+
+
+@dataclass
+class Layers:
+    """The layers the criteria read, in memory, loaded once per data version.
+
+    ``coverage`` holds each loaded layer's coverage polygon (EPSG:28992; the box of the
+    Netherlands for a national layer); a layer never loaded has no entry and no index.
+    """
+
+    indexes: dict[tuple[str, bool], LayerIndex]
+    coverage: dict[str, shapely.Geometry]
+    _memo: dict[Any, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        conn: psycopg.Connection[Any],
+        uses: Iterable[LayerUse],
+        names: Iterable[str] | None = None,
+    ) -> Layers:
+        """Load the layers of ``uses`` (only those in ``names``, when given) that are loaded.
+
+        A layer read both whole and as parts is loaded twice; the numeric props of every use
+        of a layer are read together.
+        """
+        loaded = {
+            row["layer"]: row
+            for row in conn.execute(
+                "SELECT layer, national, ST_AsBinary(geom) AS wkb FROM layer_coverage"
+            )
+        }
+        wanted = None if names is None else set(names)
+        numbers: dict[tuple[str, bool], list[str]] = {}
+        for use in uses:
+            if use.layer in loaded and (wanted is None or use.layer in wanted):
+                keys = numbers.setdefault((use.layer, use.parts), [])
+                keys += [k for k in use.numbers if k not in keys]
+        indexes = {
+            (name, parts): load_layer(conn, name, parts=parts, numbers=keys)
+            for (name, parts), keys in numbers.items()
+        }
+        coverage = {
+            name: NL_BOX if loaded[name]["national"] else shapely.from_wkb(loaded[name]["wkb"])
+            for name, _ in numbers
+        }
+        return cls(indexes=indexes, coverage=coverage)
+
+    def get(self, name: str, *, parts: bool = False) -> LayerIndex | None:
+        """The layer's features (as ``parts`` when read so), None when it is not loaded."""
+        return self.indexes.get((name, parts))
+
+    def memo(self, key: Any, build: Callable[[], T]) -> T:
+        """``build()`` once per loaded data (e.g. a subset of a layer with its own trees)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        value: T = self._memo[key]
+        return value
+
+    def covered(self, name: str, sites: Sites) -> NDArray:
+        """Whether each site lies (at least partly) in the layer's coverage."""
+        area = self.coverage.get(name)
+        if area is None:
+            return np.zeros(len(sites), dtype=bool)
+        shapely.prepare(area)
+        return np.asarray(shapely.intersects(area, sites.geoms), dtype=bool)
+
+
+class Sites:
+    """The sites being scored: geometry (EPSG:28992) and estimated places, as arrays.
+
+    What several criteria need of the sites (which are points, their coordinates, a point on
+    each surface) is worked out once.
+    """
+
+    def __init__(self, geoms: NDArray, places: NDArray) -> None:
+        self.geoms = np.asarray(geoms, dtype=object)
+        self.places = np.asarray(places, dtype=float)
+
+    def __len__(self) -> int:
+        return len(self.geoms)
+
+    @cached_property
+    def point_rows(self) -> NDArray:
+        """Positions of the sites that are single points."""
+        return np.flatnonzero(shapely.get_type_id(self.geoms) == shapely.GeometryType.POINT)
+
+    @cached_property
+    def point_xy(self) -> NDArray:
+        """x, y (metres) of the point sites, in the order of ``point_rows``."""
+        xy: NDArray = shapely.get_coordinates(self.geoms[self.point_rows])
+        return xy
+
+    @cached_property
+    def other_rows(self) -> NDArray:
+        """Positions of the sites that are not single points (polygons)."""
+        return np.setdiff1d(np.arange(len(self)), self.point_rows, assume_unique=True)
+
+    @cached_property
+    def surface_points(self) -> NDArray:
+        """A point on each site's surface (the site itself for a point)."""
+        points: NDArray = shapely.point_on_surface(self.geoms)
+        return points
+
+
+def nearest(
+    index: LayerIndex | None, sites: Sites, *, cap_only: float | None = None
+) -> tuple[NDArray, NDArray]:
+    """Index into the layer of each site's nearest feature and the distance in metres.
+
+    -1 and NaN where the layer is empty (or, with ``cap_only``, nothing lies within that many
+    metres). Distances are 0 where the site intersects a feature.
+    """
+    n = len(sites)
+    found = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    if index is None or len(index) == 0 or n == 0:
+        return found, dist
+    todo = np.arange(n)
+    if index.kdtree is not None:
+        points = sites.point_rows
+        limit = cap_only if cap_only is not None else np.inf
+        d, i = index.kdtree.query(sites.point_xy, k=1, distance_upper_bound=limit, workers=-1)
+        hit = np.isfinite(d)
+        found[points[hit]] = i[hit]
+        dist[points[hit]] = d[hit]
+        todo = sites.other_rows
+    for cap in (cap_only,) if cap_only is not None else (NEAREST_CAP_M, None):
+        todo = todo[found[todo] < 0]
+        if len(todo) == 0:
+            break
+        (src, tgt), d = index.tree.query_nearest(
+            sites.geoms[todo], max_distance=cap, return_distance=True, all_matches=False
+        )
+        found[todo[src]] = tgt
+        dist[todo[src]] = d
+    return found, dist
+
+
+def count_within(index: LayerIndex | None, sites: Sites, radius_m: float) -> NDArray:
+    """Number of layer features within ``radius_m`` metres of each site."""
+    counts = np.zeros(len(sites), dtype=np.int64)
+    if index is None or len(index) == 0:
+        return counts
+    rest = np.arange(len(sites))
+    if index.kdtree is not None:
+        counts[sites.point_rows] = index.kdtree.query_ball_point(
+            sites.point_xy, radius_m, return_length=True, workers=-1
+        )
+        rest = sites.other_rows
+    if len(rest):
+        src, _ = index.tree.query(sites.geoms[rest], predicate="dwithin", distance=radius_m)
+        counts[rest] = np.bincount(src, minlength=len(rest))
+    return counts
+
+
+def first_containing(index: LayerIndex | None, points: NDArray) -> NDArray:
+    """Index of the first (by id) layer polygon containing each point; -1 where none does."""
+    out = np.full(len(points), -1, dtype=np.int64)
+    if index is None or len(index) == 0:
+        return out
+    src, tgt = index.tree.query(points, predicate="intersects")
+    if len(src):
+        order = np.lexsort((tgt, src))  # per site, the lowest feature index = lowest id
+        src, tgt = src[order], tgt[order]
+        first = np.unique(src, return_index=True)[1]
+        out[src[first]] = tgt[first]
+    return out
+
+
+def pick(values: NDArray, idx: NDArray) -> NDArray:
+    """``values[idx]`` as objects, None where ``idx`` is -1."""
+    out = np.full(len(idx), None, dtype=object)
+    ok = idx >= 0
+    out[ok] = values[idx[ok]]
+    return out
+
+
+def pick_float(values: NDArray, idx: NDArray) -> NDArray:
+    """``values[idx]`` as floats, NaN where ``idx`` is -1."""
+    out = np.full(len(idx), np.nan)
+    ok = idx >= 0
+    out[ok] = values[idx[ok]]
+    return out
+
+
+def nearest_columns(
+    prefix: str,
+    index: LayerIndex | None,
+    sites: Sites,
+    *,
+    cap_only: float | None = None,
+    numbers: dict[str, str] | None = None,
+) -> Columns:
+    """``<prefix>_id`` and ``<prefix>_m`` (straight-line metres) of each site's nearest feature.
+
+    ``numbers`` maps a column suffix to a numeric prop of the feature (``{"dph":
+    "departures_per_hour"}`` gives ``<prefix>_dph``); None/NaN where there is no feature.
+    """
+    idx, dist = nearest(index, sites, cap_only=cap_only)
+    out: Columns = {f"{prefix}_id": np.full(len(sites), None, dtype=object), f"{prefix}_m": dist}
+    if index is not None:
+        out[f"{prefix}_id"] = pick(index.ids, idx)
+    for suffix, key in (numbers or {}).items():
+        values = index.numbers.get(key) if index is not None else None
+        out[f"{prefix}_{suffix}"] = (
+            np.full(len(sites), np.nan) if values is None else pick_float(values, idx)
+        )
+    return out
+
+
+def containing(index: LayerIndex | None, sites: Sites) -> tuple[NDArray, NDArray]:
+    """Id and category of the polygon holding each site's point on surface (None: none)."""
+    if index is None:
+        none = np.full(len(sites), None, dtype=object)
+        return none, none.copy()
+    idx = first_containing(index, sites.surface_points)
+    return pick(index.ids, idx), pick(index.categories, idx)

@@ -1,0 +1,194 @@
+"""The ``site_raw`` table: one row per site, one column per raw column of the catalogue.
+
+Its columns follow the criterion catalogue (``criteria.raw_columns``): ``ensure_columns`` adds
+the columns of a new criterion when ``sitefinder score`` runs, so adding a criterion needs no
+migration of its own (migration 0006 made the table ready for that). Readers select the
+catalogue's columns; one that is not there yet reads as NULL. Writes and reads are one CSV
+``COPY`` each: at a million sites several times faster than a statement per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from sitefinder.scoring.base import RawColumn
+from sitefinder.scoring.criteria import coverage_column, coverage_layers, raw_columns
+
+TABLE = "site_raw"
+SQL_TYPES = {
+    "float": "double precision",
+    "int": "integer",
+    "bool": "boolean",
+    "text": "text",
+    "id": "text",
+    "ids": "text[]",
+}
+TEXT_TYPES = {"text", "id", "ids"}
+COPY_CHUNK = 50_000  # rows per CSV chunk written to PostgreSQL
+# site_raw.gemeentecode is derived; a site whose point lies in no gemeente keeps its source's
+GEMEENTE = "gemeentecode"
+
+
+def table_columns(conn: psycopg.Connection[Any]) -> set[str]:
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = %s",
+        (TABLE,),
+    ).fetchall()
+    return {row["column_name"] for row in rows}
+
+
+def ensure_columns(conn: psycopg.Connection[Any]) -> list[str]:
+    """Add the catalogue's raw columns that ``site_raw`` lacks; returns the names added."""
+    present = table_columns(conn)
+    added = [column for column in raw_columns() if column.name not in present]
+    for column in added:
+        conn.execute(
+            sql.SQL("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {type}").format(
+                table=sql.Identifier(TABLE),
+                name=sql.Identifier(column.name),
+                type=sql.SQL(SQL_TYPES[column.type]),
+            )
+        )
+    return [column.name for column in added]
+
+
+def _pg_array(value: Any) -> str | None:
+    """A list of ids as a PostgreSQL text[] literal (``{"a","b"}``); None for none."""
+    if not isinstance(value, list | tuple | np.ndarray) or len(value) == 0:
+        return None
+    quoted = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in value)
+    return "{" + ",".join(f'"{q}"' for q in quoted) + "}"
+
+
+def write(
+    conn: psycopg.Connection[Any],
+    table: str,
+    raw: pd.DataFrame,
+    columns: Sequence[RawColumn],
+    now: datetime,
+) -> None:
+    """COPY the raw ``columns`` (plus site_id and computed_at) into ``table`` (our own name).
+
+    One CSV buffer written by pandas per chunk, not a Python call per row. Quoted empty fields
+    are NULL (FORCE_NULL).
+    """
+    names = [c.name for c in columns]
+    frame = raw[["site_id", *names]].copy()
+    for column in columns:
+        if column.type == "ids":
+            frame[column.name] = frame[column.name].map(_pg_array)
+        elif column.type == "int":
+            frame[column.name] = frame[column.name].astype("Int64")
+    frame["computed_at"] = now.isoformat()
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in ["site_id", *names, "computed_at"])
+    statement = sql.SQL("COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, FORCE_NULL ({cols}))")
+    with conn.cursor().copy(statement.format(table=sql.Identifier(table), cols=cols)) as copy:
+        # in chunks, so that PostgreSQL parses one while pandas formats the next
+        for start in range(0, len(frame), COPY_CHUNK):
+            buffer = io.StringIO()
+            frame.iloc[start : start + COPY_CHUNK].to_csv(
+                buffer, header=False, index=False, quoting=csv.QUOTE_NONNUMERIC
+            )
+            copy.write(buffer.getvalue())
+
+
+def update(
+    conn: psycopg.Connection[Any], raw: pd.DataFrame, columns: Sequence[RawColumn], now: datetime
+) -> None:
+    """Overwrite only ``columns`` of the sites in ``raw`` (a temporary table, one UPDATE)."""
+    names = [sql.Identifier(c.name) for c in columns]
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE raw_update ON COMMIT DROP AS"
+            " SELECT site_id, {cols}, computed_at FROM {table} WITH NO DATA"
+        ).format(cols=sql.SQL(", ").join(names), table=sql.Identifier(TABLE))
+    )
+    write(conn, "raw_update", raw, columns, now)
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{c} = u.{c}").format(c=c) for c in [*names, sql.Identifier("computed_at")]
+    )
+    conn.execute(
+        sql.SQL(
+            "UPDATE {table} r SET {assignments} FROM raw_update u WHERE r.site_id = u.site_id"
+        ).format(table=sql.Identifier(TABLE), assignments=assignments)
+    )
+    conn.execute("DROP TABLE raw_update")
+
+
+def read(conn: psycopg.Connection[Any]) -> pd.DataFrame:
+    """Every site with its raw columns, by site id, read with one COPY (fast at a million).
+
+    Besides the catalogue's columns: ``site_id``, ``kind``, the gemeente (derived, else the
+    source's) and ``lon``/``lat`` of the point on surface (WGS84, EPSG:4326). Text columns are
+    objects (None for NULL), booleans bool.
+    """
+    present = table_columns(conn)
+    columns = [c for c in raw_columns() if c.name != GEMEENTE]
+    selected = sql.SQL(", ").join(
+        sql.SQL("r.{}").format(sql.Identifier(c.name))
+        if c.name in present
+        else sql.SQL("NULL::{type} AS {name}").format(
+            type=sql.SQL(SQL_TYPES[c.type]), name=sql.Identifier(c.name)
+        )
+        for c in columns
+    )
+    gemeente = (
+        sql.SQL("COALESCE(r.{g}, s.{g})").format(g=sql.Identifier(GEMEENTE))
+        if GEMEENTE in present
+        else sql.SQL("s.{g}").format(g=sql.Identifier(GEMEENTE))
+    )
+    query = sql.SQL(
+        "COPY (SELECT s.id AS site_id, s.kind, {gemeente} AS gemeentecode,"
+        " ST_X(p) AS lon, ST_Y(p) AS lat, {selected}"
+        " FROM site s JOIN {table} r ON r.site_id = s.id"
+        " CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS p) q"
+        " ORDER BY s.id) TO STDOUT WITH (FORMAT csv, HEADER)"
+    ).format(gemeente=gemeente, selected=selected, table=sql.Identifier(TABLE))
+    buffer = io.BytesIO()
+    with conn.cursor().copy(query) as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    text = {"site_id", "kind", GEMEENTE} | {c.name for c in columns if c.type in TEXT_TYPES}
+    flags = [c.name for c in columns if c.type == "bool"]
+    frame = pd.read_csv(
+        buffer,
+        dtype=dict.fromkeys(text, "object"),
+        keep_default_na=False,
+        na_values=[""],
+        true_values=["t"],
+        false_values=["f"],
+    )
+    frame = frame.astype(dict.fromkeys(text, object)).where(frame.notna(), None)
+    # a coverage column still NULL everywhere (not computed yet) reads as not covered
+    for name in flags:
+        if frame[name].dtype != bool:
+            frame[name] = frame[name].map(lambda v: v is True or v == "t").astype(bool)
+    return frame
+
+
+def missing_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Sites outside each coverage layer's coverage (``sitefinder score`` reports them)."""
+    layers = [layer for layer in coverage_layers() if coverage_column(layer) in table_columns(conn)]
+    if not layers:
+        return {}
+    counts = sql.SQL(", ").join(
+        sql.SQL("count(*) FILTER (WHERE NOT {c}) AS {n}").format(
+            c=sql.Identifier(coverage_column(layer)), n=sql.Identifier(layer)
+        )
+        for layer in layers
+    )
+    row = conn.execute(
+        sql.SQL("SELECT {counts} FROM {table}").format(counts=counts, table=sql.Identifier(TABLE))
+    ).fetchone()
+    return {layer: int(row[layer]) if row else 0 for layer in layers}
