@@ -137,10 +137,18 @@ def test_site_detail_breakdown_sums_to_score(client: TestClient) -> None:
     }
     assert by["transit"]["unit"] == "m" and by["transit"]["missing"] is False
     assert by["zoning"]["missing"] is True and by["zoning"]["value"] is None
-    assert props["nearest_stop"]["name"] and props["nearest_stop"]["distance_m"] >= 0
-    assert props["nearest_care"]["name"]
+    stop = props["nearest"]["stop"]
+    assert stop["name"] and stop["walk_m"] >= stop["distance_m"] >= 0
+    assert props["nearest"]["care"]["name"]
     assert props["sources"] and props["sources"][0]["licence"]
-    assert by["transit"]["explanation"]["nl"].startswith("Dichtstbijzijnde halte")
+    # the transit item explains itself by its nearest stop (the page words "Dichtstbijzijnde: ...")
+    assert by["transit"]["facts"] == {"nearest": stop}
+    assert stop["category"] in {"bus", "tram", "metro", "ferry", "rail"}
+    assert "departures_per_hour" in stop  # null: timetable unknown
+    # facts only: no server-built sentences, titles or the old nearest_* keys
+    assert not {"nearest_stop", "nearest_care", "nearest_supermarket"} & set(props)
+    assert all(not {"explanation", "title"} & set(b) for b in props["breakdown"])
+    assert by["zoning"]["facts"] is None
 
 
 def test_unknown_site_is_404(client: TestClient) -> None:
@@ -232,7 +240,9 @@ def test_score_adhoc_geometry(client: TestClient) -> None:
     props = response.json()["properties"]
     assert 0 <= props["score"] <= 1
     assert props["area_m2"] == pytest.approx(68 * 56, rel=0.1)  # about 68 m x 56 m
-    assert props["nearest_stop"]["name"] and props["nearest_care"]["name"]
+    assert props["nearest"]["stop"]["name"] and props["nearest"]["care"]["name"]
+    assert all(set(r) == {"criterion"} for r in props["reasons"])
+    assert all(not {"explanation", "title"} & set(b) for b in props["breakdown"])
     assert sum(b["contribution"] for b in props["breakdown"]) == pytest.approx(
         props["score"], abs=1e-3
     )
@@ -259,8 +269,9 @@ def test_adhoc_polygon_containing_a_shop_has_distance_zero(client: TestClient) -
     props = client.post("/api/score", json={"geometry": area}).json()["properties"]
     shop = next(b for b in props["breakdown"] if b["criterion"] == "daily_needs")
     assert shop["raw"] == 0 and shop["value"] == 1.0
-    assert props["nearest_supermarket"]["distance_m"] == 0
-    assert "?" not in shop["explanation"]["nl"] and " 0 m" in shop["explanation"]["en"]
+    # a real 0 m (the page words "0 m", not "?"), the same in the nearest places
+    assert shop["facts"]["nearest"]["walk_m"] == 0 and shop["facts"]["nearest"]["distance_m"] == 0
+    assert props["nearest"]["supermarket"] == shop["facts"]["nearest"]
 
 
 def test_completeness_shows_how_much_weight_has_data(client: TestClient) -> None:
@@ -312,6 +323,13 @@ def test_openapi_documents_every_response(client: TestClient) -> None:
     assert {"nearest", "count", "radius_m", "zoning", "places", "inside", "areas"} <= set(
         schemas["Facts"]["properties"]
     )
+    # no legacy sentences or keys are declared any more
+    assert not {"explanation", "title"} & set(item)
+    assert set(schemas["Reason"]["properties"]) == {"criterion"}
+    assert not {"nearest_stop", "nearest_care", "nearest_supermarket"} & set(
+        schemas["SiteDetail"]["properties"]
+    )
+    assert "nearest" in schemas["AdHocProperties"]["required"]
     assert set(schemas["SiteKindInfo"]["required"]) == {
         "code",
         "title",

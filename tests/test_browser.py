@@ -20,6 +20,20 @@ from sitefinder.core.settings import Settings
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
+# the page's words for the category codes of the demo data (web/src/i18n.js `category.*`)
+CATEGORY = {
+    "nl": {"rail": "trein", "ferry": "veer", "hospital": "ziekenhuis", "gp": "huisarts",
+           "outpatient_clinic": "polikliniek", "clinic": "kliniek", "supermarket": "supermarkt"},
+    "en": {"rail": "train", "hospital": "hospital", "gp": "GP",
+           "outpatient_clinic": "outpatient clinic", "clinic": "clinic"},
+}  # fmt: skip
+
+
+MISSING = {
+    "nl": "Geen gegevens hier: dit criterium telt niet mee en de andere wegen zwaarder.",
+    "en": "No data here: this criterion is left out and the others weigh more.",
+}
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -234,28 +248,54 @@ def test_breakdown_words_from_facts(browser: object, base_url: str) -> None:
                            facts: { nearest: { ...stop, departures_per_hour: 1 } } },
           no_timetable: { criterion: "transit", missing: false,
                           facts: { nearest: { ...stop, departures_per_hour: null } } },
+          half_hourly: { criterion: "transit", missing: false,
+                         facts: { nearest: { ...stop, departures_per_hour: 2.5 } } },
+          no_stop: { criterion: "transit", missing: false, facts: { nearest: null } },
+          shop_inside: { criterion: "daily_needs", missing: false,
+                         facts: { nearest: { name: "Ekoplaza", category: "supermarket",
+                                             walk_m: 0, distance_m: 0 } } },
           care: { criterion: "care_distance", missing: false,
                   facts: { nearest: { name: "Rijnstate", category: "outpatient_clinic",
                                       walk_m: 8801, distance_m: 6770 } } },
-          one: { criterion: "care_count", missing: false, facts: { count: 1, radius_m: 1000 } },
-          three: { criterion: "care_count", missing: false, facts: { count: 3, radius_m: 1000 } },
+          one: { criterion: "care_count", missing: false,
+                 facts: { count: 1, radius_m: 1000, layer: "care" } },
+          three: { criterion: "care_count", missing: false,
+                   facts: { count: 3, radius_m: 1000, layer: "care" } },
+          // a count of a layer the page has no words for: "facilities"
+          generic: { criterion: "x", missing: false,
+                     facts: { count: 3, radius_m: 12500, layer: "schools" } },
           zoning: { criterion: "zoning", missing: false,
                     facts: { zoning: { class: "wonen", name: "Wonen",
                                        plan: "NL.IMRO.0664.BPBS02-VG99" } } },
+          zoning_named: { criterion: "zoning", missing: false,
+                          facts: { zoning: { class: "recreatie", name: "Verblijfsrecreatie",
+                                             plan: "NL.IMRO.1680.1800030105-0000" } } },
+          zoning_no_plan: { criterion: "zoning", missing: false,
+                            facts: { zoning: { class: "water", name: "Water", plan: null } } },
           places: { criterion: "size", missing: false, facts: { places: 25 } },
+          one_place: { criterion: "size", missing: false, facts: { places: 1 } },
+          size_unknown: { criterion: "size", missing: false, facts: { places: null } },
           inside: { criterion: "natura2000", missing: false,
                     facts: { inside: true, area: { id: "n2k:57", name: "Veluwe" } } },
           outside: { criterion: "natura2000", missing: false,
                      facts: { inside: false, nearest: { id: "n2k:57", name: "Veluwe",
                               distance_m: 1500 }, search_radius_m: 5000 } },
+          outside_far: { criterion: "natura2000", missing: false,
+                         facts: { inside: false, area: null, nearest: null,
+                                  search_radius_m: 1000 } },
           areas: { criterion: "constraints", missing: false,
                    facts: { areas: [
                      { id: "c:1", name: "Waterwingebied", category: "drinking_water" },
                      { id: "c:2", name: "Geluidszone" },
                    ] } },
+          flood: { criterion: "constraints", missing: false,
+                   facts: { areas: [{ id: "c:3", name: "Overstromingsgebied",
+                                      category: "flood" }] } },
+          no_areas: { criterion: "constraints", missing: false, facts: { areas: [] } },
           missing: { criterion: "zoning", missing: true, facts: null },
-          legacy: { criterion: "transit", missing: false,
-                    explanation: { nl: "zin van de server", en: "the server's sentence" } },
+          // an old server sentence next to the facts is not read: the page words the facts
+          sentence: { criterion: "size", missing: false, facts: { places: 25 },
+                      explanation: { nl: "zin van de server", en: "the server's sentence" } },
         };
         const out = {};
         for (const lang of ["nl", "en"]) {
@@ -278,28 +318,243 @@ def test_breakdown_words_from_facts(browser: object, base_url: str) -> None:
     assert nl["one_departure"].endswith(", 1 vertrek per uur")
     assert en["one_departure"].endswith(", 1 departure per hour")
     assert nl["no_timetable"].endswith(", dienstregeling onbekend")
+    assert en["no_timetable"].endswith(", timetable unknown")
+    assert nl["half_hourly"].endswith(", 2,5 vertrekken per uur")
+    assert en["half_hourly"].endswith(", 2.5 departures per hour")
+    assert (nl["no_stop"], en["no_stop"]) == ("Niets gevonden", "None found")
+    # a real 0 m, not "?"
+    assert nl["shop_inside"] == "Dichtstbijzijnde: Ekoplaza (supermarkt), 0 m lopen (geschat)"
+    assert en["shop_inside"] == "Nearest: Ekoplaza (supermarket), 0 m walking (estimate)"
     assert nl["care"] == "Dichtstbijzijnde: Rijnstate (polikliniek), 8.801 m lopen (geschat)"
     assert en["care"] == "Nearest: Rijnstate (outpatient clinic), 8,801 m walking (estimate)"
-    assert nl["one"] == "1 voorziening binnen 1.000 m"
-    assert nl["three"] == "3 voorzieningen binnen 1.000 m"
-    assert en["one"] == "1 facility within 1,000 m"
-    assert en["three"] == "3 facilities within 1,000 m"
+    assert nl["one"] == "1 zorgvoorziening binnen 1.000 m"
+    assert nl["three"] == "3 zorgvoorzieningen binnen 1.000 m"
+    assert en["one"] == "1 care facility within 1,000 m"
+    assert en["three"] == "3 care facilities within 1,000 m"
+    assert nl["generic"] == "3 voorzieningen binnen 12.500 m"
+    assert en["generic"] == "3 facilities within 12,500 m"
     assert nl["zoning"] == "Bestemming ‘Wonen’ in plan NL.IMRO.0664.BPBS02-VG99"
+    assert en["zoning"] == "Zoned ‘Wonen’ in plan NL.IMRO.0664.BPBS02-VG99"
+    assert nl["zoning_named"] == (
+        "Bestemming ‘Verblijfsrecreatie (recreatie)’ in plan NL.IMRO.1680.1800030105-0000"
+    )
+    assert (nl["zoning_no_plan"], en["zoning_no_plan"]) == ("Bestemming ‘Water’", "Zoned ‘Water’")
     assert nl["places"] == "Geschat 25 plaatsen"
     assert en["places"] == "Estimated 25 places"
-    assert nl["inside"] == "Ligt in Veluwe"
+    assert (nl["one_place"], en["one_place"]) == ("Geschat 1 plaats", "Estimated 1 place")
+    assert nl["size_unknown"] == "Aantal plaatsen onbekend"
+    assert en["size_unknown"] == "Number of places unknown"
+    assert (nl["inside"], en["inside"]) == ("Ligt in Veluwe", "Lies in Veluwe")
     assert nl["outside"] == "Ligt erbuiten; dichtstbijzijnde gebied: Veluwe op 1.500 m"
     assert en["outside"] == "Outside; nearest area: Veluwe at 1,500 m"
+    assert nl["outside_far"] == "Ligt erbuiten; geen gebied binnen 1.000 m"
+    assert en["outside_far"] == "Outside; no area within 1,000 m"
     # a category code without words of its own is shown with spaces
     assert nl["areas"] == "Ligt in: Waterwingebied (drinking water) en Geluidszone"
     assert en["areas"] == "Lies in: Waterwingebied (drinking water) and Geluidszone"
-    assert nl["missing"].startswith("Geen gegevens hier")
-    assert en["missing"].startswith("No data here")
+    assert nl["flood"] == "Ligt in: Overstromingsgebied (overstroming)"
+    assert en["flood"] == "Lies in: Overstromingsgebied (flooding)"
+    assert nl["no_areas"] == "Ligt in geen van deze gebieden"
+    assert en["no_areas"] == "Lies in none of these areas"
+    assert (nl["missing"], en["missing"]) == (MISSING["nl"], MISSING["en"])
     assert nl["reason"] == "Uitgesloten door: Natura 2000"
     assert en["reason"] == "Excluded by: Natura 2000"
-    # before the server sends facts: its own sentence, in the language asked for
-    assert nl["legacy"] == "zin van de server"
-    assert en["legacy"] == "the server's sentence"
+    assert (nl["sentence"], en["sentence"]) == ("Geschat 25 plaatsen", "Estimated 25 places")
+    assert not errors, errors
+    page.close()
+
+
+def _metres(m: float, lang: str) -> str:
+    """Whole metres with the language's thousands separator: nl 1.163 m, en 1,163 m."""
+    text = f"{round(m):,}"
+    return (text.replace(",", ".") if lang == "nl" else text) + " m"
+
+
+def _place(place: dict[str, Any], lang: str) -> str:
+    """ "Ekoplaza (supermarkt)": a name with its category in words."""
+    category = place.get("category")
+    return (
+        f"{place['name']} ({CATEGORY[lang].get(category, category)})" if category else place["name"]
+    )
+
+
+def _nearest(place: dict[str, Any], lang: str) -> str:
+    """The page's words for a `nearest` fact with walking metres."""
+    walk = _metres(place["walk_m"], lang)
+    if lang == "nl":
+        text = f"Dichtstbijzijnde: {_place(place, lang)}, {walk} lopen (geschat)"
+    else:
+        text = f"Nearest: {_place(place, lang)}, {walk} walking (estimate)"
+    if "departures_per_hour" in place:
+        assert place["departures_per_hour"] is None, "the demo stops have no timetable"
+        text += ", dienstregeling onbekend" if lang == "nl" else ", timetable unknown"
+    return text
+
+
+def _shown_site(page: Any, base_url: str, site_id: str) -> dict[str, Any]:
+    """Select ``site_id`` in the list (its municipality chosen, excluded sites shown) and
+    return its API properties once the detail panel shows its breakdown."""
+    from playwright.sync_api import expect
+
+    response = page.request.get(f"{base_url}/api/sites/{site_id}")
+    assert response.ok
+    props: dict[str, Any] = response.json()["properties"]
+    page.select_option("#filter-gemeente", props["gemeentecode"])
+    _wait_for_list(page)
+    page.click(f'#site-list .site-row[data-id="{site_id}"]')
+    expect(page.locator("#detail-name")).to_have_text(props["name"])
+    expect(page.locator("#detail .breakdown-row")).to_have_count(len(props["breakdown"]))
+    return props
+
+
+def _panel(page: Any) -> dict[str, Any]:
+    """What the detail panel says: per criterion its explanation, the exclusion reasons, the
+    nearest places and the estimated places."""
+    words: dict[str, Any] = page.evaluate(
+        """() => {
+        const text = (el) => (el ? el.textContent.trim() : null);
+        const panel = document.querySelector("#detail");
+        return {
+          items: Object.fromEntries([...panel.querySelectorAll(".breakdown-row")].map((row) =>
+            [row.dataset.criterion, text(row.querySelector(".breakdown-explanation"))])),
+          reasons: [...panel.querySelectorAll(".detail-reasons li")].map(text),
+          nearest: Object.fromEntries([...panel.querySelectorAll(".detail-surroundings .kv")]
+            .map((kv) => [kv.dataset.place, text(kv.querySelector("dd"))])),
+          places: text(panel.querySelector('.detail-size [data-size="places"] dd')),
+        };
+    }"""
+    )
+    return words
+
+
+def test_detail_panel_words_the_facts(
+    browser: object, base_url: str, demo_settings: Settings
+) -> None:
+    """The detail panel words the API's facts of real demo sites in Dutch and English."""
+    from sitefinder.core import db
+
+    page, errors = _open_page(browser, base_url)
+    _wait_for_list(page)
+    page.check("#filter-excluded")
+    # one demo site per case, in a municipality whose sites all fit in the list
+    cases = {
+        # an Amsterdam office with one care facility within 1 km, the nearest 1 km+ away
+        "one": "s.kind = 'kantoor' AND r.care_n = 1 AND r.care_m * 1.3 >= 1000 AND r.cov_stops"
+        " AND r.places > 1",
+        "several": "r.care_n >= 2 AND r.places IS NULL AND NOT r.cov_stops",
+        "inside": "r.natura2000_m = 0",
+        "near": "r.natura2000_m > 0 AND r.natura2000_m < 1000",
+        "zoned": "r.zoning_class IS NOT NULL AND r.natura2000_m IS NULL",
+    }
+    ids = {}
+    with db.connection(demo_settings) as conn:
+        for case, where in cases.items():
+            # the municipality as the API gives it (computed, else the source's own)
+            found = conn.execute(
+                "WITH g AS (SELECT site_id, COALESCE(r.gemeentecode, s.gemeentecode) AS code"
+                " FROM site s JOIN site_raw r ON r.site_id = s.id),"
+                " n AS (SELECT code, count(*) AS n FROM g GROUP BY code)"
+                " SELECT s.id FROM site s JOIN site_raw r ON r.site_id = s.id"
+                " JOIN g ON g.site_id = s.id JOIN n ON n.code = g.code"
+                f" WHERE n.n <= 100 AND {where} ORDER BY s.id LIMIT 1"
+            ).fetchone()
+            assert found, f"no demo site for case {case!r}: {where}"
+            ids[case] = found["id"]
+
+    def check(case: str, expected: Any) -> None:
+        props = _shown_site(page, base_url, ids[case])
+        facts = {b["criterion"]: b["facts"] for b in props["breakdown"]}
+        for lang in ("nl", "en"):
+            page.click(f"#lang-{lang}")
+            page.wait_for_function(
+                "lang => document.documentElement.lang === lang", arg=lang, timeout=5000
+            )
+            expected(_panel(page), facts, props, lang)
+        page.click("#lang-nl")
+
+    def one(panel: dict[str, Any], facts: Any, props: Any, lang: str) -> None:
+        nl = lang == "nl"
+        stop = facts["transit"]["nearest"]
+        care = facts["care_distance"]["nearest"]
+        shop = facts["daily_needs"]["nearest"]
+        assert care["walk_m"] >= 1000  # a grouped number: 1.163 m / 1,163 m
+        places = round(props["places"])
+        by_lang = {
+            "nl": {
+                "care_count": "1 zorgvoorziening binnen 1.000 m",
+                "size": f"Geschat {places} plaatsen",
+                "natura2000": "Ligt erbuiten; geen gebied binnen 1.000 m",
+                "constraints": "Ligt in geen van deze gebieden",
+            },
+            "en": {
+                "care_count": "1 care facility within 1,000 m",
+                "size": f"Estimated {places} places",
+                "natura2000": "Outside; no area within 1,000 m",
+                "constraints": "Lies in none of these areas",
+            },
+        }
+        assert panel["items"] == {
+            "transit": _nearest(stop, lang),
+            "care_distance": _nearest(care, lang),
+            "daily_needs": _nearest(shop, lang),
+            "zoning": MISSING[lang],  # no zoning plans in Amsterdam's demo data
+            **by_lang[lang],
+        }
+        assert panel["reasons"] == []
+        # the nearest places: name, category in words and the walk (km with one decimal)
+        km = f"{care['walk_m'] / 1000:.1f}".replace(".", "," if nl else ".")
+        assert panel["nearest"]["care"] == f"{_place(care, lang)} · {km} km"
+        assert panel["nearest"]["stop"].startswith(f"{_place(stop, lang)} · ")
+        assert panel["nearest"]["supermarket"].startswith(f"{_place(shop, lang)} · ")
+
+    def several(panel: dict[str, Any], facts: Any, props: Any, lang: str) -> None:
+        n = facts["care_count"]["count"]
+        assert panel["items"]["care_count"] == (
+            f"{n} zorgvoorzieningen binnen 1.000 m" if lang == "nl"
+            else f"{n} care facilities within 1,000 m"
+        )  # fmt: skip
+        # no stops data here, and the number of places is unknown
+        assert panel["items"]["transit"] == MISSING[lang]
+        assert panel["items"]["size"] == MISSING[lang]
+        assert panel["nearest"]["stop"] == ("niet gevonden" if lang == "nl" else "none found")
+        assert panel["places"] == ("onbekend" if lang == "nl" else "unknown")
+
+    def inside(panel: dict[str, Any], facts: Any, props: Any, lang: str) -> None:
+        area = facts["natura2000"]["area"]["name"]
+        assert props["reasons"][0] == {"criterion": "natura2000"}
+        assert panel["reasons"][0] == (
+            "Uitgesloten door: Natura 2000" if lang == "nl" else "Excluded by: Natura 2000"
+        )
+        assert panel["items"]["natura2000"] == (
+            f"Ligt in {area}" if lang == "nl" else f"Lies in {area}"
+        )
+
+    def near(panel: dict[str, Any], facts: Any, props: Any, lang: str) -> None:
+        area = facts["natura2000"]["nearest"]
+        at = _metres(area["distance_m"], lang)
+        assert panel["items"]["natura2000"] == (
+            f"Ligt erbuiten; dichtstbijzijnde gebied: {area['name']} (Natura 2000) op {at}"
+            if lang == "nl"
+            else f"Outside; nearest area: {area['name']} (Natura 2000) at {at}"
+        )
+        assert panel["reasons"] == []
+
+    def zoned(panel: dict[str, Any], facts: Any, props: Any, lang: str) -> None:
+        zone = facts["zoning"]["zoning"]
+        assert zone["plan"] and zone["name"]
+        name = zone["name"]
+        if zone["class"].lower() != name.lower():
+            name = f"{name} ({zone['class']})"
+        assert panel["items"]["zoning"] == (
+            f"Bestemming ‘{name}’ in plan {zone['plan']}"
+            if lang == "nl"
+            else f"Zoned ‘{name}’ in plan {zone['plan']}"
+        )
+
+    for case, expected in (
+        ("one", one), ("several", several), ("inside", inside), ("near", near), ("zoned", zoned),
+    ):  # fmt: skip
+        check(case, expected)
     assert not errors, errors
     page.close()
 
@@ -477,6 +732,29 @@ def test_score_own_site(browser: object, base_url: str, output_dir: Path) -> Non
     assert response.value.request.post_data_json["places"] == 30
     expect(page.locator("#detail.is-adhoc .breakdown-row")).to_have_count(n_criteria, timeout=10000)
     expect(page.locator("#detail-score")).to_have_text(re.compile(r"\d[,.]\d\d"))
+    # worded from the facts of /api/score like a stored site, in Dutch and English
+    scored = response.value.json()["properties"]
+    facts = {b["criterion"]: b["facts"] for b in scored["breakdown"]}
+    assert facts["transit"], "the own site in Amsterdam lies outside the stops' coverage"
+    n = facts["care_count"]["count"]
+    for lang, care_count, size in (
+        (
+            "nl",
+            f"{n} zorgvoorziening{'' if n == 1 else 'en'} binnen 1.000 m",
+            "Geschat 30 plaatsen",
+        ),
+        ("en", f"{n} care facilit{'y' if n == 1 else 'ies'} within 1,000 m", "Estimated 30 places"),
+    ):
+        page.click(f"#lang-{lang}")
+        page.wait_for_function("lang => document.documentElement.lang === lang", arg=lang)
+        panel = _panel(page)
+        assert panel["items"]["transit"] == _nearest(facts["transit"]["nearest"], lang)
+        assert panel["items"]["care_count"] == care_count
+        assert panel["items"]["size"] == size
+        assert panel["items"]["zoning"] == MISSING[lang]
+        place = _place(scored["nearest"]["supermarket"], lang)
+        assert panel["nearest"]["supermarket"].startswith(f"{place} · ")
+    page.click("#lang-nl")
     expect(page.locator(".adhoc-shape")).to_have_count(1)
     expect(page.locator("#adhoc-panel")).to_be_hidden()
     page.screenshot(path=str(output_dir / "own-site.png"))

@@ -329,13 +329,21 @@ def test_scores_exclusions_and_missing_from_postgis(scene: psycopg.Connection[An
 
     raw = table.raw.iloc[i].to_dict()
     explained = explain(STANDAARD, w, evaluation, i, raw, feature_names(scene, raw))
-    assert explained["nearest_stop"] == {"name": "Halte A", "category": "tram", "distance_m": 390}
+    stop = explained["nearest"]["stop"]
+    assert (stop["name"], stop["category"], stop["walk_m"]) == ("Halte A", "tram", 390)
     transit = explained["breakdown"][evaluation.col["transit"]]
-    assert "Halte A" in transit["explanation"]["nl"] and "390 m" in transit["explanation"]["nl"]
+    assert transit["facts"] == {"nearest": stop}  # the page words it: "Halte A (tram), 390 m"
     assert transit["raw"] == pytest.approx(390.0)
     zoning = explained["breakdown"][evaluation.col["zoning"]]
-    assert zoning["missing"] and "Geen gegevens" in zoning["explanation"]["nl"]
+    assert zoning["missing"] and zoning["facts"] is None  # the page: "Geen gegevens hier"
     assert [b["criterion"] for b in explained["breakdown"]] == list(catalogue())
+    # facts only: no sentences, titles or old keys from the server (the page words the facts)
+    assert set(explained) == {"breakdown", "reasons", "nearest"}
+    for item in explained["breakdown"]:
+        assert set(item) == {
+            "criterion", "unit", "raw", "value", "weight", "effective_weight", "contribution",
+            "missing", "excluded", "facts",
+        }  # fmt: skip
 
 
 def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> None:
@@ -403,7 +411,9 @@ def test_constraint_layers_and_far_nature_through_postgis(scene: psycopg.Connect
         STANDAARD, weight_vector(STANDAARD.weights), evaluation, i, row, feature_names(scene, row)
     )
     constraint = explained["breakdown"][evaluation.col["constraints"]]
-    assert constraint["excluded"] and "Overstromingsgebied" in constraint["explanation"]["nl"]
+    assert constraint["excluded"]
+    assert [area["name"] for area in constraint["facts"]["areas"]] == ["Overstromingsgebied"]
+    assert explained["reasons"] == [{"criterion": "constraints"}]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -435,7 +445,7 @@ def test_explanations_are_facts(scene: psycopg.Connection[Any]) -> None:
     assert facts == {
         "transit": {"nearest": stop},
         "care_distance": {"nearest": {**care, "walk_m": 1300, "distance_m": 1000}},
-        "care_count": {"count": 1, "radius_m": 1000},
+        "care_count": {"count": 1, "radius_m": 1000, "layer": "care"},
         "daily_needs": {"nearest": {**shop, "walk_m": 780, "distance_m": 600}},
         "zoning": None,  # outside the zoning coverage: missing, no facts
         "size": {"places": 20},
@@ -461,15 +471,19 @@ def test_explanations_are_facts(scene: psycopg.Connection[Any]) -> None:
     }
     assert by["natura2000"]["excluded"] and by["transit"]["facts"] is None
     assert [r["criterion"] for r in nature["reasons"]] == ["natura2000"]
-    assert nature["nearest"]["stop"] is None and nature["nearest_stop"] is None
+    assert nature["nearest"] == {
+        "stop": None,  # outside the stops' coverage: no data, not "no stop"
+        "care": by["care_distance"]["facts"]["nearest"],
+        "supermarket": by["daily_needs"]["facts"]["nearest"],
+    }
 
     water = _explained(scene, table, "plots:water")
     zoning = next(b for b in water["breakdown"] if b["criterion"] == "zoning")
     assert zoning["facts"] == {"zoning": {"class": "water", "name": "Water", "plan": None}}
-    assert water["reasons"][0]["criterion"] == "zoning"
-    # LEGACY words, kept for the map page until it words the facts itself
-    assert water["reasons"][0]["nl"] == "Uitgesloten door: Bestemming"
-    assert zoning["explanation"]["en"] == "Zoned 'water' (Water) in plan None"
+    # the reason is the criterion only; the page words it with its title ("Uitgesloten door:
+    # Bestemming") from GET /api/profiles
+    assert water["reasons"] == [{"criterion": "zoning"}]
+    assert catalogue()["zoning"].public()["title"] == {"nl": "Bestemming", "en": "Zoning"}
 
 
 def test_facts_of_constraints_and_nature_nearby(scene: psycopg.Connection[Any]) -> None:
@@ -495,11 +509,8 @@ def test_facts_of_constraints_and_nature_nearby(scene: psycopg.Connection[Any]) 
         "nearest": {"id": "natura2000:y", "name": "Nabijveen", "category": None, "distance_m": 600},
         "search_radius_m": 1000,
     }
-    assert [r["criterion"] for r in office["reasons"]] == ["constraints"]
-    assert (
-        by["natura2000"]["explanation"]["nl"]
-        == "Buiten Natura 2000; dichtstbij: Nabijveen op 600 m"
-    )
+    assert office["reasons"] == [{"criterion": "constraints"}]
+    assert by["natura2000"]["excluded"] is False and by["constraints"]["excluded"] is True
 
 
 def test_criteria_are_declared_once_in_the_catalogue() -> None:
@@ -532,7 +543,7 @@ def test_criteria_are_declared_once_in_the_catalogue() -> None:
         "title": {"nl": "Zorg binnen 1 km", "en": "Care within 1 km"},
         "unit": "count",
         "constraint": False,
-        "facts": ["count", "radius_m"],
+        "facts": ["count", "radius_m", "layer"],
     }
 
 

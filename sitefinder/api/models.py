@@ -7,7 +7,8 @@ database stores EPSG:28992. Distances are metres, areas square metres.
 Response models forbid keys they do not declare: a value a query adds without declaring it here
 fails loudly (in the tests) instead of reaching clients undocumented. Fields that are optional
 (``= None``) are left out of a response when the query did not set them (routes serialise with
-``exclude_unset``), so a legacy field is not sent as ``null`` once its producer drops it.
+``exclude_unset``): a criterion's facts carry only the keys it emits, not the whole vocabulary
+as ``null``. Explanations are facts (numbers, names, codes); the page words them per language.
 """
 
 from __future__ import annotations
@@ -215,6 +216,7 @@ class Facts(ApiModel):
     nearest: NearestFeature | None = None
     count: int | None = Field(default=None, description="features within radius_m")
     radius_m: float | None = None
+    layer: str | None = Field(default=None, description="count: the layer counted, e.g. care")
     zoning: ZoningFact | None = None
     places: float | None = Field(default=None, description="null: unknown")
     inside: bool | None = Field(default=None, description="polygon constraints")
@@ -235,27 +237,21 @@ class BreakdownItem(ApiModel):
     contribution: float
     missing: bool = Field(description="no data here (outside the layer's coverage)")
     excluded: bool = Field(description="this criterion excluded the site")
-    facts: Facts | None = Field(default=None, description="null when missing")
-    title: LocalText | None = Field(
-        default=None, description="legacy: the criterion title (use GET /api/profiles)"
-    )
-    explanation: LocalText | None = Field(
-        default=None, description="legacy: a finished sentence; the page words facts instead"
-    )
+    facts: Facts | None = Field(description="null when missing")
 
 
 class Reason(ApiModel):
-    """Why a site is excluded: the criterion that excluded it."""
+    """Why a site is excluded: the criterion that excluded it (its title: GET /api/profiles)."""
 
-    criterion: str | None = None
-    nl: str | None = Field(default=None, description="legacy: finished sentence")
-    en: str | None = Field(default=None, description="legacy: finished sentence")
+    criterion: str
 
 
 class NearestPlaces(ApiModel):
-    stop: NearestFeature | None = None
-    care: NearestFeature | None = None
-    supermarket: NearestFeature | None = None
+    """The ``nearest`` facts of transit, care distance and daily needs (null: none/no data)."""
+
+    stop: NearestFeature | None
+    care: NearestFeature | None
+    supermarket: NearestFeature | None
 
 
 class Explained(ApiModel):
@@ -263,12 +259,7 @@ class Explained(ApiModel):
 
     breakdown: list[BreakdownItem]
     reasons: list[Reason]
-    nearest: NearestPlaces | None = None
-    nearest_stop: NearestFeature | None = Field(default=None, description="legacy: nearest.stop")
-    nearest_care: NearestFeature | None = Field(default=None, description="legacy: nearest.care")
-    nearest_supermarket: NearestFeature | None = Field(
-        default=None, description="legacy: nearest.supermarket"
-    )
+    nearest: NearestPlaces
 
 
 # --- sites ---

@@ -9,15 +9,13 @@
 import { h } from "./dom.js";
 import * as fmt from "./format.js";
 import { t } from "./i18n.js";
-import { legacyTitle } from "./compat.js";
 import { criterionTitle } from "./weights.js";
 import { explainItem, explainReason } from "./words.js";
 import { scoreColour } from "./symbols.js";
 
 /** "Openbaar vervoer": the catalogue's title of a breakdown item's criterion. */
 function itemTitle(state, item) {
-  // PRE-FACTS FALLBACK: compat.js (the item's own title, when /api/profiles did not answer)
-  return criterionTitle(state, item.criterion) || legacyTitle(item) || item.criterion;
+  return criterionTitle(state, item.criterion) || item.criterion;
 }
 
 /** Is this breakdown item an exclusion-only criterion (Natura 2000, other constraints)? */

@@ -13,7 +13,6 @@ import { pick, t } from "./i18n.js";
 import { isAbort } from "./api.js";
 import { showError } from "./banner.js";
 import { breakdownSection, constraintsSection, reasonsSection } from "./breakdown.js";
-import { legacyNearest } from "./compat.js";
 import { kindShape, kindTitle } from "./kinds.js";
 import { featureBounds } from "./map.js";
 import { stabilityBadge } from "./list.js";
@@ -228,13 +227,13 @@ function profileText(state, props) {
   return t(custom ? "detail.profile_custom" : "detail.profile", { profile: title });
 }
 
-/** Nearest stop, care and supermarket with the estimated walk. */
+/** Nearest stop, care and supermarket (`properties.nearest`) with the estimated walk. */
 function surroundings(props) {
-  const nearest = legacyNearest(props); // PRE-FACTS FALLBACK: compat.js
-  const place = (label, found) =>
+  const nearest = props.nearest ?? {};
+  const place = (key, label, found) =>
     h(
       "div",
-      { class: "kv" },
+      { class: "kv", dataset: { place: key } },
       h("dt", {}, label),
       h(
         "dd",
@@ -250,14 +249,14 @@ function surroundings(props) {
     );
   return h(
     "section",
-    { class: "detail-section" },
+    { class: "detail-section detail-surroundings" },
     h("h3", {}, t("detail.surroundings")),
     h(
       "dl",
       { class: "kv-list" },
-      place(t("detail.nearest_stop"), nearest.stop),
-      place(t("detail.nearest_care"), nearest.care),
-      "supermarket" in nearest ? place(t("detail.nearest_supermarket"), nearest.supermarket) : null,
+      place("stop", t("detail.nearest_stop"), nearest.stop),
+      place("care", t("detail.nearest_care"), nearest.care),
+      place("supermarket", t("detail.nearest_supermarket"), nearest.supermarket),
     ),
   );
 }

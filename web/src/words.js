@@ -7,9 +7,8 @@
  * new criterion that reuses the vocabulary is worded without a change here.
  */
 
-import { getLang, plural, t } from "./i18n.js";
+import { getLang, has, plural, t } from "./i18n.js";
 import * as fmt from "./format.js";
-import { legacyExplanation, legacyReason } from "./compat.js";
 
 /**
  * One breakdown item as a sentence, e.g. "Dichtstbijzijnde: Amstelveen Centrum (tram), 835 m
@@ -17,14 +16,11 @@ import { legacyExplanation, legacyReason } from "./compat.js";
  */
 export function explainItem(item, lang = getLang()) {
   if (item.missing) return t("facts.missing", {}, lang);
-  if (item.facts === undefined) return legacyExplanation(item, lang); // PRE-FACTS FALLBACK: compat.js
   return item.facts ? factSentences(item.facts, lang).join("; ") : "";
 }
 
 /** An exclusion reason ({criterion}) as "Uitgesloten door: <criterion title>". */
 export function explainReason(reason, titleOf, lang = getLang()) {
-  const legacy = legacyReason(reason, lang); // PRE-FACTS FALLBACK: compat.js
-  if (legacy !== null) return legacy;
   return t("facts.excluded_by", { title: titleOf(reason.criterion) }, lang);
 }
 
@@ -64,10 +60,15 @@ function nearest(place, lang) {
   return `${text}, ${plural("facts.departures", shown, { n }, lang)}`;
 }
 
-/** `count` + `radius_m`: "3 voorzieningen binnen 1.000 m". */
+/**
+ * `count` + `radius_m`: "3 zorgvoorzieningen binnen 1.000 m" when the page has words for the
+ * `layer` counted (i18n `facts.count.<layer>`), else "3 voorzieningen binnen 1.000 m".
+ */
 function count(facts, lang) {
   const n = fmt.isNumber(facts.count) ? Math.round(facts.count) : 0;
-  return plural("facts.count", n, { n: fmt.number(n, 0, lang), radius: fmt.metres(facts.radius_m, lang) }, lang);
+  const own = facts.layer ? `facts.count.${facts.layer}` : null;
+  const key = own && has(`${own}.other`, lang) ? own : "facts.count";
+  return plural(key, n, { n: fmt.number(n, 0, lang), radius: fmt.metres(facts.radius_m, lang) }, lang);
 }
 
 /** `zoning`: the plan's name for the zone (with the class when it says something else), the plan. */

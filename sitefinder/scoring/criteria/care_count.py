@@ -2,6 +2,7 @@
 
 Counted for every site at once (k-d tree neighbours within the radius for point sites, an
 STRtree ``dwithin`` query for polygons), EPSG:28992 metres; inclusive at exactly the radius.
+The facts name the layer counted, so the page can say what it counted ("3 zorgvoorzieningen").
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from sitefinder.scoring.base import (
 from sitefinder.scoring.declaration import Criterion
 from sitefinder.scoring.spatial import Layers, Sites, count_within
 
+LAYER = "care"
 RADIUS_M = 1000.0
 
 
 def compute(layers: Layers, sites: Sites) -> Columns:
-    return {"care_n": count_within(layers.get("care"), sites, RADIUS_M)}
+    return {"care_n": count_within(layers.get(LAYER), sites, RADIUS_M)}
 
 
 def value(raw: Raw, params: Params) -> Valued:
@@ -39,7 +41,7 @@ def reading(row: Row, params: Params) -> int | None:
 
 
 def facts(row: Row, params: Params, names: Names) -> Facts:
-    return {"count": reading(row, params), "radius_m": round(RADIUS_M)}
+    return {"count": reading(row, params), "radius_m": round(RADIUS_M), "layer": LAYER}
 
 
 CRITERION = Criterion(
@@ -49,12 +51,12 @@ CRITERION = Criterion(
     unit="count",
     order=30,
     columns=(RawColumn("care_n", "int", "count", "care facilities within 1,000 m"),),
-    reads=(LayerUse("care"),),
-    coverage="care",
+    reads=(LayerUse(LAYER),),
+    coverage=LAYER,
     compute=compute,
     defaults={"weight": 0.05, "breakpoints": [[0.0, 0.0], [1.0, 0.7], [3.0, 1.0]]},
     value=value,
     reading=reading,
     facts=facts,
-    fact_keys=("count", "radius_m"),
+    fact_keys=("count", "radius_m", "layer"),
 )
