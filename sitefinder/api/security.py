@@ -142,14 +142,18 @@ def admin_reader(session: LoggedIn) -> Session:
 AdminReader = Annotated[Session, Depends(admin_reader)]
 
 
-def check_login_csrf(request: Request, session: Session | None) -> None:
-    """A login carries the login CSRF token (or, when logged in already, the session's)."""
+def login_csrf(request: Request, session: CurrentSession) -> Session | None:
+    """A login carries the login CSRF token (or, when logged in already, the session's); the
+    session the request had, if any."""
     given = request.headers.get(CSRF_HEADER, "")
     if _same(given, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
-        return
+        return session
     if session is not None and _same(given, session.csrf_token):
-        return
+        return session
     raise PermissionDeniedError(CSRF_MISSING)
+
+
+LoginCsrf = Annotated[Session | None, Depends(login_csrf)]
 
 
 def login_csrf_token(request: Request, response: Response, settings: Settings) -> str:

@@ -14,7 +14,7 @@ from sitefinder.api import security
 from sitefinder.api.accountmodels import Done, LoginBody, Me, PasswordBody
 from sitefinder.api.deps import AppSettings
 from sitefinder.api.errors import error_responses
-from sitefinder.api.security import AccountsConn, CurrentSession, Writer
+from sitefinder.api.security import AccountsConn, CurrentSession, LoginCsrf, Writer
 from sitefinder.core.errors import NotAuthenticatedError, SitefinderError
 from sitefinder.core.settings import Settings
 
@@ -54,10 +54,9 @@ def login(
     body: LoginBody,
     c: AccountsConn,
     settings: AppSettings,
-    session: CurrentSession,
+    session: LoginCsrf,
 ) -> Me:
     """Log in with e-mail and password: a session cookie (HttpOnly) and its CSRF token."""
-    security.check_login_csrf(request, session)
     new = sessions.login(
         c,
         settings,
