@@ -22,7 +22,7 @@ MIN_DISTINCT = 6
 _HASHER = PasswordHasher()
 
 # Passwords (and stems) every guessing list starts with, lower case; a password made of one of
-# these plus digits or punctuation is refused too.
+# these plus digits or punctuation is refused too, and so is one of digits and punctuation only.
 COMMON = frozenset(
     """
     password passwort wachtwoord welkom welkom01 geheim qwerty qwertyuiop azerty asdfgh
@@ -77,7 +77,7 @@ def check_strength(password: str, *, email: str = "", min_length: int = 12) -> N
         )
     lowered = password.lower()
     stem = lowered.strip("0123456789!@#$%^&*()_+-=.,;:?~ ")
-    if lowered in COMMON or stem in COMMON or _is_sequence(lowered):
+    if lowered in COMMON or stem in COMMON or not stem or _is_sequence(lowered):
         raise WeakPasswordError("password is too common or too easy to guess")
     local, _, domain = email.lower().partition("@")
     parts = [local, domain.split(".")[0]] if email else []
