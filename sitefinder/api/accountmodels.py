@@ -65,7 +65,7 @@ class Me(ApiModel):
 
 
 class Done(ApiModel):
-    ok: bool = True
+    ok: bool
 
 
 # --- users (beheerder) ---

@@ -77,7 +77,7 @@ def logout(response: Response, session: Writer, c: AccountsConn, settings: AppSe
     """End this session."""
     sessions.end(c, session)
     security.clear_session_cookie(response, settings)
-    return Done()
+    return Done(ok=True)
 
 
 @router.post("/password", responses=error_responses(401, 403, 422, 500, 503))
@@ -112,7 +112,13 @@ def _sso_configured(settings: Settings) -> None:
         raise NotAuthenticatedError("single sign-on is not configured here")
 
 
-@router.get("/oidc/login", name="oidc_login", status_code=302, responses=error_responses(401, 502))
+@router.get(
+    "/oidc/login",
+    name="oidc_login",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses={302: {"description": "to the provider"}, **error_responses(401, 500, 502)},
+)
 def oidc_login(request: Request, c: AccountsConn, settings: AppSettings) -> RedirectResponse:
     """Start single sign-on: a redirect to the organisation's OpenID Connect provider."""
     _sso_configured(settings)
@@ -122,7 +128,13 @@ def oidc_login(request: Request, c: AccountsConn, settings: AppSettings) -> Redi
     return response
 
 
-@router.get("/oidc/callback", name="oidc_callback", status_code=302, responses=error_responses(401))
+@router.get(
+    "/oidc/callback",
+    name="oidc_callback",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses={302: {"description": "to the map page"}, **error_responses(401, 422, 500)},
+)
 def oidc_callback(
     request: Request,
     c: AccountsConn,

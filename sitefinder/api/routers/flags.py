@@ -35,6 +35,7 @@ from sitefinder.core.errors import InvalidParameterError, UnknownSiteError
 router = APIRouter(prefix="/api", tags=["flags"])
 SitePath = Annotated[str, Path(max_length=200, description="e.g. holidayparks:osm:way/123")]
 READ_ERRORS = error_responses(422, 500, 503)
+CSV = {200: {"content": {"text/csv": {}}, "description": "CSV (UTF-8 with BOM, comma)"}}
 WRITE_ERRORS = error_responses(401, 403, 404, 409, 422, 500, 503)
 FLAG_COLUMNS = (
     "site_id",
@@ -166,7 +167,7 @@ def flagged(
     return FlaggedSites.model_validate({"total": len(rows), "sites": rows})
 
 
-@router.get("/flags.csv", response_class=Response, responses=READ_ERRORS)
+@router.get("/flags.csv", response_class=Response, responses={**CSV, **READ_ERRORS})
 def flagged_csv(
     c: Conn, scope: Scope, provincie: Provincie, status: StatusFilter, kind: Kind
 ) -> Response:
@@ -207,7 +208,11 @@ def audit(
     return AuditTrail.model_validate({"entries": _audit(c, scope, site_id, provincie)})
 
 
-@router.get("/audit.csv", response_class=Response, responses=error_responses(401, 422, 500, 503))
+@router.get(
+    "/audit.csv",
+    response_class=Response,
+    responses={**CSV, **error_responses(401, 422, 500, 503)},
+)
 def audit_csv(
     session: LoggedIn,
     c: Conn,

@@ -32,23 +32,23 @@ def disable(user_id: UserId, session: Admin, c: AccountsConn) -> Done:
     if user_id == session.viewer.user_id:
         raise InvalidParameterError("you cannot disable your own account")
     users.set_disabled(c, users.require_id(c, user_id)["id"], True)
-    return Done()
+    return Done(ok=True)
 
 
 @router.post("/{user_id}/enable", responses=WRITE_ERRORS)
 def enable(user_id: UserId, session: Admin, c: AccountsConn) -> Done:
     users.set_disabled(c, users.require_id(c, user_id)["id"], False)
-    return Done()
+    return Done(ok=True)
 
 
 @router.post("/{user_id}/roles", responses=WRITE_ERRORS)
 def grant(user_id: UserId, body: GrantBody, session: Admin, c: AccountsConn) -> Done:
     """Grant a role with its scope (e.g. provincie PV25)."""
     users.grant(c, users.require_id(c, user_id)["id"], parse_grant(body.role, body.scope))
-    return Done()
+    return Done(ok=True)
 
 
 @router.post("/{user_id}/roles/revoke", responses=WRITE_ERRORS)
 def revoke(user_id: UserId, body: GrantBody, session: Admin, c: AccountsConn) -> Done:
     users.revoke(c, users.require_id(c, user_id)["id"], parse_grant(body.role, body.scope))
-    return Done()
+    return Done(ok=True)
