@@ -376,12 +376,7 @@ def _set_disabled(email: str, disabled: bool) -> None:
 @click.option("--scope", "scopes", multiple=True)
 def user_grant(email: str, role: str, scopes: tuple[str, ...]) -> None:
     """Grant a role (with its scope) to an account."""
-    with db.connection() as conn:
-        row = users.require(conn, email)
-        for grant in _grants(role, scopes):
-            added = users.grant(conn, row["id"], grant)
-            done = "granted" if added else "held already"
-            click.echo(f"{row['email']}: {grant.role} {grant.scope} {done}")
+    _change_grants(email, role, scopes, add=True)
 
 
 @user_group.command("revoke")
@@ -390,9 +385,15 @@ def user_grant(email: str, role: str, scopes: tuple[str, ...]) -> None:
 @click.option("--scope", "scopes", multiple=True)
 def user_revoke(email: str, role: str, scopes: tuple[str, ...]) -> None:
     """Revoke a role (with its scope) from an account."""
+    _change_grants(email, role, scopes, add=False)
+
+
+def _change_grants(email: str, role: str, scopes: tuple[str, ...], *, add: bool) -> None:
     with db.connection() as conn:
         row = users.require(conn, email)
         for grant in _grants(role, scopes):
-            gone = users.revoke(conn, row["id"], grant)
-            done = "revoked" if gone else "not held"
+            if add:
+                done = "granted" if users.grant(conn, row["id"], grant) else "held already"
+            else:
+                done = "revoked" if users.revoke(conn, row["id"], grant) else "not held"
             click.echo(f"{row['email']}: {grant.role} {grant.scope} {done}")

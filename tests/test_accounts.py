@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from accounts_helpers import Account, csrf, login
 from alembic import command
-from alembic.config import Config
 from fakeservices import run_cli
 from fastapi.testclient import TestClient
+from test_criterion_plugin import _alembic
 
 from sitefinder.accounts import passwords, users
 from sitefinder.accounts.demo import DEMO_ACCOUNTS, create_demo_accounts
@@ -295,13 +295,6 @@ def test_demo_accounts_one_per_role_passwords_once(limited: Settings) -> None:
 
 
 # --- migrations: a database with data before the accounts upgrades without loss ---
-
-
-def _alembic(settings: Settings) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(db.MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", settings.sqlalchemy_url.replace("%", "%%"))
-    return cfg
 
 
 @pytest.fixture

@@ -35,7 +35,9 @@ from sitefinder.core.errors import InvalidParameterError, UnknownSiteError
 router = APIRouter(prefix="/api", tags=["flags"])
 SitePath = Annotated[str, Path(max_length=200, description="e.g. holidayparks:osm:way/123")]
 READ_ERRORS = error_responses(422, 500, 503)
-CSV = {200: {"content": {"text/csv": {}}, "description": "CSV (UTF-8 with BOM, comma)"}}
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "CSV (UTF-8 with BOM, comma)"}
+}
 WRITE_ERRORS = error_responses(401, 403, 404, 409, 422, 500, 503)
 FLAG_COLUMNS = (
     "site_id",
