@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 import click
+import psycopg
 
 from etl.declarations import RunResult
+from sitefinder.accounts import passwords, users
+from sitefinder.accounts.demo import create_demo_accounts
+from sitefinder.accounts.roles import Grant, parse_grant
 from sitefinder.core import db
-from sitefinder.core.errors import SitefinderError
+from sitefinder.core.errors import InvalidParameterError, SitefinderError
 from sitefinder.core.settings import get_settings
 from sitefinder.scoring import ScoreSummary, score_all
 
@@ -236,6 +241,159 @@ def demo(no_serve: bool, force: bool) -> None:
     click.echo("3/3 scoring")
     with db.connection(settings) as conn:
         _echo_score(score_all(conn, settings.default_profile))
+        _echo_demo_accounts(conn)
     click.echo(f"ready in {time.monotonic() - started:.1f} s")
     if not no_serve:
         serve.callback(None, None)  # type: ignore[misc]
+
+
+# --- accounts: `sitefinder user ...` (sitefinder/accounts) ------------------------------------
+
+
+def _echo_demo_accounts(conn: psycopg.Connection[Any]) -> None:
+    """One demo account per role; a new one's password is shown here, once."""
+    click.echo("demo-accounts / demo accounts (log in at the map, top right):")
+    for email, roles, password in create_demo_accounts(conn):
+        shown = password or "(bestond al / exists: sitefinder user reset EMAIL)"
+        click.echo(f"  {email:<32} {roles:<16} {shown}")
+    click.echo("  wachtwoorden worden maar één keer getoond / passwords are shown only once")
+
+
+def _new_password(email: str, from_stdin: bool) -> tuple[str, bool]:
+    """The password to set: read from stdin (checked for strength) or generated (shown once)."""
+    settings = get_settings()
+    if from_stdin:
+        given = sys.stdin.readline().rstrip("\r\n")
+        passwords.check_strength(given, email=email, min_length=settings.password_min_length)
+        return given, False
+    while True:
+        made = passwords.generate_password()
+        try:
+            passwords.check_strength(made, email=email, min_length=settings.password_min_length)
+        except SitefinderError:
+            continue
+        return made, True
+
+
+def _show_password(email: str, password: str) -> None:
+    click.echo(f"  wachtwoord / password for {email}: {password}")
+    click.echo("  (shown once, stored only as an Argon2 hash: pass it on safely)")
+
+
+def _grants(role: str | None, scopes: tuple[str, ...]) -> list[Grant]:
+    if role is None:
+        if scopes:
+            raise click.UsageError("--scope needs --role")
+        return []
+    try:
+        return [parse_grant(role, scope) for scope in (scopes or ("",))]
+    except InvalidParameterError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@main.group("user")
+def user_group() -> None:
+    """Accounts: add, reset a password, list, disable/enable, grant and revoke roles.
+
+    \b
+    Roles and scopes: eigenaar, beheerder (no scope); gemeente GM0228 (one
+    or more --scope); provincie PV25; coordinator NL or PV25. The first
+    administrator: sitefinder user add you@example.nl --role beheerder
+    """
+
+
+@user_group.command("add")
+@click.argument("email")
+@click.option("--name", default="", help="the name shown in the page and the audit trail")
+@click.option("--role", default=None, help="eigenaar, gemeente, provincie, coordinator, beheerder")
+@click.option("--scope", "scopes", multiple=True, help="GM0228, PV25 or NL; repeat for several")
+@click.option("--password-stdin", is_flag=True, help="read the password from stdin")
+def user_add(
+    email: str, name: str, role: str | None, scopes: tuple[str, ...], password_stdin: bool
+) -> None:
+    """Add an account; its password is generated and shown once (or read from stdin)."""
+    grants = _grants(role, scopes)
+    address = users.normalise_email(email)
+    password, shown = _new_password(address, password_stdin)
+    with db.connection() as conn:
+        users.create_user(conn, address, name=name, password=password, grants=grants)
+    roles = ", ".join(f"{g.role} {g.scope}".strip() for g in grants)
+    click.echo(f"account {address} added" + (f" ({roles})" if roles else ""))
+    if shown:
+        _show_password(address, password)
+
+
+@user_group.command("reset")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="read the new password from stdin")
+def user_reset(email: str, password_stdin: bool) -> None:
+    """Give an account a new password (shown once) and end its sessions."""
+    with db.connection() as conn:
+        row = users.require(conn, email)
+        password, shown = _new_password(row["email"], password_stdin)
+        users.set_password(conn, row["id"], password)
+    click.echo(f"new password set for {row['email']}; its sessions have ended")
+    if shown:
+        _show_password(row["email"], password)
+
+
+@user_group.command("list")
+def user_list() -> None:
+    """Every account with its roles, whether it is disabled and its last login."""
+    with db.connection() as conn:
+        rows = users.list_users(conn)
+    for row in rows:
+        roles = ", ".join(f"{r['role']} {r['scope']}".strip() for r in row["roles"]) or "-"
+        state = "uitgeschakeld / disabled" if row["disabled"] else "actief / active"
+        last = row["last_login_at"].isoformat(timespec="minutes") if row["last_login_at"] else "-"
+        click.echo(f"{row['email']:<36} {state:<24} last login {last:<17} {roles}")
+
+
+@user_group.command("disable")
+@click.argument("email")
+def user_disable(email: str) -> None:
+    """Disable an account: it cannot log in and its sessions end."""
+    _set_disabled(email, True)
+
+
+@user_group.command("enable")
+@click.argument("email")
+def user_enable(email: str) -> None:
+    """Enable a disabled account again."""
+    _set_disabled(email, False)
+
+
+def _set_disabled(email: str, disabled: bool) -> None:
+    with db.connection() as conn:
+        row = users.require(conn, email)
+        users.set_disabled(conn, row["id"], disabled)
+    click.echo(f"{row['email']} {'disabled' if disabled else 'enabled'}")
+
+
+@user_group.command("grant")
+@click.argument("email")
+@click.option("--role", required=True)
+@click.option("--scope", "scopes", multiple=True)
+def user_grant(email: str, role: str, scopes: tuple[str, ...]) -> None:
+    """Grant a role (with its scope) to an account."""
+    _change_grants(email, role, scopes, add=True)
+
+
+@user_group.command("revoke")
+@click.argument("email")
+@click.option("--role", required=True)
+@click.option("--scope", "scopes", multiple=True)
+def user_revoke(email: str, role: str, scopes: tuple[str, ...]) -> None:
+    """Revoke a role (with its scope) from an account."""
+    _change_grants(email, role, scopes, add=False)
+
+
+def _change_grants(email: str, role: str, scopes: tuple[str, ...], *, add: bool) -> None:
+    with db.connection() as conn:
+        row = users.require(conn, email)
+        for grant in _grants(role, scopes):
+            if add:
+                done = "granted" if users.grant(conn, row["id"], grant) else "held already"
+            else:
+                done = "revoked" if users.revoke(conn, row["id"], grant) else "not held"
+            click.echo(f"{row['email']}: {grant.role} {grant.scope} {done}")

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from sitefinder.core import db
 from sitefinder.core.settings import PROJECT_ROOT, Settings
@@ -67,3 +70,29 @@ def demo_settings() -> Iterator[Settings]:
         yield settings
     finally:
         db.drop_database(settings)
+
+
+@pytest.fixture(scope="module")
+def demo_copy(demo_settings: Settings) -> Iterator[Settings]:
+    """A copy of the demo database for one test module that writes (accounts, flags), so the
+    shared demo database stays as loaded. PostgreSQL copies it from the template in a moment."""
+    copy = _fresh_settings()
+    source = str(conninfo_to_dict(demo_settings.database_url)["dbname"])
+    target = str(conninfo_to_dict(copy.database_url)["dbname"])
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        for attempt in range(50):  # a closing pool of another module may still be connected
+            try:
+                admin.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                        sql.Identifier(target), sql.Identifier(source)
+                    )
+                )
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+    try:
+        yield copy
+    finally:
+        db.drop_database(copy)

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +42,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def base_url(demo_settings: Settings) -> Iterator[str]:
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The app on a free local port (in a thread), with a basemap nobody listens on: the page
+    must cope without it. Yields the base URL."""
     port = _free_port()
-    # The basemap points at an address nobody listens on: the page must cope without it.
-    settings = demo_settings.model_copy(
+    settings = settings.model_copy(
         update={"basemap_url": f"http://127.0.0.1:{_free_port()}/{{z}}/{{x}}/{{y}}.png"}
     )
     server = uvicorn.Server(
@@ -61,6 +63,12 @@ def base_url(demo_settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def base_url(demo_settings: Settings) -> Iterator[str]:
+    with serving(demo_settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

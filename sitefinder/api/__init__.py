@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from sitefinder import __version__
-from sitefinder.api import adhoc
+from sitefinder.api import adhoc, security
 from sitefinder.api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
-from sitefinder.api.routers import layers, meta, score, sites
+from sitefinder.api.routers import auth, flags, layers, meta, score, sites, users
 from sitefinder.core import db
 from sitefinder.core.settings import Settings, get_settings
 from sitefinder.scoring.engine import Engine
@@ -29,11 +29,14 @@ from sitefinder.scoring.engine import Engine
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """One connection pool per app (``app.state.pool``), closed on shutdown."""
     app.state.pool = db.make_pool(app.state.settings)
+    app.state.accounts_pool = security.make_accounts_pool(app.state.settings, app.state.pool)
     app.state.engine = Engine()
     app.state.layer_cache = adhoc.LayerCache()
     try:
         yield
     finally:
+        if app.state.accounts_pool is not app.state.pool:
+            app.state.accounts_pool.close()
         app.state.pool.close()
 
 
@@ -54,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings or get_settings()
-    for area in (meta, sites, score, layers):
+    for area in (meta, sites, score, layers, auth, users, flags):
         app.include_router(area.router)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     _mount_page(app, app.state.settings.web_dir)

@@ -23,10 +23,15 @@ from sitefinder.core.errors import (
     DatabaseUnavailableError,
     DownloadError,
     InvalidParameterError,
+    NotAuthenticatedError,
+    PermissionDeniedError,
     SitefinderError,
     SourceFileError,
+    TooManyAttemptsError,
+    TransitionError,
     UnknownLayerError,
     UnknownSiteError,
+    UnknownUserError,
 )
 
 logger = logging.getLogger("sitefinder.api")
@@ -37,6 +42,11 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     SourceFileError: 422,
     UnknownLayerError: 404,
     UnknownSiteError: 404,
+    UnknownUserError: 404,
+    NotAuthenticatedError: 401,
+    PermissionDeniedError: 403,
+    TransitionError: 409,
+    TooManyAttemptsError: 429,
     DownloadError: 502,  # an upstream server failed us: never the client's fault
     DatabaseUnavailableError: 503,
     psycopg.OperationalError: 503,  # unreachable, or the pool timed out
@@ -51,8 +61,12 @@ GENERIC_MESSAGES = {
 INTERNAL_ERROR = "internal error; see the server log"
 
 DESCRIPTIONS = {
+    401: "Not logged in, or the login failed",
+    403: "Not allowed: role, scope or CSRF token",
     404: "Not found",
+    409: "The flag's current status does not allow this change",
     422: "Invalid parameter or body",
+    429: "Too many failed logins: wait (Retry-After)",
     500: "Internal error (details in the server log)",
     502: "An upstream service failed",
     503: "Database unavailable or not set up",
@@ -132,7 +146,9 @@ def add_exception_handlers(
 
     async def known(request: Request, exc: Exception) -> JSONResponse:
         status = next((status_codes[cls] for cls in type(exc).__mro__ if cls in status_codes), 500)
-        return _respond(request, status, ErrorBody(detail=message_for(exc, status)), exc)
+        headers = getattr(exc, "headers", None) if isinstance(exc, SitefinderError) else None
+        body = ErrorBody(detail=message_for(exc, status))
+        return _respond(request, status, body, exc, headers=headers)
 
     async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

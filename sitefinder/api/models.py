@@ -290,9 +290,19 @@ class Stability(ApiModel):
     in_top_k: float = Field(description="share of weight perturbations (+-20 %) in the top k")
 
 
+class FlagSummary(ApiModel):
+    """A site's province flag as the viewer may see it (sitefinder.accounts.scope); no flag
+    (or one the viewer may not see): the key is left out and the site is niet_beoordeeld."""
+
+    status: str = Field(description="workflow status (GET /api/flags/statuses)")
+    confidential: bool
+    tags: list[str]
+
+
 class SiteSummary(Score, SiteColumns):
     reasons: list[Reason]
     stability: Stability
+    flag: FlagSummary | None = None
 
 
 class SiteFeature(Feature[Point, SiteSummary]):
@@ -326,6 +336,7 @@ class SourceRecord(ApiModel):
 
 
 class SiteDetail(Explained, Score, SiteColumns):
+    flag: FlagSummary | None = None
     props: dict[str, Any] | None = Field(description="the source's own attributes")
     sources: list[SourceRecord]
     source: str | None

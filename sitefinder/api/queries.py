@@ -66,6 +66,9 @@ class SiteQuery:
     include_excluded: bool = False
     page: Page = field(default_factory=lambda: Page(limit=100, offset=0))
     stability_k: int = 10
+    # a selection by id (e.g. the sites of a flag status): only these / none of these
+    only_ids: frozenset[str] | None = None
+    without_ids: frozenset[str] = frozenset()
 
 
 def _candidates(table: SiteTable, evaluation: Evaluation, scores: NDArray, q: SiteQuery) -> NDArray:
@@ -83,7 +86,18 @@ def _candidates(table: SiteTable, evaluation: Evaluation, scores: NDArray, q: Si
         mask &= ~evaluation.excluded
     if q.min_score > 0:
         mask &= np.nan_to_num(scores, nan=-1.0) >= q.min_score
+    if q.only_ids is not None:
+        mask &= _id_mask(table, q.only_ids)
+    if q.without_ids:
+        mask &= ~_id_mask(table, q.without_ids)
     return np.flatnonzero(mask)
+
+
+def _id_mask(table: SiteTable, ids: frozenset[str]) -> NDArray:
+    """True at the sites of ``ids`` (ids not in the table are left out)."""
+    mask = np.zeros(len(table.ids), dtype=bool)
+    mask[[table.index[i] for i in ids if i in table.index]] = True
+    return mask
 
 
 def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) -> dict[str, Any]:

@@ -29,3 +29,32 @@ class InvalidParameterError(SitefinderError):
 
 class DownloadError(SitefinderError):
     """A download failed: the server refused it (4xx), or kept failing after every retry."""
+
+
+class NotAuthenticatedError(SitefinderError):
+    """The request needs a logged-in user and has no (valid) session, or a login failed."""
+
+
+class PermissionDeniedError(SitefinderError):
+    """The user is logged in but may not do this (role, scope, or a missing CSRF token)."""
+
+
+class TooManyAttemptsError(SitefinderError):
+    """Too many failed logins for an account or from an address: wait ``retry_after_s``."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
+class WeakPasswordError(InvalidParameterError):
+    """A new password that does not meet the minimum strength."""
+
+
+class UnknownUserError(SitefinderError):
+    """An account (e-mail address or id) that does not exist."""
+
+
+class TransitionError(SitefinderError):
+    """A flag status change the workflow does not allow from the current status."""

@@ -7,7 +7,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +82,43 @@ class Settings(BaseSettings):
     # (flood, noise, nnn, external_safety, other, or a Dutch synonym such as 'geluid');
     # unset: each feature's own category column.
     constraint_category: str | None = None
+
+    # Accounts, sessions and flags (sitefinder/accounts, sitefinder/api/security.py).
+    # ``write_database_url``: the role that writes accounts, sessions, flags and the audit trail
+    # (and reads the session and password tables); empty: ``database_url``.
+    write_database_url: str = ""
+    # Session cookie: Secure only over HTTPS (set true behind a TLS proxy); a session ends after
+    # ``session_idle_s`` seconds without a request, and ``session_max_s`` after login at most.
+    cookie_secure: bool = False
+    session_idle_s: int = Field(default=8 * 3600, ge=60)
+    session_max_s: int = Field(default=7 * 24 * 3600, ge=60)
+    # Login rate limits: at most this many failed logins per account and per client address
+    # within ``login_window_s`` seconds; then 429 until the oldest failure leaves the window.
+    login_window_s: int = Field(default=15 * 60, ge=1)
+    login_max_failures_account: int = Field(default=5, ge=1)
+    login_max_failures_address: int = Field(default=20, ge=1)
+    password_min_length: int = Field(default=12, ge=8, le=128)
+    # Optional single sign-on (OpenID Connect, sitefinder/accounts/oidc.py): the issuer URL
+    # (its /.well-known/openid-configuration is read), the client registered there, and the
+    # callback URL as registered (empty: <this server>/api/auth/oidc/callback). A user signs in
+    # only to an existing, enabled account with the same (verified) e-mail address.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
+    oidc_redirect_url: str = ""
+    oidc_scopes: str = "openid email profile"
+    oidc_title: str = "SSO"
+
+    @field_validator("write_database_url")
+    @classmethod
+    def _libpq_url_or_empty(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("SITEFINDER_WRITE_DATABASE_URL must start with postgresql://")
+        return value
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @field_validator("constraint_category", mode="before")
     @classmethod

@@ -15,10 +15,11 @@ export function isAbort(err) {
 }
 
 /**
- * @param {{onPending?: (count: number) => void}} hooks `onPending` hears the number of requests
- *   in flight after each start and end.
+ * @param {{onPending?: (count: number) => void, csrf?: () => string|null}} hooks `onPending` hears
+ *   the number of requests in flight after each start and end; `csrf` gives the CSRF token that
+ *   every write (POST, PUT) carries in the X-CSRF-Token header (auth.js keeps it).
  */
-export function createApi({ onPending = () => {} } = {}) {
+export function createApi({ onPending = () => {}, csrf = () => null } = {}) {
   let pending = 0;
 
   function track(delta) {
@@ -37,6 +38,7 @@ export function createApi({ onPending = () => {} } = {}) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
+    if (method !== "GET" && csrf()) init.headers["X-CSRF-Token"] = csrf();
     track(+1);
     try {
       let response;
@@ -63,6 +65,8 @@ export function createApi({ onPending = () => {} } = {}) {
     get: (path, params = {}, { signal } = {}) => request("GET", path, params, { signal }),
     /** POST a JSON body, answer JSON; errors as for get. */
     post: (path, params, body, { signal } = {}) => request("POST", path, params, { signal, body }),
+    /** PUT a JSON body, answer JSON; errors as for get. */
+    put: (path, params, body, { signal } = {}) => request("PUT", path, params, { signal, body }),
   };
 }
 

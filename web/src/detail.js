@@ -21,11 +21,13 @@ import { crosshairIcon, scoreColour, shapeIcon, siteColour } from "./symbols.js"
 import { profileOf, sameWeights, weightsAreCustom } from "./weights.js";
 
 /**
- * @param {{onClosed: (id: string|null) => void, onDrawAgain: () => void}} hooks `onClosed` hears
- *   the id of the site that was selected when the panel closed; `onDrawAgain` starts drawing.
+ * @param {{onClosed: (id: string|null) => void, onDrawAgain: () => void, sections?: () => Node[]}}
+ *   hooks `onClosed` hears the id of the site that was selected when the panel closed;
+ *   `onDrawAgain` starts drawing; `sections` gives parts shown under a stored site's score (the
+ *   flag panel, flags.js: the same nodes each time, so what is typed in them stays).
  * @returns {{select: (id: string) => void, close: () => void}}
  */
-export function createDetail(store, api, map, { onClosed, onDrawAgain }) {
+export function createDetail(store, api, map, { onClosed, onDrawAgain, sections = () => [] }) {
   const panel = $("#detail");
   let request = null;
   let summary = null; // the list feature of the selected site (shown while the detail loads)
@@ -94,6 +96,7 @@ export function createDetail(store, api, map, { onClosed, onDrawAgain }) {
     const breakdown = props.breakdown ?? [];
     fillBody(
       scoreSection(state, props, listFeature(state, state.selectedId)?.properties ?? null),
+      sections(),
       reasonsSection(state, props),
       breakdownSection(state, breakdown),
       constraintsSection(state, breakdown),

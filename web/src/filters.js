@@ -12,7 +12,7 @@ import { showError } from "./banner.js";
 import { kindPlural, siteKinds } from "./kinds.js";
 import { MOVE_DEBOUNCE_MS } from "./sites.js";
 
-export const NO_FILTERS = Object.freeze({ kind: "", gemeente: "", minScore: 0, includeExcluded: false });
+export const NO_FILTERS = Object.freeze({ kind: "", gemeente: "", minScore: 0, includeExcluded: false, status: "" });
 
 /** @returns {{loadGemeenten: () => Promise<void>}} */
 export function createFilters(store, api, map) {

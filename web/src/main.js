@@ -25,6 +25,10 @@ import { createWeights } from "./weights.js";
 import { createDraw } from "./draw.js";
 import { createLayers } from "./layers.js";
 import { createFilters, NO_FILTERS } from "./filters.js";
+import { createAuth } from "./auth.js";
+import { createFlags } from "./flags.js";
+import { createBulk } from "./bulk.js";
+import { createProvince } from "./province.js";
 
 const store = createStore({
   lang: getLang(),
@@ -47,12 +51,18 @@ const store = createStore({
   selectedId: null,
   detail: null, // /api/sites/{id} of the selected site
   adhoc: null, // own site: {serial, geometry, places, name, feature (the /api/score answer)}
+  auth: null, // /api/auth/me: {user (null: not logged in), csrf_token, sso} (auth.js)
+  statuses: null, // /api/flags/statuses: the flag workflow (flags.js)
+  statusColours: false, // colour the markers by flag status instead of score
 });
 
 // First subscriber: the strings and number formats follow the language before anything renders.
 store.subscribe(["lang"], (state) => setLang(state.lang));
 
-const api = createApi({ onPending: (pending) => store.update({ pending }) });
+const api = createApi({
+  onPending: (pending) => store.update({ pending }),
+  csrf: () => store.get().auth?.csrf_token ?? null,
+});
 
 function wireLanguageToggle() {
   const buttons = document.querySelectorAll("#lang-toggle button[data-lang]");
@@ -101,10 +111,15 @@ async function init() {
   // The callbacks name parts made further down; they are only called after start-up.
   const list = createList(store, { onSelect: (id) => detail.select(id) });
   const draw = createDraw(store, api, map);
+  const auth = createAuth(store, api);
+  const flags = createFlags(store, api);
   const detail = createDetail(store, api, map, {
     onClosed: (id) => id && list.focusRow(id),
     onDrawAgain: () => draw.start(),
+    sections: () => [flags.element],
   });
+  const province = createProvince(store, api, { onSelect: (id) => detail.select(id) });
+  createBulk(store, api, map, { onDone: () => province.reload() });
   createMarkers(store, map, {
     onSelect: (id) => {
       detail.select(id);
@@ -128,7 +143,7 @@ async function init() {
     detail.close();
   });
 
-  await Promise.all([loadConfig(map), weights.load(), loadCatalogue()]);
+  await Promise.all([loadConfig(map), weights.load(), loadCatalogue(), auth.load(), flags.loadStatuses()]);
   sites.start();
   filters.loadGemeenten();
   layers.loadOutlines();

@@ -1,7 +1,8 @@
 /*
  * @module markers
  * The site markers: one SVG path per site in the list, shaped by its kind (catalogue), filled
- * with its score colour (grey, dashed when excluded), outlined when hovered or selected.
+ * with its score colour (grey, dashed when excluded) or, when the map is coloured by flag status,
+ * its status colour (statuses.js); outlined when hovered or selected.
  * Clicking a marker selects the site; hovering it is shared with the list (`hoveredId`).
  */
 
@@ -12,6 +13,7 @@ import { t } from "./i18n.js";
 import { kindShape, kindTitle } from "./kinds.js";
 import { keepOutOfTabOrder } from "./map.js";
 import { siteId } from "./sites.js";
+import { statusFill } from "./statuses.js";
 import { EXCLUDED_FILL, EXCLUDED_STROKE, HOVER_STROKE, SELECTED_STROKE, scoreColour, shapePath } from "./symbols.js";
 
 /**
@@ -32,7 +34,7 @@ const ShapeMarker = L.CircleMarker.extend({
   },
 });
 
-function markerStyle(props, { hover = false, selected = false } = {}) {
+function markerStyle(props, { hover = false, selected = false, state = null } = {}) {
   const excluded = Boolean(props.excluded) || !isNumber(props.score);
   const style = excluded
     ? {
@@ -48,7 +50,7 @@ function markerStyle(props, { hover = false, selected = false } = {}) {
         color: "#1f2937",
         weight: 1.2,
         dashArray: null,
-        fillColor: scoreColour(props.score),
+        fillColor: statusFill(state, props) ?? scoreColour(props.score),
         fillOpacity: 0.95,
       };
   if (hover) Object.assign(style, { radius: style.radius + 2, color: HOVER_STROKE, weight: 3 });
@@ -78,7 +80,7 @@ export function createMarkers(store, map, { onSelect }) {
         pane: "sites",
         shape,
         className: `site-marker kind-${props.kind ?? "unknown"}${props.excluded ? " is-excluded" : ""}`,
-        ...markerStyle(props, { hover: id === state.hoveredId, selected: id === state.selectedId }),
+        ...markerStyle(props, { hover: id === state.hoveredId, selected: id === state.selectedId, state }),
       });
       marker.feature = feature;
       marker.bindTooltip(tooltip(state, props), { direction: "top", offset: [0, -8] });
@@ -102,11 +104,11 @@ export function createMarkers(store, map, { onSelect }) {
     const state = store.get();
     const hover = id === state.hoveredId;
     const selected = id === state.selectedId;
-    marker.setStyle(markerStyle(marker.feature.properties ?? {}, { hover, selected }));
+    marker.setStyle(markerStyle(marker.feature.properties ?? {}, { hover, selected, state }));
     if (hover || selected) marker.bringToFront();
   }
 
-  store.subscribe(["sites", "catalogue", "lang"], render);
+  store.subscribe(["sites", "catalogue", "lang", "statusColours", "statuses"], render);
   // The one that changed last ends on top: the previous marker first, then the new one.
   store.subscribe(["hoveredId", "selectedId"], (state, previous, changed) => {
     for (const key of changed) {

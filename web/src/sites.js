@@ -38,6 +38,7 @@ export function createSites(store, api, map) {
       gemeente: f.gemeente,
       min_score: f.minScore > 0 ? f.minScore.toFixed(2) : "",
       include_excluded: f.includeExcluded ? "true" : "false",
+      status: f.status, // province flag status (flags.js)
       bbox: map.bbox(),
       limit: LIST_LIMIT,
       offset: 0,

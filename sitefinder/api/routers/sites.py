@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from sitefinder.api import queries
+from sitefinder.api import flagview, queries
 from sitefinder.api.deps import Conn, SiteQueryParam
 from sitefinder.api.errors import error_responses
 from sitefinder.api.models import Gemeenten, SiteCollection, SiteDetailFeature
+from sitefinder.api.security import Scope
 from sitefinder.core.errors import UnknownSiteError
 
 router = APIRouter(prefix="/api", tags=["sites"])
@@ -22,14 +23,21 @@ def gemeenten(c: Conn) -> Gemeenten:
 
 
 @router.get("/sites", response_model_exclude_unset=True, responses=error_responses(422, 500, 503))
-def sites(c: Conn, request: Request, q: SiteQueryParam) -> SiteCollection:
+def sites(
+    c: Conn, request: Request, q: SiteQueryParam, scope: Scope, status: flagview.StatusFilter
+) -> SiteCollection:
     """Scored sites as a GeoJSON FeatureCollection (WGS84 points), best first, with the total.
 
     Each site carries ``stability``: the share of weight perturbations (+-20 %) in which it
-    stays in the top ``stability_k`` of the filtered list.
+    stays in the top ``stability_k`` of the filtered list, and ``flag`` when it has a province
+    flag you may see (``status`` filters on it).
     """
     table = request.app.state.engine.table(c)
-    return SiteCollection.model_validate(queries.list_sites(c, table, q))
+    shown = flagview.visible(c, scope)
+    collection = queries.list_sites(c, table, flagview.restrict(q, shown, status))
+    for feature in collection["features"]:
+        flagview.add_flag(feature["properties"], shown)
+    return SiteCollection.model_validate(collection)
 
 
 @router.get(
@@ -42,10 +50,12 @@ def site(
     request: Request,
     site_id: Annotated[str, Path(max_length=200, description="e.g. offices:0363010000000001")],
     q: SiteQueryParam,
+    scope: Scope,
 ) -> SiteDetailFeature:
-    """One site (full WGS84 geometry) with its explained score breakdown, nearest places and
-    sources."""
+    """One site (full WGS84 geometry) with its explained score breakdown, nearest places,
+    sources, and its province flag when you may see it."""
     feature = queries.get_site(c, request.app.state.engine.table(c), site_id, q)
     if feature is None:
         raise UnknownSiteError(f"no site with id '{site_id}'")
+    flagview.add_flag(feature["properties"], flagview.visible(c, scope))
     return SiteDetailFeature.model_validate(feature)

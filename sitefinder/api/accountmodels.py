@@ -1,0 +1,254 @@
+"""The pydantic models of the accounts, users and flags routes (requests and responses).
+
+Kept beside ``models.py`` (whose ``ApiModel`` and ``LocalText`` they use) so the write side
+stays in its own module. Passwords come in as ``SecretStr`` (never in a repr, log or answer)
+and are never part of any response model.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from geojson_pydantic import MultiPolygon, Polygon
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from sitefinder.accounts.passwords import MAX_LENGTH
+from sitefinder.api.models import ApiModel, LocalText
+
+Email = Annotated[str, Field(min_length=3, max_length=254, examples=["naam@provincie.nl"])]
+Password = Annotated[SecretStr, Field(min_length=1, max_length=MAX_LENGTH)]
+SiteId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class RequestModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- auth ---
+
+
+class LoginBody(RequestModel):
+    email: Email
+    password: Password
+
+
+class PasswordBody(RequestModel):
+    current: Password
+    new: Password
+
+
+class GrantInfo(ApiModel):
+    role: str = Field(description="eigenaar, gemeente, provincie, coordinator or beheerder")
+    scope: str = Field(description="gemeentecode, provinciecode, NL, or empty")
+
+
+class UserInfo(ApiModel):
+    id: int
+    email: str
+    name: str
+    roles: list[GrantInfo]
+
+
+class SsoInfo(ApiModel):
+    enabled: bool
+    title: str
+    login_url: str | None
+
+
+class Me(ApiModel):
+    """The logged-in user (null: not logged in) and the CSRF token the page's writes carry."""
+
+    user: UserInfo | None
+    csrf_token: str = Field(description="send as header X-CSRF-Token on every write")
+    sso: SsoInfo
+
+
+class Done(ApiModel):
+    ok: bool
+
+
+# --- users (beheerder) ---
+
+
+class GrantBody(RequestModel):
+    role: str = Field(max_length=20)
+    scope: str = Field(default="", max_length=10)
+
+
+class UserRow(ApiModel):
+    id: int
+    email: str
+    name: str
+    disabled: bool
+    created_at: datetime
+    last_login_at: datetime | None
+    has_password: bool
+    sso: bool
+    roles: list[GrantInfo]
+
+
+class Users(ApiModel):
+    users: list[UserRow]
+
+
+# --- flags ---
+
+
+class StatusInfo(ApiModel):
+    code: str
+    title: LocalText
+    colour: str
+    next: list[str] = Field(description="the statuses it may become (besides itself)")
+
+
+class Statuses(ApiModel):
+    default: str
+    statuses: list[StatusInfo]
+
+
+class FlagBody(RequestModel):
+    status: str = Field(max_length=40)
+    note: str = Field(default="", max_length=4000)
+    tags: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
+    confidential: bool = False
+
+
+class BulkBody(RequestModel):
+    """A selection (``site_ids``: the filtered list; or ``area``: a drawn area, WGS84) and the
+    change; ``note``, ``tags``, ``confidential`` left out keep each site's own."""
+
+    site_ids: list[SiteId] | None = Field(default=None, max_length=5000)
+    area: Polygon | MultiPolygon | None = None
+    kind: str | None = Field(default=None, max_length=40, description="with area: only this kind")
+    status: str = Field(max_length=40)
+    note: str | None = Field(default=None, max_length=4000)
+    tags: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=20)
+    confidential: bool | None = None
+
+
+class Flag(ApiModel):
+    site_id: str
+    provinciecode: str | None
+    gemeentecode: str | None
+    status: str
+    note: str
+    tags: list[str]
+    confidential: bool
+    updated_at: datetime
+
+
+class NumberFact(ApiModel):
+    value: float | None = Field(description="null: unknown")
+    source: str | None = Field(description="the source attribute it was read from")
+
+
+class ZoningFacts(ApiModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    known: bool = Field(description="false: no zoning data here")
+    zoning_class: str | None = Field(alias="class")
+    recreatie: bool | None
+
+
+class NaturaFacts(ApiModel):
+    known: bool
+    inside: bool | None
+    distance_m: float | None = Field(description="metres; null: farther than the search radius")
+
+
+class ParkFacts(ApiModel):
+    """What the data says for conversion; null values are unknown."""
+
+    area_m2: float | None
+    pitches: NumberFact
+    chalets: NumberFact
+    zoning: ZoningFacts
+    natura2000: NaturaFacts
+    village_core_m: float | None = Field(description="unknown: no layer of village cores")
+    nearest_supermarket_m: float | None
+
+
+class SiteFlag(ApiModel):
+    """A site's flag panel: the flag the viewer may see, what it may do, the park facts."""
+
+    site_id: str
+    provinciecode: str | None
+    gemeentecode: str | None
+    status: str = Field(description="niet_beoordeeld when there is no (visible) flag")
+    flag: Flag | None
+    can_edit: bool
+    next: list[str] = Field(description="statuses the viewer may set now (empty: may not edit)")
+    facts: ParkFacts
+
+
+class BulkResult(ApiModel):
+    selected: int
+    changed: int
+    skipped: list[dict[str, Any]] = Field(description="site_id, status, reason")
+    outside_scope: int = Field(description="area only: sites left out, outside your provinces")
+
+
+class FlaggedSite(ApiModel):
+    site_id: str
+    name: str | None
+    kind: str
+    provinciecode: str | None
+    gemeentecode: str | None
+    gemeentenaam: str | None
+    status: str
+    note: str
+    tags: list[str]
+    confidential: bool
+    updated_at: datetime
+
+
+class FlaggedSites(ApiModel):
+    total: int
+    sites: list[FlaggedSite]
+
+
+class ProvinceSite(ApiModel):
+    site_id: str
+    name: str | None
+    kind: str
+    gemeentecode: str | None
+    provinciecode: str | None
+    gemeentenaam: str | None
+    status: str
+    tags: list[str] | None
+    confidential: bool | None
+    updated_at: datetime | None
+
+
+class ProvinceView(ApiModel):
+    provinciecode: str
+    name: str
+    kind: str | None
+    total: int
+    counts: dict[str, int] = Field(description="sites per status (every status, 0 included)")
+    sites: list[ProvinceSite]
+
+
+class AuditEntry(ApiModel):
+    id: int
+    at: datetime
+    site_id: str
+    name: str | None
+    provinciecode: str | None
+    gemeentecode: str | None
+    actor: str
+    via: str = Field(description="site or bulk")
+    from_status: str | None
+    to_status: str
+    from_confidential: bool | None
+    to_confidential: bool
+    from_tags: list[str] | None
+    to_tags: list[str]
+    from_note: str | None
+    note: str
+    confidential: bool
+
+
+class AuditTrail(ApiModel):
+    entries: list[AuditEntry]
