@@ -46,7 +46,7 @@ const store = createStore({
   hoveredId: null,
   selectedId: null,
   detail: null, // /api/sites/{id} of the selected site
-  adhoc: null, // own site: {serial, geometry, places, name, feature (the /api/score answer)}
+  adhoc: null, // own site: {serial, geometry, places, floorArea, name, feature (/api/score answer)}
 });
 
 // First subscriber: the strings and number formats follow the language before anything renders.
@@ -104,6 +104,7 @@ async function init() {
   const detail = createDetail(store, api, map, {
     onClosed: (id) => id && list.focusRow(id),
     onDrawAgain: () => draw.start(),
+    onRescore: (size) => draw.rescore(size),
   });
   createMarkers(store, map, {
     onSelect: (id) => {
