@@ -32,6 +32,7 @@ STABILITY_POOL = 2000  # the sites that can plausibly reach the top k (by base s
 # A site whose upper end falls this far below the k-th best lower end can still reach the top
 # k when the weights move by +-20 %; one farther below cannot in practice.
 STABILITY_REACH = 0.10
+STABILITY_EXTRA = 1000  # at most this many of them join the pool, by their upper end
 STABILITY_SEED = 20261121
 RANK_BY = ("conservative", "score")  # the ranking keys GET /api/sites?rank_by= takes
 # The share of the weight with data that makes a score "solid": a site with less ranks after
@@ -72,6 +73,7 @@ class Evaluation:
     def __post_init__(self) -> None:
         self.col: dict[str, int] = {name: j for j, name in enumerate(self.names)}
         self.excluded: NDArray = np.asarray(self.excluding.any(axis=1), dtype=bool)
+        self.excluded_rows: NDArray = np.flatnonzero(self.excluded)
         # Kept once per profile (float32: half the memory traffic; scores need no more
         # precision) so that a re-rank is two matrix-vector products.
         self.filled: NDArray = np.where(self.present, self.values, 0.0).astype(np.float32)
@@ -98,18 +100,16 @@ class Evaluation:
         w = np.ascontiguousarray(weights, dtype=np.float32)  # same dtype: numpy uses BLAS
         num = self.filled @ w
         den = self.present_f @ w
-        total = np.float32(max(float(weights.sum()), 0.0))
+        total = float(weights.sum())
+        inverse = np.float32(1.0 / total if total > 0 else 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             point = num / den  # 0/0 -> NaN: no criterion with data
-            if total > 0:
-                low = num / total
-                complete = den / total
-            else:
-                low = np.zeros_like(num)
-                complete = np.zeros_like(den)
-        high = low + (np.float32(1.0) - complete)
+        low = num * inverse
+        complete = den * inverse
+        high = low - complete
+        high += np.float32(1.0)
         for array in (point, low, high):
-            array[self.excluded] = np.nan
+            array[self.excluded_rows] = np.nan
         return Scores(point=point, low=low, high=high, completeness=complete)
 
     def scores_and_completeness(self, weights: NDArray) -> tuple[NDArray, NDArray]:
@@ -187,51 +187,68 @@ def breakdown(evaluation: Evaluation, i: int, weights: NDArray) -> list[dict[str
 
 def top_indices(scores: NDArray, candidates: NDArray, count: int) -> NDArray:
     """The ``count`` best candidates by ``scores``, best first (ties by position); NaN last."""
-    return top_by(scores[candidates], np.zeros(len(candidates)), candidates, count)
+    primary = _worst_for_nan(scores[candidates])
+    return top_by(primary, np.zeros(len(candidates), dtype=np.float32), candidates, count)
 
 
 def top_by(primary: NDArray, secondary: NDArray, candidates: NDArray, count: int) -> NDArray:
-    """The ``count`` best ``candidates`` by ``primary`` then ``secondary`` (both one value per
-    candidate, higher is better, NaN last), then by position (= by site id); best first."""
-    if len(candidates) == 0:
+    """The ``count`` best ``candidates`` by ``primary`` (no NaN: -inf is worst), then
+    ``secondary`` (NaN last), then by position (= by site id); best first. Both keys hold one
+    value per candidate, higher is better; one partial sort, then a sort of the ``count``."""
+    n = len(candidates)
+    if n == 0:
         return candidates
-    p = np.where(np.isnan(primary), -np.inf, primary)
-    q = np.where(np.isnan(secondary), -np.inf, secondary)
-    if count < len(candidates):
-        part = np.argpartition(-p, count - 1)[:count]
-        part = part[np.lexsort((candidates[part], -q[part], -p[part]))]
-        return candidates[part]
-    return candidates[np.lexsort((candidates, -q, -p))]
+    part = np.argpartition(primary, n - count)[n - count :] if count < n else np.arange(n)
+    q = _worst_for_nan(secondary[part])
+    part = part[np.lexsort((candidates[part], -q, -primary[part]))]
+    return candidates[part]
+
+
+def _worst_for_nan(values: NDArray) -> NDArray:
+    """``values`` with NaN as -inf (the worst key); cheaper than ``np.nan_to_num``."""
+    out: NDArray = np.where(np.isnan(values), -np.inf, values)
+    return out
+
+
+def _among(sites: NDArray, candidates: NDArray) -> NDArray:
+    """The ``sites`` (indices) that are among the sorted ``candidates`` (a handful of binary
+    searches per site instead of a pass over every candidate)."""
+    if len(sites) == 0 or len(candidates) == 0:
+        return sites[:0]
+    at = np.minimum(np.searchsorted(candidates, sites), len(candidates) - 1)
+    found: NDArray = sites[candidates[at] == sites]
+    return found
 
 
 def conservative_key(scores: Scores, candidates: NDArray, solid: float) -> NDArray:
-    """The default ranking key of each candidate (float64, higher is better, NaN: no score).
+    """The default ranking key of every site (float32, higher is better, -inf: no score).
 
     A *solid* site (completeness at least ``solid``) ranks by its lower end. A site with less
-    data ranks after every solid site, by its lower end, except above the solid sites whose
-    whole range lies below its lower end: it takes the key of the best of those, and its point
-    score (the secondary key) puts it right above that site. So no site ranks below one it
-    surely beats, and a thinly known site does not pass a well-known one on hope alone.
+    data ranks after every solid site, by its lower end, except above the solid ``candidates``
+    whose whole range lies below its lower end: it takes the key of the best of those, and its
+    point score (the secondary key) puts it right above that site. So no site ranks below one
+    it surely beats, and a thinly known site does not pass a well-known one on hope alone.
+    ``candidates`` (sorted indices) are the sites being ranked.
     """
-    low = scores.low[candidates].astype(np.float64)
-    high = scores.high[candidates].astype(np.float64)
-    scored = ~np.isnan(scores.point[candidates])
-    key = np.where(scored, low, np.nan)
-    weak = scored & (scores.completeness[candidates] < solid - _EPS)
-    if not weak.any():
+    low, high, point = scores.low, scores.high, scores.point
+    weak = scores.completeness < np.float32(solid - _EPS)
+    # below every solid site (keys of solid sites are 0-1); NaN (excluded) and no data: -inf
+    key = np.where(weak, low - np.float32(2.0), low)
+    key[np.isnan(point)] = -np.inf
+    weak_rows = _among(np.flatnonzero(weak & (key > -np.inf)), candidates)
+    if len(weak_rows) == 0:
         return key
-    strong = scored & ~weak
-    weak_low = low[weak]
-    weak_key = weak_low - 2.0  # below every solid site (keys of solid sites are 0-1)
-    passable = strong & (high < weak_low.max())  # solid sites some weak site surely beats
-    if passable.any():
+    weak_low = low[weak_rows]
+    # solid candidates some weak site surely beats (their whole range below its lower end)
+    passable = _among(np.flatnonzero(~weak & (high < weak_low.max())), candidates)
+    passable = passable[~np.isnan(point[passable])]
+    if len(passable):
         order = np.argsort(high[passable], kind="stable")
         highs = high[passable][order]
         best_low = np.maximum.accumulate(low[passable][order])
         below = np.searchsorted(highs, weak_low, side="left")  # solid sites with high < low
         beats = below > 0
-        weak_key[beats] = best_low[below[beats] - 1]
-    key[weak] = weak_key
+        key[weak_rows[beats]] = best_low[below[beats] - 1]
     return key
 
 
@@ -241,14 +258,15 @@ def ranking_keys(
     rank_by: str = "conservative",
     solid: float = SOLID_COMPLETENESS,
 ) -> tuple[NDArray, NDArray]:
-    """(primary, secondary) key per candidate, higher first: ``conservative`` ranks by
-    ``conservative_key`` then the point score; ``score`` by the point score then the lower
-    end (of two equal scores, the better known first)."""
+    """(primary, secondary) key per candidate, higher first (primary without NaN):
+    ``conservative`` ranks by ``conservative_key`` then the point score; ``score`` by the
+    point score then the lower end (of two equal scores, the better known first)."""
     if rank_by == "score":
-        return scores.point[candidates].astype(np.float64), scores.low[candidates]
+        primary = _worst_for_nan(scores.point[candidates])
+        return primary, scores.low[candidates]
     if rank_by != "conservative":
         raise ValueError(f"rank_by must be one of {', '.join(RANK_BY)}, got '{rank_by}'")
-    return conservative_key(scores, candidates, solid), scores.point[candidates]
+    return conservative_key(scores, candidates, solid)[candidates], scores.point[candidates]
 
 
 def rank(
@@ -258,8 +276,8 @@ def rank(
     rank_by: str = "conservative",
     solid: float = SOLID_COMPLETENESS,
 ) -> NDArray:
-    """The ``count`` best candidates under ``rank_by``, best first (one vectorised key and a
-    partial sort; ties by site id)."""
+    """The ``count`` best ``candidates`` (sorted site indices) under ``rank_by``, best first:
+    one vectorised key and a partial sort; ties by site id."""
     primary, secondary = ranking_keys(scores, candidates, rank_by, solid)
     return top_by(primary, secondary, candidates, count)
 
@@ -276,9 +294,8 @@ def position(
     where = np.flatnonzero(candidates == site)
     if len(where) == 0 or np.isnan(scores.point[site]):
         return None
-    primary, secondary = ranking_keys(scores, candidates, rank_by, solid)
-    p = np.where(np.isnan(primary), -np.inf, primary)
-    q = np.where(np.isnan(secondary), -np.inf, secondary)
+    p, secondary = ranking_keys(scores, candidates, rank_by, solid)
+    q = _worst_for_nan(secondary)
     me = int(where[0])
     before = (p > p[me]) | ((p == p[me]) & ((q > q[me]) | ((q == q[me]) & (candidates < site))))
     return int(before.sum()) + 1
@@ -305,8 +322,9 @@ def stability(
     The draws run on a pool only: the best ``STABILITY_POOL`` candidates (``ranked``: the
     caller's ranking, best first, at least that deep; else the best by ``base``, default the
     point scores) plus the candidates whose upper end reaches the k-th best lower end of that
-    pool, less ``STABILITY_REACH`` (at most ``STABILITY_POOL`` of them, by upper end): every
-    site that can reach the top k in practice.
+    pool, less ``STABILITY_REACH`` (at most ``STABILITY_EXTRA`` of them, by upper end): every
+    site that can reach the top k in practice. ``candidates`` are sorted site indices (as
+    ``np.flatnonzero`` of a filter gives them).
     """
     if len(targets) == 0:
         return np.zeros(0)
@@ -320,40 +338,42 @@ def stability(
     kk = min(k, len(pool))
     if kk == 0:
         return np.zeros(len(targets))
-    # the sites outside the pool that lucky unknown values could lift into the top k
+    # the sites outside the pool that lucky unknown values could lift into the top k (NaN:
+    # excluded, never reaches); few, so they are matched to the candidates one by one
     kth_low = -np.partition(-np.nan_to_num(scores.low[pool], nan=-1.0), kk - 1)[kk - 1]
-    reach = scores.high[candidates] >= kth_low - STABILITY_REACH
-    in_pool = np.zeros(len(scores.point), dtype=bool)
-    in_pool[pool] = True
-    extra = candidates[reach & ~np.isnan(scores.point[candidates]) & ~in_pool[candidates]]
-    if len(extra) > STABILITY_POOL:
-        extra = extra[np.argpartition(-scores.high[extra], STABILITY_POOL - 1)[:STABILITY_POOL]]
+    reach = np.flatnonzero(scores.high >= kth_low - STABILITY_REACH)
+    extra = np.setdiff1d(_among(reach, candidates), pool, assume_unique=True)
+    extra = extra[~np.isnan(scores.point[extra])]
+    if len(extra) > STABILITY_EXTRA:
+        top = np.argpartition(-scores.high[extra], STABILITY_EXTRA - 1)[:STABILITY_EXTRA]
+        extra = extra[top]
     pool = np.concatenate([pool, extra])
 
     rng = np.random.default_rng(STABILITY_SEED)
     factors = rng.uniform(
         1 - STABILITY_SPREAD, 1 + STABILITY_SPREAD, (STABILITY_DRAWS, len(weights))
     )
-    # criteria x draws, float32 and contiguous like the value matrices (else numpy leaves BLAS)
-    draws = np.ascontiguousarray((factors * weights).T, dtype=np.float32)
-    known = evaluation.filled[pool] @ draws  # sites x draws: the part the data fixes
-    # the missing part: one U(0, 1) value per missing criterion of a site and draw, weighted;
-    # one vectorised step per criterion (a handful), never a loop over sites
+    # draws x criteria, float32 like the value matrices (else numpy leaves BLAS)
+    draws = np.ascontiguousarray(factors * weights, dtype=np.float32)
+    total = draws.sum(axis=1)
+    if not (total > 0).all():
+        return np.zeros(len(targets))
+    # draws x sites (each draw a contiguous row): first the part the data fixes
+    s = draws @ evaluation.filled[pool].T
+    # then the missing part: one U(0, 1) value per missing criterion of a site and draw,
+    # weighted; one vectorised step per criterion (a handful), never a loop over sites
     missing = evaluation.present_f[pool] == 0
     for j in np.flatnonzero(weights > 0):
         rows = np.flatnonzero(missing[:, j])
         if 2 * len(rows) > len(pool):  # mostly missing: dense, without gather and scatter
-            values = rng.random((len(pool), STABILITY_DRAWS), dtype=np.float32)
-            values *= draws[j]
-            values *= missing[:, j, None]
-            known += values
+            values = rng.random((STABILITY_DRAWS, len(pool)), dtype=np.float32)
+            values *= draws[:, j, None]
+            values *= missing[:, j]
+            s += values
         elif len(rows):
-            values = rng.random((len(rows), STABILITY_DRAWS), dtype=np.float32)
-            known[rows] += values * draws[j]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        known /= draws.sum(axis=0)
-    # draws x sites, contiguous: the partition per draw then reads memory in order
-    s = np.ascontiguousarray(np.nan_to_num(known, nan=-np.inf).T)
+            values = rng.random((STABILITY_DRAWS, len(rows)), dtype=np.float32)
+            s[:, rows] += values * draws[:, j, None]
+    s /= total[:, None]
     # the k-th best score per draw: a target is in the top k when it scores at least that
     kth = -np.partition(-s, kk - 1, axis=1)[:, kk - 1]
     inside = (s >= kth[:, None]).mean(axis=0)
