@@ -16,6 +16,7 @@ from fastapi import Depends, Query, Request
 from psycopg_pool import ConnectionPool
 
 from layers import site_kinds
+from sitefinder.api import queries
 from sitefinder.api.models import BBox, Page
 from sitefinder.api.queries import SiteQuery
 from sitefinder.core.errors import InvalidParameterError
@@ -24,8 +25,8 @@ from sitefinder.scoring import Profile, load_profile, parse_weights, profile_nam
 from sitefinder.scoring.engine import RANK_BY
 
 GEMEENTE_RE = re.compile(r"^GM\d{4}$")
-# an office's vacancy as the query names it -> as the site holds it (etl.bag_offices)
-VACANCY = {"leeg": "leeg", "in_gebruik": "in gebruik", "onbekend": "onbekend"}
+# an office's vacancy as the query names it (no spaces) -> as the site holds it
+VACANCY = {value.replace(" ", "_"): value for value in queries.VACANCY}
 
 
 def app_settings(request: Request) -> Settings:

@@ -118,11 +118,19 @@ def score_fields(scores: Scores, i: int) -> dict[str, Any]:
     }
 
 
+VACANCY = ("leeg", "in gebruik", "onbekend")  # an office's vacancy (etl.bag_offices)
+
+
 def site_fields(row: dict[str, Any]) -> dict[str, Any]:
-    """What a person should check about a site (``checks``), from its columns: today the
-    ETL's location check (a site just outside every municipality, ``etl.loading``)."""
+    """What a person should check about a site (``checks``: today the ETL's location check,
+    a site just outside every municipality, ``etl.loading``) and its vacancy, one of
+    ``VACANCY`` (a value a source wrote otherwise counts as unknown), from its columns."""
     check = row.pop("location_check", None)
-    return {"checks": [check] if isinstance(check, dict) else []}
+    vacancy = row.get("vacancy")
+    return {
+        "checks": [check] if isinstance(check, dict) else [],
+        "vacancy": vacancy if vacancy in VACANCY or vacancy is None else "onbekend",
+    }
 
 
 def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) -> dict[str, Any]:

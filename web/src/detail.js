@@ -318,14 +318,19 @@ function vacancySection(props) {
         ]
       : null,
   ].filter(Boolean);
+  return kvSection("detail-vacancy", t("vacancy.heading"), rows, "vacancy");
+}
+
+/** A section of label–value rows, each row tagged `data-<key>="<name>"` (for tests, styling). */
+function kvSection(className, heading, rows, key) {
   return h(
     "section",
-    { class: "detail-section detail-vacancy" },
-    h("h3", {}, t("vacancy.heading")),
+    { class: `detail-section ${className}` },
+    h("h3", {}, heading),
     h(
       "dl",
       { class: "kv-list" },
-      rows.map(([k, v, name]) => h("div", { class: "kv", dataset: { vacancy: name } }, h("dt", {}, k), h("dd", {}, v))),
+      rows.map(([k, v, name]) => h("div", { class: "kv", dataset: { [key]: name } }, h("dt", {}, k), h("dd", {}, v))),
     ),
   );
 }
@@ -390,16 +395,7 @@ function size(props) {
     "floor_area_m2" in props ? [t("detail.floor_area"), fmt.area(props.floor_area_m2), "floor-area"] : null,
     [t("detail.places"), places, "places"],
   ].filter(Boolean);
-  return h(
-    "section",
-    { class: "detail-section detail-size" },
-    h("h3", {}, t("detail.size")),
-    h(
-      "dl",
-      { class: "kv-list" },
-      rows.map(([k, v, name]) => h("div", { class: "kv", dataset: { size: name } }, h("dt", {}, k), h("dd", {}, v))),
-    ),
-  );
+  return kvSection("detail-size", t("detail.size"), rows, "size");
 }
 
 function sources(state, list) {
