@@ -37,7 +37,7 @@ def get_pipeline(layer_name: str, settings: Settings | None = None) -> Pipeline:
 def run_order(names: list[str] | None = None) -> list[str]:
     """Layers in dependency order (a layer after the layers its pipeline reads from the db)."""
     wanted = names or list(catalogue())
-    graph = {name: set(pipeline_class(name).depends_on) for name in wanted}
+    graph = {name: set(pipeline_class(name).upstream()) for name in wanted}
     if names is None:
         return list(TopologicalSorter(graph).static_order())
     return [n for n in TopologicalSorter(graph).static_order() if n in wanted]

@@ -38,6 +38,9 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # A reader may name why a record cannot be used in this column; validation quarantines it so.
 QUARANTINE_REASON = "quarantine_reason"
+# Every site layer is checked against the municipalities when it loads (``etl.loading``), so
+# they load first and a reload of them reloads the sites.
+SITE_UPSTREAM = ("gemeenten",)
 Statement = sql.SQL | sql.Composed
 
 
@@ -202,6 +205,13 @@ class Pipeline(ABC):
     @property
     def layer_decl(self) -> Layer:
         return get_layer(self.layer)
+
+    @classmethod
+    def upstream(cls) -> tuple[str, ...]:
+        """The layers a load reads from the database: ``depends_on``, and for a site layer
+        also :data:`SITE_UPSTREAM`. They load first; their checksums are part of a run's."""
+        extra = SITE_UPSTREAM if get_layer(cls.layer).kind == "site" else ()
+        return tuple(dict.fromkeys((*cls.depends_on, *extra)))
 
     @abstractmethod
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:

@@ -5,7 +5,8 @@ features that intersect the area, if one is given -> encode the rows (:func:`to_
 target column, geometry as hex EWKB with SRID 28992) -> in one transaction: record the run
 (:mod:`etl.runs`), COPY the rows into a temporary ``stage`` table, run the pipeline's
 ``stage_sql`` (checks against other layers, which may move rows to the quarantine with
-:func:`quarantine_staged`), delete the layer's old rows and insert the staged ones, replace the
+:func:`quarantine_staged`) and, for a site layer, the check against the municipalities
+(:func:`site_location_sql`), delete the layer's old rows and insert the staged ones, replace the
 layer's quarantine and coverage polygon (:func:`coverage_sql`, EPSG:28992) and mark the run
 ``ok``. A run that fails or is killed at any point rolls back and leaves the previous data, its
 quarantine and the run log as they were (the failure is recorded apart).
@@ -44,7 +45,13 @@ from layers import Layer
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
-FRAMEWORK_VERSION = "1"
+FRAMEWORK_VERSION = "2"  # 2: site layers are checked against the municipalities
+# A site whose point lies outside every municipality but at most this far from one (metres,
+# EPSG:28992) is on the boundary: in the water by the shore (CBS leaves open water out of the
+# gemeenten) or just across a generalised border. It loads, flagged; one farther away is
+# outside the Netherlands (or far out in open water) and is quarantined.
+SITE_BOUNDARY_MARGIN_M = 100.0
+OUTSIDE_GEMEENTE = "outside every Dutch municipality"
 JSON_COLUMNS = frozenset({"props", "sources"})
 ProgressFactory = Callable[[int, str], Any]
 
@@ -150,6 +157,52 @@ def quarantine_staged(
     )
 
 
+def site_location_sql(layer: Layer) -> list[Statement]:
+    """Check staged sites against the municipalities (layer ``gemeenten``, EPSG:28992).
+
+    The point on surface of every site must lie in a gemeente. One outside all of them but at
+    most :data:`SITE_BOUNDARY_MARGIN_M` metres from the nearest loads with that gemeente as its
+    ``gemeentecode`` (when it has none) and ``props.location_check`` = ``{"code":
+    "outside_gemeente", "gemeentecode", "gemeentenaam", "distance_m"}``; one farther away goes
+    to the quarantine with the reason ``outside every Dutch municipality (more than 100 m from
+    the nearest)``, its record holding the same ``location_check``. Set-based: one statement
+    per step. The caller runs it only when gemeenten are loaded.
+    """
+    place = sql.SQL(
+        "CREATE TEMP TABLE stage_place ON COMMIT DROP AS"
+        " SELECT st.id, inside.code AS inside, near.code AS near_code, near.name AS near_name,"
+        " near.d AS near_m FROM stage st"
+        " CROSS JOIN LATERAL (SELECT ST_PointOnSurface(st.geom) AS p) q"
+        " LEFT JOIN LATERAL (SELECT g.code FROM area g WHERE g.layer = 'gemeenten'"
+        "  AND ST_Intersects(g.geom, q.p) ORDER BY g.code LIMIT 1) inside ON true"
+        " LEFT JOIN LATERAL (SELECT g.code, g.name, ST_Distance(g.geom, q.p) AS d FROM area g"
+        "  WHERE g.layer = 'gemeenten' AND inside.code IS NULL"
+        "  ORDER BY g.geom <-> q.p LIMIT 1) near ON true"
+    )
+    check = sql.SQL("stage.props -> 'location_check'")
+    flag = sql.SQL(
+        "UPDATE stage SET props = coalesce(stage.props, '{}'::jsonb)"
+        " || jsonb_build_object('location_check', jsonb_build_object('code', 'outside_gemeente',"
+        " 'gemeentecode', place.near_code, 'gemeentenaam', place.near_name,"
+        " 'distance_m', round(place.near_m)::bigint))"
+        " FROM stage_place place WHERE place.id = stage.id AND place.inside IS NULL"
+    )
+    outside = quarantine_staged(
+        layer.name,
+        sql.SQL(
+            "{check} IS NOT NULL AND NOT coalesce(({check} ->> 'distance_m')::float8 <= {m}, false)"
+        ).format(check=check, m=sql.Literal(SITE_BOUNDARY_MARGIN_M)),
+        sql.Literal(
+            f"{OUTSIDE_GEMEENTE} (more than {SITE_BOUNDARY_MARGIN_M:.0f} m from the nearest)"
+        ),
+    )
+    assign = sql.SQL(
+        "UPDATE stage SET gemeentecode = coalesce(gemeentecode, {check} ->> 'gemeentecode')"
+        " WHERE {check} IS NOT NULL"
+    ).format(check=check)
+    return [place, flag, sql.SQL("DROP TABLE stage_place"), outside, assign]
+
+
 def coverage_sql(layer: Layer, area: bool = False) -> Statement:
     """Replace the layer's coverage polygon (EPSG:28992) from its freshly loaded rows.
 
@@ -183,6 +236,13 @@ def coverage_sql(layer: Layer, area: bool = False) -> Statement:
         + "), 3)) FROM {table} WHERE layer = {layer} "
         "ON CONFLICT (layer) DO UPDATE SET national = false, geom = EXCLUDED.geom"
     ).format(layer=sql.Literal(layer.name), table=table, buf=sql.Literal(layer.coverage_buffer_m))
+
+
+def _has_gemeenten(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM area WHERE layer = 'gemeenten') AS x"
+    ).fetchone()
+    return bool(row and row["x"])
 
 
 def _copy_stage(
@@ -236,7 +296,7 @@ def run_pipeline(
         if path.is_file() and path.stat().st_size == 0:
             raise SourceFileError(f"{layer.name}: input file is empty: {path}")
     # A layer built from other loaded layers (plots from buildings) reloads when they change.
-    upstream = [runs.last_checksum(conn, name) or "" for name in pipeline.depends_on]
+    upstream = [runs.last_checksum(conn, name) or "" for name in pipeline.upstream()]
     in_area = (area.key,) if area is not None else ()
     digest = checksum(
         paths,
@@ -288,6 +348,9 @@ def run_pipeline(
             _copy_stage(conn, rows, col_list, progress(len(rows), f"{layer.name}: laden"))
             for statement in pipeline.stage_sql():
                 conn.execute(statement, {"run_id": run_id})
+            if layer.kind == "site" and _has_gemeenten(conn):
+                for statement in site_location_sql(layer):
+                    conn.execute(statement, {"run_id": run_id})
             n_quarantined_stage = conn.execute(
                 "SELECT count(*) AS n FROM quarantine WHERE run_id = %s", (run_id,)
             ).fetchone()["n"]  # type: ignore[index]

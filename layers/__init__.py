@@ -18,6 +18,7 @@ Kind = Literal["site", "criterion", "constraint", "boundary", "reference"]
 Table = Literal["site", "poi", "area"]
 Coverage = Literal["national", "hull", "union"]
 Shape = Literal["square", "triangle", "circle", "diamond"]
+MIN_PLACES = 1  # a candidate has room for at least one place unless its kind says more
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class SiteKind:
 
     ``code`` is what ``site.kind`` holds and what the API's ``kind`` filter takes; the page
     draws the kind's markers with ``shape`` and its legend and filter from the titles.
+    ``min_places``: the fewest places a site of this kind needs to be a candidate; a smaller
+    one is excluded by the ``size`` criterion ("too small"), which a profile may change.
     """
 
     code: str
@@ -35,6 +38,7 @@ class SiteKind:
     plural_en: str
     shape: Shape
     colour: str  # outline of the kind's symbol in the legend (CSS colour)
+    min_places: int = MIN_PLACES
 
     def public(self) -> dict[str, Any]:
         return {
@@ -43,6 +47,7 @@ class SiteKind:
             "plural": {"nl": self.plural_nl, "en": self.plural_en},
             "shape": self.shape,
             "colour": self.colour,
+            "min_places": self.min_places,
         }
 
 

@@ -18,6 +18,7 @@ LAYER = Layer(
         plural_en="Holiday parks",
         shape="triangle",
         colour="#1b6f5a",
+        min_places=1,  # one pitch or chalet (the park's capacity)
     ),
     visible=True,
     description_nl=(

@@ -18,6 +18,7 @@ LAYER = Layer(
         plural_en="Offices",
         shape="square",
         colour="#4a3b8f",
+        min_places=1,  # one unit: 25 m² of floor area (etl.bag_offices)
     ),
     visible=True,
     description_nl="Verblijfsobjecten met kantoorfunctie (BAG). Leegstand staat niet in de BAG.",

@@ -18,6 +18,7 @@ LAYER = Layer(
         plural_en="Vacant plots",
         shape="circle",
         colour="#8a5a14",
+        min_places=1,  # one place: 50 m² of plot (etl.brk_plots); a strip of a few m² has none
     ),
     visible=True,
     description_nl="Kadastrale percelen (BRK) zonder pand uit BAG of BGT.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -47,7 +48,12 @@ def test_sites_sorted_with_total_and_paging(client: TestClient) -> None:
     first = _get(client, "/api/sites?limit=10")
     assert first["type"] == "FeatureCollection"
     assert first["total"] > 10 and len(first["features"]) == 10
-    scores = [f["properties"]["score"] for f in first["features"]]
+    # the cautious default: solid scores by their lower end (docs/scoring.md section 3)
+    assert first["rank_by"] == "conservative"
+    solid = [f["properties"]["score_low"] for f in first["features"] if f["properties"]["solid"]]
+    assert solid and solid == sorted(solid, reverse=True)
+    by_score = _get(client, "/api/sites?limit=10&rank_by=score")
+    scores = [f["properties"]["score"] for f in by_score["features"]]
     assert scores == sorted(scores, reverse=True)
     assert [f["properties"]["rank"] for f in first["features"]] == list(range(1, 11))
     second = _get(client, "/api/sites?limit=10&offset=10")
@@ -101,6 +107,9 @@ def test_zoning_has_no_data_in_amsterdam_and_is_reported_missing(client: TestCli
         ("/api/sites?weights=foo:1", "unknown criterion"),
         ("/api/sites?weights=transit:0", "positive"),
         ("/api/sites?stability_k=0", "stability_k"),
+        ("/api/sites?rank_by=best", "rank_by"),
+        ("/api/sites?min_completeness=2", "min_completeness"),
+        ("/api/sites?vacancy=vol", "vacancy"),
     ],
 )
 def test_bad_parameters_get_422_with_message(client: TestClient, url: str, fragment: str) -> None:
@@ -411,3 +420,150 @@ def test_a_database_that_is_not_set_up_is_503(demo_settings: Settings) -> None:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# ---------------------------------------------------------------------------------------------
+# honest about missing data (docs/scoring.md section 3) and site data that agrees with itself
+
+
+def test_top_twenty_are_solid_unless_surely_ahead(client: TestClient) -> None:
+    """The default ranking on the demo: none of the top 20 has completeness below 0.6 unless
+    its whole range lies above the next site's."""
+    features = _get(client, "/api/sites?limit=21")["features"]
+    assert len(features) == 21
+    for this, following in itertools.pairwise(features):
+        p, q = this["properties"], following["properties"]
+        assert p["score_low"] <= p["score"] <= p["score_high"]
+        assert p["score_high"] - p["score_low"] == pytest.approx(1 - p["completeness"], abs=2e-3)
+        if p["completeness"] < 0.6:
+            assert p["score_low"] > q["score_high"], (this["id"], following["id"])
+        else:
+            assert p["solid"] is True
+
+
+def test_range_filters_and_rank_by(client: TestClient) -> None:
+    everything = _get(client, "/api/sites?limit=2000")
+    solid = _get(client, "/api/sites?limit=2000&min_completeness=0.6")
+    assert 0 < solid["total"] < everything["total"]
+    assert all(f["properties"]["completeness"] >= 0.6 for f in solid["features"])
+    assert solid["min_completeness"] == 0.6 and solid["solid_completeness"] == 0.6
+    # ranking by the point score puts thinly known parks first; the cautious ranking does not
+    by_score = _get(client, "/api/sites?limit=5&rank_by=score")["features"]
+    assert by_score[0]["properties"]["completeness"] < 0.6
+    assert everything["features"][0]["properties"]["solid"] is True
+    # the detail ranks the same way as the list asked for
+    first = by_score[0]
+    detail = _get(client, f"/api/sites/{first['id']}?rank_by=score")["properties"]
+    assert detail["rank"] == 1 and detail["rank_by"] == "score"
+    cautious = _get(client, f"/api/sites/{first['id']}")["properties"]
+    assert cautious["rank"] > 20
+    assert cautious["score_low"] == pytest.approx(first["properties"]["score_low"])
+
+
+def test_offices_vacancy_filter_and_fields(client: TestClient) -> None:
+    vacant = _get(client, "/api/sites?vacancy=leeg&limit=100")
+    assert vacant["total"] == 4  # the four offices the example register lists
+    for f in vacant["features"]:
+        assert f["properties"]["kind"] == "kantoor" and f["properties"]["vacancy"] == "leeg"
+        assert f["properties"]["vacant_since"] >= "2022-01-01"
+    unknown = _get(client, "/api/sites?vacancy=onbekend&limit=100")["features"]
+    assert unknown and {f["properties"]["vacancy"] for f in unknown} == {"onbekend"}
+    both = _get(client, "/api/sites?vacancy=leeg,onbekend&kind=kantoor&limit=1")
+    offices = _get(client, "/api/sites?kind=kantoor&limit=1")
+    assert both["total"] == offices["total"]
+    parks = _get(client, "/api/sites?kind=vakantiepark&limit=1")["features"][0]
+    assert parks["properties"]["vacancy"] is None
+    detail = _get(client, f"/api/sites/{vacant['features'][0]['id']}")["properties"]
+    assert detail["props"]["leegstand_gemeente_m2"] == 284550  # Amsterdam 2013-2014: context
+
+
+def test_places_are_one_number(client: TestClient) -> None:
+    """A park's capacity is the places the score uses and the places the site shows."""
+    parks = _get(client, "/api/sites?kind=vakantiepark&limit=2000")["features"]
+    with_capacity = [f for f in parks if f["properties"]["places_source"] == "capacity"]
+    assert len(with_capacity) > 100
+    for f in with_capacity[:5]:
+        detail = _get(client, f"/api/sites/{f['id']}")["properties"]
+        size = next(b for b in detail["breakdown"] if b["criterion"] == "size")
+        assert detail["places"] == size["facts"]["places"] == size["raw"]
+        assert size["missing"] is False
+        assert detail["places"] == detail["props"]["capacity"]
+    unknown = next(f for f in parks if f["properties"]["places"] is None)
+    assert unknown["properties"]["places_source"] is None
+    assert "size" in unknown["properties"]["missing"]
+
+
+def test_sites_too_small_are_excluded_with_the_reason(client: TestClient) -> None:
+    for site_id in ("plots:84920232070000", "offices:0363010000964973"):  # 6 m², 1 m² floor
+        detail = _get(client, f"/api/sites/{site_id}")["properties"]
+        assert detail["excluded"] is True and detail["score"] is None
+        assert [r["criterion"] for r in detail["reasons"]] == ["size"]
+        size = next(b for b in detail["breakdown"] if b["criterion"] == "size")
+        assert size["facts"] == {"places": 0, "min_places": 1}
+    listed = {f["id"] for f in _get(client, "/api/sites?limit=2000")["features"]}
+    assert "plots:84920232070000" not in listed
+    kinds = {k["site_kind"]["code"]: k["site_kind"] for k in _get(client, "/api/layers")["layers"]
+             if k["site_kind"]}  # fmt: skip
+    assert {code: k["min_places"] for code, k in kinds.items()} == {
+        "kantoor": 1,
+        "kavel": 1,
+        "vakantiepark": 1,
+    }
+
+
+def test_every_site_has_a_municipality_or_is_quarantined(
+    client: TestClient, demo_settings: Settings
+) -> None:
+    with psycopg.connect(demo_settings.database_url) as conn:
+        none = conn.execute(
+            "SELECT count(*) FROM site s LEFT JOIN site_raw r ON r.site_id = s.id"
+            " WHERE COALESCE(r.gemeentecode, s.gemeentecode) IS NULL"
+        ).fetchone()
+        outside = conn.execute(
+            "SELECT source_ref, record -> 'props' -> 'location_check' FROM quarantine"
+            " WHERE reason LIKE 'outside every Dutch municipality%%' ORDER BY source_ref"
+        ).fetchall()
+        flagged = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM site WHERE props ? 'location_check' ORDER BY id"
+            ).fetchall()
+        ]
+    assert none == (0,)
+    # the camping across the Belgian border and two points far out in the Veluwemeer
+    assert [ref for ref, _ in outside] == [
+        "osm:way/75720862",
+        "osm:way/876141420",
+        "osm:way/980137386",
+    ]
+    assert all(check["distance_m"] > 100 for _, check in outside)
+    assert len(flagged) == 11  # in the water by the shore, or just across a generalised border
+    for site_id in flagged:
+        props = _get(client, f"/api/sites/{site_id}")["properties"]
+        (check,) = props["checks"]
+        assert check["code"] == "outside_gemeente" and check["distance_m"] <= 100
+        assert props["gemeentecode"] == check["gemeentecode"]
+    marina = _get(client, "/api/sites/holidayparks:osm:way/813665566")["properties"]
+    assert marina["gemeentenaam"] == "Zeewolde" and marina["checks"][0]["distance_m"] == 9
+
+
+def test_adhoc_score_says_what_is_unknown_and_what_to_fill_in(client: TestClient) -> None:
+    point = {"type": "Point", "coordinates": [4.90, 52.37]}
+    unknown = client.post("/api/score", json={"geometry": point}).json()["properties"]
+    assert unknown["places"] is None and "size" in unknown["missing"]
+    assert unknown["fill_in"] == ["places", "floor_area_m2"]
+    assert unknown["score_low"] < unknown["score"] < unknown["score_high"]
+    assert unknown["score_high"] - unknown["score_low"] == pytest.approx(
+        1 - unknown["completeness"], abs=2e-3
+    )
+    given = client.post("/api/score", json={"geometry": point, "floor_area_m2": 610}).json()
+    props = given["properties"]
+    assert props["places"] == 24 and props["places_source"] == "estimate"  # 610 / 25 m²
+    assert props["fill_in"] == [] and "size" not in props["missing"]
+    assert props["completeness"] == pytest.approx(unknown["completeness"] + 0.10, abs=1e-3)
+    assert (
+        props["score_low"] >= unknown["score_low"] and props["score_high"] <= unknown["score_high"]
+    )
+    places = client.post("/api/score", json={"geometry": point, "places": 0}).json()["properties"]
+    assert places["excluded"] is True and places["places_source"] == "given"
+    assert [r["criterion"] for r in places["reasons"]] == ["size"]

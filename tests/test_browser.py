@@ -773,3 +773,124 @@ def test_score_own_site(browser: object, base_url: str, output_dir: Path) -> Non
     expect(page.locator(".adhoc-shape")).to_have_count(0)
     assert not errors, errors
     page.close()
+
+
+def test_range_and_completeness_in_list_map_and_detail(
+    browser: object, base_url: str, output_dir: Path
+) -> None:
+    """Every score shows the range its missing data leave open; uncertain scores look so."""
+    from playwright.sync_api import expect
+
+    page, errors = _open_page(browser, base_url)
+    _wait_for_list(page)
+    rows = page.locator("#site-list .site-row")
+    # a range bar in every scored row, its numbers as the API sent them, its words in the label
+    bars = page.eval_on_selector_all(
+        "#site-list .site-row:not(.is-excluded)",
+        "rs => rs.map(r => { const b = r.querySelector('.range-bar');"
+        " return b ? [r.dataset.id, +b.dataset.low, +b.dataset.high,"
+        " r.classList.contains('is-uncertain'), r.getAttribute('aria-label')] : [r.dataset.id] })",
+    )
+    assert bars and all(len(b) == 5 for b in bars), bars[:3]
+    assert all(low <= high for _, low, high, _, _ in bars)
+    assert all(
+        re.search(r"bereik \d,\d\d–\d,\d\d, \d+% van het gewicht bekend", b[4]) for b in bars
+    )
+    uncertain = [b for b in bars if b[3]]
+    assert uncertain and "onzeker" in uncertain[0][4]
+    # solid first: the first rows are not uncertain (the cautious ranking)
+    assert not any(b[3] for b in bars[:10])
+    assert page.locator(".site-marker.is-uncertain").count() > 0
+    expect(page.locator("#legend .legend-uncertain")).to_be_visible()
+    # "!" only where there is something to check, not on every row
+    assert page.locator("#site-list .row-check").count() < rows.count() // 2
+
+    rows.first.click()
+    expect(page.locator("#detail .breakdown-row").first).to_be_visible(timeout=10000)
+    expect(page.locator("#detail .detail-range .range-bar")).to_be_visible()
+    expect(page.locator("#detail-range-text")).to_have_text(
+        re.compile(r"^Bereik \d,\d\d–\d,\d\d: \d+% van het gewicht heeft gegevens")
+    )
+    page.screenshot(path=str(output_dir / "range-detail.png"))
+
+    # ranking by the point score puts a thinly known site first; the detail follows
+    with page.expect_response(lambda r: "/api/sites?" in r.url and "rank_by=score" in r.url):
+        page.select_option("#filter-rank-by", "score")
+    _wait_for_list(page)
+    expect(rows.first).to_have_class(re.compile(r"is-uncertain"))
+    rows.first.click()
+    expect(page.locator("#detail .detail-range-note")).to_be_visible(timeout=10000)
+    expect(page.locator("#detail .score-rank")).to_have_text(re.compile(r"rang 1 van"))
+
+    # only sites with at least 60 % of the weight known
+    page.select_option("#filter-rank-by", "conservative")
+    with page.expect_response(lambda r: "min_completeness=0.60" in r.url):
+        page.locator("#filter-min-completeness").fill("0.6")
+    _wait_for_list(page)
+    assert page.locator("#site-list .site-row.is-uncertain").count() == 0
+
+    page.click("#lang-en")
+    expect(page.locator("#detail-range-text")).to_have_text(re.compile(r"^Range \d\.\d\d–\d\.\d\d"))
+    assert not errors, errors
+    page.close()
+
+
+def test_office_vacancy_and_site_checks(browser: object, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page, errors = _open_page(browser, base_url)
+    _wait_for_list(page)
+    with page.expect_response(lambda r: "vacancy=leeg" in r.url):
+        page.select_option("#filter-vacancy", "leeg")
+    _wait_for_list(page)
+    rows = page.locator("#site-list .site-row")
+    expect(rows).to_have_count(4)
+    assert page.locator("#site-list .row-vacancy.is-leeg").count() == 4
+    assert "leeg sinds" in (rows.first.get_attribute("aria-label") or "")
+    rows.first.click()
+    vacancy = page.locator("#detail .detail-vacancy")
+    expect(vacancy).to_be_visible(timeout=10000)
+    expect(vacancy.locator('[data-vacancy="gemeente"] dd')).to_contain_text("284.550 m²")
+    page.click("#filter-reset")
+
+    # a campsite just outside the municipal boundary (Zeewolde): marked "!" and explained
+    page.select_option("#filter-gemeente", "GM0050")
+    _wait_for_list(page)
+    row = page.locator('#site-list .site-row[data-id="holidayparks:osm:way/813665566"]')
+    expect(row.locator(".row-check")).to_be_visible()
+    row.click()
+    expect(page.locator("#detail .detail-checks")).to_contain_text("9 m van Zeewolde")
+    assert not errors, errors
+    page.close()
+
+
+def test_own_site_range_and_fill_in(browser: object, base_url: str, output_dir: Path) -> None:
+    from playwright.sync_api import expect
+
+    page, errors = _open_page(browser, base_url)
+    page.select_option("#filter-gemeente", "GM0363")
+    _wait_for_list(page)
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    page.click("#adhoc-start")
+    page.check("#adhoc-mode-point")
+    with page.expect_response(lambda r: "/api/score" in r.url) as first:
+        page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    unknown = first.value.json()["properties"]
+    assert unknown["fill_in"] == ["places", "floor_area_m2"]
+    fill = page.locator("#adhoc-fill")
+    expect(fill).to_be_visible(timeout=10000)
+    expect(page.locator("#detail-range-text")).to_contain_text("Omvang")  # unknown: the size
+    page.screenshot(path=str(output_dir / "own-site-fill-in.png"))
+
+    page.fill("#adhoc-fill-floor", "610")
+    with page.expect_response(lambda r: "/api/score" in r.url) as second:
+        page.click("#adhoc-rescore")
+    assert second.value.request.post_data_json["floor_area_m2"] == 610
+    known = second.value.json()["properties"]
+    assert known["places"] == 24 and known["fill_in"] == []
+    assert known["score_high"] - known["score_low"] < unknown["score_high"] - unknown["score_low"]
+    expect(page.locator("#detail-range-text")).not_to_contain_text("Omvang", timeout=10000)
+    expect(page.locator("#adhoc-fill-floor")).to_have_value("610")
+    assert not errors, errors
+    page.close()

@@ -272,7 +272,8 @@ def test_custom_weights_change_the_ranking() -> None:
 def test_top_indices_and_stability() -> None:
     n = 50
     raw = pd.concat(
-        [_raw(stop_local_m=100.0 + 20 * i, places=float(i)) for i in range(n)], ignore_index=True
+        [_raw(stop_local_m=100.0 + 20 * i, places=float(i + 1)) for i in range(n)],
+        ignore_index=True,
     )
     evaluation = evaluate(raw, STANDAARD)
     w = weight_vector(STANDAARD.weights)
@@ -448,7 +449,7 @@ def test_explanations_are_facts(scene: psycopg.Connection[Any]) -> None:
         "care_count": {"count": 1, "radius_m": 1000, "layer": "care"},
         "daily_needs": {"nearest": {**shop, "walk_m": 780, "distance_m": 600}},
         "zoning": None,  # outside the zoning coverage: missing, no facts
-        "size": {"places": 20},
+        "size": {"places": 20, "min_places": 1},  # an office needs one place (layers.SiteKind)
         "natura2000": {"inside": False, "area": None, "nearest": None, "search_radius_m": 1000},
         "constraints": {"areas": []},
     }

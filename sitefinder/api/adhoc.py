@@ -1,7 +1,10 @@
 """Scoring a geometry that is not in the database (an owner's plot), with the same engine.
 
 The geometry arrives as GeoJSON in WGS84 (EPSG:4326), is transformed to EPSG:28992 and goes
-through the same raw-criteria functions and value functions as every stored site.
+through the same raw-criteria functions and value functions as every stored site. It gets the
+same range as a stored site (docs/scoring.md section 3): a drawn point of unknown size is not
+a certain score, and the answer says what the owner can fill in (``fill_in``: the number of
+places, or the floor area, which gives places at 25 m² each as for offices).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
 
+from etl.bag_offices import M2_PER_PLACE
 from sitefinder.api import queries
 from sitefinder.api.models import AdHocSite, SiteGeometry
 from sitefinder.core.crs import RD, WGS84, in_rd_bounds
@@ -75,13 +79,14 @@ def score(
     weights: dict[str, float],
 ) -> dict[str, Any]:
     rd = to_rd(body.geometry)
-    places = np.array([np.nan if body.places is None else body.places])
-    raw = raw_criteria(cache.get(conn), np.array([rd], dtype=object), places)
+    places, source = owner_places(body)
+    raw = raw_criteria(cache.get(conn), np.array([rd], dtype=object), np.array([places]))
+    raw["kind"] = body.kind  # the size criterion's minimum follows the kind, when given
     evaluation = evaluate(raw, profile)
     w = weight_vector(weights)
-    value = float(evaluation.scores(w)[0])
     row = {str(k): v for k, v in raw.iloc[0].items()}
     explained = explain(profile, w, evaluation, 0, row, feature_names(conn, row))
+    missing = [b["criterion"] for b in explained["breakdown"] if b["missing"] and b["weight"]]
     return {
         "type": "Feature",
         "geometry": body.geometry,
@@ -89,14 +94,28 @@ def score(
             "name": body.name,
             "kind": body.kind,
             "area_m2": round(float(shapely.area(rd)), 1) or None,
-            "places": body.places,
-            "score": None if np.isnan(value) else value,
+            "floor_area_m2": body.floor_area_m2,
+            "places": None if np.isnan(places) else places,
+            "places_source": source,
+            **queries.score_fields(evaluation.score_all(w), 0),
             "excluded": bool(evaluation.excluded[0]),
             "profile": profile.name,
             "weights": weights,
-            "missing": [
-                b["criterion"] for b in explained["breakdown"] if b["missing"] and b["weight"]
-            ],
+            "missing": missing,
+            "fill_in": ["places", "floor_area_m2"] if SIZE in missing else [],
             **explained,
         },
     }
+
+
+SIZE = "size"  # the criterion an owner's numbers fill in
+
+
+def owner_places(body: AdHocSite) -> tuple[float, str | None]:
+    """The places the owner gave, else from the floor area they gave (25 m² per place, as for
+    offices, ``etl.bag_offices``), else unknown (NaN); and which it was."""
+    if body.places is not None:
+        return float(body.places), "given"
+    if body.floor_area_m2 is not None:
+        return float(np.floor(body.floor_area_m2 / M2_PER_PLACE)), "estimate"
+    return float("nan"), None

@@ -16,13 +16,17 @@ from fastapi import Depends, Query, Request
 from psycopg_pool import ConnectionPool
 
 from layers import site_kinds
+from sitefinder.api import queries
 from sitefinder.api.models import BBox, Page
 from sitefinder.api.queries import SiteQuery
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.core.settings import Settings
 from sitefinder.scoring import Profile, load_profile, parse_weights, profile_names
+from sitefinder.scoring.engine import RANK_BY
 
 GEMEENTE_RE = re.compile(r"^GM\d{4}$")
+# an office's vacancy as the query names it (no spaces) -> as the site holds it
+VACANCY = {value.replace(" ", "_"): value for value in queries.VACANCY}
 
 
 def app_settings(request: Request) -> Settings:
@@ -154,6 +158,46 @@ def weights_param(
 WeightsParam = Annotated[dict[str, float], Depends(weights_param)]
 
 
+def rank_by_param(
+    rank_by: Annotated[
+        str,
+        Query(
+            description="conservative (default): solid scores first, each by its lowest"
+            " possible score; score: by the point score (docs/scoring.md section 3)",
+            max_length=40,
+            json_schema_extra={"enum": list(RANK_BY)},
+        ),
+    ] = "conservative",
+) -> str:
+    if rank_by not in RANK_BY:
+        raise InvalidParameterError(
+            f"rank_by must be one of {', '.join(RANK_BY)}, got '{rank_by[:40]}'"
+        )
+    return rank_by
+
+
+def vacancy_param(
+    vacancy: Annotated[
+        str | None,
+        Query(
+            description="offices only: leeg, in_gebruik or onbekend (comma-separated: any of"
+            " them); other kinds of site have no vacancy and drop out",
+            max_length=60,
+            examples=["leeg"],
+        ),
+    ] = None,
+) -> tuple[str, ...]:
+    if not vacancy:
+        return ()
+    given = [part.strip().lower() for part in vacancy.split(",") if part.strip()]
+    unknown = [part for part in given if part not in VACANCY]
+    if unknown:
+        raise InvalidParameterError(
+            f"vacancy must be one or more of {', '.join(VACANCY)}, got '{unknown[0][:40]}'"
+        )
+    return tuple(dict.fromkeys(VACANCY[part] for part in given))
+
+
 def site_query(
     profile: ProfileParam,
     weights: WeightsParam,
@@ -164,8 +208,13 @@ def site_query(
     min_score: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
     include_excluded: bool = False,
     stability_k: Annotated[int, Query(ge=1, le=500, description="top k for stability")] = 10,
+    rank_by: Annotated[str, Depends(rank_by_param)] = "conservative",
+    min_completeness: Annotated[
+        float, Query(ge=0.0, le=1.0, description="only sites with this share of the weight known")
+    ] = 0.0,
+    vacancy: Annotated[tuple[str, ...], Depends(vacancy_param)] = (),
 ) -> SiteQuery:
-    """The site filters, page, profile or own weights of a request."""
+    """The site filters, page, profile or own weights and ranking of a request."""
     return SiteQuery(
         profile=profile,
         weights=weights,
@@ -176,6 +225,9 @@ def site_query(
         include_excluded=include_excluded,
         page=page,
         stability_k=stability_k,
+        rank_by=rank_by,
+        min_completeness=min_completeness,
+        vacancy=vacancy,
     )
 
 

@@ -128,6 +128,9 @@ class SiteKindInfo(ApiModel):
     plural: LocalText
     shape: Shape
     colour: str = Field(description="CSS colour of the symbol's outline")
+    min_places: int | None = Field(
+        default=None, description="fewest places a candidate of this kind needs (else excluded)"
+    )
 
 
 class LayerRun(ApiModel):
@@ -219,6 +222,7 @@ class Facts(ApiModel):
     layer: str | None = Field(default=None, description="count: the layer counted, e.g. care")
     zoning: ZoningFact | None = None
     places: float | None = Field(default=None, description="null: unknown")
+    min_places: int | None = Field(default=None, description="fewer places: too small")
     inside: bool | None = Field(default=None, description="polygon constraints")
     area: AreaRef | None = Field(default=None, description="the area the site lies in")
     search_radius_m: float | None = None
@@ -264,6 +268,14 @@ class Explained(ApiModel):
 
 # --- sites ---
 
+RankBy = Annotated[
+    Literal["conservative", "score"],
+    Field(
+        description="conservative: solid scores first, by their lowest possible score (docs/"
+        "scoring.md section 3); score: by the point score"
+    ),
+]
+
 
 class SiteColumns(ApiModel):
     id: str
@@ -274,20 +286,58 @@ class SiteColumns(ApiModel):
     gemeentenaam: str | None
     area_m2: float | None
     floor_area_m2: float | None = Field(description="offices: usable floor area (BAG)")
-    places: float | None = Field(description="estimated places; null: unknown")
+    places: float | None = Field(description="the places the score used; null: unknown")
+    places_source: Literal["estimate", "capacity", "given"] | None = Field(
+        default=None,
+        description="estimate: from floor or plot area; capacity: the park's own number;"
+        " given: by whoever asked for the score",
+    )
+    vacancy: Literal["leeg", "in gebruik", "onbekend"] | None = Field(
+        default=None, description="offices: vacant, in use or unknown; null for other kinds"
+    )
+    vacant_since: str | None = Field(default=None, description="offices: ISO date, if vacant")
+
+
+class LocationCheck(ApiModel):
+    """Something about a site a person should look at before relying on it."""
+
+    code: Literal["outside_gemeente"] = Field(
+        description="outside_gemeente: the site lies just outside every municipality (in the"
+        " water by the shore, or across a generalised border); gemeente is the nearest"
+    )
+    gemeentecode: str | None = None
+    gemeentenaam: str | None = None
+    distance_m: float | None = Field(default=None, description="to that gemeente (metres)")
 
 
 class Score(ApiModel):
-    score: float | None = Field(description="0-1; null when no criterion has data")
+    score: float | None = Field(
+        description="point score 0-1 over the criteria with data; null when none has data"
+    )
+    score_low: float | None = Field(
+        default=None, description="lowest possible score: each missing criterion at value 0"
+    )
+    score_high: float | None = Field(
+        default=None, description="highest possible score: each missing criterion at value 1"
+    )
     rank: int | None = Field(description="1 = best, among the sites that pass the filters")
     excluded: bool
     missing: list[str] = Field(description="criteria with weight but no data here")
     completeness: float = Field(description="share of the weight that has data (0-1)")
+    solid: bool | None = Field(
+        default=None, description="completeness at least solid_completeness (0.6)"
+    )
+    checks: list[LocationCheck] | None = Field(
+        default=None, description="what a person should look at (the page's '!')"
+    )
 
 
 class Stability(ApiModel):
     k: int
-    in_top_k: float = Field(description="share of weight perturbations (+-20 %) in the top k")
+    in_top_k: float = Field(
+        description="share of draws in the top k: weights +-20 % and each missing criterion"
+        " of every site drawn in [0, 1]"
+    )
 
 
 class FlagSummary(ApiModel):
@@ -319,6 +369,11 @@ class SiteCollection(FeatureCollection[SiteFeature]):
     offset: int
     profile: str
     weights: Weights
+    rank_by: RankBy | None = None
+    min_completeness: float | None = Field(default=None, description="the filter applied")
+    solid_completeness: float | None = Field(
+        default=None, description="the completeness from which a score is solid"
+    )
 
 
 class SourceRecord(ApiModel):
@@ -337,6 +392,7 @@ class SourceRecord(ApiModel):
 
 class SiteDetail(Explained, Score, SiteColumns):
     flag: FlagSummary | None = None
+    rank_by: RankBy | None = None
     props: dict[str, Any] | None = Field(description="the source's own attributes")
     sources: list[SourceRecord]
     source: str | None
@@ -396,6 +452,12 @@ class AdHocSite(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     kind: str | None = Field(default=None, json_schema_extra={"enum": list(site_kinds())})
     places: float | None = Field(default=None, ge=0, le=100000, description="estimated places")
+    floor_area_m2: float | None = Field(
+        default=None,
+        ge=0,
+        le=10_000_000,
+        description="usable floor area (m²); when places is not given: 25 m² per place",
+    )
 
     @field_validator("geometry", mode="wrap")
     @classmethod
@@ -421,12 +483,24 @@ class AdHocProperties(Explained):
     name: str | None
     kind: str | None
     area_m2: float | None = Field(description="null for a point")
-    places: float | None
-    score: float | None
+    floor_area_m2: float | None = None
+    places: float | None = Field(description="the places the score used; null: unknown")
+    places_source: Literal["estimate", "given"] | None = Field(
+        default=None, description="given: as sent; estimate: from the floor area sent"
+    )
+    score: float | None = Field(description="point score over the criteria with data")
+    score_low: float | None = Field(default=None, description="each missing criterion at 0")
+    score_high: float | None = Field(default=None, description="each missing criterion at 1")
+    completeness: float | None = Field(default=None, description="share of the weight with data")
+    solid: bool | None = None
     excluded: bool
     profile: str
     weights: Weights
     missing: list[str]
+    fill_in: list[Literal["places", "floor_area_m2"]] | None = Field(
+        default=None,
+        description="what the owner can send to narrow the range (the size is unknown)",
+    )
 
 
 class AdHocFeature(Feature[SiteGeometry, AdHocProperties]):

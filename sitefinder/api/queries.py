@@ -15,12 +15,16 @@ from etl.runs import latest_runs, loaded_layers
 from layers import Layer
 from sitefinder.api.models import BBox, Page
 from sitefinder.scoring import NDArray, Profile
+from sitefinder.scoring.compute import places_source_sql
 from sitefinder.scoring.engine import (
+    SOLID_COMPLETENESS,
     STABILITY_POOL,
     Evaluation,
+    Scores,
     SiteTable,
+    position,
+    rank,
     stability,
-    top_indices,
     weight_vector,
 )
 from sitefinder.scoring.explain import exclusion_reasons, explain, feature_names
@@ -41,10 +45,14 @@ def _bbox_params(bbox: BBox | None) -> dict[str, float]:
     return {"west": bbox.west, "south": bbox.south, "east": bbox.east, "north": bbox.north}
 
 
-SITE_COLUMNS = """
+# places: what the score used (site_raw.places, from ``compute.places_sql``): one number
+SITE_COLUMNS = f"""
     s.id, s.name, s.kind, s.layer, COALESCE(r.gemeentecode, s.gemeentecode) AS gemeentecode,
     g.name AS gemeentenaam,
-    s.area_m2, s.floor_area_m2, (s.props ->> 'places')::float8 AS places
+    s.area_m2, s.floor_area_m2, r.places,
+    CASE WHEN r.places IS NOT NULL THEN {places_source_sql("s.props")} END AS places_source,
+    s.props ->> 'leegstand' AS vacancy, s.props ->> 'leeg_sinds' AS vacant_since,
+    s.props -> 'location_check' AS location_check
 """
 SITE_FROM = """
     FROM site s
@@ -69,15 +77,20 @@ class SiteQuery:
     # a selection by id (e.g. the sites of a flag status): only these / none of these
     only_ids: frozenset[str] | None = None
     without_ids: frozenset[str] = frozenset()
+    rank_by: str = "conservative"  # or "score" (engine.RANK_BY)
+    min_completeness: float = 0.0
+    vacancy: tuple[str, ...] = ()  # offices: leeg, in gebruik, onbekend (any of them)
 
 
-def _candidates(table: SiteTable, evaluation: Evaluation, scores: NDArray, q: SiteQuery) -> NDArray:
+def _candidates(table: SiteTable, evaluation: Evaluation, scores: Scores, q: SiteQuery) -> NDArray:
     """Indices of the sites that pass the filters (vectorised masks over all sites)."""
     mask = np.ones(len(table.ids), dtype=bool)
     if q.kind:
         mask &= table.matching(table.kind, q.kind)
     if q.gemeente:
         mask &= table.matching(table.gemeente, q.gemeente)
+    if q.vacancy:
+        mask &= table.matching(table.vacancy, q.vacancy)
     if q.bbox is not None:
         b = q.bbox
         mask &= (table.lon >= b.west) & (table.lon <= b.east)
@@ -85,7 +98,9 @@ def _candidates(table: SiteTable, evaluation: Evaluation, scores: NDArray, q: Si
     if not q.include_excluded:
         mask &= ~evaluation.excluded
     if q.min_score > 0:
-        mask &= np.nan_to_num(scores, nan=-1.0) >= q.min_score
+        mask &= np.nan_to_num(scores.point, nan=-1.0) >= q.min_score
+    if q.min_completeness > 0:
+        mask &= scores.completeness >= np.float32(q.min_completeness) - np.float32(1e-6)
     if q.only_ids is not None:
         mask &= _id_mask(table, q.only_ids)
     if q.without_ids:
@@ -100,17 +115,51 @@ def _id_mask(table: SiteTable, ids: frozenset[str]) -> NDArray:
     return mask
 
 
+def score_fields(scores: Scores, i: int) -> dict[str, Any]:
+    """Point score, range, completeness and solidity of site ``i`` (API fields; docs/scoring.md
+    section 3)."""
+
+    def plain(value: Any) -> float | None:
+        return None if np.isnan(value) else round(float(value), 4)
+
+    complete = float(scores.completeness[i])
+    return {
+        "score": None if np.isnan(scores.point[i]) else float(scores.point[i]),
+        "score_low": plain(scores.low[i]),
+        "score_high": plain(scores.high[i]),
+        "completeness": round(complete, 3),
+        "solid": complete >= SOLID_COMPLETENESS - 1e-6,
+    }
+
+
+VACANCY = ("leeg", "in gebruik", "onbekend")  # an office's vacancy (etl.bag_offices)
+
+
+def site_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """What a person should check about a site (``checks``: today the ETL's location check,
+    a site just outside every municipality, ``etl.loading``) and its vacancy, one of
+    ``VACANCY`` (a value a source wrote otherwise counts as unknown), from its columns."""
+    check = row.pop("location_check", None)
+    vacancy = row.get("vacancy")
+    return {
+        "checks": [check] if isinstance(check, dict) else [],
+        "vacancy": vacancy if vacancy in VACANCY or vacancy is None else "onbekend",
+    }
+
+
 def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) -> dict[str, Any]:
     """The ranked page of sites (ranking in memory, details of the page from PostGIS)."""
     evaluation = table.evaluation(q.profile)
     weights = weight_vector(q.weights)
-    scores, complete = evaluation.scores_and_completeness(weights)
+    scores = evaluation.score_all(weights)
     candidates = _candidates(table, evaluation, scores, q)
     # one partial sort serves the page and the stability pool
     depth = max(STABILITY_POOL, 5 * q.stability_k, q.page.offset + q.page.limit)
-    ranked = top_indices(scores, candidates, min(len(candidates), depth))
+    ranked = rank(scores, candidates, min(len(candidates), depth), q.rank_by)
     page = ranked[q.page.offset : q.page.offset + q.page.limit]
-    stable = stability(evaluation, weights, ranked, page, q.stability_k, base=scores, ranked=True)
+    stable = stability(
+        evaluation, weights, candidates, page, q.stability_k, ranked=ranked, scores=scores
+    )
     rows = conn.execute(
         "SELECT "
         + SITE_COLUMNS
@@ -123,22 +172,22 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
     ).fetchall()
     by_id = {row["id"]: row for row in rows}
     features = []
-    for rank, (i, share) in enumerate(zip(page, stable, strict=True), start=q.page.offset + 1):
+    for place, (i, share) in enumerate(zip(page, stable, strict=True), start=q.page.offset + 1):
         row = dict(by_id[str(table.ids[i])])
-        score = scores[i]
+        fields = score_fields(scores, i)
         missing = [
             name
             for name, j in evaluation.col.items()
             if not evaluation.present[i, j] and weights[j] > 0
         ]
         row.update(
-            score=None if np.isnan(score) else float(score),
-            rank=None if np.isnan(score) else rank,
+            **fields,
+            rank=None if fields["score"] is None else place,
             excluded=bool(evaluation.excluded[i]),
             reasons=exclusion_reasons(evaluation, i),
             missing=missing,
             stability={"k": q.stability_k, "in_top_k": round(float(share), 3)},
-            completeness=round(float(complete[i]), 3),
+            **site_fields(row),
         )
         geometry = row.pop("geometry")
         features.append(
@@ -151,6 +200,9 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
         "offset": q.page.offset,
         "profile": q.profile.name,
         "weights": q.weights,
+        "rank_by": q.rank_by,
+        "min_completeness": q.min_completeness,
+        "solid_completeness": SOLID_COMPLETENESS,
         "features": features,
     }
 
@@ -176,21 +228,21 @@ def get_site(
         return None
     evaluation = table.evaluation(q.profile)
     weights = weight_vector(q.weights)
-    scores, complete = evaluation.scores_and_completeness(weights)
+    scores = evaluation.score_all(weights)
     raw = {str(k): v for k, v in table.raw.iloc[i].items()}
     explained = explain(q.profile, weights, evaluation, i, raw, feature_names(conn, raw))
-    score = scores[i]
+    # the rank among all sites (no filters), in the ranking the request asks for
     candidates = _candidates(table, evaluation, scores, SiteQuery(q.profile, q.weights))
-    better = np.nan_to_num(scores[candidates], nan=-1.0) > score
     row["sources"] = _sources(conn, row)
     row.update(
-        score=None if np.isnan(score) else float(score),
-        rank=None if np.isnan(score) else int(better.sum()) + 1,
+        **score_fields(scores, i),
+        rank=position(scores, candidates, i, q.rank_by),
+        rank_by=q.rank_by,
         excluded=bool(evaluation.excluded[i]),
         profile=q.profile.name,
         weights=q.weights,
         missing=[b["criterion"] for b in explained["breakdown"] if b["missing"] and b["weight"]],
-        completeness=round(float(complete[i]), 3),
+        **site_fields(row),
         **explained,
     )
     geometry = row.pop("geometry")

@@ -36,6 +36,24 @@ from sitefinder.scoring.criteria import (
 from sitefinder.scoring.declaration import Declaration
 from sitefinder.scoring.spatial import Layers, Sites
 
+# A site's number of places, the one definition (the score uses it as ``site_raw.places``, the
+# API shows that): the pipeline's estimate (offices floor area / 25 m2, plots area / 50 m2),
+# else a park's own capacity (pitches). The first key of the site's props that has a value.
+PLACES_KEYS = (("places", "estimate"), ("capacity", "capacity"))  # props key, what it is
+
+
+def places_sql(props: str = "props") -> str:
+    """SQL for the number of places from a site's ``props`` column (our own identifier)."""
+    return "COALESCE(" + ", ".join(f"({props} ->> '{k}')::float8" for k, _ in PLACES_KEYS) + ")"
+
+
+def places_source_sql(props: str = "props") -> str:
+    """SQL for where the number of places comes from: ``estimate`` or ``capacity`` (NULL)."""
+    cases = " ".join(
+        f"WHEN ({props} ->> '{k}') IS NOT NULL THEN '{what}'" for k, what in PLACES_KEYS
+    )
+    return f"CASE {cases} END"
+
 
 def load_layers(conn: psycopg.Connection[Any], names: Iterable[str] | None = None) -> Layers:
     """The layers the catalogue's declarations read (all, or only ``names``) that are loaded."""
@@ -168,9 +186,7 @@ def compute_all(
             needed = {layer for name in chosen for d in by_group[name] for layer in d.layer_names}
         layers = load_layers(conn, needed)
         rows = conn.execute(
-            # places: estimated by the pipeline (offices, plots), or a park's pitch capacity
-            "SELECT id, COALESCE((props ->> 'places')::float8, (props ->> 'capacity')::float8)"
-            " AS places, ST_AsBinary(geom) AS wkb FROM site ORDER BY id"
+            f"SELECT id, {places_sql()} AS places, ST_AsBinary(geom) AS wkb FROM site ORDER BY id"
         ).fetchall()
         frame = pd.DataFrame(rows, columns=["id", "places", "wkb"])
         sites = shapely.from_wkb(frame["wkb"].to_numpy(dtype=object))

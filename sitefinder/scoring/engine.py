@@ -1,15 +1,18 @@
-"""The scoring engine: raw criteria -> values 0-1 -> weighted score, ranking and stability.
+"""The scoring engine: raw criteria -> values 0-1 -> weighted score, range, ranking, stability.
 
 Everything is vectorised over all sites with numpy: a profile's value matrix is computed once
 (n sites x criteria, one value function call per criterion of the catalogue) and cached;
-re-ranking with other weights is one matrix-vector product and a partial sort. The same
-``evaluate`` scores an ad-hoc geometry (an array of one site).
+re-weighting is two matrix-vector products (float32, BLAS) that give the point score, the range
+the missing criteria leave open and the completeness at once (``Evaluation.score_all``); a
+ranking is a vectorised key and a partial sort (``rank``). The same ``evaluate`` scores an
+ad-hoc geometry (an array of one site). docs/scoring.md sections 3 and 7 give the rules.
 """
 
 from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -26,6 +29,33 @@ from sitefinder.scoring.profile import Profile
 STABILITY_DRAWS = 200
 STABILITY_SPREAD = 0.20  # each weight is multiplied by a uniform factor in [0.8, 1.2]
 STABILITY_POOL = 2000  # the sites that can plausibly reach the top k (by base score)
+# A site whose upper end falls this far below the k-th best lower end can still reach the top
+# k when the weights move by +-20 %; one farther below cannot in practice.
+STABILITY_REACH = 0.10
+STABILITY_EXTRA = 1000  # at most this many of them join the pool, by their upper end
+STABILITY_SEED = 20261121
+RANK_BY = ("conservative", "score")  # the ranking keys GET /api/sites?rank_by= takes
+# The share of the weight with data that makes a score "solid": a site with less ranks after
+# the solid ones unless it surely beats them (``conservative_key``; docs/scoring.md section 3).
+SOLID_COMPLETENESS = 0.6
+_EPS = 1e-6  # completeness compared with a tolerance: 0.6 computed in float32 is 0.6
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One weighting of every site, float32, one value per site.
+
+    ``point``: the weighted mean over the criteria with data (the weights renormalised; NaN
+    when excluded or no criterion has data). ``low``/``high``: the lowest and highest score
+    the missing criteria leave open (each missing criterion at value 0 resp. 1, over the total
+    weight; NaN when excluded). ``completeness``: the share of the total weight whose criteria
+    have data. ``point`` lies in [``low``, ``high``] and ``high - low = 1 - completeness``.
+    """
+
+    point: NDArray
+    low: NDArray
+    high: NDArray
+    completeness: NDArray
 
 
 @dataclass
@@ -43,6 +73,7 @@ class Evaluation:
     def __post_init__(self) -> None:
         self.col: dict[str, int] = {name: j for j, name in enumerate(self.names)}
         self.excluded: NDArray = np.asarray(self.excluding.any(axis=1), dtype=bool)
+        self.excluded_rows: NDArray = np.flatnonzero(self.excluded)
         # Kept once per profile (float32: half the memory traffic; scores need no more
         # precision) so that a re-rank is two matrix-vector products.
         self.filled: NDArray = np.where(self.present, self.values, 0.0).astype(np.float32)
@@ -61,19 +92,30 @@ class Evaluation:
         """Every criterion that excludes site ``i``, in catalogue order."""
         return [name for name, j in self.col.items() if self.excluding[i, j]]
 
-    def scores_and_completeness(self, weights: NDArray) -> tuple[NDArray, NDArray]:
-        """Scores (weighted mean over the criteria with data, weights renormalised; NaN if
-        excluded or no criterion has data) and completeness (share of the total weight whose
-        criteria have data, 0-1), both float32."""
+    def score_all(self, weights: NDArray) -> Scores:
+        """Point score, range and completeness of every site (``Scores``), from the same two
+        matrix-vector products: the known part ``num`` = sum of w*v over the criteria with
+        data and the known weight ``den``; with ``W`` the total weight, low = num / W,
+        high = (num + W - den) / W, completeness = den / W."""
         w = np.ascontiguousarray(weights, dtype=np.float32)  # same dtype: numpy uses BLAS
         num = self.filled @ w
         den = self.present_f @ w
-        with np.errstate(invalid="ignore", divide="ignore"):
-            score = num / den  # 0/0 -> NaN: no criterion with data
-        score[self.excluded] = np.nan
         total = float(weights.sum())
-        complete = den / np.float32(total) if total > 0 else np.zeros_like(den)
-        return score, complete
+        inverse = np.float32(1.0 / total if total > 0 else 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            point = num / den  # 0/0 -> NaN: no criterion with data
+        low = num * inverse
+        complete = den * inverse
+        high = low - complete
+        high += np.float32(1.0)
+        for array in (point, low, high):
+            array[self.excluded_rows] = np.nan
+        return Scores(point=point, low=low, high=high, completeness=complete)
+
+    def scores_and_completeness(self, weights: NDArray) -> tuple[NDArray, NDArray]:
+        """Point scores (NaN if excluded or no criterion has data) and completeness."""
+        scores = self.score_all(weights)
+        return scores.point, scores.completeness
 
     def scores(self, weights: NDArray) -> NDArray:
         """Weighted mean over the criteria with data (weights renormalised); NaN if excluded."""
@@ -144,16 +186,119 @@ def breakdown(evaluation: Evaluation, i: int, weights: NDArray) -> list[dict[str
 
 
 def top_indices(scores: NDArray, candidates: NDArray, count: int) -> NDArray:
-    """The ``count`` best candidates, best first (ties by position = by site id); NaN last."""
-    if len(candidates) == 0:
+    """The ``count`` best candidates by ``scores``, best first (ties by position); NaN last."""
+    primary = _worst_for_nan(scores[candidates])
+    return top_by(primary, np.zeros(len(candidates), dtype=np.float32), candidates, count)
+
+
+def top_by(primary: NDArray, secondary: NDArray, candidates: NDArray, count: int) -> NDArray:
+    """The ``count`` best ``candidates`` by ``primary`` (no NaN: -inf is worst), then
+    ``secondary`` (NaN last), then by position (= by site id); best first. Both keys hold one
+    value per candidate, higher is better; one partial sort, then a sort of the ``count``."""
+    n = len(candidates)
+    if n == 0:
         return candidates
-    s = np.where(np.isnan(scores[candidates]), -np.inf, scores[candidates])
-    if count < len(candidates):
-        part = np.argpartition(-s, count - 1)[:count]
-        part = part[np.lexsort((candidates[part], -s[part]))]
-        return candidates[part]
-    order = np.lexsort((candidates, -s))
-    return candidates[order]
+    part = np.argpartition(primary, n - count)[n - count :] if count < n else np.arange(n)
+    q = _worst_for_nan(secondary[part])
+    part = part[np.lexsort((candidates[part], -q, -primary[part]))]
+    return candidates[part]
+
+
+def _worst_for_nan(values: NDArray) -> NDArray:
+    """``values`` with NaN as -inf (the worst key); cheaper than ``np.nan_to_num``."""
+    out: NDArray = np.where(np.isnan(values), -np.inf, values)
+    return out
+
+
+def _among(sites: NDArray, candidates: NDArray) -> NDArray:
+    """The ``sites`` (indices) that are among the sorted ``candidates`` (a handful of binary
+    searches per site instead of a pass over every candidate)."""
+    if len(sites) == 0 or len(candidates) == 0:
+        return sites[:0]
+    at = np.minimum(np.searchsorted(candidates, sites), len(candidates) - 1)
+    found: NDArray = sites[candidates[at] == sites]
+    return found
+
+
+def conservative_key(scores: Scores, candidates: NDArray, solid: float) -> NDArray:
+    """The default ranking key of every site (float32, higher is better, -inf: no score).
+
+    A *solid* site (completeness at least ``solid``) ranks by its lower end. A site with less
+    data ranks after every solid site, by its lower end, except above the solid ``candidates``
+    whose whole range lies below its lower end: it takes the key of the best of those, and its
+    point score (the secondary key) puts it right above that site. So no site ranks below one
+    it surely beats, and a thinly known site does not pass a well-known one on hope alone.
+    ``candidates`` (sorted indices) are the sites being ranked.
+    """
+    low, high, point = scores.low, scores.high, scores.point
+    weak = scores.completeness < np.float32(solid - _EPS)
+    # below every solid site (keys of solid sites are 0-1); NaN (excluded) and no data: -inf
+    key = np.where(weak, low - np.float32(2.0), low)
+    key[np.isnan(point)] = -np.inf
+    weak_rows = _among(np.flatnonzero(weak & (key > -np.inf)), candidates)
+    if len(weak_rows) == 0:
+        return key
+    weak_low = low[weak_rows]
+    # solid candidates some weak site surely beats (their whole range below its lower end)
+    passable = _among(np.flatnonzero(~weak & (high < weak_low.max())), candidates)
+    passable = passable[~np.isnan(point[passable])]
+    if len(passable):
+        order = np.argsort(high[passable], kind="stable")
+        highs = high[passable][order]
+        best_low = np.maximum.accumulate(low[passable][order])
+        below = np.searchsorted(highs, weak_low, side="left")  # solid sites with high < low
+        beats = below > 0
+        key[weak_rows[beats]] = best_low[below[beats] - 1]
+    return key
+
+
+def ranking_keys(
+    scores: Scores,
+    candidates: NDArray,
+    rank_by: str = "conservative",
+    solid: float = SOLID_COMPLETENESS,
+) -> tuple[NDArray, NDArray]:
+    """(primary, secondary) key per candidate, higher first (primary without NaN):
+    ``conservative`` ranks by ``conservative_key`` then the point score; ``score`` by the
+    point score then the lower end (of two equal scores, the better known first)."""
+    if rank_by == "score":
+        primary = _worst_for_nan(scores.point[candidates])
+        return primary, scores.low[candidates]
+    if rank_by != "conservative":
+        raise ValueError(f"rank_by must be one of {', '.join(RANK_BY)}, got '{rank_by}'")
+    return conservative_key(scores, candidates, solid)[candidates], scores.point[candidates]
+
+
+def rank(
+    scores: Scores,
+    candidates: NDArray,
+    count: int,
+    rank_by: str = "conservative",
+    solid: float = SOLID_COMPLETENESS,
+) -> NDArray:
+    """The ``count`` best ``candidates`` (sorted site indices) under ``rank_by``, best first:
+    one vectorised key and a partial sort; ties by site id."""
+    primary, secondary = ranking_keys(scores, candidates, rank_by, solid)
+    return top_by(primary, secondary, candidates, count)
+
+
+def position(
+    scores: Scores,
+    candidates: NDArray,
+    site: int,
+    rank_by: str = "conservative",
+    solid: float = SOLID_COMPLETENESS,
+) -> int | None:
+    """The 1-based rank of ``site`` among ``candidates`` under ``rank_by``; None when it is
+    not among them or has no score."""
+    where = np.flatnonzero(candidates == site)
+    if len(where) == 0 or np.isnan(scores.point[site]):
+        return None
+    p, secondary = ranking_keys(scores, candidates, rank_by, solid)
+    q = _worst_for_nan(secondary)
+    me = int(where[0])
+    before = (p > p[me]) | ((p == p[me]) & ((q > q[me]) | ((q == q[me]) & (candidates < site))))
+    return int(before.sum()) + 1
 
 
 def stability(
@@ -164,39 +309,80 @@ def stability(
     k: int,
     base: NDArray | None = None,
     *,
-    ranked: bool = False,
+    ranked: NDArray | None = None,
+    scores: Scores | None = None,
 ) -> NDArray:
-    """Share of weight perturbations (each weight x U(0.8, 1.2)) in which each target stays in
-    the top ``k`` of the candidates. Monte Carlo with a fixed seed, so answers are repeatable.
+    """Share of Monte Carlo draws in which each target is in the top ``k`` of the candidates.
+
+    Each draw multiplies every weight by an independent U(0.8, 1.2) factor *and* gives every
+    missing criterion of every site an independent value U(0, 1); a site's score in a draw is
+    then its weighted mean over all weighted criteria. So a site whose data leaves much open
+    cannot look certain. Seeded (``STABILITY_SEED``): the same request gives the same answer.
+
+    The draws run on a pool only: the best ``STABILITY_POOL`` candidates (``ranked``: the
+    caller's ranking, best first, at least that deep; else the best by ``base``, default the
+    point scores) plus the candidates whose upper end reaches the k-th best lower end of that
+    pool, less ``STABILITY_REACH`` (at most ``STABILITY_EXTRA`` of them, by upper end): every
+    site that can reach the top k in practice. ``candidates`` are sorted site indices (as
+    ``np.flatnonzero`` of a filter gives them).
     """
     if len(targets) == 0:
         return np.zeros(0)
+    if scores is None:
+        scores = evaluation.score_all(weights)
     if base is None:
-        base = evaluation.scores(weights)
-    # the best STABILITY_POOL candidates; callers that already ranked pass them (best first)
+        base = scores.point
     size = min(len(candidates), max(STABILITY_POOL, 5 * k))
-    pool = candidates[:size] if ranked else top_indices(base, candidates, size)
-    pool = pool[~np.isnan(base[pool])]
-    rng = np.random.default_rng(20261121)
-    factors = rng.uniform(
-        1 - STABILITY_SPREAD, 1 + STABILITY_SPREAD, (STABILITY_DRAWS, len(weights))
-    )
-    # criteria x draws, float32 and contiguous like the value matrices (else numpy leaves BLAS)
-    draws = np.ascontiguousarray((factors * weights).T, dtype=np.float32)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = (evaluation.filled[pool] @ draws) / (evaluation.present_f[pool] @ draws)
-    s = np.nan_to_num(s, nan=-np.inf)
+    pool = ranked[:size] if ranked is not None else top_indices(base, candidates, size)
+    pool = pool[~np.isnan(scores.point[pool])]
     kk = min(k, len(pool))
     if kk == 0:
         return np.zeros(len(targets))
+    # the sites outside the pool that lucky unknown values could lift into the top k (NaN:
+    # excluded, never reaches); few, so they are matched to the candidates one by one
+    kth_low = -np.partition(-np.nan_to_num(scores.low[pool], nan=-1.0), kk - 1)[kk - 1]
+    reach = np.flatnonzero(scores.high >= kth_low - STABILITY_REACH)
+    extra = np.setdiff1d(_among(reach, candidates), pool, assume_unique=True)
+    extra = extra[~np.isnan(scores.point[extra])]
+    if len(extra) > STABILITY_EXTRA:
+        top = np.argpartition(-scores.high[extra], STABILITY_EXTRA - 1)[:STABILITY_EXTRA]
+        extra = extra[top]
+    pool = np.concatenate([pool, extra])
+
+    rng = np.random.default_rng(STABILITY_SEED)
+    factors = rng.uniform(
+        1 - STABILITY_SPREAD, 1 + STABILITY_SPREAD, (STABILITY_DRAWS, len(weights))
+    )
+    # draws x criteria, float32 like the value matrices (else numpy leaves BLAS)
+    draws = np.ascontiguousarray(factors * weights, dtype=np.float32)
+    total = draws.sum(axis=1)
+    if not (total > 0).all():
+        return np.zeros(len(targets))
+    # draws x sites (each draw a contiguous row): first the part the data fixes
+    s = draws @ evaluation.filled[pool].T
+    # then the missing part: one U(0, 1) value per missing criterion of a site and draw,
+    # weighted; one vectorised step per criterion (a handful), never a loop over sites
+    missing = evaluation.present_f[pool] == 0
+    for j in np.flatnonzero(weights > 0):
+        rows = np.flatnonzero(missing[:, j])
+        if 2 * len(rows) > len(pool):  # mostly missing: dense, without gather and scatter
+            values = rng.random((STABILITY_DRAWS, len(pool)), dtype=np.float32)
+            values *= draws[:, j, None]
+            values *= missing[:, j]
+            s += values
+        elif len(rows):
+            values = rng.random((STABILITY_DRAWS, len(rows)), dtype=np.float32)
+            s[:, rows] += values * draws[:, j, None]
+    s /= total[:, None]
     # the k-th best score per draw: a target is in the top k when it scores at least that
-    kth = -np.partition(-s, kk - 1, axis=0)[kk - 1]
-    position = {int(site): row for row, site in enumerate(pool)}
+    kth = -np.partition(-s, kk - 1, axis=1)[:, kk - 1]
+    inside = (s >= kth[:, None]).mean(axis=0)
+    order = np.argsort(pool, kind="stable")
+    found = np.searchsorted(pool[order], targets)
+    found = np.minimum(found, len(pool) - 1)
+    hit = pool[order][found] == targets
     out = np.zeros(len(targets))
-    for t, site in enumerate(targets):  # the page's sites only (at most `limit`)
-        row = position.get(int(site))
-        if row is not None:
-            out[t] = float(np.mean(s[row] >= kth))
+    out[hit] = inside[order][found[hit]]
     return out
 
 
@@ -209,6 +395,7 @@ class SiteTable:
     index: dict[str, int]
     kind: pd.Categorical  # compared by integer code: fast filters over a million sites
     gemeente: pd.Categorical
+    vacancy: pd.Categorical  # offices: leeg, in gebruik, onbekend; others: NaN
     lon: NDArray
     lat: NDArray
     raw: pd.DataFrame
@@ -225,18 +412,23 @@ class SiteTable:
             index={str(site): i for i, site in enumerate(ids)},
             kind=pd.Categorical(frame["kind"]),
             gemeente=pd.Categorical(frame["gemeentecode"]),
+            vacancy=pd.Categorical(frame["vacancy"]),
             lon=frame["lon"].to_numpy(dtype=float),
             lat=frame["lat"].to_numpy(dtype=float),
             raw=frame,
             _cache={},
         )
 
-    def matching(self, column: pd.Categorical, value: str) -> NDArray:
-        """Boolean mask of the sites whose ``column`` (kind, gemeente) equals ``value``."""
+    def matching(self, column: pd.Categorical, value: str | Sequence[str]) -> NDArray:
+        """Boolean mask of the sites whose ``column`` (kind, gemeente, vacancy) equals
+        ``value`` (or one of several values)."""
         categories = list(column.categories)
-        if value not in categories:
-            return np.zeros(len(self.ids), dtype=bool)
-        mask: NDArray = column.codes == categories.index(value)
+        wanted = [value] if isinstance(value, str) else list(value)
+        codes = [categories.index(v) for v in wanted if v in categories]
+        if len(codes) == 1:  # the usual case: one comparison of integer codes
+            one: NDArray = column.codes == codes[0]
+            return one
+        mask: NDArray = np.isin(column.codes, codes)
         return mask
 
     def evaluation(self, profile: Profile) -> Evaluation:

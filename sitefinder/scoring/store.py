@@ -36,6 +36,9 @@ TEXT_TYPES = {"text", "id", "ids"}
 COPY_CHUNK = 50_000  # rows per CSV chunk written to PostgreSQL
 # site_raw.gemeentecode is derived; a site whose point lies in no gemeente keeps its source's
 GEMEENTE = "gemeentecode"
+# The props keys of an office's vacancy (etl.bag_offices): leeg / in gebruik / onbekend, since
+VACANCY_KEY = "leegstand"
+VACANT_SINCE_KEY = "leeg_sinds"
 
 
 def table_columns(conn: psycopg.Connection[Any]) -> set[str]:
@@ -129,8 +132,9 @@ def read(conn: psycopg.Connection[Any]) -> pd.DataFrame:
     """Every site with its raw columns, by site id, read with one COPY (fast at a million).
 
     Besides the catalogue's columns: ``site_id``, ``kind``, the gemeente (derived, else the
-    source's) and ``lon``/``lat`` of the point on surface (WGS84, EPSG:4326). Text columns are
-    objects (None for NULL), booleans bool.
+    source's), ``lon``/``lat`` of the point on surface (WGS84, EPSG:4326) and, for the sites
+    whose source knows it (offices), ``vacancy`` (``leeg``, ``in gebruik``, ``onbekend``) with
+    ``vacant_since`` (ISO date). Text columns are objects (None for NULL), booleans bool.
     """
     present = table_columns(conn)
     columns = [c for c in raw_columns() if c.name != GEMEENTE]
@@ -149,17 +153,26 @@ def read(conn: psycopg.Connection[Any]) -> pd.DataFrame:
     )
     query = sql.SQL(
         "COPY (SELECT s.id AS site_id, s.kind, {gemeente} AS gemeentecode,"
-        " ST_X(p) AS lon, ST_Y(p) AS lat, {selected}"
+        " ST_X(p) AS lon, ST_Y(p) AS lat, s.props ->> {vacancy} AS vacancy,"
+        " s.props ->> {since} AS vacant_since, {selected}"
         " FROM site s JOIN {table} r ON r.site_id = s.id"
         " CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS p) q"
         " ORDER BY s.id) TO STDOUT WITH (FORMAT csv, HEADER)"
-    ).format(gemeente=gemeente, selected=selected, table=sql.Identifier(TABLE))
+    ).format(
+        gemeente=gemeente,
+        selected=selected,
+        table=sql.Identifier(TABLE),
+        vacancy=sql.Literal(VACANCY_KEY),
+        since=sql.Literal(VACANT_SINCE_KEY),
+    )
     buffer = io.BytesIO()
     with conn.cursor().copy(query) as copy:
         for chunk in copy:
             buffer.write(chunk)
     buffer.seek(0)
-    text = {"site_id", "kind", GEMEENTE} | {c.name for c in columns if c.type in TEXT_TYPES}
+    text = {"site_id", "kind", GEMEENTE, "vacancy", "vacant_since"} | {
+        c.name for c in columns if c.type in TEXT_TYPES
+    }
     flags = [c.name for c in columns if c.type == "bool"]
     frame = pd.read_csv(
         buffer,

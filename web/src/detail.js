@@ -1,10 +1,13 @@
 /*
  * @module detail
  * The detail panel over the map's right side: a stored site (GET /api/sites/{id} with the
- * current scoring) or the own site (store key `adhoc`, scored by draw.js). It shows the score,
- * rank and stability, the breakdown (breakdown.js), the surroundings, size, sources and source
- * attributes. The panel is open while a site is selected or an own site is shown; re-scoring
- * re-renders it in place, keeping its scroll position and open sections.
+ * current scoring) or the own site (store key `adhoc`, scored by draw.js). It shows the score
+ * with the range its missing data leave open and its completeness (range.js), rank and
+ * stability, what a person should check, the breakdown (breakdown.js), the surroundings, size,
+ * an office's vacancy, sources and source attributes. For the own site it offers what the
+ * owner can fill in (places, floor area) and scores again. The panel is open while a site is
+ * selected or an own site is shown; re-scoring re-renders it in place, keeping its scroll
+ * position and open sections.
  */
 
 import { $, fill, h } from "./dom.js";
@@ -15,19 +18,23 @@ import { showError } from "./banner.js";
 import { breakdownSection, constraintsSection, reasonsSection } from "./breakdown.js";
 import { kindShape, kindTitle } from "./kinds.js";
 import { featureBounds } from "./map.js";
-import { stabilityBadge } from "./list.js";
+import { checkText, stabilityBadge, vacancyText } from "./list.js";
 import { STABILITY_K, listFeature } from "./sites.js";
 import { crosshairIcon, scoreColour, shapeIcon, siteColour } from "./symbols.js";
-import { profileOf, sameWeights, weightsAreCustom } from "./weights.js";
+import { criterionTitle, profileOf, sameWeights, weightsAreCustom } from "./weights.js";
+import { hasRange, isUncertain, rangeBar, rangeText, solidShare } from "./range.js";
 
 /**
- * @param {{onClosed: (id: string|null) => void, onDrawAgain: () => void, sections?: () => Node[]}}
- *   hooks `onClosed` hears the id of the site that was selected when the panel closed;
- *   `onDrawAgain` starts drawing; `sections` gives parts shown under a stored site's score (the
- *   flag panel, flags.js: the same nodes each time, so what is typed in them stays).
+ * @param {{onClosed: (id: string|null) => void, onDrawAgain: () => void,
+ *   onRescore: (size: {places: number|null, floorArea: number|null}) => void,
+ *   sections?: () => Node[]}} hooks
+ *   `onClosed` hears the id of the site that was selected when the panel closed; `onDrawAgain`
+ *   starts drawing; `onRescore` scores the own site again with what the owner filled in;
+ *   `sections` gives parts shown under a stored site's score (the flag panel, flags.js: the same
+ *   nodes each time, so what is typed in them stays).
  * @returns {{select: (id: string) => void, close: () => void}}
  */
-export function createDetail(store, api, map, { onClosed, onDrawAgain, sections = () => [] }) {
+export function createDetail(store, api, map, { onClosed, onDrawAgain, onRescore, sections = () => [] }) {
   const panel = $("#detail");
   let request = null;
   let summary = null; // the list feature of the selected site (shown while the detail loads)
@@ -45,7 +52,10 @@ export function createDetail(store, api, map, { onClosed, onDrawAgain, sections 
     const controller = new AbortController();
     request = controller;
     try {
-      const feature = await api.get(`/api/sites/${encodeURIComponent(id)}`, store.get().scoring, {
+      const state = store.get();
+      // the rank among all sites follows the ranking the filter panel chose
+      const params = { ...state.scoring, rank_by: state.filters.rankBy };
+      const feature = await api.get(`/api/sites/${encodeURIComponent(id)}`, params, {
         signal: controller.signal,
       });
       if (store.get().selectedId === id) store.update({ detail: feature });
@@ -96,12 +106,14 @@ export function createDetail(store, api, map, { onClosed, onDrawAgain, sections 
     const breakdown = props.breakdown ?? [];
     fillBody(
       scoreSection(state, props, listFeature(state, state.selectedId)?.properties ?? null),
+      checksSection(props),
       sections(),
       reasonsSection(state, props),
       breakdownSection(state, breakdown),
       constraintsSection(state, breakdown),
       surroundings(props),
       size(props),
+      vacancySection(props),
       sources(state, props.sources ?? []),
       attributes(state, props),
     );
@@ -125,6 +137,7 @@ export function createDetail(store, api, map, { onClosed, onDrawAgain, sections 
     const breakdown = props.breakdown ?? [];
     fillBody(
       scoreSection(state, props),
+      fillInSection(adhoc, props),
       h("p", { class: "adhoc-note" }, t("adhoc.note"), " ", again),
       reasonsSection(state, props),
       breakdownSection(state, breakdown),
@@ -147,8 +160,48 @@ export function createDetail(store, api, map, { onClosed, onDrawAgain, sections 
   }
 
   /**
-   * The big score, the site's rank among all sites, and (from the list, if the site is in it)
-   * its place in the list and its rank stability.
+   * What the owner of the own site can fill in to narrow its range (the API's `fill_in`: the
+   * number of places or the floor area), with a button that scores it again.
+   */
+  function fillInSection(adhoc, props) {
+    const wanted = Array.isArray(props.fill_in) ? props.fill_in : [];
+    const given = adhoc.places !== null && adhoc.places !== undefined;
+    if (!wanted.length && !given && !fmt.isNumber(adhoc.floorArea)) return null;
+    const input = (id, label, value, step) =>
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: id }, label),
+        h("input", { type: "number", id, min: "0", step, inputmode: "numeric", value: value ?? "" }),
+      );
+    const read = (id) => {
+      const text = $(`#${id}`).value.trim();
+      const value = text === "" ? NaN : Number(text);
+      return Number.isFinite(value) && value >= 0 ? value : null;
+    };
+    const submit = (event) => {
+      event.preventDefault();
+      onRescore({ places: read("adhoc-fill-places"), floorArea: read("adhoc-fill-floor") });
+    };
+    return h(
+      "form",
+      { class: "detail-section adhoc-fill", id: "adhoc-fill", onsubmit: submit },
+      h("h3", {}, t("adhoc.fill_heading")),
+      wanted.length ? h("p", { class: "muted small" }, t("adhoc.fill_hint")) : null,
+      h(
+        "div",
+        { class: "field-row" },
+        input("adhoc-fill-places", t("adhoc.fill_places"), adhoc.places, "1"),
+        input("adhoc-fill-floor", t("adhoc.fill_floor"), adhoc.floorArea, "1"),
+      ),
+      h("button", { type: "submit", id: "adhoc-rescore", class: "button-primary" }, t("adhoc.rescore")),
+    );
+  }
+
+  /**
+   * The big score, the range its missing data leave open with the completeness, the site's
+   * rank among all sites, and (from the list, if the site is in it) its place in the list and
+   * its rank stability.
    */
   function scoreSection(state, props, listProps = null) {
     const excluded = Boolean(props.excluded) || !fmt.isNumber(props.score);
@@ -177,6 +230,7 @@ export function createDetail(store, api, map, { onClosed, onDrawAgain, sections 
         ),
       ),
       rankText ? h("span", { class: "score-rank" }, rankText) : null,
+      excluded ? null : rangeSection(state, props),
       h(
         "div",
         { class: "actions" },
@@ -209,10 +263,79 @@ export function createDetail(store, api, map, { onClosed, onDrawAgain, sections 
   store.subscribe(["scoring"], (state) => {
     if (state.selectedId && !state.adhoc) load(state.selectedId);
   });
+  store.subscribe(["filters"], (state, previous) => {
+    if (state.filters.rankBy !== previous.filters.rankBy && state.selectedId && !state.adhoc) load(state.selectedId);
+  });
   store.subscribe(["selectedId", "detail", "adhoc", "sites", "lang", "profiles", "catalogue", "scoring"], render);
   $("#detail-close").addEventListener("click", close);
 
   return { select, close };
+}
+
+/**
+ * The range bar with its words: "Bereik 0,67–0,92: 75% van het gewicht heeft gegevens;
+ * onbekend: Bestemming (telt als 0 tot 1)", and why an uncertain score ranks after the solid ones.
+ */
+function rangeSection(state, props) {
+  if (!hasRange(props)) return null;
+  const missing = (props.missing ?? []).map((name) => criterionTitle(state, name) || name);
+  const words = [
+    t("range.detail", { range: rangeText(props), pct: fmt.percent(props.completeness) }),
+    missing.length ? t("range.missing", { list: fmt.list(missing) }) : t("range.complete"),
+  ];
+  return h(
+    "div",
+    { class: `detail-range${isUncertain(props) ? " is-uncertain" : ""}` },
+    rangeBar(props, { large: true }),
+    h("p", { id: "detail-range-text", class: "detail-range-text" }, words.join("; ")),
+    isUncertain(props)
+      ? h("p", { class: "detail-range-note" }, t("range.uncertain_note", { solid: fmt.percent(solidShare(state)) }))
+      : null,
+  );
+}
+
+/** "Let op": what a person should check before relying on the site (the API's `checks`). */
+function checksSection(props) {
+  const checks = Array.isArray(props.checks) ? props.checks : [];
+  if (!checks.length) return null;
+  return h(
+    "section",
+    { class: "detail-section detail-checks" },
+    h("h3", {}, t("checks.heading")),
+    h("ul", {}, checks.map((check) => h("li", { dataset: { check: check.code } }, checkText(check)))),
+  );
+}
+
+/** An office's vacancy (leeg / in gebruik / onbekend) and its municipality's figure as context. */
+function vacancySection(props) {
+  if (!props.vacancy) return null;
+  const own = props.props ?? {};
+  const rows = [
+    [t("vacancy.status"), vacancyText(props), "status"],
+    fmt.isNumber(own.leegstand_m2) ? [t("vacancy.register_m2"), fmt.area(own.leegstand_m2), "register"] : null,
+    fmt.isNumber(own.leegstand_gemeente_m2)
+      ? [
+          t("vacancy.gemeente", { gemeente: props.gemeentenaam ?? "" }),
+          `${fmt.area(own.leegstand_gemeente_m2)} · ${t("vacancy.gemeente_note")}`,
+          "gemeente",
+        ]
+      : null,
+  ].filter(Boolean);
+  return kvSection("detail-vacancy", t("vacancy.heading"), rows, "vacancy");
+}
+
+/** A section of label–value rows, each row tagged `data-<key>="<name>"` (for tests, styling). */
+function kvSection(className, heading, rows, key) {
+  return h(
+    "section",
+    { class: `detail-section ${className}` },
+    h("h3", {}, heading),
+    h(
+      "dl",
+      { class: "kv-list" },
+      rows.map(([k, v, name]) => h("div", { class: "kv", dataset: { [key]: name } }, h("dt", {}, k), h("dd", {}, v))),
+    ),
+  );
 }
 
 function loading() {
@@ -264,23 +387,18 @@ function surroundings(props) {
   );
 }
 
+/** Area, floor area and the places the score used (one number: the API's `places`). */
 function size(props) {
-  const places = fmt.isNumber(props.places) ? `${fmt.number(props.places)} ${t("unit.places")}` : t("detail.unknown");
+  const source = props.places_source ? t(`detail.places_source.${props.places_source}`) : "";
+  const places = fmt.isNumber(props.places)
+    ? `${fmt.number(props.places)} ${t("unit.places")}${source ? ` (${source})` : ""}`
+    : t("detail.unknown");
   const rows = [
     [t("detail.area"), fmt.area(props.area_m2), "area"],
     "floor_area_m2" in props ? [t("detail.floor_area"), fmt.area(props.floor_area_m2), "floor-area"] : null,
     [t("detail.places"), places, "places"],
   ].filter(Boolean);
-  return h(
-    "section",
-    { class: "detail-section detail-size" },
-    h("h3", {}, t("detail.size")),
-    h(
-      "dl",
-      { class: "kv-list" },
-      rows.map(([k, v, name]) => h("div", { class: "kv", dataset: { size: name } }, h("dt", {}, k), h("dd", {}, v))),
-    ),
-  );
+  return kvSection("detail-size", t("detail.size"), rows, "size");
 }
 
 function sources(state, list) {

@@ -4,7 +4,8 @@
  * double-clicks (or clicks the first corner, or presses the button) to finish. Plain Leaflet, no
  * drawing plugin. The drawn geometry (WGS84, 6 decimals) is POSTed to /api/score with the
  * current scoring and shown as the own site (store key `adhoc`) in the detail panel, and as a
- * dashed shape filled with its score colour on the map.
+ * dashed shape filled with its score colour on the map. What the owner fills in afterwards
+ * (places, floor area: `rescore`) scores the same geometry again.
  */
 
 import * as L from "leaflet";
@@ -17,7 +18,10 @@ import { ADHOC_STROKE, EXCLUDED_FILL, scoreColour } from "./symbols.js";
 
 const SNAP_PX = 8; // a click this close to the first corner closes the polygon
 
-/** @returns {{start: () => void, stop: () => void, isDrawing: () => boolean}} */
+/**
+ * @returns {{start: () => void, stop: () => void, isDrawing: () => boolean,
+ *   rescore: (size: {places: number|null, floorArea: number|null}) => void}}
+ */
 export function createDraw(store, api, map) {
   const leaflet = map.leaflet;
   const shapeLayer = L.featureGroup().addTo(leaflet); // the own site once drawn
@@ -145,7 +149,7 @@ export function createDraw(store, api, map) {
     stop();
     hideBanner();
     serial += 1;
-    const adhoc = { serial, geometry, places, name: t("adhoc.name"), feature: null };
+    const adhoc = { serial, geometry, places, floorArea: null, name: t("adhoc.name"), feature: null };
     store.update({ selectedId: null, detail: null, adhoc });
     score();
   }
@@ -157,7 +161,7 @@ export function createDraw(store, api, map) {
     request?.abort();
     const controller = new AbortController();
     request = controller;
-    const body = { geometry: adhoc.geometry, places: adhoc.places, name: adhoc.name };
+    const body = { geometry: adhoc.geometry, places: adhoc.places, floor_area_m2: adhoc.floorArea, name: adhoc.name };
     try {
       const feature = await api.post("/api/score", store.get().scoring, body, { signal: controller.signal });
       const current = store.get().adhoc;
@@ -214,7 +218,15 @@ export function createDraw(store, api, map) {
   }
   map.addControl($("#adhoc-control"), "topleft");
 
-  return { start, stop, isDrawing: () => Boolean(draft) };
+  /** Score the own site again with the size the owner filled in (the geometry stays). */
+  function rescore({ places, floorArea }) {
+    const adhoc = store.get().adhoc;
+    if (!adhoc) return;
+    store.update({ adhoc: { ...adhoc, places, floorArea } });
+    score();
+  }
+
+  return { start, stop, isDrawing: () => Boolean(draft), rescore };
 }
 
 function lonLat(latlng) {

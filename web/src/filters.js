@@ -1,18 +1,28 @@
 /*
  * @module filters
  * The filter panel: kind of site (options from the catalogue's site kinds), municipality
- * (GET /api/gemeenten; choosing one zooms to it), minimum score, excluded sites, reset.
- * The chosen filters are the store's `filters`; the list follows them.
+ * (GET /api/gemeenten; choosing one zooms to it), minimum score, the ranking (conservative or
+ * by point score), an office's vacancy, the minimum share of the weight with data, excluded
+ * sites, reset. The chosen filters are the store's `filters`; the list follows them.
  */
 
 import { $, debounce, fill, h } from "./dom.js";
-import { isNumber, number, score } from "./format.js";
+import { isNumber, number, percent, score } from "./format.js";
 import { t } from "./i18n.js";
 import { showError } from "./banner.js";
 import { kindPlural, siteKinds } from "./kinds.js";
 import { MOVE_DEBOUNCE_MS } from "./sites.js";
 
-export const NO_FILTERS = Object.freeze({ kind: "", gemeente: "", minScore: 0, includeExcluded: false, status: "" });
+export const NO_FILTERS = Object.freeze({
+  kind: "",
+  gemeente: "",
+  minScore: 0,
+  includeExcluded: false,
+  rankBy: "conservative",
+  vacancy: "",
+  minCompleteness: 0,
+  status: "",
+});
 
 /** @returns {{loadGemeenten: () => Promise<void>}} */
 export function createFilters(store, api, map) {
@@ -20,11 +30,15 @@ export function createFilters(store, api, map) {
   const gemeente = $("#filter-gemeente");
   const minScore = $("#filter-min-score");
   const excluded = $("#filter-excluded");
+  const rankBy = $("#filter-rank-by");
+  const vacancy = $("#filter-vacancy");
+  const minCompleteness = $("#filter-min-completeness");
   let gemeenten = [];
 
   const setFilter = (patch) => store.update((state) => ({ filters: { ...state.filters, ...patch } }));
   // The score slider re-ranks a moment after the user stops dragging.
   const setMinScoreSoon = debounce((value) => setFilter({ minScore: value }), MOVE_DEBOUNCE_MS);
+  const setMinCompletenessSoon = debounce((value) => setFilter({ minCompleteness: value }), MOVE_DEBOUNCE_MS);
 
   /** The "all kinds" option (static, translated by data-i18n) and one option per site kind. */
   function renderKindOptions() {
@@ -48,6 +62,7 @@ export function createFilters(store, api, map) {
 
   function renderMinScore() {
     $("#filter-min-score-value").textContent = score(Number(minScore.value));
+    $("#filter-min-completeness-value").textContent = percent(Number(minCompleteness.value));
   }
 
   function zoomTo(code) {
@@ -74,12 +89,22 @@ export function createFilters(store, api, map) {
     setMinScoreSoon(Number(minScore.value));
   });
   excluded.addEventListener("change", () => setFilter({ includeExcluded: excluded.checked }));
+  rankBy.addEventListener("change", () => setFilter({ rankBy: rankBy.value }));
+  vacancy.addEventListener("change", () => setFilter({ vacancy: vacancy.value }));
+  minCompleteness.addEventListener("input", () => {
+    renderMinScore();
+    setMinCompletenessSoon(Number(minCompleteness.value));
+  });
   $("#filter-reset").addEventListener("click", () => {
     setMinScoreSoon.cancel();
+    setMinCompletenessSoon.cancel();
     kind.value = "";
     gemeente.value = "";
     minScore.value = "0";
     excluded.checked = false;
+    rankBy.value = NO_FILTERS.rankBy;
+    vacancy.value = "";
+    minCompleteness.value = "0";
     renderMinScore();
     store.update({ filters: NO_FILTERS });
   });

@@ -1,21 +1,23 @@
 /*
  * @module legend
- * The map legend (bottom left): the five-class score ramp with its ticks, the excluded symbol,
- * one symbol per kind of site from the catalogue, and a note when the basemap is offline.
+ * The map legend (bottom left): the five-class score ramp with its ticks, the excluded and the
+ * uncertain symbol, one symbol per kind of site from the catalogue, and a note when the
+ * basemap is offline.
  */
 
 import { fill, h } from "./dom.js";
-import { number } from "./format.js";
+import { number, percent } from "./format.js";
 import { pick, t } from "./i18n.js";
 import { siteKinds } from "./kinds.js";
 import { SCORE_COLOURS, shapeIcon } from "./symbols.js";
+import { solidShare } from "./range.js";
 
 /** Add the legend to the map; it re-renders when the language, catalogue or basemap change. */
 export function createLegend(store, map) {
   const div = h("div", { id: "legend", class: "legend" });
   map.addControl(div, "bottomleft");
   const render = () => renderLegend(div, store.get());
-  store.subscribe(["lang", "catalogue", "basemapOffline"], render);
+  store.subscribe(["lang", "catalogue", "basemapOffline", "sites"], render);
   render();
 }
 
@@ -46,6 +48,12 @@ function renderLegend(div, state) {
       "ul",
       { class: "legend-items" },
       h("li", {}, h("span", { class: "legend-swatch excluded", "aria-hidden": "true" }), t("legend.excluded")),
+      h(
+        "li",
+        { class: "legend-uncertain", title: t("legend.uncertain_title", { solid: percent(solidShare(state)) }) },
+        h("span", { class: "legend-swatch uncertain", "aria-hidden": "true" }),
+        t("legend.uncertain"),
+      ),
       kinds,
     ),
     h("p", { id: "basemap-note", class: "basemap-note", hidden: !state.basemapOffline }, t("legend.basemap_offline")),

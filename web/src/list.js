@@ -1,25 +1,46 @@
 /*
  * @module list
  * The ranked list of the sites in view (a listbox): rank, rank stability, name, kind,
- * municipality, score bar, and ▲/▼ after a change of weights. Keyboard: a roving tab stop,
+ * municipality, an office's vacancy, the score with the range its missing data leave open
+ * (range.js; pale when the score is uncertain), "!" when there is something a person should
+ * check (the API's `checks`), and ▲/▼ after a change of weights. Keyboard: a roving tab stop,
  * arrows/Home/End move, Enter/Space select. Hover is shared with the map (`hoveredId`).
  */
 
 import { $, fill, h } from "./dom.js";
-import { isNumber, number, percent, score } from "./format.js";
+import { date, isNumber, number, percent, score } from "./format.js";
 import { t } from "./i18n.js";
 import { kindShape, kindTitle } from "./kinds.js";
 import { STABILITY_K, siteId } from "./sites.js";
 import { EXCLUDED_FILL, scoreColour, shapeIcon } from "./symbols.js";
+import { isUncertain, rangeBar, rangeLabel, rangeText } from "./range.js";
 
 const STABILITY_ROBUST = 0.9;
 const STABILITY_SHAKY = 0.5;
 
 /**
- * "83%" beside a rank: in how many of the ±20 % weight variations the site stays in the top k.
+ * "83%" beside a rank: in how many of the draws (weights ±20 %, each missing criterion 0–1)
+ * the site stays in the top k.
  * Green when robust, amber when a top-k site is shaky; sites below the top k that rarely get in
  * are shown quietly (grey) rather than as a warning on every row.
  */
+/** The checks of a site in words, e.g. "Ligt net buiten de gemeentegrens (51 m van Enkhuizen)". */
+export function checkText(check) {
+  if (check?.code === "outside_gemeente") {
+    return t("checks.outside_gemeente", { distance: number(check.distance_m), gemeente: check.gemeentenaam ?? "?" });
+  }
+  return check?.code ?? "";
+}
+
+/** An office's vacancy in words: "leeg sinds 1 mrt. 2023", "in gebruik", "leegstand onbekend". */
+export function vacancyText(props) {
+  if (!props?.vacancy) return "";
+  if (props.vacancy === "leeg") {
+    return props.vacant_since ? t("vacancy.empty_since", { date: date(props.vacant_since) }) : t("vacancy.empty");
+  }
+  return props.vacancy === "in gebruik" ? t("vacancy.in_use") : t("vacancy.unknown");
+}
+
 export function stabilityBadge(stability, rank) {
   if (!isNumber(stability?.in_top_k)) return null;
   const share = stability.in_top_k;
@@ -92,12 +113,22 @@ export function createList(store, { onSelect }) {
     const props = feature.properties ?? {};
     const id = siteId(feature);
     const excluded = Boolean(props.excluded) || !isNumber(props.score);
-    const missing = Array.isArray(props.missing) ? props.missing.length : 0;
+    const checks = Array.isArray(props.checks) ? props.checks : [];
+    const uncertain = !excluded && isUncertain(props);
     const kind = kindTitle(state.catalogue, props.kind);
     const gemeente = props.gemeentenaam ?? "";
+    const vacancy = vacancyText(props);
     const label = excluded
       ? t("list.row_label_excluded", { name: props.name, kind, gemeente })
-      : t("list.row_label", { rank: props.rank, name: props.name, kind, gemeente, score: score(props.score) });
+      : [
+          t("list.row_label", { rank: props.rank, name: props.name, kind, gemeente, score: score(props.score) }),
+          rangeLabel(props),
+          uncertain ? t("range.uncertain") : null,
+          vacancy || null,
+          ...checks.map(checkText),
+        ]
+          .filter(Boolean)
+          .join(", ");
     const stability = excluded ? null : stabilityBadge(props.stability, props.rank);
     const stabilityText = t("list.row_stability", {
       k: props.stability?.k ?? STABILITY_K,
@@ -116,14 +147,8 @@ export function createList(store, { onSelect }) {
             rankMove(state, id, props.rank),
             h("span", { class: "row-score-value" }, score(props.score)),
           ),
-          h(
-            "span",
-            { class: "score-bar", "aria-hidden": "true" },
-            h("span", {
-              class: "score-bar-fill",
-              style: { width: `${Math.round(props.score * 100)}%`, background: scoreColour(props.score) },
-            }),
-          ),
+          rangeBar(props),
+          h("span", { class: "row-range", "aria-hidden": "true" }, rangeText(props)),
         );
 
     return h(
@@ -132,6 +157,7 @@ export function createList(store, { onSelect }) {
         class: [
           "site-row",
           excluded ? "is-excluded" : null,
+          uncertain ? "is-uncertain" : null,
           selected ? "is-selected" : null,
           id === state.hoveredId ? "is-hover" : null,
         ]
@@ -164,15 +190,16 @@ export function createList(store, { onSelect }) {
           { class: "row-meta" },
           shapeIcon(kindShape(state.catalogue, props.kind), excluded ? EXCLUDED_FILL : scoreColour(props.score)),
           `${kind} · ${gemeente}`,
-          missing
+          vacancy
             ? h(
                 "span",
-                {
-                  class: "row-missing",
-                  title: missing === 1 ? t("list.missing_one") : t("list.missing", { n: missing }),
-                },
-                "!",
+                { class: `row-vacancy is-${props.vacancy.replace(" ", "-")}`, title: vacancy },
+                t(`vacancy.short.${props.vacancy.replace(" ", "_")}`),
               )
+            : null,
+          // "!" only for what a person should look at; missing data shows in the range bar
+          checks.length
+            ? h("span", { class: "row-check", title: checks.map(checkText).join("; ") }, "!")
             : null,
         ),
       ),

@@ -50,7 +50,7 @@ const store = createStore({
   hoveredId: null,
   selectedId: null,
   detail: null, // /api/sites/{id} of the selected site
-  adhoc: null, // own site: {serial, geometry, places, name, feature (the /api/score answer)}
+  adhoc: null, // own site: {serial, geometry, places, floorArea, name, feature (/api/score answer)}
   auth: null, // /api/auth/me: {user (null: not logged in), csrf_token, sso} (auth.js)
   statuses: null, // /api/flags/statuses: the flag workflow (flags.js)
   statusColours: false, // colour the markers by flag status instead of score
@@ -117,6 +117,7 @@ async function init() {
     onClosed: (id) => id && list.focusRow(id),
     onDrawAgain: () => draw.start(),
     sections: () => [flags.element],
+    onRescore: (size) => draw.rescore(size),
   });
   const province = createProvince(store, api, { onSelect: (id) => detail.select(id) });
   createBulk(store, api, map, { onDone: () => province.reload() });

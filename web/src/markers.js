@@ -1,8 +1,9 @@
 /*
  * @module markers
  * The site markers: one SVG path per site in the list, shaped by its kind (catalogue), filled
- * with its score colour (grey, dashed when excluded) or, when the map is coloured by flag status,
- * its status colour (statuses.js); outlined when hovered or selected.
+ * with its score colour (grey, dashed when excluded; pale with a grey ring when the score is
+ * uncertain: too little of its weight has data, range.js) or, when the map is coloured by flag
+ * status, its status colour (statuses.js); outlined when hovered or selected.
  * Clicking a marker selects the site; hovering it is shared with the list (`hoveredId`).
  */
 
@@ -14,7 +15,17 @@ import { kindShape, kindTitle } from "./kinds.js";
 import { keepOutOfTabOrder } from "./map.js";
 import { siteId } from "./sites.js";
 import { statusFill } from "./statuses.js";
-import { EXCLUDED_FILL, EXCLUDED_STROKE, HOVER_STROKE, SELECTED_STROKE, scoreColour, shapePath } from "./symbols.js";
+import { isUncertain, rangeText } from "./range.js";
+import {
+  EXCLUDED_FILL,
+  EXCLUDED_STROKE,
+  HOVER_STROKE,
+  SELECTED_STROKE,
+  UNCERTAIN_FILL_OPACITY,
+  UNCERTAIN_STROKE,
+  scoreColour,
+  shapePath,
+} from "./symbols.js";
 
 /**
  * A circle marker that can also be drawn as a square, triangle or diamond (shape per kind).
@@ -45,14 +56,23 @@ function markerStyle(props, { hover = false, selected = false, state = null } = 
         fillColor: EXCLUDED_FILL,
         fillOpacity: 0.75,
       }
-    : {
-        radius: 7,
-        color: "#1f2937",
-        weight: 1.2,
-        dashArray: null,
-        fillColor: statusFill(state, props) ?? scoreColour(props.score),
-        fillOpacity: 0.95,
-      };
+    : isUncertain(props)
+      ? {
+          radius: 6,
+          color: UNCERTAIN_STROKE,
+          weight: 2,
+          dashArray: null,
+          fillColor: statusFill(state, props) ?? scoreColour(props.score),
+          fillOpacity: UNCERTAIN_FILL_OPACITY,
+        }
+      : {
+          radius: 7,
+          color: "#1f2937",
+          weight: 1.2,
+          dashArray: null,
+          fillColor: statusFill(state, props) ?? scoreColour(props.score),
+          fillOpacity: 0.95,
+        };
   if (hover) Object.assign(style, { radius: style.radius + 2, color: HOVER_STROKE, weight: 3 });
   if (selected) Object.assign(style, { radius: style.radius + 3, color: SELECTED_STROKE, weight: 3 });
   return style;
@@ -79,7 +99,9 @@ export function createMarkers(store, map, { onSelect }) {
       const marker = new ShapeMarker([lat, lon], {
         pane: "sites",
         shape,
-        className: `site-marker kind-${props.kind ?? "unknown"}${props.excluded ? " is-excluded" : ""}`,
+        className: `site-marker kind-${props.kind ?? "unknown"}${props.excluded ? " is-excluded" : ""}${
+          isUncertain(props) ? " is-uncertain" : ""
+        }`,
         ...markerStyle(props, { hover: id === state.hoveredId, selected: id === state.selectedId, state }),
       });
       marker.feature = feature;
@@ -119,7 +141,8 @@ export function createMarkers(store, map, { onSelect }) {
 }
 
 function tooltip(state, props) {
-  const value = props.excluded ? t("list.excluded") : score(props.score);
+  const range = rangeText(props);
+  const value = props.excluded ? t("list.excluded") : `${score(props.score)}${range ? ` (${range})` : ""}`;
   const name = escapeHtml(props.name ?? "");
   return `<strong>${name}</strong><br>${escapeHtml(kindTitle(state.catalogue, props.kind))} · ${escapeHtml(value)}`;
 }

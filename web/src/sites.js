@@ -12,7 +12,7 @@ import { showError } from "./banner.js";
 import { isNumber } from "./format.js";
 
 const LIST_LIMIT = 100;
-export const STABILITY_K = 10; // rank stability: share of ±20 % weight variations in the top k
+export const STABILITY_K = 10; // rank stability: share of draws (weights, missing data) in the top k
 export const MOVE_DEBOUNCE_MS = 250;
 
 /** The id of a site feature, as a string. */
@@ -39,6 +39,9 @@ export function createSites(store, api, map) {
       min_score: f.minScore > 0 ? f.minScore.toFixed(2) : "",
       include_excluded: f.includeExcluded ? "true" : "false",
       status: f.status, // province flag status (flags.js)
+      rank_by: f.rankBy,
+      vacancy: f.vacancy,
+      min_completeness: f.minCompleteness > 0 ? f.minCompleteness.toFixed(2) : "",
       bbox: map.bbox(),
       limit: LIST_LIMIT,
       offset: 0,

@@ -15,6 +15,9 @@ export const EXCLUDED_STROKE = "#5f5f5f";
 export const HOVER_STROKE = "#0b4f9c";
 export const SELECTED_STROKE = "#000000";
 export const ADHOC_STROKE = "#0b4f9c";
+// an uncertain score (too little of its weight has data): pale fill, grey ring
+export const UNCERTAIN_STROKE = "#6b7280";
+export const UNCERTAIN_FILL_OPACITY = 0.35;
 const ICON_STROKE = "#1f2937";
 
 /** The score class 0–4 of a score 0–1, or null (no score). */

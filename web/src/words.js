@@ -37,7 +37,7 @@ function factSentences(facts, lang) {
     "nearest" in facts ? nearest(facts.nearest, lang) : null,
     "count" in facts ? count(facts, lang) : null,
     "zoning" in facts ? zoning(facts.zoning, lang) : null,
-    "places" in facts ? places(facts.places, lang) : null,
+    "places" in facts ? places(facts.places, facts.min_places, lang) : null,
     "areas" in facts ? areas(facts.areas, lang) : null,
   ].filter(Boolean);
 }
@@ -81,11 +81,12 @@ function zoning(zone, lang) {
   return zone.plan ? t("facts.zoning_plan", { name, plan: zone.plan }, lang) : t("facts.zoning", { name }, lang);
 }
 
-/** `places`: "Geschat 25 plaatsen", or unknown. */
-function places(value, lang) {
+/** `places` (+ `min_places`): "Geschat 25 plaatsen", "…: minder dan het minimum van 1", or unknown. */
+function places(value, min, lang) {
   if (!fmt.isNumber(value)) return t("facts.places_unknown", {}, lang);
   const n = Math.round(value);
-  return plural("facts.places", n, { n: fmt.number(n, 0, lang) }, lang);
+  const text = plural("facts.places", n, { n: fmt.number(n, 0, lang) }, lang);
+  return fmt.isNumber(min) && value < min ? `${text}: ${t("facts.places_too_small", { min }, lang)}` : text;
 }
 
 /** `inside` (polygon constraints): the area it lies in, else the nearest one and how far. */
