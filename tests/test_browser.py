@@ -242,6 +242,15 @@ def test_breakdown_words_from_facts(browser: object, base_url: str) -> None:
           zoning: { criterion: "zoning", missing: false,
                     facts: { zoning: { class: "wonen", name: "Wonen",
                                        plan: "NL.IMRO.0664.BPBS02-VG99" } } },
+          zoning_plan: { criterion: "zoning", missing: false,
+                         facts: { zoning: { class: "wonen", name: "Wonen",
+                                            plan: "NL.IMRO.9999.BPdorp-VA01",
+                                            plan_status: "vastgesteld",
+                                            plan_date: "2014-03-01", overlay_factor: 0.4 },
+                                  areas: [{ id: "zoning:g", name: "Leiding - Gas",
+                                            category: "leiding", factor: 0.4 },
+                                          { id: "zoning:k", name: "overige zone - kernzone",
+                                            category: "overige zone", factor: 1 }] } },
           places: { criterion: "size", missing: false, facts: { places: 25 } },
           inside: { criterion: "natura2000", missing: false,
                     facts: { inside: true, area: { id: "n2k:57", name: "Veluwe" } } },
@@ -285,6 +294,15 @@ def test_breakdown_words_from_facts(browser: object, base_url: str) -> None:
     assert en["one"] == "1 facility within 1,000 m"
     assert en["three"] == "3 facilities within 1,000 m"
     assert nl["zoning"] == "Bestemming ‘Wonen’ in plan NL.IMRO.0664.BPBS02-VG99"
+    # the plan that decided, with its status and date, and the overlays with their factors
+    assert nl["zoning_plan"] == (
+        "Bestemming ‘Wonen’ in plan NL.IMRO.9999.BPdorp-VA01 (vastgesteld, 1 mrt 2014); Ligt in:"
+        " Leiding - Gas (leiding) × 0,4 en overige zone - kernzone (overige zone)"
+    )
+    assert en["zoning_plan"] == (
+        "Zoned ‘Wonen’ in plan NL.IMRO.9999.BPdorp-VA01 (vastgesteld, 1 Mar 2014); Lies in:"
+        " Leiding - Gas (leiding) × 0.4 and overige zone - kernzone (overige zone)"
+    )
     assert nl["places"] == "Geschat 25 plaatsen"
     assert en["places"] == "Estimated 25 places"
     assert nl["inside"] == "Ligt in Veluwe"
