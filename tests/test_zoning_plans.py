@@ -32,6 +32,7 @@ from etl.declarations import RunResult
 from etl.gml import iter_features
 from etl.imro_zoning import OBJECT_TYPES, open_plan, read_plan, read_plan_file
 from etl.loading import no_progress, run_pipeline
+from etl.validation import validate
 from sitefinder.api import create_app
 from sitefinder.core import db
 from sitefinder.core.crs import RD, WGS84
@@ -239,6 +240,15 @@ def test_a_failed_load_of_one_plan_leaves_every_plan(
     assert {code: fingerprint(conn, code) for code in before} == before
     failed = rows(conn, "SELECT status FROM etl_run WHERE layer = 'zoning' ORDER BY id DESC")
     assert failed[0]["status"] == "failed"
+
+
+def test_a_record_without_its_plan_is_quarantined() -> None:
+    """In a layer partitioned by plan every record needs its partition (validation)."""
+    read = read_plan(A)
+    read.loc[0, "partition_key"] = None
+    checked = validate(read, get_pipeline("zoning"))
+    assert list(checked.quarantine["reason"]) == ["missing required field 'partition_key'"]
+    assert list(checked.good["source_ref"]) == list(read["source_ref"][1:])
 
 
 def test_rows_from_before_the_partitions_are_replaced(empty: psycopg.Connection[Any]) -> None:
