@@ -410,6 +410,8 @@ def run_pipeline(
                 conn.execute(coverage_sql(layer, area=True), {"area": area.wkb})
             n_quarantined = len(checked.quarantine) + int(n_quarantined_stage)
             notes = list(pipeline.notes) + swapped
+            if layer.partitioned_by and replace:
+                notes.append(f"--replace: every {layer.partitioned_by} replaced by the ones read")
             if area is not None:
                 holds = "the layer holds only this area"
                 if partitions is not None:

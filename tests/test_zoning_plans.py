@@ -190,6 +190,7 @@ def test_replace_replaces_every_plan(empty: psycopg.Connection[Any], settings: S
     result = run_cli(settings, "etl", "run", "zoning", "--from", str(C), "--replace")
     assert result.exit_code == 0, result.output
     assert plans(conn) == {"NL.IMRO.9999.BPzuid": {"NL.IMRO.9999.BPzuid-VA01": 1}}
+    assert "--replace: every plan replaced by the ones read" in result.output
     # without --replace the same input adds the plan again, keeping the rest
     load(conn, A)
     result = run_cli(settings, "etl", "run", "zoning", "--from", str(C))
