@@ -29,6 +29,7 @@ date, type) and every overlay counted with its factor.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -76,54 +77,88 @@ TEXTS = (
 )
 
 
-def _texts(index: LayerIndex, key: str) -> pd.Series:
-    """A text prop of every feature, lower case and stripped; "" where a feature has none."""
-    values = index.texts.get(key)
-    if values is None:
-        return pd.Series([""] * len(index), dtype=object)
-    return pd.Series(values, dtype=object).fillna("").astype(str).str.strip().str.lower()
-
-
-def status_rank(statuses: pd.Series) -> NDArray:
-    """The rank of each planstatus (lower case): 5 onherroepelijk, geconsolideerd ... 1
-    concept, 0 unknown, -1 vervallen / afgebroken (never decides)."""
-    rank = statuses.map(STATUS_RANK).fillna(0).to_numpy(dtype=np.int64)
-    out: NDArray = np.where(statuses.isin(NEVER_DECIDE).to_numpy(), -1, rank)
+def _normalised(values: NDArray) -> NDArray:
+    """Texts stripped and lower case, "" for none; worked out once per distinct value (a layer
+    of 500,000 objects has a few dozen statuses and classes)."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    clean = np.array([str(v).strip().lower() for v in distinct] + [""], dtype=object)
+    out: NDArray = clean[codes]  # code -1 (no value) takes the last: ""
     return out
 
 
-def priority_order(statuses: pd.Series, dates: pd.Series, plans: pd.Series) -> NDArray:
+def _texts(index: LayerIndex, key: str) -> NDArray:
+    """A text prop of every feature, normalised (:func:`_normalised`)."""
+    values = index.texts.get(key)
+    if values is None:
+        return np.full(len(index), "", dtype=object)
+    return _normalised(values)
+
+
+def status_rank(statuses: NDArray) -> NDArray:
+    """The rank of each planstatus (lower case): 5 onherroepelijk, geconsolideerd ... 1
+    concept, 0 unknown, -1 vervallen / afgebroken (never decides)."""
+    codes, distinct = pd.factorize(np.asarray(statuses, dtype=object))
+    ranks = [-1 if s in NEVER_DECIDE else STATUS_RANK.get(str(s), 0) for s in distinct]
+    out: NDArray = np.array([*ranks, 0], dtype=np.int64)[codes]
+    return out
+
+
+def priority_order(statuses: Any, dates: Any, plans: Any) -> NDArray:
     """The priority of each plan object (0 = decides first), vectorised: planstatus rank
-    descending, plan date (``YYYY-MM-DD``; unknown: oldest) descending, plan id descending,
-    then the position (the layer is read by id, so the lower object id) ascending."""
-    rank = status_rank(statuses)
-    day = pd.to_datetime(dates.where(dates != ""), errors="coerce", format="%Y-%m-%d")
-    stamp = day.dt.strftime("%Y%m%d").fillna("0").astype(np.int64).to_numpy()
-    plan_code = pd.factorize(plans, sort=True)[0]
-    position = np.arange(len(statuses))
-    order = np.lexsort((position, -plan_code, -stamp, -rank))
+    descending, plan date (``YYYY-MM-DD``, which sorts as text; unknown "": oldest)
+    descending, plan id descending, then the position (the layer is read by id, so the lower
+    object id) ascending."""
+    rank = status_rank(np.asarray(statuses, dtype=object))
+    day = pd.factorize(np.asarray(dates, dtype=object), sort=True)[0]
+    plan_code = pd.factorize(np.asarray(plans, dtype=object), sort=True)[0]
+    position = np.arange(len(rank))
+    order = np.lexsort((position, -plan_code, -day, -rank))
     out = np.empty(len(order), dtype=np.int64)
     out[order] = np.arange(len(order))
     return out
 
 
-def _split(index: LayerIndex) -> tuple[LayerIndex, LayerIndex]:
-    """The main zoning (also features without a role: loaded before roles existed) and the
-    overlays, each with its own tree; plans that never decide are left out of both."""
-    role = _texts(index, "zoning_role")
-    gone = _texts(index, "planstatus").isin(NEVER_DECIDE).to_numpy()
-    overlay = role.eq(OVERLAY).to_numpy()
-    return index.subset(~overlay & ~gone), index.subset(overlay & ~gone)
+@dataclass
+class Plans:
+    """The zoning layer prepared once per loaded data: the main zoning and the overlays (each
+    with its own tree; plans that never decide left out), per main object its plan, priority
+    and class, per overlay its plan and ``group|name``."""
 
+    main: LayerIndex
+    overlays: LayerIndex
+    main_plan: NDArray
+    main_order: NDArray
+    main_class: NDArray
+    overlay_plan: NDArray
+    overlay_kind: NDArray
 
-def _classes(main: LayerIndex) -> NDArray:
-    """The zoning class of each main zoning object: its ``zoning_class`` (None: unknown), or
-    for a feature without a role (loaded before roles existed) its category."""
-    classes = _texts(main, "zoning_class")
-    known = classes.where(classes != "", None).to_numpy(dtype=object)
-    legacy = _texts(main, "zoning_role").eq("").to_numpy()
-    out: NDArray = np.where(legacy, main.categories, known)
-    return out
+    @classmethod
+    def of(cls, index: LayerIndex) -> Plans:
+        role = _texts(index, "zoning_role")
+        status = _texts(index, "planstatus")
+        overlay = role == OVERLAY
+        keep = status_rank(status) >= 0
+        main_mask, overlay_mask = ~overlay & keep, overlay & keep
+        plan = _texts(index, "plan_id")
+        zoning_class = _texts(index, "zoning_class")
+        # a feature without a role (loaded before roles existed): its category is its class
+        known = zoning_class.copy()
+        known[zoning_class == ""] = None
+        main_class = np.where(role == "", index.categories, known)
+        group = _texts(index, "bestemmingshoofdgroep")
+        group = np.where(group != "", group, _texts(index, "gebiedsaanduidinggroep"))
+        names = _normalised(index.names[overlay_mask])
+        return cls(
+            main=index.subset(main_mask),
+            overlays=index.subset(overlay_mask),
+            main_plan=plan[main_mask],
+            main_order=priority_order(
+                status[main_mask], _texts(index, "plan_datum")[main_mask], plan[main_mask]
+            ),
+            main_class=main_class[main_mask],
+            overlay_plan=plan[overlay_mask],
+            overlay_kind=group[overlay_mask] + "|" + names,
+        )
 
 
 def compute(layers: Layers, sites: Sites) -> Columns:
@@ -135,56 +170,37 @@ def compute(layers: Layers, sites: Sites) -> Columns:
     index = layers.get(LAYER)
     if index is None or len(index) == 0 or n == 0:
         return out
-    main, overlays = layers.memo((LAYER, "split"), lambda: _split(index))
+    plans = layers.memo((LAYER, "plans"), lambda: Plans.of(index))
     points = sites.surface_points
-    plan_of_main = _texts(main, "plan_id").to_numpy()
-    src, tgt = main.tree.query(points, predicate="intersects")
+    src, tgt = plans.main.tree.query(points, predicate="intersects")
     decider = np.full(n, "", dtype=object)
     if len(src):
-        order = layers.memo(
-            (LAYER, "priority"),
-            lambda: priority_order(
-                _texts(main, "planstatus"), _texts(main, "plan_datum"), _texts(main, "plan_id")
-            ),
-        )
-        pairs = np.lexsort((order[tgt], src))  # per site, the object that decides first
+        pairs = np.lexsort((plans.main_order[tgt], src))  # per site, who decides first
         src_sorted, tgt_sorted = src[pairs], tgt[pairs]
         first = np.unique(src_sorted, return_index=True)[1]
         sites_hit, best = src_sorted[first], tgt_sorted[first]
-        out["zoning_id"][sites_hit] = main.ids[best]
-        out["zoning_class"][sites_hit] = layers.memo((LAYER, "classes"), lambda: _classes(main))[
-            best
-        ]
-        decider[sites_hit] = plan_of_main[best]
-    if len(overlays):
-        _overlays_at(out, overlays, points, src, plan_of_main[tgt] if len(src) else [], decider)
+        out["zoning_id"][sites_hit] = plans.main.ids[best]
+        out["zoning_class"][sites_hit] = plans.main_class[best]
+        decider[sites_hit] = plans.main_plan[best]
+    if len(plans.overlays):
+        _overlays_at(out, plans, points, src, plans.main_plan[tgt], decider)
     return out
 
 
 def _overlays_at(
     out: Columns,
-    overlays: LayerIndex,
+    plans: Plans,
     points: NDArray,
     main_sites: NDArray,
-    main_plans: Any,
+    main_plans: NDArray,
     decider: NDArray,
 ) -> None:
     """The overlays that count at each site (see the module doc) into ``out``, one list of
     ids and one of ``group|name`` texts (lower case) per site, in the layer's id order."""
-    o_src, o_tgt = overlays.tree.query(points, predicate="intersects")
+    o_src, o_tgt = plans.overlays.tree.query(points, predicate="intersects")
     if not len(o_src):
         return
-    hoofdgroep = _texts(overlays, "bestemmingshoofdgroep")
-    groep = _texts(overlays, "gebiedsaanduidinggroep")
-    group = hoofdgroep.where(hoofdgroep != "", groep).to_numpy(dtype=object)
-    names = pd.Series(overlays.names, dtype=object).fillna("").astype(str).str.lower()
-    hits = pd.DataFrame(
-        {
-            "site": o_src,
-            "feature": o_tgt,
-            "plan": _texts(overlays, "plan_id").to_numpy()[o_tgt],
-        }
-    )
+    hits = pd.DataFrame({"site": o_src, "feature": o_tgt, "plan": plans.overlay_plan[o_tgt]})
     with_main = pd.DataFrame({"site": main_sites, "plan": main_plans}).drop_duplicates()
     hits = hits.merge(with_main.assign(decides_elsewhere=True), on=["site", "plan"], how="left")
     own = hits["plan"].to_numpy() == decider[hits["site"].to_numpy()]
@@ -193,10 +209,7 @@ def _overlays_at(
     if hits.empty:
         return
     features = hits["feature"].to_numpy()
-    hits = hits.assign(
-        id=overlays.ids[features],
-        kind=group[features] + "|" + names.to_numpy()[features],
-    )
+    hits = hits.assign(id=plans.overlays.ids[features], kind=plans.overlay_kind[features])
     grouped = hits.groupby("site", sort=True)
     at = grouped.size().index.to_numpy()
     out["zoning_overlay_ids"][at] = grouped["id"].agg(list).to_numpy()
