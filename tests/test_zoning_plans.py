@@ -24,13 +24,14 @@ from alembic import command
 from alembic.config import Config
 from fakeservices import run_cli
 from fastapi.testclient import TestClient
+from psycopg import sql
 from pyproj import Transformer
 
 from etl import get_pipeline
 from etl.areas import parse_bbox
-from etl.declarations import RunResult
+from etl.declarations import RunResult, Statement
 from etl.gml import iter_features
-from etl.imro_zoning import OBJECT_TYPES, open_plan, read_plan, read_plan_file
+from etl.imro_zoning import OBJECT_TYPES, ImroZoning, open_plan, read_plan, read_plan_file
 from etl.loading import no_progress, run_pipeline
 from etl.validation import validate
 from sitefinder.api import create_app
@@ -241,6 +242,33 @@ def test_a_failed_load_of_one_plan_leaves_every_plan(
     assert {code: fingerprint(conn, code) for code in before} == before
     failed = rows(conn, "SELECT status FROM etl_run WHERE layer = 'zoning' ORDER BY id DESC")
     assert failed[0]["status"] == "failed"
+
+
+class FailingZoning(ImroZoning):
+    """The zoning pipeline with a check on the staged rows that fails (inside the load's
+    transaction, after the rows are staged)."""
+
+    def stage_sql(self) -> tuple[Statement, ...]:
+        return (sql.SQL("SELECT 1 / 0"),)
+
+
+def test_a_load_that_fails_in_its_transaction_leaves_every_plan(
+    empty: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    conn = empty
+    load(conn, A, B, GEOMETRY)
+    state = {code: fingerprint(conn, code) for codes in plans(conn).values() for code in codes}
+    held = rows(conn, "SELECT id, partition_key FROM quarantine WHERE layer = 'zoning'")
+    adopted = new_version(tmp_path, B, "ON01", "VA01")
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        run_pipeline(conn, FailingZoning(), [adopted, C], progress=no_progress, force=True)
+    assert {code: fingerprint(conn, code) for code in state} == state
+    assert set(plans(conn)) == {
+        "NL.IMRO.9999.BPdorp",
+        "NL.IMRO.9999.BPcentrum",
+        "NL.IMRO.9999.BPgeometrie",
+    }
+    assert rows(conn, "SELECT id, partition_key FROM quarantine WHERE layer = 'zoning'") == held
 
 
 def test_a_record_without_its_plan_is_quarantined() -> None:
