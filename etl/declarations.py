@@ -6,7 +6,8 @@ fields a record needs, the layers it reads from the database, and, optionally, t
 service ``--online`` reads (:class:`OnlineSource`). It implements :meth:`Pipeline.read`, which
 returns a GeoDataFrame with the target table's columns (:data:`TABLE_COLUMNS`) and a geometry
 in any declared CRS; validation (:mod:`etl.validation`) and loading (:mod:`etl.loading`) do
-the rest, the same for every source.
+the rest, the same for every source. A pipeline of a layer declared ``partitioned_by`` (zoning:
+one partition per plan) gives every record its partition in the column :data:`PARTITION_KEY`.
 
 An online service is one object that implements :class:`Fetcher`, in its own module
 (:mod:`etl.ogcapi`, :mod:`etl.download`, :mod:`etl.overpass`, :mod:`etl.ruimtelijkeplannen`,
@@ -30,7 +31,10 @@ from layers import Layer, get_layer
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.core.settings import Settings
 
-COMMON_COLUMNS = ("id", "layer", "name", "source", "source_ref", "props", "geom")
+# The partition a record belongs to, in a layer declared ``partitioned_by`` (else NULL): the
+# reader fills this column, and a load replaces only the partitions it holds (etl/loading.py).
+PARTITION_KEY = "partition_key"
+COMMON_COLUMNS = ("id", "layer", "name", "source", "source_ref", "props", "geom", PARTITION_KEY)
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "site": (*COMMON_COLUMNS, "kind", "gemeentecode", "area_m2", "floor_area_m2", "sources"),
     "poi": (*COMMON_COLUMNS, "category"),

@@ -30,9 +30,20 @@ them) are stroked into straight segments so that no segment's chord lies farther
 ``chord_tolerance_m`` (default :data:`CHORD_TOLERANCE_M`, 0.01 m) from the true arc: an arc of
 radius r gets steps of at most 2·acos(1 - t/r) radians. Every control point is kept exactly (the
 arc is stroked from start to middle point and from middle to end), so a vertex shared with a
-neighbouring plan object stays shared. A feature whose geometry cannot be read (numbers that are
-not numbers, a ring of fewer than 4 points, an element not listed above) gets ``None`` and is
-quarantined by the framework (``no geometry``).
+neighbouring plan object stays shared. An ``Arc`` written with 2n+1 points is read as the
+ArcString it is.
+
+**What is repaired here, and what is not.** Nothing of an area is lost that can be read: a ring
+is closed when its last point is not its first (a triangle of three points is a triangle), the
+curves of a ``Ring`` or ``CompositeCurve`` are joined end to end also when a writer gave one
+backwards or out of order, and a degenerate ring (fewer than 3 distinct points, which encloses
+nothing) is dropped from its polygon, counted in :attr:`Geometries.dropped_rings`, instead of
+costing the whole feature; a polygon whose exterior is degenerate is dropped from its surface.
+Invalid but readable geometry (self-intersections, touching or overlapping parts, holes
+outside the shell) is kept as written: validation repairs it with ``make_valid``, as
+``ST_MakeValid`` would. A feature whose geometry cannot be read (numbers that are not numbers,
+no ring left, an element not listed above) gets ``None`` and is quarantined by the framework
+(``no geometry``).
 
 **Which reader per source, measured** (2026-12-01). ``bench/gml_readers.py`` (2 cores,
 median of 7 rounds in which the readers take turns; whole reading including attributes, as the
@@ -64,6 +75,7 @@ by a GFS template (``GFS_TEMPLATE``, no schema pre-scan: GDAL's fastest way):
 
 from __future__ import annotations
 
+import itertools
 import re
 import zipfile
 import zlib
@@ -356,17 +368,46 @@ def stroke_circle(points: np.ndarray, tolerance_m: float = CHORD_TOLERANCE_M) ->
 # curves, rings, polygons
 
 
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(a[0] == b[0] and a[1] == b[1])
+
+
+def _chain(pieces: list[np.ndarray]) -> list[np.ndarray] | None:
+    """The pieces reordered and turned so that each starts where the one before ends, starting
+    from the first as written (turned if only that fits); None when they do not form a chain."""
+    for first in (pieces[0], pieces[0][::-1]):
+        chain, rest = [first], list(pieces[1:])
+        while rest:
+            end = chain[-1][-1]
+            found = next((i for i, p in enumerate(rest) if _same(p[0], end)), None)
+            if found is not None:
+                chain.append(rest.pop(found))
+                continue
+            found = next((i for i, p in enumerate(rest) if _same(p[-1], end)), None)
+            if found is None:
+                break
+            chain.append(rest.pop(found)[::-1])
+        if not rest:
+            return chain
+    return None
+
+
 def _join(pieces: list[np.ndarray]) -> np.ndarray:
-    """Pieces of one line end to end, each joint point once."""
+    """Pieces of one line end to end, each joint point once.
+
+    As written when every piece starts where the one before ends (the fast path); else the
+    pieces are chained (a member given backwards or out of order), and where no chain exists
+    they are joined as written (a gap becomes a straight segment).
+    """
     if not pieces:
         raise Unreadable("a curve without segments")
     if len(pieces) == 1:
         return pieces[0]
+    if not all(_same(b[0], a[-1]) for a, b in itertools.pairwise(pieces)):
+        pieces = _chain(pieces) or pieces
     out = [pieces[0]]
     for piece in pieces[1:]:
-        last = out[-1][-1]
-        joint = piece[0, 0] == last[0] and piece[0, 1] == last[1]
-        out.append(piece[1:] if joint else piece)
+        out.append(piece[1:] if _same(piece[0], out[-1][-1]) else piece)
     return np.vstack(out)
 
 
@@ -375,8 +416,8 @@ def _segment(name: str, segment: etree._Element, dim: int | None, tolerance_m: f
     if name == "LineStringSegment":
         return points
     if name in ("Arc", "ArcString"):
-        if name == "Arc" and len(points) != 3:
-            raise Unreadable(f"an arc of {len(points)} points")
+        if len(points) < 3 or len(points) % 2 == 0:  # an Arc of 2n+1 points is an ArcString
+            raise Unreadable(f"gml:{name} of {len(points)} points")
         return stroke_arcs(points, tolerance_m)
     if name == "Circle":
         return stroke_circle(points, tolerance_m)
@@ -414,8 +455,10 @@ def _members(owner: etree._Element, dim: int | None, tolerance_m: float) -> list
     ]
 
 
-def _ring(boundary: etree._Element, dim: int | None, tolerance_m: float) -> np.ndarray:
-    """The closed (n >= 4, 2) coordinates of an exterior/interior's LinearRing or Ring."""
+def _ring(boundary: etree._Element, dim: int | None, tolerance_m: float) -> np.ndarray | None:
+    """The closed (n >= 4, 2) coordinates of an exterior/interior's LinearRing or Ring, closed
+    when the writer did not repeat the first point; None for a degenerate ring (fewer than 3
+    distinct points: it encloses nothing)."""
     name, ring = _first_gml_child(boundary)
     dim = _dimension(ring, dim)
     if name == "LinearRing":
@@ -424,17 +467,20 @@ def _ring(boundary: etree._Element, dim: int | None, tolerance_m: float) -> np.n
         coords = _join(_members(ring, dim, tolerance_m))
     else:
         raise Unreadable(f"gml:{name} is not a ring")
-    if len(coords) < MIN_RING_POINTS:
-        raise Unreadable(f"a ring of {len(coords)} points")
-    if coords[0, 0] != coords[-1, 0] or coords[0, 1] != coords[-1, 1]:
+    if len(coords) and not _same(coords[0], coords[-1]):
         coords = np.vstack((coords, coords[:1]))
+    if len(coords) < MIN_RING_POINTS or len(np.unique(coords, axis=0)) < MIN_RING_POINTS - 1:
+        return None
     return coords
 
 
-def _polygon(patch: etree._Element, dim: int | None, tolerance_m: float) -> list[np.ndarray]:
-    """The rings of a Polygon or patch: the exterior first, then the interiors."""
-    exterior: list[np.ndarray] = []
-    interiors: list[np.ndarray] = []
+def _polygon(
+    patch: etree._Element, dim: int | None, tolerance_m: float
+) -> tuple[list[np.ndarray], int]:
+    """The rings of a Polygon or patch, the exterior first, then the interiors, and the number
+    of degenerate rings dropped ([] when the exterior is degenerate: nothing is enclosed)."""
+    exterior: list[np.ndarray | None] = []
+    interiors: list[np.ndarray | None] = []
     for name, boundary in _gml_children(patch):
         if name in EXTERIOR:
             exterior.append(_ring(boundary, dim, tolerance_m))
@@ -442,18 +488,27 @@ def _polygon(patch: etree._Element, dim: int | None, tolerance_m: float) -> list
             interiors.append(_ring(boundary, dim, tolerance_m))
     if len(exterior) != 1:
         raise Unreadable(f"a gml:{_gml_name(patch.tag)} with {len(exterior)} exteriors")
-    return exterior + interiors
+    kept = [ring for ring in interiors if ring is not None]
+    dropped = len(interiors) - len(kept)
+    if exterior[0] is None:
+        return [], dropped + 1
+    return [exterior[0], *kept], dropped
 
 
 def _surfaces(
     top: etree._Element, dim: int | None, tolerance_m: float, out: list[list[np.ndarray]]
-) -> None:
+) -> int:
     """Every polygon under ``top``, through any nesting of surfaces, members and patches
     (found in one C-level pass, ``iter``); ``srsDimension`` from ``top``, the patch or the
-    coordinates themselves."""
+    coordinates themselves. Returns the number of degenerate rings dropped."""
     dim = _dimension(top, dim)
+    dropped = 0
     for patch in top.iter(*PATCH_TAGS):
-        out.append(_polygon(patch, _dimension(patch, dim), tolerance_m))
+        rings, n = _polygon(patch, _dimension(patch, dim), tolerance_m)
+        dropped += n
+        if rings:
+            out.append(rings)
+    return dropped
 
 
 def _lines(
@@ -516,6 +571,7 @@ class Geometries:
     point_feature: list[int] = field(default_factory=list)
     multipoint: set[int] = field(default_factory=set)  # features that are a MultiPoint
     srs: set[int] = field(default_factory=set)
+    dropped_rings: int = 0  # degenerate rings left out of their polygons (see the module doc)
 
     def __post_init__(self) -> None:
         if not self.chord_tolerance_m > 0:
@@ -530,9 +586,10 @@ class Geometries:
         kind = _gml_name(top.tag) or ""
         tolerance = self.chord_tolerance_m
         try:
+            dropped = 0
             if kind in SURFACES:
                 polygons: list[list[np.ndarray]] = []
-                _surfaces(top, None, tolerance, polygons)
+                dropped = _surfaces(top, None, tolerance, polygons)
                 if not polygons:
                     raise Unreadable(f"a gml:{kind} without polygons")
             elif kind in CURVES:
@@ -547,6 +604,7 @@ class Geometries:
                     raise Unreadable(f"a gml:{kind} without points")
         except Unreadable:
             return False
+        self.dropped_rings += dropped
         code = srs_epsg(top.get("srsName"))
         if code is None:
             code = next((srs_epsg(e.get("srsName")) for e in top.iter() if e.get("srsName")), None)

@@ -17,6 +17,16 @@ options, the checksums of the layers it depends on, the area) equals the last go
 the validated features that intersect it are loaded, and they *replace the whole layer*; the
 layer's coverage becomes its usual coverage cut to the area (the area itself for a national
 layer).
+
+A layer declared ``partitioned_by`` (``layers.Layer``; zoning: one partition per plan) is the
+union of its partitions. Its load replaces only the partitions in its input (the distinct
+``partition_key`` values the reader gave, quarantined records included) and keeps every other
+partition, in the same one transaction: their rows, their quarantine records (which carry the
+key too) and, as the coverage is computed from the layer's rows, their share of the coverage.
+Rows without a key (loaded before the layer was partitioned) are replaced by every load.
+``replace`` (``--replace``) replaces the whole layer as for any other layer. With an area, a
+partition is kept whole when any of its features intersects the area, and left out (not
+replaced) when none does.
 """
 
 from __future__ import annotations
@@ -39,7 +49,15 @@ from tqdm import tqdm
 
 from etl import runs
 from etl.areas import Area
-from etl.declarations import TABLE_COLUMNS, Inputs, Pipeline, RunResult, SourceInfo, Statement
+from etl.declarations import (
+    PARTITION_KEY,
+    TABLE_COLUMNS,
+    Inputs,
+    Pipeline,
+    RunResult,
+    SourceInfo,
+    Statement,
+)
 from etl.validation import Validated, validate
 from layers import Layer
 from sitefinder.core.crs import RD
@@ -144,9 +162,10 @@ def quarantine_staged(
     """
     return sql.SQL(
         "WITH {ctes}moved AS (DELETE FROM stage {using} WHERE {where} RETURNING stage.*)"
-        " INSERT INTO quarantine (layer, run_id, source_ref, reason, record)"
+        " INSERT INTO quarantine (layer, run_id, source_ref, reason, record, partition_key)"
         " SELECT {layer}, %(run_id)s, source_ref, {reason},"
-        " to_jsonb(moved) - 'geom' || jsonb_build_object('geometry', left(ST_AsText(geom, 3), 500))"
+        " to_jsonb(moved) - 'geom'"
+        " || jsonb_build_object('geometry', left(ST_AsText(geom, 3), 500)), partition_key"
         " FROM moved"
     ).format(
         ctes=sql.SQL("{}, ").format(with_) if with_ is not None else sql.SQL(""),
@@ -261,12 +280,90 @@ def _copy_stage(
 def _copy_quarantine(
     conn: psycopg.Connection[Any], layer: str, run_id: int, quarantine: pd.DataFrame
 ) -> None:
-    """COPY the records validation refused (source_ref, reason, record) into the quarantine."""
+    """COPY the records validation refused (source_ref, reason, record) into the quarantine,
+    each with its partition (``record['partition_key']``; None in a layer not partitioned)."""
     with conn.cursor().copy(
-        "COPY quarantine (layer, run_id, source_ref, reason, record) FROM STDIN"
+        "COPY quarantine (layer, run_id, source_ref, reason, record, partition_key) FROM STDIN"
     ) as copy:
         for ref, why, record in quarantine.itertuples(index=False, name=None):
-            copy.write_row((layer, run_id, ref, why, json.dumps(record, ensure_ascii=False)))
+            key = record.get(PARTITION_KEY)
+            copy.write_row((layer, run_id, ref, why, json.dumps(record, ensure_ascii=False), key))
+
+
+def input_partitions(frame: pd.DataFrame) -> list[str]:
+    """The partitions a load of a partitioned layer replaces: every key the reader gave."""
+    if PARTITION_KEY not in frame.columns:
+        return []
+    keys = frame[PARTITION_KEY].astype("string").str.strip()
+    return sorted(set(keys[keys.notna() & (keys != "")]))
+
+
+def _listed(counts: dict[str, int], limit: int = 10) -> str:
+    shown = ", ".join(f"{key} ({n})" for key, n in list(counts.items())[:limit])
+    return shown + (f" and {len(counts) - limit} more" if len(counts) > limit else "")
+
+
+def _swap(
+    conn: psycopg.Connection[Any],
+    layer: Layer,
+    run_id: int,
+    partitions: list[str] | None,
+) -> tuple[int, list[str]]:
+    """Replace the layer's rows and quarantine by the staged ones; the rows loaded and notes.
+
+    ``partitions`` None: the whole layer. Else only those partitions (and rows without a key)
+    are replaced, every other partition is kept; the notes say what was loaded, replaced and
+    kept, per partition.
+    """
+    table = sql.Identifier(layer.table)
+    columns = TABLE_COLUMNS[layer.table]
+    col_list = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    mine = sql.SQL("layer = %(layer)s")
+    if partitions is not None:
+        mine = sql.SQL(
+            "layer = %(layer)s AND (partition_key = ANY(%(parts)s) OR partition_key IS NULL)"
+        )
+    where = {"layer": layer.name, "parts": partitions or [], "run": run_id}
+    notes: list[str] = []
+    if partitions is not None:
+        count = sql.SQL(
+            "SELECT partition_key AS key, count(*) AS n FROM {table} WHERE {mine}"
+            " GROUP BY 1 ORDER BY 1"
+        )
+        before = conn.execute(count.format(table=table, mine=mine), where).fetchall()
+        staged = conn.execute(
+            "SELECT partition_key AS key, count(*) AS n FROM stage GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        kept = conn.execute(
+            sql.SQL(
+                "SELECT count(DISTINCT partition_key) AS parts, count(*) AS n FROM {table}"
+                " WHERE layer = %(layer)s AND partition_key <> ALL(%(parts)s)"
+            ).format(table=table),
+            where,
+        ).fetchone()
+        what = layer.partitioned_by
+        loaded_per = {str(r["key"]): int(r["n"]) for r in staged}
+        loaded_per |= {key: 0 for key in partitions if key not in loaded_per}
+        notes.append(f"{what}s loaded: {_listed(dict(sorted(loaded_per.items())))}")
+        replaced = {str(r["key"]): int(r["n"]) for r in before if r["key"] is not None}
+        if replaced:
+            notes.append(f"replaced the earlier rows of {_listed(replaced)}")
+        legacy = sum(int(r["n"]) for r in before if r["key"] is None)
+        if legacy:
+            notes.append(f"replaced {legacy} rows loaded before the layer was partitioned")
+        if kept is not None and kept["n"]:
+            notes.append(f"kept {kept['parts']} other {what}(s) ({kept['n']} rows)")
+    conn.execute(sql.SQL("DELETE FROM {table} WHERE {mine}").format(table=table, mine=mine), where)
+    loaded = conn.execute(
+        sql.SQL("INSERT INTO {table} ({cols}) SELECT {cols} FROM stage").format(
+            table=table, cols=col_list
+        )
+    ).rowcount
+    conn.execute(
+        sql.SQL("DELETE FROM quarantine WHERE {mine} AND run_id <> %(run)s").format(mine=mine),
+        where,
+    )
+    return loaded, notes
 
 
 def run_pipeline(
@@ -277,12 +374,15 @@ def run_pipeline(
     force: bool = False,
     progress: ProgressFactory = default_progress,
     area: Area | None = None,
+    replace: bool = False,
 ) -> RunResult:
     """Run one pipeline into the database over ``conn``; atomic, idempotent, recorded.
 
     ``paths`` may be :class:`Inputs` (from :func:`etl.inputs.resolve_inputs`), whose ``uri`` and
     ``source`` then go into the run record. With ``area``, only the validated features that
-    intersect it are loaded, and they replace the layer's whole content.
+    intersect it are loaded, and they replace the layer's whole content. A layer declared
+    ``partitioned_by`` replaces only the partitions in the input (the features of a partition
+    that intersects the area, with ``area``), unless ``replace``.
     """
     layer = pipeline.layer_decl
     started = datetime.now(UTC)
@@ -298,6 +398,8 @@ def run_pipeline(
     # A layer built from other loaded layers (plots from buildings) reloads when they change.
     upstream = [runs.last_checksum(conn, name) or "" for name in pipeline.upstream()]
     in_area = (area.key,) if area is not None else ()
+    partitioned = bool(layer.partitioned_by) and not replace
+    whole = ("replace",) if layer.partitioned_by and replace else ()
     digest = checksum(
         paths,
         FRAMEWORK_VERSION,
@@ -306,6 +408,7 @@ def run_pipeline(
         pipeline.fingerprint(),
         *upstream,
         *in_area,
+        *whole,
     )
     if not force and runs.last_checksum(conn, layer.name) == digest:
         return RunResult(
@@ -326,8 +429,14 @@ def run_pipeline(
         # An area where the service has nothing: the layer becomes empty, as asked.
         frame = empty_frame(pipeline) if returned == 0 else pipeline.read(paths)
         checked = validate(frame, pipeline)
+        partitions = input_partitions(frame) if partitioned else None
         if area is not None:
             inside = area.contains_mask(checked.good.geometry.to_numpy())
+            if partitions is not None:  # a partition intersecting the area is kept whole
+                keys = checked.good[PARTITION_KEY]
+                outside = set(keys[~inside]) - set(keys[inside])
+                inside = ~keys.isin(outside).to_numpy()
+                partitions = [key for key in partitions if key not in outside]
             n_outside = int((~inside).sum())
             checked = Validated(good=checked.good.loc[inside], quarantine=checked.quarantine)
     except Exception as exc:
@@ -337,6 +446,8 @@ def run_pipeline(
     table = sql.Identifier(layer.table)
     columns = TABLE_COLUMNS[layer.table]
     col_list = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    if partitions is not None and frame.empty:
+        partitions = []  # nothing read (a service with nothing in the area): nothing replaced
     try:
         with conn.transaction():
             run_id = runs.start_run(conn, layer.name, info, uri, digest, len(frame), started)
@@ -354,28 +465,23 @@ def run_pipeline(
             n_quarantined_stage = conn.execute(
                 "SELECT count(*) AS n FROM quarantine WHERE run_id = %s", (run_id,)
             ).fetchone()["n"]  # type: ignore[index]
-            conn.execute(
-                sql.SQL("DELETE FROM {table} WHERE layer = %s").format(table=table), (layer.name,)
-            )
-            loaded = conn.execute(
-                sql.SQL("INSERT INTO {table} ({cols}) SELECT {cols} FROM stage").format(
-                    table=table, cols=col_list
-                )
-            ).rowcount
-            conn.execute(
-                "DELETE FROM quarantine WHERE layer = %s AND run_id <> %s", (layer.name, run_id)
-            )
+            loaded, swapped = _swap(conn, layer, run_id, partitions)
             _copy_quarantine(conn, layer.name, run_id, checked.quarantine)
-            if area is None:
+            if area is None or partitions is not None:  # partitions: the union of all kept
                 conn.execute(coverage_sql(layer))
             else:
                 conn.execute(coverage_sql(layer, area=True), {"area": area.wkb})
             n_quarantined = len(checked.quarantine) + int(n_quarantined_stage)
-            notes = list(pipeline.notes)
+            notes = list(pipeline.notes) + swapped
+            if layer.partitioned_by and replace:
+                notes.append(f"--replace: every {layer.partitioned_by} replaced by the ones read")
             if area is not None:
+                holds = "the layer holds only this area"
+                if partitions is not None:
+                    holds = f"{layer.partitioned_by}s outside it are kept as they were"
                 notes.append(
                     f"limited to {area.label}: {loaded} loaded, {n_outside} outside it left out;"
-                    " the layer holds only this area"
+                    f" {holds}"
                 )
             note = "; ".join(notes) or None
             runs.finish_run(conn, run_id, loaded, n_quarantined, note)

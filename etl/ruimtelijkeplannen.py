@@ -22,9 +22,11 @@ For an area (required: a national harvest of every plan object is not what this 
 2. per plan, ``GET /plannen/{planId}/bestemmingsvlakken?page=1&pageSize=N&expand=geometrie``
    (headers ``Accept-Crs: epsg:28992``), paged the same way: ``_embedded.bestemmingsvlakken``
    with ``id``, ``type`` (``enkelbestemming`` / ``dubbelbestemming``), ``naam``,
-   ``bestemmingshoofdgroep``, ``artikelnummer`` and ``geometrie`` (GeoJSON, RD). Only
-   ``type = enkelbestemming`` is kept, as in the IMRO GML reader (:mod:`etl.imro_zoning`). A
-   plan that has no such objects (a structuurvisie: 404) is skipped, with a note.
+   ``bestemmingshoofdgroep``, ``artikelnummer`` and ``geometrie`` (GeoJSON, RD). Both types are
+   kept, as Enkelbestemming and Dubbelbestemming, as the IMRO GML reader reads them
+   (:mod:`etl.imro_zoning`; gebiedsaanduidingen, ``/plannen/{planId}/gebiedsaanduidingen``,
+   are not fetched yet). A plan that has no such objects (a structuurvisie: 404) is skipped,
+   with a note.
 
 Every page goes through :func:`etl.http.fetch` (retried, cached per request and UTC day; the
 key is never part of the cache key). The result is one GeoJSON FeatureCollection in EPSG:28992
@@ -64,7 +66,8 @@ KEY_HELP = (
     "set SITEFINDER_RUIMTELIJKEPLANNEN_API_KEY to a key for the ruimtelijkeplannen API v4"
     " (free: developer.omgevingswet.overheid.nl, 'API-key aanvragen')"
 )
-OBJECT_TYPE = "enkelbestemming"
+# the API's type of a bestemmingsvlak -> the IMRO feature type the GML reader gives it
+OBJECT_TYPES = {"enkelbestemming": "Enkelbestemming", "dubbelbestemming": "Dubbelbestemming"}
 MAX_PAGES = 10_000
 MAX_VERTICES = 1000
 SIMPLIFY_M = 2.0
@@ -175,13 +178,13 @@ def plan_properties(plan: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _feature(plan: dict[str, Any], item: Mapping[str, Any]) -> dict[str, Any]:
+def _feature(plan: dict[str, Any], item: Mapping[str, Any], objecttype: str) -> dict[str, Any]:
     article = item.get("artikelnummer", item.get("artikelNummer"))
     return {
         "type": "Feature",
         "properties": {
             **plan,
-            "objecttype": "Enkelbestemming",
+            "objecttype": objecttype,
             "identificatie": _text(item.get("id")),
             "naam": _text(item.get("naam")),
             "bestemmingshoofdgroep": _text(item.get("bestemmingshoofdgroep")),
@@ -248,8 +251,9 @@ class RuimtelijkePlannenFetcher:
                     refresh=refresh,
                 )
                 for item in found:
-                    if str(item.get("type") or "").lower() == OBJECT_TYPE:
-                        features.append(_feature(props, item))
+                    objecttype = OBJECT_TYPES.get(str(item.get("type") or "").lower())
+                    if objecttype is not None:
+                        features.append(_feature(props, item, objecttype))
             except http.HttpStatusError as exc:
                 if exc.status != 404:
                     raise

@@ -4,7 +4,8 @@
 
 * quarantined, with the first reason that applies: the reader's own reason (a
   ``quarantine_reason`` column), ``no geometry`` (missing or empty), ``missing required field
-  '<name>'`` (``source_ref`` and the pipeline's ``required``; blank text counts as missing),
+  '<name>'`` (``source_ref``, the pipeline's ``required`` and, in a layer declared
+  ``partitioned_by``, ``partition_key``; blank text counts as missing),
   ``invalid geometry that could not be repaired`` (``make_valid`` left nothing of the layer's
   geometry family), ``outside the Netherlands`` (the centroid outside ``RD_BOUNDS``, EPSG:28992
   metres) and ``duplicate id`` (a ``source_ref`` seen before in the same read);
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from etl.declarations import QUARANTINE_REASON, Pipeline
+from etl.declarations import PARTITION_KEY, QUARANTINE_REASON, Pipeline
 from sitefinder.core.crs import RD, RD_BOUNDS
 from sitefinder.core.errors import SourceFileError
 
@@ -100,7 +101,8 @@ def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
         frame = frame.drop(columns=QUARANTINE_REASON)
     geoms = frame.geometry.to_numpy()
     flag(shapely.is_missing(geoms) | shapely.is_empty(geoms), "no geometry")
-    for column in ("source_ref", *pipeline.required):
+    partition = (PARTITION_KEY,) if pipeline.layer_decl.partitioned_by else ()
+    for column in ("source_ref", *pipeline.required, *partition):
         if column not in frame.columns:
             raise SourceFileError(f"{pipeline.layer}: required field '{column}' is not in the file")
         flag(_blank(frame[column]), f"missing required field '{column}'")

@@ -59,6 +59,12 @@ class Layer:
     (the convex hull of its features grown by ``coverage_buffer_m`` metres, EPSG:28992) or
     ``union`` (the union of its features grown by ``coverage_buffer_m``). Outside its coverage a
     criterion based on the layer is *missing*, not zero.
+
+    ``partitioned_by`` (e.g. ``"plan"``) declares the layer as the union of partitions: every
+    record carries a partition key (the reader's ``partition_key`` column: for zoning the IMRO
+    plan id without its version), and a load replaces only the partitions present in its
+    input, keeping all others (``sitefinder etl run LAYER --replace`` replaces them all).
+    Empty: a load replaces the whole layer.
     """
 
     name: str
@@ -70,6 +76,7 @@ class Layer:
     source: str  # the etl module that loads it
     coverage: Coverage = "national"
     coverage_buffer_m: float = 0.0
+    partitioned_by: str = ""  # what a partition is ("plan"); empty: not partitioned
     site_kind: SiteKind | None = None  # for kind == "site": the kind of site it loads
     style: dict[str, Any] = field(default_factory=dict)
     simplify_m: float = 0.0  # tolerance (metres, RD) when served to the map

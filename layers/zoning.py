@@ -1,4 +1,4 @@
-"""Layer declaration: Zoning plans (IMRO)."""
+"""Layer declaration: Zoning plans (IMRO), the union of many plans (partitioned by plan)."""
 
 from layers import Layer
 
@@ -11,7 +11,16 @@ LAYER = Layer(
     geometry_type="MultiPolygon",
     source="etl.imro_zoning",
     coverage="union",
+    partitioned_by="plan",
     style={"color": "#984ea3", "weight": 1, "fillOpacity": 0.2},
-    description_nl="Enkelbestemmingen met bestemmingshoofdgroep.",
-    description_en="Land-use designations (Enkelbestemming) with their main group.",
+    description_nl=(
+        "Bestemmingen van alle geladen plannen (enkelbestemming met bestemmingshoofdgroep,"
+        " besluitvlakken van beheersverordeningen) en hun dubbelbestemmingen en"
+        " gebiedsaanduidingen."
+    ),
+    description_en=(
+        "The zoning of every plan loaded (Enkelbestemming with its main group, the"
+        " besluitvlakken of beheersverordeningen) and their overlays (Dubbelbestemming,"
+        " Gebiedsaanduiding)."
+    ),
 )

@@ -103,6 +103,11 @@ def etl_group() -> None:
 )
 @click.option("--force", is_flag=True, help="load even when the input is unchanged")
 @click.option("--refresh", is_flag=True, help="download again even when cached today")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="a layer of partitions (zoning: plans): replace all of them, not only those loaded",
+)
 def etl_run(
     layer: str,
     sources: tuple[str, ...],
@@ -112,6 +117,7 @@ def etl_run(
     bbox: str | None,
     force: bool,
     refresh: bool,
+    replace: bool,
 ) -> None:
     """Run the pipeline of LAYER ('all' for every layer, in dependency order).
 
@@ -127,6 +133,12 @@ def etl_run(
     it. Online, only the area's bounding box is requested. --gemeente and
     --provincie need the gemeenten / provincies layer loaded. With 'all',
     the boundary layers themselves are loaded whole.
+
+    \b
+    Layers of partitions (zoning: one per plan): a load adds the plans it
+    reads and replaces their earlier versions, keeping every other plan;
+    with an area, a plan that touches it is loaded whole. --replace
+    replaces all plans by the ones read.
     """
     from etl.areas import AreaSpec, parse_bbox
     from sitefinder.core.errors import InvalidParameterError
@@ -160,6 +172,7 @@ def etl_run(
         area=area,
         force=force,
         refresh=refresh,
+        replace=replace,
         on_result=_echo_result,
         on_note=click.echo,
     )

@@ -32,6 +32,7 @@ def load_layers(
     area: AreaSpec | None = None,
     force: bool = False,
     refresh: bool = False,
+    replace: bool = False,
     progress: bool = True,
     on_result: Callable[[RunResult], None] | None = None,
     on_note: Callable[[str], None] | None = None,
@@ -42,7 +43,9 @@ def load_layers(
     (each layer's declared online service) and ``refresh``: see
     :func:`etl.inputs.resolve_inputs`.
     ``area`` is resolved once, before any layer loads, and limits every load to the features
-    that intersect it (which then replace the layer's whole content). When all layers are
+    that intersect it (which then replace the layer's whole content; in a layer of partitions,
+    the partitions that intersect it). ``replace``: a layer of partitions (zoning) replaces
+    all its partitions, not only those in the input. When all layers are
     loaded (``layers`` None), boundary layers (gemeenten, provincies) are loaded whole, since
     areas are looked up in them, and layers without an online service are read from their
     bundled files (``on_note`` is told).
@@ -103,6 +106,7 @@ def load_layers(
                 force=force,
                 progress=default_progress if progress else no_progress,
                 area=layer_area,
+                replace=replace,
             )
             results.append(result)
             if on_result:

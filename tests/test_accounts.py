@@ -319,6 +319,15 @@ def _contents(settings: Settings) -> dict[str, list[dict[str, object]]]:
         }
 
 
+def _kept(after: dict[str, list[dict[str, object]]], before: dict[str, list[dict[str, object]]]):
+    """``after`` limited to the columns ``before`` had: a later migration may add a column (e.g.
+    0008's partition_key); what was there must be unchanged."""
+    return {
+        table: [{k: row[k] for k in (before[table][0] if before[table] else row)} for row in rows]
+        for table, rows in after.items()
+    }
+
+
 def test_a_database_with_data_upgrades_to_accounts_without_loss(old_database: Settings) -> None:
     with db.connection(old_database) as conn:
         conn.execute(
@@ -341,7 +350,7 @@ def test_a_database_with_data_upgrades_to_accounts_without_loss(old_database: Se
         )
     before = _contents(old_database)
     command.upgrade(_alembic(old_database), "head")
-    assert _contents(old_database) == before
+    assert _kept(_contents(old_database), before) == before
     with db.connection(old_database) as conn:
         user_id = users.create_user(conn, "na@test.example", grants=[Grant("provincie", "PV25")])
         viewer = users.viewer(conn, users.require_id(conn, user_id))
@@ -352,4 +361,4 @@ def test_a_database_with_data_upgrades_to_accounts_without_loss(old_database: Se
     command.downgrade(_alembic(old_database), "0006")
     assert _contents(old_database) == before
     command.upgrade(_alembic(old_database), "head")
-    assert _contents(old_database) == before
+    assert _kept(_contents(old_database), before) == before

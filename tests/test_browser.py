@@ -280,6 +280,15 @@ def test_breakdown_words_from_facts(browser: object, base_url: str) -> None:
                                              plan: "NL.IMRO.1680.1800030105-0000" } } },
           zoning_no_plan: { criterion: "zoning", missing: false,
                             facts: { zoning: { class: "water", name: "Water", plan: null } } },
+          zoning_plan: { criterion: "zoning", missing: false,
+                         facts: { zoning: { class: "wonen", name: "Wonen",
+                                            plan: "NL.IMRO.9999.BPdorp-VA01",
+                                            plan_status: "vastgesteld",
+                                            plan_date: "2014-03-01", overlay_factor: 0.4 },
+                                  areas: [{ id: "zoning:g", name: "Leiding - Gas",
+                                            category: "leiding", factor: 0.4 },
+                                          { id: "zoning:k", name: "overige zone - kernzone",
+                                            category: "overige zone", factor: 1 }] } },
           places: { criterion: "size", missing: false, facts: { places: 25 } },
           one_place: { criterion: "size", missing: false, facts: { places: 1 } },
           size_unknown: { criterion: "size", missing: false, facts: { places: null } },
@@ -347,6 +356,15 @@ def test_breakdown_words_from_facts(browser: object, base_url: str) -> None:
         "Bestemming ‘Verblijfsrecreatie (recreatie)’ in plan NL.IMRO.1680.1800030105-0000"
     )
     assert (nl["zoning_no_plan"], en["zoning_no_plan"]) == ("Bestemming ‘Water’", "Zoned ‘Water’")
+    # the plan that decided, with its status and date, and the overlays with their factors
+    assert nl["zoning_plan"] == (
+        "Bestemming ‘Wonen’ in plan NL.IMRO.9999.BPdorp-VA01 (vastgesteld, 1 mrt 2014); Ligt in:"
+        " Leiding - Gas (leiding) × 0,4 en overige zone - kernzone (overige zone)"
+    )
+    assert en["zoning_plan"] == (
+        "Zoned ‘Wonen’ in plan NL.IMRO.9999.BPdorp-VA01 (vastgesteld, 1 Mar 2014); Lies in:"
+        " Leiding - Gas (leiding) × 0.4 and overige zone - kernzone (overige zone)"
+    )
     assert nl["places"] == "Geschat 25 plaatsen"
     assert en["places"] == "Estimated 25 places"
     assert (nl["one_place"], en["one_place"]) == ("Geschat 1 plaats", "Estimated 1 place")
@@ -553,11 +571,16 @@ def test_detail_panel_words_the_facts(
         name = zone["name"]
         if zone["class"].lower() != name.lower():
             name = f"{name} ({zone['class']})"
-        assert panel["items"]["zoning"] == (
+        text = panel["items"]["zoning"]
+        assert text.startswith(
             f"Bestemming ‘{name}’ in plan {zone['plan']}"
             if lang == "nl"
             else f"Zoned ‘{name}’ in plan {zone['plan']}"
         )
+        if zone.get("plan_status"):  # the plan that decided, with its status
+            assert f"in plan {zone['plan']} ({zone['plan_status']}, " in text
+        for area in facts["zoning"].get("areas") or []:  # the overlays that count
+            assert area["name"] in text and ("Ligt in:" if lang == "nl" else "Lies in:") in text
 
     for case, expected in (
         ("one", one), ("several", several), ("inside", inside), ("near", near), ("zoned", zoned),

@@ -23,7 +23,7 @@ from etl.gml import (
     stroke_circle,
     text_of,
 )
-from etl.imro_zoning import ImroZoning, read_plan
+from etl.imro_zoning import OBJECT_TYPES, ImroZoning, open_plan, read_plan
 from sitefinder.core.errors import SourceFileError
 from sitefinder.core.settings import PROJECT_ROOT
 
@@ -31,7 +31,7 @@ DATA = Path(__file__).parent / "data" / "gml"
 GML32 = DATA / "constructs_gml32.gml"
 GML2 = DATA / "constructs_gml2.gml"
 PARAPLU = DATA / "NL.IMRO.9999.BPparaplu-ON01.gml"
-DEMO_ZONING = sorted((PROJECT_ROOT / "data" / "demo" / "zoning").glob("*.gml"))
+DEMO_ZONING = sorted((PROJECT_ROOT / "data" / "demo" / "zoning").glob("*.gml*"))
 GML_ID = "{http://www.opengis.net/gml/3.2}id"
 
 
@@ -211,32 +211,39 @@ def test_one_crs_per_file() -> None:
 
 @pytest.mark.parametrize("plan", DEMO_ZONING, ids=lambda p: p.name)
 def test_imro_plans_load_every_area_with_every_vertex(plan: Path) -> None:
-    """Every Enkelbestemming of the bundled plans has a valid (Multi)Polygon (none lost to its
-    geometry), and every vertex written in its GML (also the arcs' control points) is in it."""
+    """Every plan object (main zoning and overlays) of the bundled plans has a valid
+    (Multi)Polygon (none lost to its geometry), and every vertex written in its GML (also the
+    arcs' control points) is in it."""
     frame = read_plan(plan)
     geoms = frame.geometry.to_numpy()
     assert len(frame) > 0 and not shapely.is_missing(geoms).any()
     assert shapely.is_valid(geoms).all()
     written: list[set[tuple[float, float]]] = []
-    with plan.open("rb") as handle:
-        for element in iter_features(handle, "Enkelbestemming"):
+    with open_plan(plan) as handle:
+        for element in iter_features(handle, *OBJECT_TYPES):
             points = " ".join(p.text or "" for p in element.iterfind("{*}geometrie//{*}posList"))
             values = np.array(points.split(), dtype=float).reshape(-1, 2)
             written.append({(x, y) for x, y in values.tolist()})
-            assert text_of(element, "{*}bestemmingshoofdgroep") is not None
+            group = (
+                "gebiedsaanduidinggroep" if "aanduiding" in element.tag else "bestemmingshoofdgroep"
+            )
+            assert text_of(element, "{*}" + group) is not None
     assert len(written) == len(frame)
     for geom, vertices in zip(geoms, written, strict=True):
         assert vertices <= set(coords(geom))
 
 
 def test_imro_paraplu_plan_without_enkelbestemming() -> None:
-    """A plan with only a Dubbelbestemming gives no rows and says so (GDAL could not open
+    """A plan with only a Dubbelbestemming loads that overlay and says so (GDAL could not open
     its missing Enkelbestemming layer at all)."""
-    assert read_plan(PARAPLU).empty
+    paraplu = read_plan(PARAPLU)
+    assert list(paraplu["name"]) == ["Waarde - Archeologie"]
+    assert [p["zoning_role"] for p in paraplu["props"]] == ["overlay"]
+    assert list(paraplu["partition_key"]) == ["NL.IMRO.9999.BPparaplu"]
     pipeline = ImroZoning()
     frame = pipeline.read([PARAPLU, DEMO_ZONING[0]])
-    assert len(frame) == len(read_plan(DEMO_ZONING[0]))
+    assert len(frame) == len(read_plan(DEMO_ZONING[0])) + 1
     assert pipeline.notes == [
-        "no Enkelbestemming in NL.IMRO.9999.BPparaplu-ON01.gml (a paraplu plan?):"
-        " nothing loaded from it"
+        "NL.IMRO.9999.BPparaplu-ON01 is a paraplu plan (no main zoning; it changes the rules of"
+        " the plans in force in its area): its overlays loaded (1 Dubbelbestemming)"
     ]

@@ -48,7 +48,7 @@ EXPECTED: dict[str, Expected] = {
         "national",
         {"outside the Netherlands": 3},
     ),
-    "zoning": Expected("area", 108, 108, frozenset({"ST_MultiPolygon"}), "union"),
+    "zoning": Expected("area", 163, 163, frozenset({"ST_MultiPolygon"}), "union"),
     "stops": Expected("poi", 561, 561, frozenset({"ST_Point"}), "hull"),
     "care": Expected("poi", 265, 265, frozenset({"ST_Point"}), "national"),
     "supermarkets": Expected("poi", 4852, 4852, frozenset({"ST_Point"}), "national"),
@@ -205,11 +205,19 @@ def test_coverage_row(
     assert outside == 0
     if expected.coverage == "union":
         # The union of the features (no buffer): its area equals the summed feature area
-        # minus overlaps, so it can be at most the sum.
+        # minus overlaps, so it can be at most the sum; zoning overlays lie on its main zoning.
         total = one(
             conn, f"SELECT sum(ST_Area(geom)) FROM {expected.table} WHERE layer = %s", layer
         )
-        assert 0.95 * total <= row["area"] <= total * 1.0001
+        assert row["area"] <= total * 1.0001
+        union = one(
+            conn,
+            f"SELECT ST_Area(ST_Union(geom)) FROM {expected.table} WHERE layer = %s",
+            layer,
+        )
+        assert row["area"] == pytest.approx(union, rel=1e-6)
+        if layer != "zoning":
+            assert 0.95 * total <= row["area"]
     else:  # hull, grown by 1500 m: larger than the bare convex hull
         hull = one(
             conn,
@@ -274,32 +282,67 @@ def test_natura2000_values(first_runs: dict[str, RunResult], conn: psycopg.Conne
 
 
 def test_zoning_values(first_runs: dict[str, RunResult], conn: psycopg.Connection[Any]) -> None:
+    main = "props->>'zoning_role' = 'bestemming'"
     categories = {
         r["category"]: r["n"]
         for r in fetch(
-            conn, "SELECT category, count(*) AS n FROM area WHERE layer = 'zoning' GROUP BY 1"
+            conn,
+            f"SELECT category, count(*) AS n FROM area WHERE layer = 'zoning' AND {main}"
+            " GROUP BY 1",
         )
     }
     assert categories["kantoor"] == 7  # 3 in Stationsomgeving Zuid-Oost, 4 in Zuid-West
-    assert categories["wonen"] == 39
+    assert categories["wonen"] == 48  # 39 in Goes and Gieterveen, 9 in Arnhem
     assert all(c == c.lower() for c in categories)
     plans = fetch(
         conn,
-        "SELECT code, props->>'imro_versie' AS imro, props->>'planstatus' AS status,"
-        " props->>'plan_naam' AS naam, count(*) AS n FROM area WHERE layer = 'zoning'"
-        " GROUP BY 1, 2, 3, 4 ORDER BY 1",
+        "SELECT code, partition_key AS key, props->>'imro_versie' AS imro,"
+        " props->>'planstatus' AS status, props->>'plan_type' AS type,"
+        " props->>'plan_naam' AS naam, count(*) FILTER (WHERE " + main + ") AS n_main,"
+        " count(*) FILTER (WHERE props->>'zoning_role' = 'overlay') AS n_overlay"
+        " FROM area WHERE layer = 'zoning' GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1",
     )
-    assert [(p["code"], p["imro"], p["status"], p["naam"], p["n"]) for p in plans] == [
-        ("NL.IMRO.0664.BPBS02-VG99", "IMRO2012", "vastgesteld", "Stationsomgeving Zuid-Oost", 11),
-        ("NL.IMRO.0664.BPBS03-ON99", "IMRO2012", "ontwerp", "Stationsomgeving Zuid-West", 13),
-        ("NL.IMRO.1680.1800030105-0000", "IMRO2008", "concept", "Gieterveen", 84),
-    ]
-    # Only Enkelbestemming is loaded; ids are qualified by the plan (IMRO2008 ids are local).
+    # plan id -> IMRO version, planstatus, type, main zoning objects, overlays
+    assert {
+        p["code"]: (p["imro"], p["status"], p["type"], p["n_main"], p["n_overlay"]) for p in plans
+    } == {
+        "NL.IMRO.0200.bp1416-ont1": ("IMRO2012", "ontwerp", "bestemmingsplan", 5, 2),
+        "NL.IMRO.0202.957-0301": ("IMRO2012", "vastgesteld", "uitwerkingsplan", 5, 0),
+        "NL.IMRO.0202.974-0301": ("IMRO2012", "vastgesteld", "bestemmingsplan", 16, 0),
+        "NL.IMRO.0297.BGBBP20140020-OW01": ("IMRO2012", "ontwerp", "bestemmingsplan", 0, 7),
+        "NL.IMRO.0664.BPBS02-VG99": ("IMRO2012", "vastgesteld", "bestemmingsplan", 11, 4),
+        "NL.IMRO.0664.BPBS03-ON99": ("IMRO2012", "ontwerp", "bestemmingsplan", 13, 1),
+        "NL.IMRO.1680.1800030105-0000": ("IMRO2008", "concept", "bestemmingsplan", 84, 13),
+        "NL.IMRO.1930.BPRaadhuislaanSP-1001": ("IMRO2012", "voorontwerp", "bestemmingsplan", 1, 1),
+    }
+    # one partition per plan: the plan id without its version
+    assert all(p["code"].startswith(p["key"] + "-") for p in plans)
+    names = {p["code"]: p["naam"] for p in plans}
+    assert names["NL.IMRO.0664.BPBS02-VG99"] == "Stationsomgeving Zuid-Oost"
+    assert names["NL.IMRO.1680.1800030105-0000"] == "Gieterveen"
+    assert names["NL.IMRO.0297.BGBBP20140020-OW01"] == (
+        "Buitengebied Parapluplan Nieuwe Hollandse Waterlinie"
+    )
+    # Every object type read as IMRO defines it; ids are qualified by the plan (IMRO2008 ids
+    # are local).
+    objecttypes = {
+        (r["t"], r["role"]): r["n"]
+        for r in fetch(
+            conn,
+            "SELECT props->>'objecttype' AS t, props->>'zoning_role' AS role, count(*) AS n"
+            " FROM area WHERE layer = 'zoning' GROUP BY 1, 2",
+        )
+    }
+    assert objecttypes == {
+        ("Enkelbestemming", "bestemming"): 135,
+        ("Dubbelbestemming", "overlay"): 13,
+        ("Gebiedsaanduiding", "overlay"): 15,
+    }
     assert (
         one(
             conn,
             "SELECT count(*) FROM area WHERE layer = 'zoning'"
-            " AND (props->>'objecttype' <> 'Enkelbestemming' OR source_ref NOT LIKE code || '/%%')",
+            " AND source_ref NOT LIKE code || '/%%'",
         )
         == 0
     )

@@ -83,7 +83,7 @@ def count(settings: Settings, table: str, layer: str) -> int:
 def last_run(settings: Settings, layer: str) -> dict[str, Any]:
     return rows(
         settings,
-        "SELECT status, source, uri, publisher, licence, data_as_of, message FROM etl_run"
+        "SELECT status, source, uri, publisher, licence, data_as_of, message, n_loaded FROM etl_run"
         " WHERE layer = %s ORDER BY id DESC LIMIT 1",
         layer,
     )[0]
@@ -385,7 +385,8 @@ def test_zoning_online_equals_the_gml(online: Settings, fake: FakeServices) -> N
         " WHERE layer = 'zoning' ORDER BY source_ref"
     )
     from_gml = rows(online, query)
-    assert {r["code"] for r in from_gml} == plans and len(from_gml) == 24  # 11 + 13
+    assert {r["code"] for r in from_gml} == plans
+    assert len(from_gml) == 29  # Enkelbestemming 11 + 13, Dubbelbestemming 4 + 1
     geoms = "SELECT source_ref, ST_AsText(geom, 2) AS g FROM area WHERE layer = 'zoning' ORDER BY 1"
     gml_geoms = rows(online, geoms)
     result = run_cli(online, "etl", "run", "zoning", "--online", "--bbox", box)
@@ -406,7 +407,7 @@ def test_zoning_online_equals_the_gml(online: Settings, fake: FakeServices) -> N
         assert all(p.query["expand"] == "geometrie" for p in pages)
         assert all(p.headers["accept-crs"] == "epsg:28992" for p in pages)
     run = last_run(online, "zoning")
-    assert run["source"] == "ruimtelijkeplannen_api_v4_enkelbestemmingen"
+    assert run["source"] == "ruimtelijkeplannen_api_v4_bestemmingsvlakken"
     assert run["data_as_of"] == http.utc_day()
     # Today again: from the cache, not a single request.
     n_requests = len(fake.requests())
@@ -427,15 +428,24 @@ def test_zoning_online_pages_through_many_plans(online: Settings, fake: FakeServ
     searches = fake.requests(RP_SEARCH)
     assert [r.query.get("page") for r in searches] == ["1", "1", "2", "3", "4"]
     assert len({r.body for r in searches}) == 1  # the same body on every page
-    assert count(online, "area", "zoning") == 11 + 13 + 84
+    # Enkelbestemming 11 + 13 + 84, Dubbelbestemming 4 + 1 + 6
+    assert count(online, "area", "zoning") == 11 + 13 + 84 + 4 + 1 + 6
     assert "1 plan(s) without bestemmingsvlakken skipped" in last_run(online, "zoning")["message"]
     assert (
         one(
             online,
             "SELECT count(*) FROM area WHERE layer = 'zoning'"
-            " AND props->>'objecttype' <> 'Enkelbestemming'",
+            " AND props->>'objecttype' NOT IN ('Enkelbestemming', 'Dubbelbestemming')",
         )
         == 0
+    )
+    assert (
+        one(
+            online,
+            "SELECT count(*) FROM area WHERE layer = 'zoning'"
+            " AND props->>'zoning_role' = 'overlay'",
+        )
+        == 4 + 1 + 6
     )
 
 
@@ -508,6 +518,7 @@ def test_all_online_for_a_gemeente_with_every_service(online: Settings, fake: Fa
     """``etl run all --online --gemeente``: every layer with a service reads it (mirrored to the
     fake), the others their bundled files; the boundary layers whole, the rest limited."""
     ensure_gemeenten(online)
+    plans_before = count(online, "area", "zoning")
     result = run_cli(online, "etl", "run", "all", "--online", "--gemeente", "GM0363")
     assert result.exit_code == 0, result.output
     sources = ok_sources(online)
@@ -522,7 +533,7 @@ def test_all_online_for_a_gemeente_with_every_service(online: Settings, fake: Fa
         "stops": "ovapi_gtfs_nl",
         "supermarkets": "osm_overpass_supermarkets",
         "care_osm": "osm_overpass_care",
-        "zoning": "ruimtelijkeplannen_api_v4_enkelbestemmingen",
+        "zoning": "ruimtelijkeplannen_api_v4_bestemmingsvlakken",
         "offices": "pdok_ogc_bag_verblijfsobject",
         "plots": "pdok_ogc_brk_kadastrale_kaart_perceel",
         "holidayparks": "osm_overpass_holidayparks",
@@ -540,8 +551,11 @@ def test_all_online_for_a_gemeente_with_every_service(online: Settings, fake: Fa
     assert counts["buurten"] == 443 and counts["bag_panden"] == 79 and counts["stops"] == 1281
     # The samples have no supermarkets, Natura 2000, plans or BGT panden in Amsterdam (the
     # Amstelveen supermarkets in Amsterdam's box were asked for and left out).
-    for layer in ("supermarkets", "natura2000", "zoning", "bgt_panden", "care_osm"):
+    for layer in ("supermarkets", "natura2000", "bgt_panden", "care_osm"):
         assert layer not in counts
+    # Zoning is a layer of plans: no plan in the area replaces none, the others stay.
+    assert last_run(online, "zoning")["n_loaded"] == 0
+    assert counts.get("zoning", 0) == plans_before
     assert "supermarkets        0 geladen" in result.output and "23 erbuiten" in result.output
 
 

@@ -480,7 +480,18 @@ def test_explanations_are_facts(scene: psycopg.Connection[Any]) -> None:
 
     water = _explained(scene, table, "plots:water")
     zoning = next(b for b in water["breakdown"] if b["criterion"] == "zoning")
-    assert zoning["facts"] == {"zoning": {"class": "water", "name": "Water", "plan": None}}
+    assert zoning["facts"] == {
+        "zoning": {
+            "class": "water",
+            "name": "Water",
+            "plan": None,  # a zoning area without plan fields (written by hand here)
+            "plan_name": None,
+            "plan_status": None,
+            "plan_date": None,
+            "plan_type": None,
+            "overlay_factor": 1.0,
+        }
+    }
     # the reason is the criterion only; the page words it with its title ("Uitgesloten door:
     # Bestemming") from GET /api/profiles
     assert water["reasons"] == [{"criterion": "zoning"}]

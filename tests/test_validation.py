@@ -39,9 +39,10 @@ class PointPipeline(Pipeline):
 
 
 class PolygonPipeline(PointPipeline):
-    """A stand-in pipeline on the declared (multi)polygon layer ``zoning``."""
+    """A stand-in pipeline on the declared (multi)polygon layer ``constraints`` (not zoning:
+    a layer partitioned by plan also needs each record's ``partition_key``)."""
 
-    layer = "zoning"
+    layer = "constraints"
     required = ("category",)
 
 

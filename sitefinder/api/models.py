@@ -203,6 +203,9 @@ class AreaRef(ApiModel):
     id: str
     name: str | None = None
     category: str | None = None
+    factor: float | None = Field(
+        default=None, description="zoning overlays: the factor it puts on the zoning value"
+    )
 
 
 class ZoningFact(ApiModel):
@@ -210,7 +213,14 @@ class ZoningFact(ApiModel):
 
     zoning_class: str | None = Field(alias="class", description="e.g. wonen")
     name: str | None = None
-    plan: str | None = Field(default=None, description="IMRO plan id")
+    plan: str | None = Field(default=None, description="IMRO plan id of the deciding plan")
+    plan_name: str | None = None
+    plan_status: str | None = Field(default=None, description="e.g. vastgesteld, ontwerp")
+    plan_date: str | None = Field(default=None, description="its planstatus date, YYYY-MM-DD")
+    plan_type: str | None = Field(default=None, description="e.g. bestemmingsplan")
+    overlay_factor: float | None = Field(
+        default=None, description="the smallest factor of the overlays counted (1: none)"
+    )
 
 
 class Facts(ApiModel):
@@ -226,7 +236,9 @@ class Facts(ApiModel):
     inside: bool | None = Field(default=None, description="polygon constraints")
     area: AreaRef | None = Field(default=None, description="the area the site lies in")
     search_radius_m: float | None = None
-    areas: list[AreaRef] | None = Field(default=None, description="constraint hits")
+    areas: list[AreaRef] | None = Field(
+        default=None, description="constraint hits; the overlays counted by zoning"
+    )
 
 
 class BreakdownItem(ApiModel):

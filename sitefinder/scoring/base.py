@@ -6,6 +6,7 @@ Distances in raw columns are straight-line metres in EPSG:28992.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ Names = Mapping[str, Mapping[str, Any]]  # feature id -> {name, category, code}
 Facts = dict[str, Any]
 
 # The types a raw column can have. "id" is a feature id (poi or area) whose name an explanation
-# looks up; "ids" a list of them (PostgreSQL text[]).
-ColumnType = Literal["float", "int", "bool", "text", "id", "ids"]
+# looks up; "ids" a list of them (PostgreSQL text[]); "texts" a list of plain texts (text[]).
+ColumnType = Literal["float", "int", "bool", "text", "id", "ids", "texts"]
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -46,12 +47,14 @@ class LayerUse:
 
     ``parts``: large polygons cut into parts of a few vertices (``ST_Subdivide``), which keep
     the id of their feature; right for distances and point-in-polygon, wrong for counting
-    features. ``numbers``: numeric ``props`` keys read along (e.g. ``departures_per_hour``).
+    features. ``numbers``: numeric ``props`` keys read along (e.g. ``departures_per_hour``);
+    ``texts``: text ``props`` keys read along (e.g. a zoning plan's ``planstatus``).
     """
 
     layer: str
     parts: bool = False
     numbers: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,17 @@ def id_list(value: Any) -> list[str]:
     if isinstance(value, str) and value.startswith("{") and len(value) > 2:
         return [part.strip().strip('"') for part in value[1:-1].split(",")]
     return []
+
+
+def text_list(value: Any) -> list[str]:
+    """Texts as a list, from a list or a PostgreSQL text[] literal (quoted elements may hold
+    commas, ``\\"`` and ``\\\\``); [] for none."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return [str(v) for v in value]
+    if not isinstance(value, str) or not value.startswith("{") or len(value) <= 2:
+        return []
+    row = next(csv.reader([value[1:-1]], quotechar='"', escapechar="\\", doublequote=False))
+    return [str(v) for v in row]
 
 
 def feature(names: Names, feature_id: Any, *keys: str) -> dict[str, Any] | None:

@@ -34,13 +34,14 @@ def feature_ids(raw: dict[str, Any]) -> list[str]:
 
 
 def feature_names(conn: psycopg.Connection[Any], raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Name, category and code of the features a site's raw columns point at (one query)."""
+    """Name, category, code and props of the features a site's raw columns point at (one
+    query; a criterion's facts may name a prop, e.g. the status of the deciding zoning plan)."""
     ids = feature_ids(raw)
     if not ids:
         return {}
     rows = conn.execute(
-        "SELECT id, name, category, NULL AS code FROM poi WHERE id = ANY(%(ids)s)"
-        " UNION ALL SELECT id, name, category, code FROM area WHERE id = ANY(%(ids)s)",
+        "SELECT id, name, category, NULL AS code, props FROM poi WHERE id = ANY(%(ids)s)"
+        " UNION ALL SELECT id, name, category, code, props FROM area WHERE id = ANY(%(ids)s)",
         {"ids": ids},
     ).fetchall()
     return {row["id"]: row for row in rows}

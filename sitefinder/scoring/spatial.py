@@ -44,7 +44,8 @@ class LayerIndex:
     """One layer's features in memory: ids, names, categories, geometry (EPSG:28992), trees.
 
     ``numbers`` holds the numeric ``props`` the declarations asked for (NaN when a feature has
-    none), e.g. ``departures_per_hour`` of stops.
+    none), e.g. ``departures_per_hour`` of stops; ``texts`` the text ``props`` (None when a
+    feature has none), e.g. the ``planstatus`` of zoning plans.
     """
 
     name: str
@@ -53,6 +54,7 @@ class LayerIndex:
     categories: NDArray
     geoms: NDArray
     numbers: dict[str, NDArray] = field(default_factory=dict)
+    texts: dict[str, NDArray] = field(default_factory=dict)
     tree: STRtree = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +76,7 @@ class LayerIndex:
             self.categories[mask],
             self.geoms[mask],
             {key: values[mask] for key, values in self.numbers.items()},
+            {key: values[mask] for key, values in self.texts.items()},
         )
 
     def __len__(self) -> int:
@@ -81,11 +84,18 @@ class LayerIndex:
 
 
 def load_layer(
-    conn: psycopg.Connection[Any], name: str, *, parts: bool = False, numbers: Iterable[str] = ()
+    conn: psycopg.Connection[Any],
+    name: str,
+    *,
+    parts: bool = False,
+    numbers: Iterable[str] = (),
+    texts: Iterable[str] = (),
 ) -> LayerIndex:
-    """Read one layer (its table from the layer catalogue) from PostGIS, EPSG:28992."""
+    """Read one layer (its table from the layer catalogue) from PostGIS, EPSG:28992, with the
+    numeric and text ``props`` asked for."""
     layer = catalogue()[name]
     keys = list(numbers)
+    words = list(texts)
     category = sql.SQL(
         {"poi": "category", "area": "COALESCE(category, code)"}.get(layer.table, "kind")
     )
@@ -95,16 +105,26 @@ def load_layer(
     extra = sql.SQL("").join(
         sql.SQL(", (props ->> %s)::float8 AS {}").format(sql.Identifier(f"n{i}"))
         for i in range(len(keys))
+    ) + sql.SQL("").join(
+        sql.SQL(", props ->> %s AS {}").format(sql.Identifier(f"t{i}")) for i in range(len(words))
     )
     rows = conn.execute(
         sql.SQL(
             "SELECT id, name, {category} AS category, ST_AsBinary({geom}) AS wkb{extra}"
             " FROM {table} WHERE layer = %s ORDER BY id"
         ).format(category=category, geom=geom, extra=extra, table=sql.Identifier(layer.table)),
-        (*keys, name),
+        (*keys, *words, name),
     ).fetchall()
     frame = pd.DataFrame(
-        rows, columns=["id", "name", "category", "wkb", *map("n{}".format, range(len(keys)))]
+        rows,
+        columns=[
+            "id",
+            "name",
+            "category",
+            "wkb",
+            *map("n{}".format, range(len(keys))),
+            *map("t{}".format, range(len(words))),
+        ],
     )
     return LayerIndex(
         name=name,
@@ -113,6 +133,7 @@ def load_layer(
         categories=frame["category"].to_numpy(dtype=object),
         geoms=shapely.from_wkb(frame["wkb"].to_numpy(dtype=object)),
         numbers={key: frame[f"n{i}"].to_numpy(dtype=float) for i, key in enumerate(keys)},
+        texts={key: frame[f"t{i}"].to_numpy(dtype=object) for i, key in enumerate(words)},
     )
 
 
@@ -137,8 +158,8 @@ class Layers:
     ) -> Layers:
         """Load the layers of ``uses`` (only those in ``names``, when given) that are loaded.
 
-        A layer read both whole and as parts is loaded twice; the numeric props of every use
-        of a layer are read together.
+        A layer read both whole and as parts is loaded twice; the numeric and text props of
+        every use of a layer are read together.
         """
         loaded = {
             row["layer"]: row
@@ -148,13 +169,16 @@ class Layers:
         }
         wanted = None if names is None else set(names)
         numbers: dict[tuple[str, bool], list[str]] = {}
+        texts: dict[tuple[str, bool], list[str]] = {}
         for use in uses:
             if use.layer in loaded and (wanted is None or use.layer in wanted):
                 keys = numbers.setdefault((use.layer, use.parts), [])
                 keys += [k for k in use.numbers if k not in keys]
+                words = texts.setdefault((use.layer, use.parts), [])
+                words += [k for k in use.texts if k not in words]
         indexes = {
-            (name, parts): load_layer(conn, name, parts=parts, numbers=keys)
-            for (name, parts), keys in numbers.items()
+            key: load_layer(conn, key[0], parts=key[1], numbers=keys, texts=texts[key])
+            for key, keys in numbers.items()
         }
         coverage = {
             name: NL_BOX if loaded[name]["national"] else shapely.from_wkb(loaded[name]["wkb"])

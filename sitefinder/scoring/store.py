@@ -31,8 +31,10 @@ SQL_TYPES = {
     "text": "text",
     "id": "text",
     "ids": "text[]",
+    "texts": "text[]",
 }
-TEXT_TYPES = {"text", "id", "ids"}
+TEXT_TYPES = {"text", "id", "ids", "texts"}
+LIST_TYPES = {"ids", "texts"}
 COPY_CHUNK = 50_000  # rows per CSV chunk written to PostgreSQL
 # site_raw.gemeentecode is derived; a site whose point lies in no gemeente keeps its source's
 GEMEENTE = "gemeentecode"
@@ -66,7 +68,7 @@ def ensure_columns(conn: psycopg.Connection[Any]) -> list[str]:
 
 
 def _pg_array(value: Any) -> str | None:
-    """A list of ids as a PostgreSQL text[] literal (``{"a","b"}``); None for none."""
+    """A list of ids (or texts) as a PostgreSQL text[] literal (``{"a","b"}``); None for none."""
     if not isinstance(value, list | tuple | np.ndarray) or len(value) == 0:
         return None
     quoted = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in value)
@@ -88,7 +90,7 @@ def write(
     names = [c.name for c in columns]
     frame = raw[["site_id", *names]].copy()
     for column in columns:
-        if column.type == "ids":
+        if column.type in LIST_TYPES:
             frame[column.name] = frame[column.name].map(_pg_array)
         elif column.type == "int":
             frame[column.name] = frame[column.name].astype("Int64")

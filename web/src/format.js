@@ -76,12 +76,12 @@ export function raw(value, unit) {
 }
 
 /** "2023-01-01" → "1 jan. 2023" (nl) / "1 Jan 2023" (en); anything else unchanged. */
-export function date(value) {
+export function date(value, lang = getLang()) {
   if (!value) return "";
   const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(value));
   if (!match) return String(value);
   const day = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
-  return new Intl.DateTimeFormat(locale(), { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(
+  return new Intl.DateTimeFormat(locale(lang), { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(
     day,
   );
 }

@@ -71,14 +71,20 @@ function count(facts, lang) {
   return plural(key, n, { n: fmt.number(n, 0, lang), radius: fmt.metres(facts.radius_m, lang) }, lang);
 }
 
-/** `zoning`: the plan's name for the zone (with the class when it says something else), the plan. */
+/**
+ * `zoning`: the plan's name for the zone (with the class when it says something else), the
+ * plan that decided, with its planstatus and date when known.
+ */
 function zoning(zone, lang) {
   if (!zone) return t("facts.zoning_none", {}, lang);
   const title = zone.name || zone.class || "?";
   const name = zone.class && zone.name && zone.class.toLowerCase() !== zone.name.toLowerCase()
     ? `${title} (${zone.class})`
     : title;
-  return zone.plan ? t("facts.zoning_plan", { name, plan: zone.plan }, lang) : t("facts.zoning", { name }, lang);
+  if (!zone.plan) return t("facts.zoning", { name }, lang);
+  if (!zone.plan_status) return t("facts.zoning_plan", { name, plan: zone.plan }, lang);
+  const date = zone.plan_date ? fmt.date(zone.plan_date, lang) : "?";
+  return t("facts.zoning_plan_status", { name, plan: zone.plan, status: zone.plan_status, date }, lang);
 }
 
 /** `places` (+ `min_places`): "Geschat 25 plaatsen", "…: minder dan het minimum van 1", or unknown. */
@@ -102,8 +108,17 @@ function inside(facts, lang) {
   return t("facts.outside", {}, lang);
 }
 
-/** `areas` (constraint hits): "Ligt in: Veluwe (natura2000) en Waterwingebied". */
+/**
+ * `areas` (constraint hits, zoning overlays): "Ligt in: Veluwe (natura2000) en Waterwingebied";
+ * an overlay that lowers the zoning value with its factor: "Leiding - Gas (leiding) × 0,4".
+ */
 function areas(hits, lang) {
   if (!Array.isArray(hits) || !hits.length) return t("facts.areas_none", {}, lang);
-  return t("facts.areas", { list: fmt.list(hits.map((a) => placeName(a, lang)), lang) }, lang);
+  const named = hits.map((a) => {
+    const name = placeName(a, lang);
+    if (!fmt.isNumber(a.factor) || a.factor >= 1) return name;
+    const tenths = Math.abs(a.factor * 10 - Math.round(a.factor * 10)) < 1e-9;
+    return `${name} ${t("facts.factor", { factor: fmt.number(a.factor, tenths ? 1 : 2, lang) }, lang)}`;
+  });
+  return t("facts.areas", { list: fmt.list(named, lang) }, lang);
 }
