@@ -99,7 +99,8 @@ def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
         reason.loc[given.notna()] = given[given.notna()].astype("string")
         frame = frame.drop(columns=QUARANTINE_REASON)
     geoms = frame.geometry.to_numpy()
-    flag(shapely.is_missing(geoms) | shapely.is_empty(geoms), "no geometry")
+    if pipeline.layer_decl.geometry_type != "None":  # a table layer has no geometry at all
+        flag(shapely.is_missing(geoms) | shapely.is_empty(geoms), "no geometry")
     for column in ("source_ref", *pipeline.required):
         if column not in frame.columns:
             raise SourceFileError(f"{pipeline.layer}: required field '{column}' is not in the file")

@@ -150,6 +150,9 @@ class LayerInfo(ApiModel):
     geometry_type: str
     source: str = Field(description="the etl module that loads it")
     coverage: Coverage
+    categories: list[str] = Field(
+        description="feature categories the layer holds completely inside its coverage"
+    )
     site_kind: SiteKindInfo | None = Field(description="for site layers: the kind they load")
     style: dict[str, Any] = Field(description="Leaflet path options for the map")
     visible: bool = Field(description="shown when the map opens")
