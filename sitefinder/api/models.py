@@ -352,11 +352,29 @@ class SiteDetailFeature(Feature[Geometry, SiteDetail]):
     id: str
 
 
+class RegionRef(ApiModel):
+    code: str | None = Field(description="CBS code of the centrumgemeente, e.g. GM0202")
+    name: str
+
+
+class GemeenteRegions(ApiModel):
+    """The regions a gemeente belongs to (Regioatlas, 2017-2019 division)."""
+
+    centrumgemeente: RegionRef | None = Field(
+        description="centrumgemeente for maatschappelijke opvang and beschermd wonen"
+    )
+    ggd: str | None = Field(description="GGD region")
+    wmo: str | None = Field(description="Wmo region")
+
+
 class Gemeente(ApiModel):
     code: str = Field(description="CBS code, e.g. GM0363")
     name: str
     n_sites: int
     bbox: Bounds
+    regions: GemeenteRegions | None = Field(
+        default=None, description="null: the regions layer has no row for this gemeente"
+    )
 
 
 class Gemeenten(ApiModel):
