@@ -196,6 +196,11 @@ class NearestFeature(ApiModel):
     departures_per_hour: float | None = Field(
         default=None, description="stops only; null: timetable unknown"
     )
+    station_type: str | None = Field(
+        default=None, description="stations: class in the national list, e.g. intercitystation"
+    )
+    source: str | None = Field(default=None, description="stops: the source key of the stop")
+    as_of: str | None = Field(default=None, description="stops: that source's data date")
 
 
 class AreaRef(ApiModel):

@@ -46,12 +46,14 @@ class LayerUse:
 
     ``parts``: large polygons cut into parts of a few vertices (``ST_Subdivide``), which keep
     the id of their feature; right for distances and point-in-polygon, wrong for counting
-    features. ``numbers``: numeric ``props`` keys read along (e.g. ``departures_per_hour``).
+    features. ``numbers``: numeric ``props`` keys read along (e.g. ``departures_per_hour``);
+    ``texts``: text ``props`` keys read along (e.g. a station's ``station_type``).
     """
 
     layer: str
     parts: bool = False
     numbers: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ class LayerIndex:
     """One layer's features in memory: ids, names, categories, geometry (EPSG:28992), trees.
 
     ``numbers`` holds the numeric ``props`` the declarations asked for (NaN when a feature has
-    none), e.g. ``departures_per_hour`` of stops.
+    none), e.g. ``departures_per_hour`` of stops; ``texts`` the text ones (None when absent).
     """
 
     name: str
@@ -53,6 +53,7 @@ class LayerIndex:
     categories: NDArray
     geoms: NDArray
     numbers: dict[str, NDArray] = field(default_factory=dict)
+    texts: dict[str, NDArray] = field(default_factory=dict)
     tree: STRtree = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +75,34 @@ class LayerIndex:
             self.categories[mask],
             self.geoms[mask],
             {key: values[mask] for key, values in self.numbers.items()},
+            {key: values[mask] for key, values in self.texts.items()},
+        )
+
+    @classmethod
+    def joined(cls, name: str, parts: Iterable[LayerIndex]) -> LayerIndex:
+        """The features of several layers as one (stops of every feed), with their own trees;
+        a number or text one part lacks is NaN / None there."""
+        parts = list(parts)
+        numbers = dict.fromkeys(key for part in parts for key in part.numbers)
+        texts = dict.fromkeys(key for part in parts for key in part.texts)
+
+        def column(part: LayerIndex, key: str, numeric: bool) -> NDArray:
+            found = (part.numbers if numeric else part.texts).get(key)
+            if found is not None:
+                return found
+            return np.full(len(part), np.nan) if numeric else np.full(len(part), None, object)
+
+        def cat(values: list[NDArray], dtype: Any) -> NDArray:
+            return np.concatenate(values) if values else np.zeros(0, dtype=dtype)
+
+        return cls(
+            name,
+            cat([p.ids for p in parts], object),
+            cat([p.names for p in parts], object),
+            cat([p.categories for p in parts], object),
+            cat([p.geoms for p in parts], object),
+            {k: cat([column(p, k, True) for p in parts], float) for k in numbers},
+            {k: cat([column(p, k, False) for p in parts], object) for k in texts},
         )
 
     def __len__(self) -> int:
@@ -81,11 +110,17 @@ class LayerIndex:
 
 
 def load_layer(
-    conn: psycopg.Connection[Any], name: str, *, parts: bool = False, numbers: Iterable[str] = ()
+    conn: psycopg.Connection[Any],
+    name: str,
+    *,
+    parts: bool = False,
+    numbers: Iterable[str] = (),
+    texts: Iterable[str] = (),
 ) -> LayerIndex:
     """Read one layer (its table from the layer catalogue) from PostGIS, EPSG:28992."""
     layer = catalogue()[name]
     keys = list(numbers)
+    words = list(texts)
     category = sql.SQL(
         {"poi": "category", "area": "COALESCE(category, code)"}.get(layer.table, "kind")
     )
@@ -93,18 +128,34 @@ def load_layer(
     if parts:
         geom = sql.SQL("ST_Subdivide(geom, {n})").format(n=sql.Literal(SUBDIVIDE_VERTICES))
     extra = sql.SQL("").join(
-        sql.SQL(", (props ->> %s)::float8 AS {}").format(sql.Identifier(f"n{i}"))
-        for i in range(len(keys))
+        [
+            *(
+                sql.SQL(", (props ->> %s)::float8 AS {}").format(sql.Identifier(f"n{i}"))
+                for i in range(len(keys))
+            ),
+            *(
+                sql.SQL(", props ->> %s AS {}").format(sql.Identifier(f"t{i}"))
+                for i in range(len(words))
+            ),
+        ]
     )
     rows = conn.execute(
         sql.SQL(
             "SELECT id, name, {category} AS category, ST_AsBinary({geom}) AS wkb{extra}"
             " FROM {table} WHERE layer = %s ORDER BY id"
         ).format(category=category, geom=geom, extra=extra, table=sql.Identifier(layer.table)),
-        (*keys, name),
+        (*keys, *words, name),
     ).fetchall()
     frame = pd.DataFrame(
-        rows, columns=["id", "name", "category", "wkb", *map("n{}".format, range(len(keys)))]
+        rows,
+        columns=[
+            "id",
+            "name",
+            "category",
+            "wkb",
+            *map("n{}".format, range(len(keys))),
+            *map("t{}".format, range(len(words))),
+        ],
     )
     return LayerIndex(
         name=name,
@@ -113,6 +164,7 @@ def load_layer(
         categories=frame["category"].to_numpy(dtype=object),
         geoms=shapely.from_wkb(frame["wkb"].to_numpy(dtype=object)),
         numbers={key: frame[f"n{i}"].to_numpy(dtype=float) for i, key in enumerate(keys)},
+        texts={key: frame[f"t{i}"].to_numpy(dtype=object) for i, key in enumerate(words)},
     )
 
 
@@ -148,12 +200,17 @@ class Layers:
         }
         wanted = None if names is None else set(names)
         numbers: dict[tuple[str, bool], list[str]] = {}
+        texts: dict[tuple[str, bool], list[str]] = {}
         for use in uses:
             if use.layer in loaded and (wanted is None or use.layer in wanted):
                 keys = numbers.setdefault((use.layer, use.parts), [])
                 keys += [k for k in use.numbers if k not in keys]
+                words = texts.setdefault((use.layer, use.parts), [])
+                words += [k for k in use.texts if k not in words]
         indexes = {
-            (name, parts): load_layer(conn, name, parts=parts, numbers=keys)
+            (name, parts): load_layer(
+                conn, name, parts=parts, numbers=keys, texts=texts[name, parts]
+            )
             for (name, parts), keys in numbers.items()
         }
         coverage = {
@@ -307,11 +364,13 @@ def nearest_columns(
     *,
     cap_only: float | None = None,
     numbers: dict[str, str] | None = None,
+    texts: dict[str, str] | None = None,
 ) -> Columns:
     """``<prefix>_id`` and ``<prefix>_m`` (straight-line metres) of each site's nearest feature.
 
     ``numbers`` maps a column suffix to a numeric prop of the feature (``{"dph":
-    "departures_per_hour"}`` gives ``<prefix>_dph``); None/NaN where there is no feature.
+    "departures_per_hour"}`` gives ``<prefix>_dph``), ``texts`` to a text prop; None/NaN where
+    there is no feature.
     """
     idx, dist = nearest(index, sites, cap_only=cap_only)
     out: Columns = {f"{prefix}_id": np.full(len(sites), None, dtype=object), f"{prefix}_m": dist}
@@ -321,6 +380,11 @@ def nearest_columns(
         values = index.numbers.get(key) if index is not None else None
         out[f"{prefix}_{suffix}"] = (
             np.full(len(sites), np.nan) if values is None else pick_float(values, idx)
+        )
+    for suffix, key in (texts or {}).items():
+        words = index.texts.get(key) if index is not None else None
+        out[f"{prefix}_{suffix}"] = (
+            np.full(len(sites), None, dtype=object) if words is None else pick(words, idx)
         )
     return out
 
