@@ -4,7 +4,8 @@ Input: the Connexxion stop dump as CSV (``,``-separated; ``ID``, ``CODE`` (the T
 code), ``NAAM`` (``"Plaats, Halte"``), ``KORTENAAM``, ``POSTCODE``, ``ZONE``,
 ``FTHOOFDHALTE``, ``ROLSTOEL``, ``lat``/``lon``: WGS84 degrees). Bundled: all 21,921 stops of
 every Connexxion concession of December 2011, derived by the shared data set from
-StichtingOpenGeo-Museum/haltebeheer (``pt/connexxion_haltes_2011_derived.csv``).
+StichtingOpenGeo-Museum/haltebeheer, zipped unchanged to save space
+(``pt/connexxion_haltes_2011_derived.csv.zip``; a zip holding one CSV is read as that CSV).
 
 Output: ``poi`` rows, layer ``stops_connexxion``, ``source_ref`` = the TPC code, category
 ``bus``, ``props`` (code, short name, postcode, zone, hoofdhalte, wheelchair, ``as_of``
@@ -20,12 +21,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from etl.declarations import Pipeline, SourceInfo
-from etl.readers import plain_records, read_table, text, text_column
-from sitefinder.core.crs import RD, WGS84
+from etl.readers import lonlat_points, plain_records, read_table, text, text_column
+from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
 NO_TIMETABLE = "unknown (a stop list without timetable)"
@@ -39,10 +39,6 @@ def read_connexxion(path: Path) -> gpd.GeoDataFrame:
             f"stops_connexxion: {path.name} is not the Connexxion stop list"
             f" ({', '.join(missing)} missing)"
         )
-    lat = pd.to_numeric(text(frame["lat"]), errors="coerce")
-    lon = pd.to_numeric(text(frame["lon"]), errors="coerce")
-    known = (lat.notna() & lon.notna()).to_numpy()
-    points = gpd.GeoSeries(gpd.points_from_xy(lon.fillna(0), lat.fillna(0)), crs=WGS84)
     props = pd.DataFrame(
         {
             "code": text(frame["CODE"]),
@@ -63,7 +59,7 @@ def read_connexxion(path: Path) -> gpd.GeoDataFrame:
             "category": "bus",
             "props": plain_records(props),
         },
-        geometry=np.where(known, points.to_crs(RD).to_numpy(), None),
+        geometry=lonlat_points(frame["lon"], frame["lat"]),
         crs=RD,
     )
 
@@ -77,7 +73,7 @@ class ConnexxionStops(Pipeline):
         data_as_of="2011-12",
         url="https://github.com/StichtingOpenGeo-Museum/haltebeheer",
     )
-    demo_files = ("pt/connexxion_haltes_2011_derived.csv",)
+    demo_files = ("pt/connexxion_haltes_2011_derived.csv.zip",)
     required = ("name",)
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:

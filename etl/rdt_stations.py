@@ -24,12 +24,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from etl.declarations import QUARANTINE_REASON, Pipeline, SourceInfo
-from etl.readers import plain_records, read_table, text, text_column
-from sitefinder.core.crs import RD, WGS84
+from etl.readers import lonlat_points, plain_records, read_table, text, text_column
+from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
 FIELDS = ("code", "name_long", "type", "geo_lat", "geo_lng")
@@ -45,11 +44,7 @@ def read_stations(path: Path) -> gpd.GeoDataFrame:
             f"stations: {path.name} is not a Rijden de Treinen station list"
             f" ({', '.join(missing)} missing)"
         )
-    lat = pd.to_numeric(text(frame["geo_lat"]), errors="coerce")
-    lon = pd.to_numeric(text(frame["geo_lng"]), errors="coerce")
-    known = (lat.notna() & lon.notna()).to_numpy()
-    points = gpd.GeoSeries(gpd.points_from_xy(lon.fillna(0), lat.fillna(0)), crs=WGS84)
-    geometry = np.where(known, points.to_crs(RD).to_numpy(), None)
+    geometry = lonlat_points(frame["geo_lng"], frame["geo_lat"])
     country = text_column(frame, "country").str.upper()
     abroad = country.notna() & (country != "NL")
     reason = ("station abroad (country " + country + ")").where(abroad, None)

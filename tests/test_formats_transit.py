@@ -27,7 +27,7 @@ DEMO = PROJECT_ROOT / "data" / "demo"
 STATIONS = DEMO / "pt" / "rdt_stations_2020-01_nl.csv"
 HTM = DEMO / "pt" / "htm_tram_gtfs_20180301_derived.zip"
 FERRIES = DEMO / "pt" / "dutch_ferries_gtfs_2018-2020.zip"
-CONNEXXION = DEMO / "pt" / "connexxion_haltes_2011_derived.csv"
+CONNEXXION = DEMO / "pt" / "connexxion_haltes_2011_derived.csv.zip"
 GOVI = PROJECT_ROOT / "tests" / "data" / "pt" / "govi_stops_amsterdam_2011.kml"
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import psycopg
 import pytest
 from alembic import command
-from alembic.config import Config
 from fastapi.testclient import TestClient
+from test_criterion_plugin import _alembic
 from test_formats_layers import fetch, run
 
 from etl import get_pipeline
@@ -135,13 +135,6 @@ def test_the_api_joins_the_regions_to_the_gemeenten(settings: Settings) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # migration 0007 on a database with data in it
-
-
-def _alembic(settings: Settings) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(db.MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", settings.sqlalchemy_url.replace("%", "%%"))
-    return cfg
 
 
 @pytest.fixture
