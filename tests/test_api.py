@@ -129,7 +129,13 @@ def test_site_detail_breakdown_sums_to_score(client: TestClient) -> None:
         "transit",
         "care_distance",
         "care_count",
+        "care_hospital",
+        "care_gp",
+        "care_mental_health",
+        "care_social",
+        "care_pharmacy",
         "daily_needs",
+        "schools",
         "zoning",
         "size",
         "natura2000",
@@ -191,7 +197,7 @@ def test_profile_and_weights_rerank(client: TestClient) -> None:
     base = _get(client, "/api/sites?limit=20&gemeente=GM0363")
     care = _get(client, "/api/sites?limit=20&gemeente=GM0363&profile=begeleid_wonen")
     assert care["profile"] == "begeleid_wonen"
-    assert care["weights"]["care_distance"] == 0.35
+    assert care["weights"]["care_distance"] == 0.25
     assert [f["id"] for f in base["features"]] != [f["id"] for f in care["features"]]
     size = _get(client, "/api/sites?limit=20&gemeente=GM0363&weights=size:1")
     assert size["weights"]["size"] == 1.0 and size["weights"]["transit"] == 0.0

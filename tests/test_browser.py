@@ -16,6 +16,7 @@ import uvicorn
 
 from sitefinder.api import create_app
 from sitefinder.core.settings import Settings
+from sitefinder.scoring.criteria import catalogue
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -88,7 +89,7 @@ def test_map_shows_ranked_sites_and_breakdown(
     expect(detail).to_be_visible(timeout=10000)
     breakdown = detail.locator(".breakdown-row")
     expect(breakdown.first).to_be_visible(timeout=10000)
-    assert breakdown.count() == 8  # one row per criterion
+    assert breakdown.count() == len(catalogue())  # one row per criterion
     assert "geen gegevens" in detail.inner_text().lower()  # zoning has no data in Amsterdam
 
     page.screenshot(path=str(output_dir / "map-breakdown.png"), full_page=True)

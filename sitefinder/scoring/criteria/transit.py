@@ -124,7 +124,7 @@ def _chosen(row: Row, params: Params) -> str | None:
     best: tuple[float, str | None] = (-1.0, None)
     for mode, names in MODES.items():
         metres = number(row.get(f"stop_{mode}_m"))
-        if metres is None or not any(row.get(coverage_column(n)) is True for n in names):
+        if metres is None or not any(bool(row.get(coverage_column(n)) or False) for n in names):
             continue
         dph = np.array([number(row.get(f"stop_{mode}_dph")) or np.nan])
         classes = np.array([row.get(f"stop_{mode}_class")], dtype=object)
