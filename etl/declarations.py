@@ -39,6 +39,15 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "site": (*COMMON_COLUMNS, "kind", "gemeentecode", "area_m2", "floor_area_m2", "sources"),
     "poi": (*COMMON_COLUMNS, "category"),
     "area": (*COMMON_COLUMNS, "code", "category"),
+    # a table without geometry (layer kind "table"): the regions of every gemeente
+    "gemeente_region": (
+        *(c for c in COMMON_COLUMNS if c not in ("geom", PARTITION_KEY)),
+        "code",
+        "centrumgemeente",
+        "centrumgemeente_code",
+        "ggd_region",
+        "wmo_region",
+    ),
 }
 # A reader may name why a record cannot be used in this column; validation quarantines it so.
 QUARANTINE_REASON = "quarantine_reason"

@@ -24,8 +24,12 @@ left out):
   Rows without a time (non-timepoints) get one interpolated linearly, by stop order, between
   the trip's timed stops. The date is ``service_date`` when given, else the feed's busiest
   Tuesday: the Tuesday within the feed's validity (``feed_info`` start/end, else the calendar's
-  range) with the most trips running (the earliest on a tie). Frequency-based trips
-  (``frequencies.txt``) are counted once, as their ``stop_times`` rows say.
+  range) with the most trips running (the earliest on a tie). A feed whose validity holds no
+  Tuesday (the HTM feed of one Thursday) is counted on its busiest service day, and
+  :attr:`GtfsStops.notes` says so. Frequency-based trips (``frequencies.txt``) are expanded:
+  a trip runs from its first stop at ``start_time``, ``start_time + headway_secs``, ... while
+  before ``end_time`` (per row of ``frequencies.txt``; ``exact_times`` 0 or 1 alike), every
+  stop keeping its offset from the first stop in ``stop_times``.
 
 Without ``stop_times.txt`` (the bundled real GVB 2017 feed lacks it) routes cannot be linked to
 stops exactly. The fallback, in this order:
@@ -55,6 +59,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from etl.readers import plain_records
 from sitefinder.core.crs import RD, WGS84
 from sitefinder.core.errors import SourceFileError
 
@@ -116,7 +121,7 @@ class GtfsStops:
 
 
 REQUIRED = ("stops", "routes", "trips")
-OPTIONAL = ("stop_times", "calendar", "calendar_dates", "feed_info", "shapes")
+OPTIONAL = ("stop_times", "calendar", "calendar_dates", "feed_info", "shapes", "frequencies")
 COLUMNS = {
     "stop_times": [
         "trip_id",
@@ -256,20 +261,35 @@ def active_services(
     return active
 
 
+def _busiest(tables: dict[str, pd.DataFrame], days: Sequence[date]) -> date | None:
+    """The day of ``days`` with the most trips running (the earliest on a tie); None: no trip
+    runs on any of them."""
+    if not days:
+        return None
+    trips = tables["trips"]
+    services = pd.Index(_column(trips, "service_id").unique())
+    per_service = _column(trips, "service_id").value_counts().reindex(services).to_numpy()
+    running = per_service @ active_services(tables, services, days)
+    if not running.any():
+        return None
+    return days[int(np.argmax(running))]
+
+
 def busiest_tuesday(tables: dict[str, pd.DataFrame]) -> date | None:
     """The Tuesday within the feed's validity with the most trips running (earliest on a tie)."""
     span = _validity(tables)
     if span is None:
         return None
     first = span[0] + pd.Timedelta(days=(1 - span[0].weekday()) % 7)
-    tuesdays = [d.date() for d in pd.date_range(first, span[1], freq="7D")]
-    if not tuesdays:
+    return _busiest(tables, [d.date() for d in pd.date_range(first, span[1], freq="7D")])
+
+
+def busiest_day(tables: dict[str, pd.DataFrame]) -> date | None:
+    """Any day within the feed's validity with the most trips running (earliest on a tie)."""
+    span = _validity(tables)
+    if span is None:
         return None
-    trips = tables["trips"]
-    services = pd.Index(_column(trips, "service_id").unique())
-    per_service = _column(trips, "service_id").value_counts().reindex(services).to_numpy()
-    running = per_service @ active_services(tables, services, tuesdays)
-    return tuesdays[int(np.argmax(running))]
+    return _busiest(tables, [d.date() for d in pd.date_range(span[0], span[1], freq="D")])
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,6 +337,8 @@ def _timetable(
     last = order["trip"].to_numpy() != np.roll(order["trip"].to_numpy(), -1)
     if len(last):
         last[-1] = True
+    order["last"] = last
+    events = _expand_frequencies(tables, trip_ids, order)
 
     trip_rank_rows = trip_rank[order["trip"].to_numpy()]
     best = pd.Series(trip_rank_rows, index=order.index).groupby(order["stop_id"]).max()
@@ -337,18 +359,55 @@ def _timetable(
     trip_service = services.get_indexer(_column(trips, "service_id"))
     days = [service_date, service_date - timedelta(days=1)]
     active = active_services(tables, services, days)
-    today = active[trip_service, 0][order["trip"].to_numpy()]
-    before = active[trip_service, 1][order["trip"].to_numpy()]
-    t = order["t"].to_numpy()
+    today = active[trip_service, 0][events["trip"].to_numpy()]
+    before = active[trip_service, 1][events["trip"].to_numpy()]
+    t = events["t"].to_numpy()
     start, end = WINDOW
     counted = (
-        ~last
-        & (order["pickup"].to_numpy() != "1")
+        ~events["last"].to_numpy(dtype=bool)
+        & (events["pickup"].to_numpy() != "1")
         & ((today & (t >= start) & (t < end)) | (before & (t - 86400 >= start) & (t - 86400 < end)))
     )
-    departures = pd.Series(counted, index=order.index).groupby(order["stop_id"]).sum()
+    departures = pd.Series(counted).groupby(events["stop_id"].to_numpy()).sum()
+    # a stop served only by frequency trips outside the window still counts 0, not unknown
+    departures = departures.reindex(best.index, fill_value=0)
     hours = (end - start) / 3600
     return best, names, departures / hours
+
+
+def _expand_frequencies(
+    tables: dict[str, pd.DataFrame], trip_ids: pd.Index, order: pd.DataFrame
+) -> pd.DataFrame:
+    """The stop events (trip, stop_id, pickup, t, last) with frequency trips expanded.
+
+    A trip of ``frequencies.txt`` leaves its first stop at ``start_time + k x headway_secs``
+    for every k with that time before ``end_time``; each stop keeps its ``stop_times`` offset
+    from the first stop. One merge, no loop over trips.
+    """
+    columns = ["trip", "stop_id", "pickup", "t", "last"]
+    freq = tables.get("frequencies")
+    if freq is None or not len(freq):
+        return order[columns]
+    rows = pd.DataFrame(
+        {
+            "trip": trip_ids.get_indexer(pd.Index(_column(freq, "trip_id"))),
+            "from": _seconds(_column(freq, "start_time")),
+            "to": _seconds(_column(freq, "end_time")),
+            "headway": pd.to_numeric(_column(freq, "headway_secs"), errors="coerce"),
+        }
+    )
+    rows = rows[(rows["trip"] >= 0) & (rows["headway"] > 0) & (rows["to"] > rows["from"])]
+    runs = np.ceil((rows["to"] - rows["from"]) / rows["headway"]).astype(int)
+    rows = rows.loc[rows.index.repeat(runs)]
+    k = rows.groupby(level=0).cumcount().to_numpy()
+    starts = pd.DataFrame(
+        {"trip": rows["trip"].to_numpy(), "start": rows["from"].to_numpy() + k * rows["headway"]}
+    )
+    timed = order.assign(offset=order["t"] - order.groupby("trip")["t"].transform("first"))
+    expanded = timed[timed["trip"].isin(starts["trip"])].merge(starts, on="trip")
+    expanded["t"] = expanded["start"] + expanded["offset"]
+    fixed = timed[~timed["trip"].isin(starts["trip"])]
+    return pd.concat([fixed[columns], expanded[columns]], ignore_index=True)
 
 
 def _shape_modes(
@@ -460,8 +519,21 @@ def read_gtfs(path: Path, *, service_date: date | None = None) -> GtfsStops:
                 f"cannot read {path}: neither calendar.txt nor calendar_dates.txt is in the feed"
             )
         when = service_date or busiest_tuesday(tables)
+        if when is None and service_date is None:
+            when = busiest_day(tables)
+            if when is not None:
+                notes.append(
+                    f"{path.name}: no Tuesday with service in the feed's validity; departures"
+                    f" per hour are counted on its busiest service day,"
+                    f" {when.strftime('%A')} {when.isoformat()}"
+                )
         if when is None:
             raise SourceFileError(f"cannot read {path}: the feed's calendar has no valid dates")
+        if "frequencies" in tables and len(tables["frequencies"]):
+            notes.append(
+                f"{path.name}: {len(tables['frequencies'])} frequency-based trip periods"
+                " (frequencies.txt) expanded into departures"
+            )
         best, names, dph = _timetable(tables, when)
         rank = stop_id.map(best).fillna(0).astype(int)
         frame["routes"] = stop_id.map(names)
@@ -518,3 +590,45 @@ def is_gtfs(path: Path) -> bool:
             return any(Path(n).name == "stops.txt" for n in archive.namelist())
     except (zipfile.BadZipFile, OSError):
         return False
+
+
+def stop_rows(feed: GtfsStops) -> gpd.GeoDataFrame:
+    """The stops of a feed as ``poi`` rows in EPSG:28992 (metres): ``source_ref`` = stop_id,
+    ``name``, ``category`` = the mode, ``props`` (stop_code, parent station, routes,
+    ``departures_per_hour``, ``service_date``, ``mode_source``, ``service``)."""
+    stops = feed.stops
+    props = pd.DataFrame(
+        {
+            "stop_id": stops["stop_id"],
+            "stop_code": stops["stop_code"],
+            "parent_station": stops["parent_station"],
+            "parent_name": stops["parent_name"],
+            "platform_code": stops["platform_code"],
+            "wheelchair_boarding": stops["wheelchair_boarding"],
+            "routes": stops["routes"],
+            "departures_per_hour": stops["departures_per_hour"].round(4),
+            "service_date": (
+                feed.service_date.isoformat() if feed.service_date is not None else None
+            ),
+            "mode_source": feed.mode_source,
+            "service": stops["service"],
+        }
+    )
+    if not feed.has_stop_times:
+        # Without a timetable the routes are only those whose shapes pass near the stop.
+        props = props.rename(columns={"routes": "routes_within_30m"})
+    return gpd.GeoDataFrame(
+        {
+            "source_ref": stops["stop_id"].mask(stops["stop_id"] == ""),
+            "name": stops["stop_name"].mask(stops["stop_name"] == ""),
+            "category": stops["mode"],
+            "props": plain_records(props, empty_as_none=True),
+        },
+        geometry=stops.geometry.to_crs(RD).to_numpy(),
+        crs=RD,
+    )
+
+
+def service_fingerprint(service_date: date | None) -> str:
+    """A GTFS pipeline's option in its run checksum: the service date, or the default rule."""
+    return f"service_date={service_date.isoformat() if service_date else 'busiest-tuesday'}"

@@ -156,6 +156,19 @@ class OsmCare(Pipeline):
         self.skipped = skipped
         if skipped:
             log.info("care_osm: not care in this sense, not loaded: %s", skipped)
+        self.notes.clear()
+        found = pd.concat(frames)["category"].value_counts() if frames else pd.Series(dtype=int)
+        empty = [c for c in CATEGORIES if not found.get(c)]
+        self.notes.append(
+            "care per category in the extract: "
+            + ", ".join(f"{c} {int(found.get(c, 0))}" for c in CATEGORIES)
+            + (
+                f"; none of {', '.join(empty)}: inside the extract that reads as none nearby,"
+                " outside it as no data"
+                if empty
+                else ""
+            )
+        )
         if not frames:
             return gpd.GeoDataFrame(
                 {"source_ref": [], "name": [], "category": [], "props": []},

@@ -41,34 +41,25 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
-from typing import Self
 
 import geopandas as gpd
 import pandas as pd
 
-from etl.declarations import OnlineSource, Pipeline, SourceInfo
+from etl.declarations import OnlineSource, SourceInfo
 from etl.download import DOWNLOAD
-from etl.gtfs import (
-    BASIC_ROUTE_TYPES,
-    EXTENDED_ROUTE_TYPES,
-    GtfsStops,
-    is_gtfs,
-    read_gtfs,
-    route_type_mode,
-)
+from etl.gtfs import BASIC_ROUTE_TYPES, EXTENDED_ROUTE_TYPES, is_gtfs, route_type_mode
+from etl.gtfs_pipeline import GtfsPipeline
 from etl.readers import plain_records, read_vector
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
-from sitefinder.core.settings import Settings
 
 __all__ = ["BASIC_ROUTE_TYPES", "EXTENDED_ROUTE_TYPES", "OvStops", "route_type_mode"]
 
 OVAPI_GTFS_URL = "http://gtfs.ovapi.nl/nl/gtfs-nl.zip"
 
 
-class OvStops(Pipeline):
+class OvStops(GtfsPipeline):
     layer = "stops"
     source = SourceInfo(
         key="ovapi_gtfs_stops_amsterdam_2022",
@@ -86,71 +77,19 @@ class OvStops(Pipeline):
         format=".zip",
     )
     demo_files = ("pt/amsterdam_pt_stops_2022_derived.geojson",)
-    required = ("category",)
     version = "2"
-
-    def __init__(self, service_date: date | None = None) -> None:
-        self.service_date = service_date  # None: each feed's busiest Tuesday
-        self.feeds: list[GtfsStops] = []  # what the last read found in each GTFS feed
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
-        """The service date of ``SITEFINDER_GTFS_SERVICE_DATE`` (``settings.gtfs_service_date``)."""
-        return cls(service_date=settings.gtfs_service_date)
-
-    def fingerprint(self) -> str:
-        when = self.service_date
-        return f"service_date={when.isoformat() if when else 'busiest-tuesday'}"
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
         self.feeds = []
         self.notes.clear()
-        when = self.service_date
         parts = []
         for path in paths:
             if path.suffix.lower() == ".zip" and (is_gtfs(path) or not _zip_of_vectors(path)):
-                feed = read_gtfs(path, service_date=when)
-                self.feeds.append(feed)
-                self.notes.extend(feed.notes)
-                parts.append(self._from_gtfs(feed))
+                parts.append(self.feed_rows(path))
             else:
                 parts.append(self._from_vector(read_vector(path)))
         frame = pd.concat(parts, ignore_index=True)
         return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD)
-
-    @staticmethod
-    def _from_gtfs(feed: GtfsStops) -> gpd.GeoDataFrame:
-        stops = feed.stops
-        props = pd.DataFrame(
-            {
-                "stop_id": stops["stop_id"],
-                "stop_code": stops["stop_code"],
-                "parent_station": stops["parent_station"],
-                "parent_name": stops["parent_name"],
-                "platform_code": stops["platform_code"],
-                "wheelchair_boarding": stops["wheelchair_boarding"],
-                "routes": stops["routes"],
-                "departures_per_hour": stops["departures_per_hour"].round(4),
-                "service_date": (
-                    feed.service_date.isoformat() if feed.service_date is not None else None
-                ),
-                "mode_source": feed.mode_source,
-                "service": stops["service"],
-            }
-        )
-        if not feed.has_stop_times:
-            # Without a timetable the routes are only those whose shapes pass near the stop.
-            props = props.rename(columns={"routes": "routes_within_30m"})
-        return gpd.GeoDataFrame(
-            {
-                "source_ref": stops["stop_id"].mask(stops["stop_id"] == ""),
-                "name": stops["stop_name"].mask(stops["stop_name"] == ""),
-                "category": stops["mode"],
-                "props": plain_records(props, empty_as_none=True),
-            },
-            geometry=stops.geometry.to_crs(RD).to_numpy(),
-            crs=RD,
-        )
 
     @staticmethod
     def _from_vector(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

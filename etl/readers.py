@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any, cast
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from sitefinder.core.crs import RD, WGS84
 from sitefinder.core.errors import SourceFileError
 
 BLANKS = ("", "None", "none", "null", "nan", "NaN", "NaT", "<NA>")
@@ -95,6 +97,18 @@ def plain_records(frame: pd.DataFrame, *, empty_as_none: bool = False) -> list[d
     plain = frame.astype(object)
     keep = plain.notna() & (plain != "") if empty_as_none else plain.notna()
     return cast(list[dict[str, Any]], plain.where(keep, None).to_dict("records"))
+
+
+def lonlat_points(lon: pd.Series, lat: pd.Series) -> np.ndarray:
+    """Text or numbers of WGS84 degrees -> RD New points (EPSG:28992, metres); None where a
+    coordinate is missing or not a number, so that validation quarantines the record."""
+    x = pd.to_numeric(text(lon.astype("string")), errors="coerce")
+    y = pd.to_numeric(text(lat.astype("string")), errors="coerce")
+    known = (x.notna() & y.notna()).to_numpy()
+    points = gpd.GeoSeries(gpd.points_from_xy(x.fillna(0), y.fillna(0)), crs=WGS84).to_crs(RD)
+    out = np.asarray(points.to_numpy(), dtype=object)
+    out[~known] = None
+    return out
 
 
 def snake_case(name: str) -> str:

@@ -36,7 +36,8 @@ def loaded_layers(conn: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
         for row in conn.execute(
             "SELECT layer, count(*) AS n FROM site GROUP BY layer UNION ALL "
             "SELECT layer, count(*) FROM poi GROUP BY layer UNION ALL "
-            "SELECT layer, count(*) FROM area GROUP BY layer"
+            "SELECT layer, count(*) FROM area GROUP BY layer UNION ALL "
+            "SELECT layer, count(*) FROM gemeente_region GROUP BY layer"
         ).fetchall()
     }
     return {name: {**run, "count": counts.get(name, 0)} for name, run in runs.items()}

@@ -100,7 +100,8 @@ def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
         reason.loc[given.notna()] = given[given.notna()].astype("string")
         frame = frame.drop(columns=QUARANTINE_REASON)
     geoms = frame.geometry.to_numpy()
-    flag(shapely.is_missing(geoms) | shapely.is_empty(geoms), "no geometry")
+    if pipeline.layer_decl.geometry_type != "None":  # a table layer has no geometry at all
+        flag(shapely.is_missing(geoms) | shapely.is_empty(geoms), "no geometry")
     partition = (PARTITION_KEY,) if pipeline.layer_decl.partitioned_by else ()
     for column in ("source_ref", *pipeline.required, *partition):
         if column not in frame.columns:

@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from sitefinder.core.errors import UnknownLayerError
 
-Kind = Literal["site", "criterion", "constraint", "boundary", "reference"]
-Table = Literal["site", "poi", "area"]
-Coverage = Literal["national", "hull", "union"]
+Kind = Literal["site", "criterion", "constraint", "boundary", "reference", "table"]
+Table = Literal["site", "poi", "area", "gemeente_region"]
+Coverage = Literal["national", "hull", "union", "gemeenten"]
 Shape = Literal["square", "triangle", "circle", "diamond"]
 MIN_PLACES = 1  # a candidate has room for at least one place unless its kind says more
 
@@ -56,9 +56,21 @@ class Layer:
     """One map/data layer.
 
     ``coverage`` says where the layer has data: ``national`` (all of the Netherlands), ``hull``
-    (the convex hull of its features grown by ``coverage_buffer_m`` metres, EPSG:28992) or
-    ``union`` (the union of its features grown by ``coverage_buffer_m``). Outside its coverage a
-    criterion based on the layer is *missing*, not zero.
+    (the convex hull of its features grown by ``coverage_buffer_m`` metres, EPSG:28992),
+    ``union`` (the union of its features grown by ``coverage_buffer_m``) or ``gemeenten`` (the
+    polygons of the loaded ``gemeenten`` layer whose every record loaded: a gemeente with a
+    record in quarantine, or with none in the input, is not covered; each record names its
+    gemeente in ``props.gemeentecode``). Outside its coverage a criterion based on the layer is
+    *missing*, not zero.
+
+    ``categories`` are the feature categories the layer holds *completely* inside its coverage
+    (``rail`` for the national station list; ``bus`` for a bus operator's stop list; ``gp``,
+    ``pharmacy``, ... for an OSM extract): a criterion about one category reads every layer
+    that names it, and is missing outside all of their coverage. A layer that holds a
+    category only in part (the care layer's copied OSM GPs) does not name it.
+
+    Kind ``table`` is a layer without geometry (``geometry_type`` ``"None"``): rows the API
+    joins (the regions of every gemeente), not drawn on the map.
 
     ``partitioned_by`` (e.g. ``"plan"``) declares the layer as the union of partitions: every
     record carries a partition key (the reader's ``partition_key`` column: for zoning the IMRO
@@ -77,6 +89,7 @@ class Layer:
     coverage: Coverage = "national"
     coverage_buffer_m: float = 0.0
     partitioned_by: str = ""  # what a partition is ("plan"); empty: not partitioned
+    categories: tuple[str, ...] = ()
     site_kind: SiteKind | None = None  # for kind == "site": the kind of site it loads
     style: dict[str, Any] = field(default_factory=dict)
     simplify_m: float = 0.0  # tolerance (metres, RD) when served to the map
@@ -93,6 +106,7 @@ class Layer:
             "geometry_type": self.geometry_type,
             "source": self.source,
             "coverage": self.coverage,
+            "categories": list(self.categories),
             "site_kind": self.site_kind.public() if self.site_kind else None,
             "style": self.style,
             "visible": self.visible,
@@ -121,6 +135,11 @@ def get_layer(name: str) -> Layer:
 
 def site_layers() -> list[Layer]:
     return [layer for layer in catalogue().values() if layer.kind == "site"]
+
+
+def with_category(category: str) -> list[Layer]:
+    """The layers that hold ``category`` completely inside their coverage, in catalogue order."""
+    return [layer for layer in catalogue().values() if category in layer.categories]
 
 
 def site_kinds() -> dict[str, SiteKind]:

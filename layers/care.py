@@ -11,6 +11,8 @@ LAYER = Layer(
     geometry_type="Point",
     source="etl.rivm_hospitals",
     coverage="national",
+    # the national hospital list; the GPs, pharmacies ... copied from care_osm are not complete
+    categories=("hospital", "outpatient_clinic"),
     style={"color": "#d6604d", "radius": 5},
     description_nl="Ziekenhuizen en poliklinieken (RIVM/VZinfo 2016).",
     description_en="Hospitals and outpatient clinics (RIVM/VZinfo 2016).",

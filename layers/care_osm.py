@@ -12,6 +12,8 @@ LAYER = Layer(
     source="etl.osm_care",
     coverage="hull",
     coverage_buffer_m=250.0,
+    # an OSM extract holds every kind of care the mappers drew in it
+    categories=("gp", "clinic", "hospital", "pharmacy", "social_facility", "mental_health"),
     style={"color": "#b2182b", "radius": 3},
     description_nl=(
         "Huisartsen, klinieken, apotheken, GGZ en sociale voorzieningen uit een OSM-uitsnede"

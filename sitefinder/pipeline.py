@@ -47,8 +47,9 @@ def load_layers(
     the partitions that intersect it). ``replace``: a layer of partitions (zoning) replaces
     all its partitions, not only those in the input. When all layers are
     loaded (``layers`` None), boundary layers (gemeenten, provincies) are loaded whole, since
-    areas are looked up in them, and layers without an online service are read from their
-    bundled files (``on_note`` is told).
+    areas are looked up in them, and so are table layers (no geometry to cut), and layers
+    without an online service are read from their bundled files (``on_note`` is told). A
+    table layer named on its own with an area is refused.
     """
     results = []
     with db.connection(settings) as conn:
@@ -56,7 +57,12 @@ def load_layers(
         for name in run_order(layers):
             pipeline = get_pipeline(name, settings)
             layer_area = resolved
-            if layers is None and pipeline.layer_decl.kind == "boundary":
+            kind = pipeline.layer_decl.kind
+            if resolved is not None and kind == "table" and layers is not None:
+                raise InvalidParameterError(
+                    f"{name}: a table without geometry cannot be limited to an area"
+                )
+            if layers is None and kind in ("boundary", "table"):
                 layer_area = None
             layer_online = online
             if online and layers is None and pipeline.online is None:

@@ -57,7 +57,14 @@ declared services at it):
   (``featuretypes``, ``format`` ``citygml``, a WKT polygon ``geofilter``) and answers 202 with
   a ``downloadRequestId``; ``GET .../{id}/status`` says ``RUNNING`` twice (200), then
   ``COMPLETED`` (201, with ``_links.download``) or, when ``bgt_outcome`` is ``FAILED``, that;
-  ``GET .../{id}/download`` serves ``bgt/bgt_otterlo_2020-08-05.zip`` (with ``Range``).
+  ``GET .../{id}/download`` serves ``bgt/bgt_otterlo_2020-08-05.zip`` (with ``Range``);
+* ``/bzk/locatieserver/search/v3_1/free`` (the PDOK Locatieserver): the documented answer
+  ``{"response": {"numFound", "start", "maxScore", "numFoundExact", "docs": [...]}}`` for a
+  ``q`` of a postcode and a house number: every address of that postcode among the real BAG
+  addresses of ``bag/amsterdam_bagadresplus_nlextract.csv`` and the Doesburg BAG GeoPackage
+  (:func:`build_addresses`), the asked number first, as a free-text search also returns near
+  matches; ``fq=type:adres`` keeps addresses only (without it a ``postcode`` doc comes
+  first), ``fl`` and ``rows`` are honoured, ``centroide_rd`` is ``POINT(x y)`` in RD.
 
 :func:`mirrors` maps every real service host to the fake server (for
 ``settings.online_mirrors``).
@@ -129,6 +136,7 @@ RP_BASE = "/ruimtelijke-plannen/api/opvragen/v4"
 RP_SEARCH = f"{RP_BASE}/plannen/_zoek"
 RP_API_KEY = "fake-ruimtelijkeplannen-key"
 BGT_CUSTOM = "/lv/bgt/download/v1_0/full/custom"
+LOCATIESERVER_FREE = "/bzk/locatieserver/search/v3_1/free"
 RD_CRS_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 MAX_LIMIT = 1000
 RP_MAX_PAGE_SIZE = 100
@@ -399,6 +407,79 @@ def build_verblijfsobjecten() -> Collection:
     return _concat(
         sample, adresplus, _from_features(doesburg["features"], "verblijfsobject", "identificatie")
     )
+
+
+def build_addresses() -> list[dict[str, Any]]:
+    """The real BAG addresses the fake Locatieserver knows, as its ``adres`` docs (all fields):
+    the bagadresplus sample (RD x/y as given) and the Doesburg GeoPackage units with a postcode.
+    """
+    csv = pd.read_csv(
+        DEMO / "bag" / "amsterdam_bagadresplus_nlextract.csv",
+        sep=";", dtype=str, keep_default_na=False,
+    )  # fmt: skip
+    rows = [
+        (r["openbareruimtenaam"], r["huisnummer"], r["huisletter"], r["huisnummertoevoeging"],
+         r["postcode"], r["woonplaats"], r["gemeentecode"], r["nummeraanduiding_id"],
+         float(r["x"]), float(r["y"]))
+        for r in csv.to_dict("records")
+    ]  # fmt: skip
+    gpkg = gpd.read_file(DEMO / "bag" / "doesburg_0221_vbo_bag_light_2020-09-15.gpkg")
+    for r, point in zip(gpkg.to_dict("records"), gpkg.geometry, strict=True):
+        if isinstance(r["postcode"], str):
+            rows.append(
+                ("", str(r["huisnummer"]), r["huisletter"] or "", r["toevoeging"] or "",
+                 r["postcode"], "Doesburg", "0221",
+                 r["nummeraanduiding_hoofdadres_identificatie"], point.x, point.y)
+            )  # fmt: skip
+    lonlat = gpd.GeoSeries(
+        gpd.points_from_xy([r[8] for r in rows], [r[9] for r in rows]), crs=RD
+    ).to_crs(4326)
+    docs = []
+    for (street, number, letter, extra, pc, place, gemeente, num_id, x, y), ll in zip(
+        rows, lonlat, strict=True
+    ):
+        label = f"{street} {number}{letter}{'-' + extra if extra else ''}".strip()
+        doc = {
+            "type": "adres",
+            "weergavenaam": f"{label}, {pc} {place}",
+            "postcode": pc,
+            "huisnummer": int(number),
+            "nummeraanduiding_id": num_id,
+            "gemeentecode": gemeente,
+            "centroide_ll": f"POINT({ll.x:.8f} {ll.y:.8f})",
+            "centroide_rd": f"POINT({x:.3f} {y:.3f})",
+        }
+        if letter:
+            doc["huisletter"] = letter
+        if extra:
+            doc["huisnummertoevoeging"] = extra
+        docs.append(doc)
+    return docs
+
+
+def locatieserver_answer(query: dict[str, str], docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Locatieserver's free-text answer to ``q`` = postcode and number (see the module)."""
+    asked = re.fullmatch(r"\s*(\d{4})\s*([A-Za-z]{2})\s+(\d+)\s*", query.get("q", ""))
+    found: list[dict[str, Any]] = []
+    if asked:
+        pc, number = (asked.group(1) + asked.group(2)).upper(), int(asked.group(3))
+        same = [d for d in docs if d["postcode"] == pc]
+        found = sorted(same, key=lambda d: (d["huisnummer"] != number, d["huisnummer"]))
+        if found and query.get("fq") != "type:adres":
+            found = [{"type": "postcode", "weergavenaam": pc, "postcode": pc}, *found]
+    fields = query.get("fl", "").replace(",", " ").split()
+    rows = int(query.get("rows", "10"))
+    scored = [{**d, "score": round(20.0 - i * 0.5, 3)} for i, d in enumerate(found)]
+    shown = [{k: v for k, v in d.items() if not fields or k in fields} for d in scored[:rows]]
+    return {
+        "response": {
+            "numFound": len(found),
+            "start": 0,
+            "maxScore": scored[0]["score"] if scored else 0.0,
+            "numFoundExact": True,
+            "docs": shown,
+        }
+    }
 
 
 def build_percelen() -> Collection:
@@ -812,6 +893,7 @@ BUILDERS = {
     "percelen": build_percelen,
     "plans": build_plans,
     "bgt_zip": lambda: (DEMO / "bgt" / "bgt_otterlo_2020-08-05.zip").read_bytes(),
+    "addresses": build_addresses,
 }
 _RP_OBJECTS = re.compile(re.escape(RP_BASE) + r"/plannen/([^/]+)/bestemmingsvlakken")
 _BGT_STATUS = re.compile(re.escape(BGT_CUSTOM) + r"/([^/]+)/(status|download)")
@@ -859,6 +941,8 @@ def _handler(services: FakeServices) -> type[BaseHTTPRequestHandler]:
                 self._file(services.gtfs, "application/zip")
             elif path == OVAPI_GTFS_PATH:
                 self._file(services.ovapi_gtfs, "application/zip")
+            elif path == LOCATIESERVER_FREE:
+                self._json(200, locatieserver_answer(query, services.built("addresses")))
             elif path == f"{BROKEN_BASE}/collections/gemeenten/items":
                 self._send(200, b"<html><body>Onderhoud</body></html>", "text/html")
             elif (found := _RP_OBJECTS.fullmatch(path)) is not None:

@@ -32,6 +32,7 @@ from etl.loading import run_pipeline
 from etl.osm import read_overpass, read_pbf
 from etl.osm_care import OsmCare
 from etl.ov_stops import OvStops
+from layers import catalogue
 from sitefinder.core.errors import InvalidParameterError, SourceFileError
 from sitefinder.core.settings import PROJECT_ROOT, Settings
 from sitefinder.pipeline import load_layers
@@ -51,15 +52,7 @@ N2K_OGC = DEMO / "nature" / "natura2000_pdok_ogcapi_shape_sample.json"
 WIJKENBUURTEN = DEMO / "boundaries" / "cbs_wijkenbuurten_2021_amsterdam_sample_rd.gpkg"
 BUURTEN_KWB = DEMO / "boundaries" / "amsterdam_buurten_kwb.geojson"
 
-TABLES = {
-    "stops": "poi",
-    "care": "poi",
-    "care_osm": "poi",
-    "supermarkets": "poi",
-    "constraints": "area",
-    "natura2000": "area",
-    "buurten": "area",
-}
+TABLES = {name: layer.table for name, layer in catalogue().items()}
 
 
 def _quiet(total: int, desc: str) -> Any:

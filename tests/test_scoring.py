@@ -360,7 +360,8 @@ def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> N
     first = score_all(scene)
     assert first.groups == list(groups())
     assert list(groups()) == [
-        "gemeenten", "stops", "care", "supermarkets", "zoning", "natura2000", "constraints",
+        "gemeenten", "stops", "care", "care_osm", "supermarkets", "schools", "zoning",
+        "natura2000", "constraints",
     ]  # fmt: skip
     assert score_all(scene).groups == []  # nothing changed: nothing recomputed
 
@@ -440,6 +441,8 @@ def test_explanations_are_facts(scene: psycopg.Connection[Any]) -> None:
         "walk_m": 390,
         "distance_m": 300,
         "departures_per_hour": None,  # the test feed has no timetable
+        "source": "t",  # the stop's source key; no ETL run recorded its data date
+        "as_of": None,
     }
     care = {"id": "care:a", "name": "Ziekenhuis", "category": "hospital"}
     shop = {"id": "supermarkets:a", "name": "Winkel", "category": "supermarket"}
@@ -447,7 +450,14 @@ def test_explanations_are_facts(scene: psycopg.Connection[Any]) -> None:
         "transit": {"nearest": stop},
         "care_distance": {"nearest": {**care, "walk_m": 1300, "distance_m": 1000}},
         "care_count": {"count": 1, "radius_m": 1000, "layer": "care"},
+        "care_hospital": {"nearest": {**care, "walk_m": 1300, "distance_m": 1000}},
+        # no layer that holds GPs, GGZ, shelters, pharmacies or schools covers the office
+        "care_gp": None,
+        "care_mental_health": None,
+        "care_social": None,
+        "care_pharmacy": None,
         "daily_needs": {"nearest": {**shop, "walk_m": 780, "distance_m": 600}},
+        "schools": None,
         "zoning": None,  # outside the zoning coverage: missing, no facts
         "size": {"places": 20, "min_places": 1},  # an office needs one place (layers.SiteKind)
         "natura2000": {"inside": False, "area": None, "nearest": None, "search_radius_m": 1000},
@@ -527,8 +537,9 @@ def test_facts_of_constraints_and_nature_nearby(scene: psycopg.Connection[Any]) 
 
 def test_criteria_are_declared_once_in_the_catalogue() -> None:
     assert list(catalogue()) == [
-        "transit", "care_distance", "care_count", "daily_needs", "zoning", "size",
-        "natura2000", "constraints",
+        "transit", "care_distance", "care_count", "care_hospital", "care_gp",
+        "care_mental_health", "care_social", "care_pharmacy", "daily_needs", "schools",
+        "zoning", "size", "natura2000", "constraints",
     ]  # fmt: skip
     assert {name for name, c in catalogue().items() if c.constraint} == {
         "natura2000",
@@ -538,14 +549,18 @@ def test_criteria_are_declared_once_in_the_catalogue() -> None:
     assert len(columns) == len(set(columns))
     assert columns[0] == "gemeentecode"  # the derived column, not a criterion
     assert [c for c in columns if c.startswith("cov_")] == [
-        "cov_stops", "cov_care", "cov_supermarkets", "cov_zoning", "cov_natura2000",
+        "cov_stops", "cov_stops_connexxion", "cov_stops_govi", "cov_stops_htm",
+        "cov_stops_ferries", "cov_stations", "cov_care", "cov_care_osm", "cov_supermarkets",
+        "cov_schools", "cov_zoning", "cov_natura2000",
     ]  # fmt: skip
     # the groups follow the layers the declarations read
     assert {name: [d.name for d in members] for name, members in groups().items()} == {
         "gemeenten": ["gemeente"],
         "stops": ["transit"],
-        "care": ["care_distance", "care_count"],
+        "care": ["care_distance", "care_count", "care_hospital"],
+        "care_osm": ["care_gp", "care_mental_health", "care_social", "care_pharmacy"],
         "supermarkets": ["daily_needs"],
+        "schools": ["schools"],
         "zoning": ["zoning"],
         "natura2000": ["natura2000"],
         "constraints": ["constraints"],

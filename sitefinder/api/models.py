@@ -154,6 +154,9 @@ class LayerInfo(ApiModel):
     geometry_type: str
     source: str = Field(description="the etl module that loads it")
     coverage: Coverage
+    categories: list[str] = Field(
+        description="feature categories the layer holds completely inside its coverage"
+    )
     site_kind: SiteKindInfo | None = Field(description="for site layers: the kind they load")
     style: dict[str, Any] = Field(description="Leaflet path options for the map")
     visible: bool = Field(description="shown when the map opens")
@@ -197,6 +200,11 @@ class NearestFeature(ApiModel):
     departures_per_hour: float | None = Field(
         default=None, description="stops only; null: timetable unknown"
     )
+    station_type: str | None = Field(
+        default=None, description="stations: class in the national list, e.g. intercitystation"
+    )
+    source: str | None = Field(default=None, description="stops: the source key of the stop")
+    as_of: str | None = Field(default=None, description="stops: that source's data date")
 
 
 class AreaRef(ApiModel):
@@ -419,11 +427,29 @@ class SiteDetailFeature(Feature[Geometry, SiteDetail]):
     id: str
 
 
+class RegionRef(ApiModel):
+    code: str | None = Field(description="CBS code of the centrumgemeente, e.g. GM0202")
+    name: str
+
+
+class GemeenteRegions(ApiModel):
+    """The regions a gemeente belongs to (Regioatlas, 2017-2019 division)."""
+
+    centrumgemeente: RegionRef | None = Field(
+        description="centrumgemeente for maatschappelijke opvang and beschermd wonen"
+    )
+    ggd: str | None = Field(description="GGD region")
+    wmo: str | None = Field(description="Wmo region")
+
+
 class Gemeente(ApiModel):
     code: str = Field(description="CBS code, e.g. GM0363")
     name: str
     n_sites: int
     bbox: Bounds
+    regions: GemeenteRegions | None = Field(
+        default=None, description="null: the regions layer has no row for this gemeente"
+    )
 
 
 class Gemeenten(ApiModel):

@@ -305,13 +305,18 @@ def sites_extent(conn: psycopg.Connection[Any]) -> list[float] | None:
 
 
 def gemeenten_with_sites(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    """The gemeenten with sites, their count and WGS84 extent, and their regions (layer
+    ``regions``, joined on the CBS code; null when it has no row)."""
     rows = conn.execute(
         "SELECT g.code, g.name, n.n_sites,"
-        " ST_XMin(b.box) AS w, ST_YMin(b.box) AS s, ST_XMax(b.box) AS e, ST_YMax(b.box) AS n"
+        " ST_XMin(b.box) AS w, ST_YMin(b.box) AS s, ST_XMax(b.box) AS e, ST_YMax(b.box) AS n,"
+        " x.centrumgemeente, x.centrumgemeente_code, x.ggd_region, x.wmo_region,"
+        " x.code IS NOT NULL AS has_regions"
         " FROM (SELECT COALESCE(r.gemeentecode, s.gemeentecode) AS gemeentecode,"
         "       count(*) AS n_sites FROM site s LEFT JOIN site_raw r ON r.site_id = s.id"
         "       GROUP BY 1) n"
         " JOIN area g ON g.layer = 'gemeenten' AND g.code = n.gemeentecode"
+        " LEFT JOIN gemeente_region x ON x.layer = 'regions' AND x.code = g.code"
         " CROSS JOIN LATERAL (SELECT Box2D(ST_Transform(g.geom, 4326)) AS box) b"
         " ORDER BY g.name"
     ).fetchall()
@@ -321,6 +326,17 @@ def gemeenten_with_sites(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
             "name": r["name"],
             "n_sites": r["n_sites"],
             "bbox": [round(r[k], 5) for k in ("w", "s", "e", "n")],
+            "regions": {
+                "centrumgemeente": (
+                    {"code": r["centrumgemeente_code"], "name": r["centrumgemeente"]}
+                    if r["centrumgemeente"]
+                    else None
+                ),
+                "ggd": r["ggd_region"],
+                "wmo": r["wmo_region"],
+            }
+            if r["has_regions"]
+            else None,
         }
         for r in rows
     ]

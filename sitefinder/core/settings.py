@@ -6,6 +6,7 @@ import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,6 +83,10 @@ class Settings(BaseSettings):
     # (flood, noise, nnn, external_safety, other, or a Dutch synonym such as 'geluid');
     # unset: each feature's own category column.
     constraint_category: str | None = None
+    # Geocoder of addresses (etl/geocoding.py: the schools): "bag" places them on the BAG
+    # address files given to the run, offline; "pdok" then asks the PDOK Locatieserver for
+    # the rest (online, one request per address, cached per day).
+    geocoder: Literal["bag", "pdok"] = "bag"
 
     # Accounts, sessions and flags (sitefinder/accounts, sitefinder/api/security.py).
     # ``write_database_url``: the role that writes accounts, sessions, flags and the audit trail

@@ -48,7 +48,8 @@ class LayerUse:
     ``parts``: large polygons cut into parts of a few vertices (``ST_Subdivide``), which keep
     the id of their feature; right for distances and point-in-polygon, wrong for counting
     features. ``numbers``: numeric ``props`` keys read along (e.g. ``departures_per_hour``);
-    ``texts``: text ``props`` keys read along (e.g. a zoning plan's ``planstatus``).
+    ``texts``: text ``props`` keys read along (e.g. a zoning plan's ``planstatus``, a station's
+    ``station_type``).
     """
 
     layer: str

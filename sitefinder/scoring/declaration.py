@@ -63,7 +63,8 @@ class Criterion(Declaration):
     """One criterion, the only place it is described.
 
     Besides its raw columns (``Declaration``): ``coverage``, the layer whose coverage decides
-    that the criterion is *missing* (no data here), which must be its group's layer;
+    that the criterion is *missing* (no data here), or several layers (missing outside all of
+    them: the stop layers of every feed, the station list), each one the criterion reads;
     ``defaults``, its parameters (always a ``weight``; breakpoints, classes, ...) that a profile
     may change; ``value``, the vectorised value function (0-1, NaN: no value) with the sites it
     excludes; ``reading``, the raw value (in ``unit``) the value function read for one site;
@@ -78,7 +79,7 @@ class Criterion(Declaration):
     facts: Callable[[Row, Params, Names], Facts]
     fact_keys: tuple[str, ...]
     defaults: Mapping[str, Any] = field(default_factory=lambda: {"weight": 0.0})
-    coverage: str | None = None
+    coverage: str | tuple[str, ...] | None = None
     reading: Callable[[Row, Params], Any] = _nothing
     constraint: bool = False  # only excludes (or penalises); weight 0 by default
 
@@ -86,11 +87,19 @@ class Criterion(Declaration):
         super().__post_init__()
         if "weight" not in self.defaults:
             raise ValueError(f"criterion '{self.name}': defaults need a weight")
-        if self.coverage is not None and self.coverage != self.group:
+        outside = [layer for layer in self.coverage_layers if layer not in self.layer_names]
+        if outside:
             raise ValueError(
-                f"criterion '{self.name}': coverage layer '{self.coverage}' must be the layer"
-                f" of its group '{self.group}' (recomputed together)"
+                f"criterion '{self.name}': coverage layers {outside} must be layers it reads"
+                " (recomputed together)"
             )
+
+    @property
+    def coverage_layers(self) -> tuple[str, ...]:
+        """The layers whose coverage decides 'missing': none, one, or several."""
+        if self.coverage is None:
+            return ()
+        return (self.coverage,) if isinstance(self.coverage, str) else tuple(self.coverage)
 
     def public(self) -> dict[str, Any]:
         """What ``GET /api/profiles`` says about the criterion (titles, unit, fact keys)."""

@@ -130,7 +130,7 @@ def evaluate(raw: pd.DataFrame, profile: Profile) -> Evaluation:
     """The value functions of the catalogue's criteria, with ``profile``'s parameters, on the
     raw columns (as in ``site_raw``) of many sites: one vectorised call per criterion.
 
-    Outside its coverage layer's coverage a criterion is missing (NaN), whatever its value.
+    Outside its coverage layers' coverage a criterion is missing (NaN), whatever its value.
     """
     criteria = list(catalogue().values())
     view = Raw(raw)
@@ -140,8 +140,11 @@ def evaluate(raw: pd.DataFrame, profile: Profile) -> Evaluation:
     for j, criterion in enumerate(criteria):
         valued = criterion.value(view, profile.params(criterion.name))
         column = np.asarray(valued.values, dtype=float)
-        if criterion.coverage is not None:
-            column = np.where(view.bools(coverage_column(criterion.coverage)), column, np.nan)
+        if criterion.coverage_layers:
+            covered = np.logical_or.reduce(
+                [view.bools(coverage_column(layer)) for layer in criterion.coverage_layers]
+            )
+            column = np.where(covered, column, np.nan)
         values[:, j] = column
         if valued.excluded is not None:
             excluding[:, j] = np.asarray(valued.excluded, dtype=bool)

@@ -34,14 +34,20 @@ def feature_ids(raw: dict[str, Any]) -> list[str]:
 
 
 def feature_names(conn: psycopg.Connection[Any], raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Name, category, code and props of the features a site's raw columns point at (one
-    query; a criterion's facts may name a prop, e.g. the status of the deciding zoning plan)."""
+    """Name, category, code and props of the features a site's raw columns point at (a
+    criterion's facts may name a prop, e.g. the status of the deciding zoning plan), with where
+    each comes from: ``source`` (the source key of its row) and ``as_of`` (the data date of the
+    last good ETL run that loaded that source into its layer). One query."""
     ids = feature_ids(raw)
     if not ids:
         return {}
     rows = conn.execute(
-        "SELECT id, name, category, NULL AS code, props FROM poi WHERE id = ANY(%(ids)s)"
-        " UNION ALL SELECT id, name, category, code, props FROM area WHERE id = ANY(%(ids)s)",
+        "WITH f AS (SELECT id, layer, name, category, NULL AS code, source, props FROM poi"
+        "  WHERE id = ANY(%(ids)s) UNION ALL"
+        "  SELECT id, layer, name, category, code, source, props FROM area WHERE id = ANY(%(ids)s))"
+        " SELECT f.id, f.name, f.category, f.code, f.source, f.props, r.data_as_of AS as_of FROM f"
+        " LEFT JOIN LATERAL (SELECT data_as_of FROM etl_run WHERE status = 'ok'"
+        "  AND layer = f.layer AND source = f.source ORDER BY id DESC LIMIT 1) r ON true",
         {"ids": ids},
     ).fetchall()
     return {row["id"]: row for row in rows}

@@ -4,12 +4,19 @@
 nearest feature of one layer, valued on the walking distance (x the profile's detour factor)
 with piecewise-linear breakpoints; 0 when the layer has no feature at all, missing outside the
 layer's coverage. Care nearby and the supermarket are this pattern; so can a new criterion be.
+
+``walking_to_nearest_of``: the same for the features of one *category* (GPs, primary schools)
+in every layer that declares it holds that category completely (``layers.Layer.categories``):
+the nearest among all of them, missing outside all of their coverage. A category no layer
+holds cannot be declared, so a criterion never reads "no data" as "none nearby".
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from layers import with_category
 from sitefinder.scoring.base import (
     Columns,
     Facts,
@@ -25,7 +32,7 @@ from sitefinder.scoring.base import (
     walking_value,
 )
 from sitefinder.scoring.declaration import Criterion
-from sitefinder.scoring.spatial import Layers, Sites, nearest_columns
+from sitefinder.scoring.spatial import LayerIndex, Layers, Sites, nearest_columns
 
 
 def walking_to_nearest(
@@ -48,6 +55,79 @@ def walking_to_nearest(
 
     def compute(layers: Layers, sites: Sites) -> Columns:
         return nearest_columns(prefix, layers.get(layer), sites)
+
+    return _walking(
+        name=name,
+        prefix=prefix,
+        reads=(LayerUse(layer),),
+        compute=compute,
+        title_nl=title_nl,
+        title_en=title_en,
+        what=what,
+        weight=weight,
+        breakpoints=breakpoints,
+        order=order,
+    )
+
+
+def walking_to_nearest_of(
+    *,
+    name: str,
+    category: str,
+    prefix: str,
+    title_nl: str,
+    title_en: str,
+    what: str,
+    weight: float,
+    breakpoints: list[list[float]],
+    order: int = 100,
+) -> Criterion:
+    """A criterion on the walking distance to the nearest feature of ``category``, over every
+    layer that holds the category completely; raw columns and facts as
+    :func:`walking_to_nearest`."""
+    holders = tuple(layer.name for layer in with_category(category))
+    if not holders:
+        raise ValueError(f"criterion '{name}': no layer declares the category '{category}'")
+
+    def compute(layers: Layers, sites: Sites) -> Columns:
+        def gather() -> LayerIndex | None:
+            parts = [
+                index.subset(index.categories == category)
+                for index in (layers.get(holder) for holder in holders)
+                if index is not None
+            ]
+            return LayerIndex.joined(f"{name}:{category}", parts) if parts else None
+
+        return nearest_columns(prefix, layers.memo(("category", category), gather), sites)
+
+    return _walking(
+        name=name,
+        prefix=prefix,
+        reads=tuple(LayerUse(holder) for holder in holders),
+        compute=compute,
+        title_nl=title_nl,
+        title_en=title_en,
+        what=what,
+        weight=weight,
+        breakpoints=breakpoints,
+        order=order,
+    )
+
+
+def _walking(
+    *,
+    name: str,
+    prefix: str,
+    reads: tuple[LayerUse, ...],
+    compute: Callable[[Layers, Sites], Columns],
+    title_nl: str,
+    title_en: str,
+    what: str,
+    weight: float,
+    breakpoints: list[list[float]],
+    order: int,
+) -> Criterion:
+    """The declaration both walking patterns share; missing outside every layer it reads."""
 
     def value(raw: Raw, params: Params) -> Valued:
         return Valued(walking_value(raw.floats(f"{prefix}_m"), params))
@@ -75,8 +155,8 @@ def walking_to_nearest(
             RawColumn(f"{prefix}_id", "id", None, f"the nearest {what}"),
             RawColumn(f"{prefix}_m", "float", "m", f"straight-line distance to the nearest {what}"),
         ),
-        reads=(LayerUse(layer),),
-        coverage=layer,
+        reads=reads,
+        coverage=tuple(use.layer for use in reads),
         compute=compute,
         defaults={"weight": weight, "breakpoints": breakpoints},
         value=value,

@@ -79,6 +79,33 @@ class LayerIndex:
             {key: values[mask] for key, values in self.texts.items()},
         )
 
+    @classmethod
+    def joined(cls, name: str, parts: Iterable[LayerIndex]) -> LayerIndex:
+        """The features of several layers as one (stops of every feed), with their own trees;
+        a number or text one part lacks is NaN / None there."""
+        parts = list(parts)
+        numbers = dict.fromkeys(key for part in parts for key in part.numbers)
+        texts = dict.fromkeys(key for part in parts for key in part.texts)
+
+        def column(part: LayerIndex, key: str, numeric: bool) -> NDArray:
+            found = (part.numbers if numeric else part.texts).get(key)
+            if found is not None:
+                return found
+            return np.full(len(part), np.nan) if numeric else np.full(len(part), None, object)
+
+        def cat(values: list[NDArray], dtype: Any) -> NDArray:
+            return np.concatenate(values) if values else np.zeros(0, dtype=dtype)
+
+        return cls(
+            name,
+            cat([p.ids for p in parts], object),
+            cat([p.names for p in parts], object),
+            cat([p.categories for p in parts], object),
+            cat([p.geoms for p in parts], object),
+            {k: cat([column(p, k, True) for p in parts], float) for k in numbers},
+            {k: cat([column(p, k, False) for p in parts], object) for k in texts},
+        )
+
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -103,10 +130,16 @@ def load_layer(
     if parts:
         geom = sql.SQL("ST_Subdivide(geom, {n})").format(n=sql.Literal(SUBDIVIDE_VERTICES))
     extra = sql.SQL("").join(
-        sql.SQL(", (props ->> %s)::float8 AS {}").format(sql.Identifier(f"n{i}"))
-        for i in range(len(keys))
-    ) + sql.SQL("").join(
-        sql.SQL(", props ->> %s AS {}").format(sql.Identifier(f"t{i}")) for i in range(len(words))
+        [
+            *(
+                sql.SQL(", (props ->> %s)::float8 AS {}").format(sql.Identifier(f"n{i}"))
+                for i in range(len(keys))
+            ),
+            *(
+                sql.SQL(", props ->> %s AS {}").format(sql.Identifier(f"t{i}"))
+                for i in range(len(words))
+            ),
+        ]
     )
     rows = conn.execute(
         sql.SQL(
@@ -177,8 +210,10 @@ class Layers:
                 words = texts.setdefault((use.layer, use.parts), [])
                 words += [k for k in use.texts if k not in words]
         indexes = {
-            key: load_layer(conn, key[0], parts=key[1], numbers=keys, texts=texts[key])
-            for key, keys in numbers.items()
+            (name, parts): load_layer(
+                conn, name, parts=parts, numbers=keys, texts=texts[name, parts]
+            )
+            for (name, parts), keys in numbers.items()
         }
         coverage = {
             name: NL_BOX if loaded[name]["national"] else shapely.from_wkb(loaded[name]["wkb"])
@@ -331,11 +366,13 @@ def nearest_columns(
     *,
     cap_only: float | None = None,
     numbers: dict[str, str] | None = None,
+    texts: dict[str, str] | None = None,
 ) -> Columns:
     """``<prefix>_id`` and ``<prefix>_m`` (straight-line metres) of each site's nearest feature.
 
     ``numbers`` maps a column suffix to a numeric prop of the feature (``{"dph":
-    "departures_per_hour"}`` gives ``<prefix>_dph``); None/NaN where there is no feature.
+    "departures_per_hour"}`` gives ``<prefix>_dph``), ``texts`` to a text prop; None/NaN where
+    there is no feature.
     """
     idx, dist = nearest(index, sites, cap_only=cap_only)
     out: Columns = {f"{prefix}_id": np.full(len(sites), None, dtype=object), f"{prefix}_m": dist}
@@ -345,6 +382,11 @@ def nearest_columns(
         values = index.numbers.get(key) if index is not None else None
         out[f"{prefix}_{suffix}"] = (
             np.full(len(sites), np.nan) if values is None else pick_float(values, idx)
+        )
+    for suffix, key in (texts or {}).items():
+        words = index.texts.get(key) if index is not None else None
+        out[f"{prefix}_{suffix}"] = (
+            np.full(len(sites), None, dtype=object) if words is None else pick(words, idx)
         )
     return out
 

@@ -12,6 +12,7 @@ from sitefinder.api import queries
 from sitefinder.api.deps import Conn, bbox_param
 from sitefinder.api.errors import error_responses
 from sitefinder.api.models import BBox, LayerCatalogue, LayerFeatures
+from sitefinder.core.errors import UnknownLayerError
 
 router = APIRouter(prefix="/api", tags=["layers"])
 
@@ -39,4 +40,8 @@ def layer_features(
 ) -> LayerFeatures:
     """A layer's features as GeoJSON (WGS84), optionally within a bbox."""
     layer = get_layer(name)
+    if layer.kind == "table":
+        raise UnknownLayerError(
+            f"layer '{name}' is a table without geometry; its rows join GET /api/gemeenten"
+        )
     return LayerFeatures.model_validate(queries.layer_features(c, layer, bbox=bbox, limit=limit))

@@ -118,9 +118,10 @@ def coverage_layers(group: str | None = None) -> tuple[str, ...]:
     """The layers whose coverage decides 'missing' for some criterion (of ``group``)."""
     return tuple(
         dict.fromkeys(
-            c.coverage
+            layer
             for c in catalogue().values()
-            if c.coverage is not None and (group is None or c.group == group)
+            if group is None or c.group == group
+            for layer in c.coverage_layers
         )
     )
 
