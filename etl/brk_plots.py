@@ -198,6 +198,10 @@ class BrkPlots(Pipeline):
     )
     required = ("name", "area_m2")
     depends_on = BUILDING_LAYERS
+    # Parcels the building layers do not cover are quarantined by design (cannot be judged):
+    # their share follows the coverage of bag_panden/bgt_panden, not this file's quality. A
+    # load that can judge none of its parcels is still refused (the loss guard's first rule).
+    max_quarantine_share = 1.0
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
         """Parcels from DKK GML (v4/v5, ``.gml``/``.xml``/``.zip``) or GDAL-readable files.

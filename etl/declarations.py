@@ -54,6 +54,7 @@ QUARANTINE_REASON = "quarantine_reason"
 # Every site layer is checked against the municipalities when it loads (``etl.loading``), so
 # they load first and a reload of them reloads the sites.
 SITE_UPSTREAM = ("gemeenten",)
+MAX_QUARANTINE_SHARE = 0.5  # default of Pipeline.max_quarantine_share
 Statement = sql.SQL | sql.Composed
 
 
@@ -209,6 +210,10 @@ class Pipeline(ABC):
     depends_on: ClassVar[tuple[str, ...]] = ()
     version: ClassVar[str] = "1"
     online: ClassVar[OnlineSource | None] = None  # the service ``--online`` reads, if any
+    # A load that would quarantine more than this share of the records read is refused
+    # (etl.loading, the loss guard); a pipeline whose own checks put many records aside by
+    # design raises it, saying why.
+    max_quarantine_share: ClassVar[float] = MAX_QUARANTINE_SHARE
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:

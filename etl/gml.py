@@ -703,7 +703,12 @@ def iter_features(handle: IO[bytes], *local: str) -> Iterator[etree._Element]:
     """Stream the elements named ``local`` (one or more names, any namespace), in file order,
     freeing each after use, so that a file of any size is read in constant memory."""
     tags = [f"{{*}}{name}" for name in local]
-    for _, element in etree.iterparse(handle, events=("end",), tag=tags, huge_tree=True):
+    # entities are not expanded (no "billion laughs", no external files); huge_tree lifts
+    # libxml2's limits on text sizes and depth, not this
+    events = etree.iterparse(
+        handle, events=("end",), tag=tags, huge_tree=True, resolve_entities=False, no_network=True
+    )
+    for _, element in events:
         yield element
         element.clear()
         while element.getprevious() is not None:

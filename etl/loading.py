@@ -11,6 +11,21 @@ layer's quarantine and coverage polygon (:func:`coverage_sql`, EPSG:28992) and m
 ``ok``. A run that fails or is killed at any point rolls back and leaves the previous data, its
 quarantine and the run log as they were (the failure is recorded apart).
 
+**The loss guard**, the same for every source, refuses a load with a one-line
+:class:`DataLossError` that changes nothing (the run is recorded as failed) when it would
+
+1. quarantine every record it read (validation and ``stage_sql`` together), or
+2. quarantine more than the pipeline's ``max_quarantine_share`` of them (default
+   :data:`etl.declarations.MAX_QUARANTINE_SHARE`, half), or
+3. leave the layer with fewer than :data:`MIN_KEEP_SHARE` (half) of the records it holds now,
+   when it holds at least :data:`MIN_GUARDED` (not for a load limited to an area, which
+   replaces the layer with that area by design);
+
+unless ``accept_loss`` (``sitefinder etl run --accept-loss``). When most records lie outside
+the Netherlands, the message says what the coordinates look like instead
+(:func:`etl.validation.crs_hint`). Before anything is read, every zip input is checked against
+the archive limits (:func:`etl.archives.check_archive`).
+
 A run whose input checksum (the files, the framework and pipeline versions, the pipeline's
 options, the checksums of the layers it depends on, the area) equals the last good run's is
 ``unchanged`` and does nothing, unless ``force``. With an area (:class:`etl.areas.Area`), only
@@ -48,6 +63,7 @@ from psycopg import sql
 from tqdm import tqdm
 
 from etl import runs
+from etl.archives import ArchiveLimits, check_archive
 from etl.areas import Area
 from etl.declarations import (
     PARTITION_KEY,
@@ -61,7 +77,8 @@ from etl.declarations import (
 from etl.validation import Validated, validate
 from layers import Layer
 from sitefinder.core.crs import RD
-from sitefinder.core.errors import SourceFileError
+from sitefinder.core.errors import DataLossError, SitefinderError, SourceFileError
+from sitefinder.core.settings import get_settings
 
 FRAMEWORK_VERSION = "2"  # 2: site layers are checked against the municipalities
 # A site whose point lies outside every municipality but at most this far from one (metres,
@@ -70,6 +87,8 @@ FRAMEWORK_VERSION = "2"  # 2: site layers are checked against the municipalities
 # outside the Netherlands (or far out in open water) and is quarantined.
 SITE_BOUNDARY_MARGIN_M = 100.0
 OUTSIDE_GEMEENTE = "outside every Dutch municipality"
+MIN_KEEP_SHARE = 0.5  # a load may not leave a layer with less than this share of its records
+MIN_GUARDED = 20  # ... when it holds at least this many (small layers vary freely)
 JSON_COLUMNS = frozenset({"props", "sources"})
 ProgressFactory = Callable[[int, str], Any]
 
@@ -387,6 +406,78 @@ def _swap(
     return loaded, notes
 
 
+def _reasons(quarantine: pd.DataFrame, extra: int) -> str:
+    counts = quarantine["reason"].value_counts() if len(quarantine) else pd.Series(dtype=int)
+    parts = [f"{int(n)}x {why}" for why, n in counts.head(3).items()]
+    if extra:
+        parts.append(f"{extra}x by the layer's own checks")
+    return "; ".join(parts)
+
+
+def check_loss(
+    pipeline: Pipeline,
+    *,
+    n_read: int,
+    n_loaded: int,
+    quarantine: pd.DataFrame,
+    n_staged_quarantine: int,
+    n_before: int,
+    hint: str,
+    area: Area | None,
+) -> None:
+    """The loss guard (see the module docstring): raise :class:`DataLossError`, one line."""
+    layer = pipeline.layer
+    n_quarantined = len(quarantine) + n_staged_quarantine
+    why = ""
+    # A pipeline that allows any share (max_quarantine_share 1: its quarantine says "cannot be
+    # judged or placed here", as plots without building data or schools no geocoder could
+    # place) may quarantine everything it read; for every other one that means a wrong input.
+    if n_read > 0 and n_quarantined >= n_read and pipeline.max_quarantine_share < 1.0:
+        why = f"all {n_read} records read would be quarantined"
+    elif n_read > 0 and n_quarantined > pipeline.max_quarantine_share * n_read:
+        why = (
+            f"{n_quarantined} of {n_read} records would be quarantined (more than"
+            f" {pipeline.max_quarantine_share:.0%})"
+        )
+    elif area is None and n_before >= MIN_GUARDED and n_loaded < MIN_KEEP_SHARE * n_before:
+        why = f"the layer would shrink from {n_before} to {n_loaded} records"
+    if not why:
+        return
+    reasons = _reasons(quarantine, n_staged_quarantine)
+    raise DataLossError(
+        f"{layer}: {why}"
+        + (f" ({reasons})" if reasons and n_quarantined else "")
+        + (f": {hint}" if hint else "")
+        + "; nothing was changed (--accept-loss loads it anyway)"
+    )
+
+
+def archive_limits() -> ArchiveLimits:
+    """The archive limits of the process's settings (``SITEFINDER_ETL_MAX_...``)."""
+    settings = get_settings()
+    return ArchiveLimits(settings.etl_max_unzipped_mb << 20, settings.etl_max_zip_ratio)
+
+
+def _read(pipeline: Pipeline, paths: Sequence[Path]) -> gpd.GeoDataFrame:
+    """``pipeline.read(paths)``; an input its reader did not expect (a CSV without the columns
+    it reads, another format than it declares) ends in one line, not a traceback."""
+    try:
+        return pipeline.read(paths)
+    except SitefinderError:
+        raise
+    except (KeyError, AttributeError, TypeError, ValueError, IndexError, LookupError) as exc:
+        names = ", ".join(path.name for path in paths)
+        detail = _first_line(exc)
+        raise SourceFileError(
+            f"{pipeline.layer}: cannot read {names} as input of this layer"
+            f" ({type(exc).__name__}: {detail}); is it the file the layer expects?"
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:200]
+
+
 def run_pipeline(
     conn: psycopg.Connection[Any],
     pipeline: Pipeline,
@@ -396,6 +487,8 @@ def run_pipeline(
     progress: ProgressFactory = default_progress,
     area: Area | None = None,
     replace: bool = False,
+    accept_loss: bool = False,
+    limits: ArchiveLimits | None = None,
 ) -> RunResult:
     """Run one pipeline into the database over ``conn``; atomic, idempotent, recorded.
 
@@ -403,7 +496,9 @@ def run_pipeline(
     ``source`` then go into the run record. With ``area``, only the validated features that
     intersect it are loaded, and they replace the layer's whole content. A layer declared
     ``partitioned_by`` replaces only the partitions in the input (the features of a partition
-    that intersects the area, with ``area``), unless ``replace``.
+    that intersects the area, with ``area``), unless ``replace``. The loss guard refuses a load
+    that would lose most of what it replaces (the layer, or its partitions in the input) unless
+    ``accept_loss``; zips are checked against ``limits`` (default: :func:`archive_limits`).
     """
     layer = pipeline.layer_decl
     started = datetime.now(UTC)
@@ -447,8 +542,11 @@ def run_pipeline(
                 f"{layer.name}: the service returned no features at all; the layer is left as it"
                 " was"
             )
+        for path in paths:
+            if path.is_file():
+                check_archive(path, layer.name, limits or archive_limits())
         # An area where the service has nothing: the layer becomes empty, as asked.
-        frame = empty_frame(pipeline) if returned == 0 else pipeline.read(paths)
+        frame = empty_frame(pipeline) if returned == 0 else _read(pipeline, paths)
         checked = validate(frame, pipeline)
         partitions = input_partitions(frame) if partitioned else None
         if area is not None:
@@ -459,7 +557,9 @@ def run_pipeline(
                 inside = ~keys.isin(outside).to_numpy()
                 partitions = [key for key in partitions if key not in outside]
             n_outside = int((~inside).sum())
-            checked = Validated(good=checked.good.loc[inside], quarantine=checked.quarantine)
+            checked = Validated(
+                good=checked.good.loc[inside], quarantine=checked.quarantine, hint=checked.hint
+            )
     except Exception as exc:
         runs.record_failure(conn, layer.name, info, uri, digest, started, exc)
         raise
@@ -486,6 +586,32 @@ def run_pipeline(
             n_quarantined_stage = conn.execute(
                 "SELECT count(*) AS n FROM quarantine WHERE run_id = %s", (run_id,)
             ).fetchone()["n"]  # type: ignore[index]
+            if not accept_loss:
+                # what the load replaces: the whole layer, or only the partitions in its input
+                replaced = sql.SQL("layer = %(layer)s")
+                if partitions is not None:
+                    replaced = sql.SQL(
+                        "layer = %(layer)s"
+                        " AND (partition_key = ANY(%(parts)s) OR partition_key IS NULL)"
+                    )
+                counts = conn.execute(
+                    sql.SQL(
+                        "SELECT (SELECT count(*) FROM stage) AS staged,"
+                        " (SELECT count(*) FROM {table} WHERE {replaced}) AS before"
+                    ).format(table=table, replaced=replaced),
+                    {"layer": layer.name, "parts": partitions or []},
+                ).fetchone()
+                assert counts is not None
+                check_loss(
+                    pipeline,
+                    n_read=len(frame),
+                    n_loaded=int(counts["staged"]),
+                    quarantine=checked.quarantine,
+                    n_staged_quarantine=int(n_quarantined_stage),
+                    n_before=int(counts["before"]),
+                    hint=checked.hint,
+                    area=area,
+                )
             loaded, swapped = _swap(conn, layer, run_id, partitions)
             _copy_quarantine(conn, layer.name, run_id, checked.quarantine)
             if area is None or partitions is not None:  # partitions: the union of all kept

@@ -50,13 +50,14 @@ from etl.declarations import OnlineSource, SourceInfo
 from etl.download import DOWNLOAD
 from etl.gtfs import BASIC_ROUTE_TYPES, EXTENDED_ROUTE_TYPES, is_gtfs, route_type_mode
 from etl.gtfs_pipeline import GtfsPipeline
-from etl.readers import plain_records, read_vector
+from etl.readers import list_layers, plain_records, read_vector, require_columns
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
 __all__ = ["BASIC_ROUTE_TYPES", "EXTENDED_ROUTE_TYPES", "OvStops", "route_type_mode"]
 
 OVAPI_GTFS_URL = "http://gtfs.ovapi.nl/nl/gtfs-nl.zip"
+VECTOR_COLUMNS = ("stop_id", "stop_name", "route_type")  # of a point file of stops
 
 
 class OvStops(GtfsPipeline):
@@ -87,7 +88,16 @@ class OvStops(GtfsPipeline):
             if path.suffix.lower() == ".zip" and (is_gtfs(path) or not _zip_of_vectors(path)):
                 parts.append(self.feed_rows(path))
             else:
-                parts.append(self._from_vector(read_vector(path)))
+                layers = list_layers(path, what=self.layer)
+                if len(layers) > 1:
+                    names = ", ".join(name for name, _ in layers[:5])
+                    raise SourceFileError(
+                        f"stops: {path.name} holds several layers ({names}); a stops file has"
+                        " one layer of points"
+                    )
+                frame = read_vector(path, what=self.layer)
+                require_columns(frame, VECTOR_COLUMNS, what=self.layer, label=path.name)
+                parts.append(self._from_vector(frame))
         frame = pd.concat(parts, ignore_index=True)
         return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD)
 

@@ -4,6 +4,8 @@
   one-line :class:`SourceFileError` when the file is not what it claims to be. The frame keeps
   the file's own CRS; the framework reprojects to EPSG:28992 after validation.
 * :func:`read_table`: a CSV of any common separator, every value a string.
+* :func:`require_columns`: a one-line :class:`SourceFileError` for a file without the columns
+  (or the geometry) a pipeline reads.
 * :func:`text`, :func:`text_column`, :func:`plain_records`, :func:`snake_case`: values as the
   target columns and ``props`` want them (blank and placeholder text as missing).
 """
@@ -76,6 +78,23 @@ def read_table(path: Path, *, layer: str, nrows: int | None = None) -> pd.DataFr
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
         raise SourceFileError(f"{layer}: cannot read {path.name}: {_first_line(exc)}") from exc
+
+
+def require_columns(
+    frame: pd.DataFrame, columns: tuple[str, ...], *, what: str, label: str, geometry: bool = True
+) -> None:
+    """Raise :class:`SourceFileError` when ``frame`` lacks one of ``columns`` (or, with
+    ``geometry``, is not a GeoDataFrame with a geometry column and a CRS)."""
+    missing = [c for c in columns if c not in frame.columns]
+    has_geometry = isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame
+    if not missing and (has_geometry or not geometry):
+        return
+    found = ", ".join(str(c) for c in frame.columns if c != "geometry")[:200] or "none"
+    wanted = ", ".join(columns) + (" and a geometry" if geometry else "")
+    lacks = ", ".join(missing) if missing else "a geometry"
+    raise SourceFileError(
+        f"{what}: {label} has no {lacks} (it needs {wanted}; columns found: {found})"
+    )
 
 
 def text(series: pd.Series) -> pd.Series:

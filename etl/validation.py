@@ -14,6 +14,10 @@
   ``make_valid`` returned) and reprojected to EPSG:28992 (RD New, metres).
 
 Each criterion is one vectorised call over the whole frame; nothing loops over records.
+
+When most records lie outside the Netherlands, :func:`crs_hint` says what the coordinates look
+like instead (WGS84 degrees read as RD metres, latitude and longitude swapped, RD metres read as
+Web Mercator, ...): the load guard of :mod:`etl.loading` puts it in its one-line refusal.
 """
 
 from __future__ import annotations
@@ -26,20 +30,74 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS, Transformer
 
 from etl.declarations import PARTITION_KEY, QUARANTINE_REASON, Pipeline
-from sitefinder.core.crs import RD, RD_BOUNDS
+from sitefinder.core.crs import RD, RD_BOUNDS, WGS84, WGS84_BOUNDS
 from sitefinder.core.errors import SourceFileError
 
 POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
+OUTSIDE = "outside the Netherlands"
+HINT_SAMPLE = 2000  # centroids looked at for a CRS hint
+HINT_SHARE = 0.9  # of them inside the Netherlands under another reading: that is the CRS
+WEB_MERCATOR = "EPSG:3857"
+# The Netherlands in the numbers of each reading (min x, min y, max x, max y).
+LON, LAT = (WGS84_BOUNDS[0], WGS84_BOUNDS[2]), (WGS84_BOUNDS[1], WGS84_BOUNDS[3])
+READINGS = {
+    "WGS84 degrees (lon/lat, EPSG:4326)": (LON[0], LAT[0], LON[1], LAT[1]),
+    "WGS84 degrees with latitude and longitude swapped": (LAT[0], LON[0], LAT[1], LON[1]),
+    "RD New metres (EPSG:28992)": RD_BOUNDS,
+    "Web Mercator metres (EPSG:3857)": (356_000.0, 6_569_000.0, 813_000.0, 7_115_000.0),
+}
+READING_CRS = dict(zip(READINGS, (WGS84, WGS84, RD, WEB_MERCATOR), strict=True))
 
 
 @dataclass
 class Validated:
-    """The loadable records (EPSG:28992, repaired) and the quarantined ones, with why."""
+    """The loadable records (EPSG:28992, repaired) and the quarantined ones, with why; ``hint``
+    says what the coordinates look like when most lie outside the Netherlands."""
 
     good: gpd.GeoDataFrame
     quarantine: pd.DataFrame  # source_ref, reason, record (dict)
+    hint: str = ""
+
+
+def _inside(xy: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    """Share of the points ``xy`` (n x 2) inside ``box``."""
+    if len(xy) == 0:
+        return 0.0
+    x0, y0, x1, y1 = box
+    ok = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+    return float(ok.mean())
+
+
+def crs_hint(geoms: np.ndarray, crs: Any) -> str:
+    """What the coordinates of ``geoms`` (in ``crs``) look like when they do not lie in the
+    Netherlands: the numbers as read, or as written in WGS84, RD New or Web Mercator (the
+    frame may have been reprojected from the file's CRS already), tried against each reading
+    of :data:`READINGS`. '' when no reading puts nearly all of them in the Netherlands."""
+    centres = shapely.centroid(geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))])
+    if len(centres) == 0:
+        return ""
+    centres = centres[:: max(1, len(centres) // HINT_SAMPLE)]
+    xy = shapely.get_coordinates(centres)
+    declared = CRS.from_user_input(crs)
+    candidates: list[tuple[str, np.ndarray]] = [(declared.to_string(), xy)]
+    for other in (WGS84, RD, WEB_MERCATOR):
+        if CRS.from_user_input(other) != declared:
+            to = Transformer.from_crs(declared, other, always_xy=True)
+            with np.errstate(all="ignore"):
+                x, y = to.transform(xy[:, 0], xy[:, 1])
+            both = np.column_stack([x, y])
+            candidates.append((other, both[np.isfinite(both).all(axis=1)]))
+    for read_as, numbers in candidates:
+        for looks, box in READINGS.items():
+            same = CRS.from_user_input(READING_CRS[looks]) == CRS.from_user_input(read_as)
+            if same and "swapped" not in looks:
+                continue
+            if len(numbers) and _inside(numbers, box) >= HINT_SHARE:
+                return f"the coordinates look like {looks}, but are read as {read_as}"
+    return ""
 
 
 def _record_dicts(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
@@ -125,7 +183,7 @@ def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
     centre = shapely.centroid(np.where(shapely.is_empty(rd_geoms), None, rd_geoms))
     cx, cy = shapely.get_x(centre), shapely.get_y(centre)
     inside = (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
-    flag(present & pd.notna(family) & ~inside, "outside the Netherlands")
+    flag(present & pd.notna(family) & ~inside, OUTSIDE)
     flag(frame["source_ref"].duplicated(keep="first"), "duplicate id")
 
     bad = reason.notna().to_numpy()
@@ -138,4 +196,7 @@ def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
     )
     good = frame.loc[~bad].copy()
     good = gpd.GeoDataFrame(good.drop(columns=frame.geometry.name), geometry=rd[~bad], crs=RD)
-    return Validated(good=good, quarantine=quarantine)
+    hint = ""
+    if (reason == OUTSIDE).sum() > 0.5 * max(int(present.sum()), 1):
+        hint = crs_hint(np.asarray(family[present & pd.notna(family)], dtype=object), frame.crs)
+    return Validated(good=good, quarantine=quarantine, hint=hint)

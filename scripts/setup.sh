@@ -42,6 +42,6 @@ fi
 
 if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
   say "installing front-end packages (npm ci)"
-  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  (cd web && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 fi
 say "ready"

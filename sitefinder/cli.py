@@ -64,12 +64,15 @@ def db_group() -> None:
 
 @db_group.command("init")
 def db_init() -> None:
-    """Create the database (with PostGIS) when missing and migrate it to the newest schema."""
+    """Create the database (with PostGIS) when missing, migrate it to the newest schema and set
+    up the read-only role the API connects as."""
     settings = get_settings()
     created = db.ensure_database(settings)
     db.migrate(settings)
+    role = db.setup_api_role(settings)
     click.echo(
         f"database {'created' if created else 'up to date'}: {db.redact(settings.database_url)}"
+        f"; the API reads as role {role} (SELECT only)"
     )
 
 
@@ -108,6 +111,13 @@ def etl_group() -> None:
     is_flag=True,
     help="a layer of partitions (zoning: plans): replace all of them, not only those loaded",
 )
+@click.option(
+    "--accept-loss",
+    is_flag=True,
+    help="load even when most records would be quarantined or the layer would shrink to"
+    " less than half (the loss guard refuses such a load otherwise)",
+)
+@click.option("--no-score", is_flag=True, help="do not bring the scores up to date afterwards")
 def etl_run(
     layer: str,
     sources: tuple[str, ...],
@@ -118,6 +128,8 @@ def etl_run(
     force: bool,
     refresh: bool,
     replace: bool,
+    accept_loss: bool,
+    no_score: bool,
 ) -> None:
     """Run the pipeline of LAYER ('all' for every layer, in dependency order).
 
@@ -139,6 +151,12 @@ def etl_run(
     reads and replaces their earlier versions, keeping every other plan;
     with an area, a plan that touches it is loaded whole. --replace
     replaces all plans by the ones read.
+
+    \b
+    A load that would quarantine (nearly) every record, or shrink the layer to
+    less than half, is refused and changes nothing, unless --accept-loss.
+    Afterwards the scores are brought up to date (what changed; --no-score
+    leaves that to `sitefinder score`).
     """
     from etl.areas import AreaSpec, parse_bbox
     from sitefinder.core.errors import InvalidParameterError
@@ -173,8 +191,11 @@ def etl_run(
         force=force,
         refresh=refresh,
         replace=replace,
+        accept_loss=accept_loss,
+        score=not no_score,
         on_result=_echo_result,
         on_note=click.echo,
+        on_score=_echo_score,
     )
 
 
@@ -223,19 +244,39 @@ def _echo_score(summary: ScoreSummary) -> None:
     )
 
 
+SHUTDOWN_GRACE_S = 5  # after SIGTERM/SIGINT: requests in flight get this long to finish
+# An idle keep-alive connection is closed after this long: longer than clients keep theirs
+# (httpx and browsers: 5 s and more), so that no client reuses one the server just closed.
+KEEP_ALIVE_S = 30
+
+
 @main.command("serve")
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
-def serve(host: str | None, port: int | None) -> None:
-    """Serve the API and the map."""
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 16),
+    help="worker processes (default SITEFINDER_API_WORKERS, 1; see docs/operations.md)",
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the API and the map (uvicorn; SIGTERM stops it within a few seconds)."""
     import uvicorn
-
-    from sitefinder.api import create_app
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     click.echo(f"Kaart / map: http://{host}:{port}/   API docs: http://{host}:{port}/docs")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    # an import string, so that several worker processes can each build their own app
+    uvicorn.run(
+        "sitefinder.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or settings.api_workers,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        timeout_keep_alive=KEEP_ALIVE_S,
+        log_level="warning",
+    )
 
 
 @main.command("demo")
@@ -257,7 +298,7 @@ def demo(no_serve: bool, force: bool) -> None:
         _echo_demo_accounts(conn)
     click.echo(f"ready in {time.monotonic() - started:.1f} s")
     if not no_serve:
-        serve.callback(None, None)  # type: ignore[misc]
+        serve.callback(None, None, None)  # type: ignore[misc]
 
 
 # --- accounts: `sitefinder user ...` (sitefinder/accounts) ------------------------------------

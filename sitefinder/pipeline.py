@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl import get_pipeline, run_order
+from etl.archives import ArchiveLimits
 from etl.areas import AreaSpec, resolve_area
 from etl.declarations import Inputs, RunResult
 from etl.inputs import resolve_inputs
@@ -34,10 +35,18 @@ def load_layers(
     refresh: bool = False,
     replace: bool = False,
     progress: bool = True,
+    accept_loss: bool = False,
+    score: bool = False,
     on_result: Callable[[RunResult], None] | None = None,
     on_note: Callable[[str], None] | None = None,
+    on_score: Callable[[ScoreSummary], None] | None = None,
 ) -> list[RunResult]:
     """Run the pipelines of ``layers`` (all, in dependency order, when None).
+
+    ``accept_loss`` lets a load through the loss guard (:mod:`etl.loading`). With ``score``,
+    the criteria are brought up to date after the loads that changed something (only what
+    changed; ``on_score`` gets the summary), so that the scores follow the data without a
+    separate ``sitefinder score`` (the API serves the last scored state until then).
 
     ``source`` (a path, several paths, or an http(s) URL, for a single layer), ``online``
     (each layer's declared online service) and ``refresh``: see
@@ -113,10 +122,18 @@ def load_layers(
                 progress=default_progress if progress else no_progress,
                 area=layer_area,
                 replace=replace,
+                accept_loss=accept_loss,
+                limits=ArchiveLimits(
+                    settings.etl_max_unzipped_mb << 20, settings.etl_max_zip_ratio
+                ),
             )
             results.append(result)
             if on_result:
                 on_result(result)
+        if score and any(r.status == "ok" for r in results):
+            summary = score_all(conn, settings.default_profile)
+            if on_score:
+                on_score(summary)
     return results
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,8 @@ from typing import Any
 
 import psycopg
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
@@ -92,7 +96,37 @@ def demo_copy(demo_settings: Settings) -> Iterator[Settings]:
                 if attempt == 49:
                     raise
                 time.sleep(0.1)
+    db.setup_api_role(copy)  # the copy's own read-only API role
     try:
         yield copy
     finally:
         db.drop_database(copy)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """The app under uvicorn in a thread, on a free port of 127.0.0.1."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)

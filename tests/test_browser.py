@@ -929,3 +929,34 @@ def test_own_site_range_and_fill_in(browser: object, base_url: str, output_dir: 
     expect(page.locator("#adhoc-fill-floor")).to_have_value("610")
     assert not errors, errors
     page.close()
+
+
+VIOLATIONS = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+"""
+
+
+@pytest.mark.parametrize("path", ["/", "/docs"])
+def test_the_security_policy_blocks_nothing_the_pages_need(
+    browser: object, base_url: str, path: str
+) -> None:
+    """The CSP (issue 9) lets the map and the API docs load all they use, from their origin."""
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.add_init_script(VIOLATIONS)
+    response = page.goto(base_url + path)
+    assert (
+        response is not None
+        and "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    )
+    if path == "/":
+        _wait_for_list(page)
+        expect(page.locator(".leaflet-marker-pane, .leaflet-overlay-pane").first).to_be_attached()
+    else:
+        expect(page.locator(".swagger-ui .opblock").first).to_be_visible(timeout=15000)
+    assert page.evaluate("window.__csp") == []
+    page.close()

@@ -279,7 +279,12 @@ def test_plots_online_outside_the_building_data(online: Settings, fake: FakeServ
     ensure_gemeenten(online)
     for layer in ("bag_panden", "bgt_panden"):
         assert run_cli(online, "etl", "run", layer, "--force").exit_code == 0
-    result = run_cli(online, "etl", "run", "plots", "--online", "--gemeente", AMSTERDAM)
+    refused = run_cli(online, "etl", "run", "plots", "--online", "--gemeente", AMSTERDAM)
+    assert refused.exit_code == 2  # the loss guard: every parcel would be quarantined
+    assert "all 8 records read would be quarantined" in refused.stderr
+    assert "\n" not in refused.stderr.strip()
+    args = ("--online", "--gemeente", AMSTERDAM, "--accept-loss")
+    result = run_cli(online, "etl", "run", "plots", *args)
     assert result.exit_code == 0, result.output
     assert "8× no building data covers this parcel" in result.output
     run = last_run(online, "plots")

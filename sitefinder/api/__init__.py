@@ -1,52 +1,55 @@
-"""The HTTP API (FastAPI; OpenAPI at /docs) and the static map page.
+"""The HTTP API (FastAPI; OpenAPI at /openapi.json, docs at /docs) and the static map page.
 
-``create_app`` only assembles: the lifespan (connection pool, scoring engine and layer cache on
-``app.state``), the routers of ``sitefinder.api.routers``, the error handlers and the page.
-All geometry leaves the API as WGS84 GeoJSON (EPSG:4326, 6 decimals, about 0.1 m); it is stored
-in EPSG:28992. SQL is built in ``queries`` only: identifiers from the layer catalogue, every
-value bound.
+``create_app`` only assembles: the lifespan (connection pool behind its gate, the in-memory
+snapshots of sites and layers, the geometry worker's fork server, all on ``app.state``), the
+routers of ``sitefinder.api.routers``, the error handlers, the page (``page``), the contract
+(``contract``) and, in front of everything, the middleware that bounds every request's work
+(``guard``). All geometry leaves the API as WGS84 GeoJSON (EPSG:4326, 6 decimals, about
+0.1 m); it is stored in EPSG:28992. SQL is built in ``queries`` only: identifiers from the
+layer catalogue, every value bound.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from sitefinder import __version__
-from sitefinder.api import adhoc, security
+from sitefinder.api import contract, security
 from sitefinder.api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
+from sitefinder.api.guard import Admission, Guard
+from sitefinder.api.page import mount_page, security_headers
 from sitefinder.api.routers import auth, flags, layers, meta, score, sites, users
-from sitefinder.core import db
+from sitefinder.api.snapshots import Snapshots
+from sitefinder.core import db, isolate
 from sitefinder.core.settings import Settings, get_settings
-from sitefinder.scoring.engine import Engine
+
+GEOMETRY_WORKERS = 2  # processes that repair invalid request geometries (core.isolate)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """One connection pool per app (``app.state.pool``), closed on shutdown."""
-    app.state.pool = db.make_pool(app.state.settings)
-    app.state.accounts_pool = security.make_accounts_pool(app.state.settings, app.state.pool)
-    app.state.engine = Engine()
-    app.state.layer_cache = adhoc.LayerCache()
+    """One pool per app (``app.state.pool``, behind ``app.state.gate``), the pool of the
+    role that writes accounts and flags (``app.state.accounts_pool``), the snapshots
+    (``app.state.engine``, loaded before the first request) and the geometry workers
+    (``app.state.workers``); closed on shutdown."""
+    settings: Settings = app.state.settings
+    app.state.pool = db.make_pool(settings)
+    app.state.gate = gate = db.Gate(app.state.pool, settings)
+    app.state.accounts_pool = security.make_accounts_pool(settings)
+    app.state.engine = Snapshots()
+    app.state.workers = isolate.Workers(GEOMETRY_WORKERS)
+    await anyio.to_thread.run_sync(app.state.engine.start, gate.connection)
     try:
         yield
     finally:
-        if app.state.accounts_pool is not app.state.pool:
-            app.state.accounts_pool.close()
-        app.state.pool.close()
-
-
-def _mount_page(app: FastAPI, web_dir: Path) -> None:
-    """The map page and its Leaflet (from npm, web/node_modules), after the API routes."""
-    leaflet = web_dir / "node_modules" / "leaflet" / "dist"
-    if leaflet.is_dir():
-        app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
-    if web_dir.is_dir():
-        app.mount("/", StaticFiles(directory=web_dir, html=True), name="web")
+        app.state.engine.stop()
+        app.state.workers.close()
+        app.state.accounts_pool.close(timeout=2)
+        app.state.pool.close(timeout=2)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,10 +58,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Ranked sites where aandachtsgroepen can live, scored on Dutch open data.",
         lifespan=lifespan,
+        docs_url=None,  # served by page.mount_page, with Swagger UI from npm
+        redoc_url=None,
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings = settings or get_settings()
     for area in (meta, sites, score, layers, auth, users, flags):
         app.include_router(area.router)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
-    _mount_page(app, app.state.settings.web_dir)
+    mount_page(app, settings.web_dir)
+    contract.install(app, settings)
+    app.add_middleware(
+        Guard,
+        openapi=app.openapi,
+        admission=Admission(
+            settings.api_concurrency, settings.api_queue, settings.api_queue_timeout_s
+        ),
+        headers=security_headers(settings),
+    )
     return app

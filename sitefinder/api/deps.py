@@ -6,25 +6,26 @@ bounds FastAPI checks itself (``Query(ge=...)``) give the same body.
 
 from __future__ import annotations
 
-import math
+import functools
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Query, Request
-from psycopg_pool import ConnectionPool
 
 from layers import site_kinds
 from sitefinder.api import queries
+from sitefinder.api.guard import Work, work_of
 from sitefinder.api.models import BBox, Page
 from sitefinder.api.queries import SiteQuery
+from sitefinder.core import db
+from sitefinder.core.crs import WGS84_BOUNDS
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.core.settings import Settings
-from sitefinder.scoring import Profile, load_profile, parse_weights, profile_names
+from sitefinder.scoring import Profile, criteria, load_profile, parse_weights, profile_names
 from sitefinder.scoring.engine import RANK_BY
 
-GEMEENTE_RE = re.compile(r"^GM\d{4}$")
 # an office's vacancy as the query names it (no spaces) -> as the site holds it
 VACANCY = {value.replace(" ", "_"): value for value in queries.VACANCY}
 
@@ -39,40 +40,67 @@ AppSettings = Annotated[Settings, Depends(app_settings)]
 
 
 def connection(request: Request) -> Iterator[psycopg.Connection[Any]]:
-    """A pooled connection for one request (the pool lives on ``app.state``)."""
-    pool: ConnectionPool = request.app.state.pool
-    with pool.connection(timeout=10) as conn:
+    """A pooled connection for one request (``app.state.gate``: our errors when none comes, see
+    ``db.Gate``); its statement is cancelled on the server if the client goes away."""
+    gate: db.Gate = request.app.state.gate
+    with gate.connection() as conn, work_of(request.scope).guarding(conn.cancel_safe):
         yield conn
+
+
+def request_work(request: Request) -> Work:
+    """The request's cancellable work (``guard.Work``)."""
+    return work_of(request.scope)
+
+
+RequestWork = Annotated[Work, Depends(request_work)]
 
 
 Conn = Annotated[psycopg.Connection[Any], Depends(connection)]
 
 
+# What the contract says (the patterns are in the OpenAPI schema) is exactly what is accepted.
+NUMBER = r"-?[0-9]{1,3}(?:\.[0-9]{1,12})?"  # plain decimal degrees: always finite
+BBOX_PATTERN = rf"^(?:{NUMBER},{NUMBER},{NUMBER},{NUMBER})?$"
+GEMEENTE_PATTERN = r"^(?:[Gg][Mm][0-9]{4})?$"
+# where nothing lies: the south-west corner of the area of use, outside the RD New domain
+NOWHERE = BBox(WGS84_BOUNDS[0], WGS84_BOUNDS[1], WGS84_BOUNDS[0], WGS84_BOUNDS[1])
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
+
 def parse_bbox(value: str | None) -> BBox | None:
+    """``west,south,east,north`` (WGS84 degrees) clamped to the area of use of RD New
+    (``crs.WGS84_BOUNDS``), where all data lies: a larger box (the whole world) selects what
+    lies in the Netherlands, correctly. A box with west > east or south > north is empty."""
     if value is None or value == "":
         return None
-    parts = value.split(",")
-    if len(parts) != 4:
+    if not re.fullmatch(BBOX_PATTERN, value):
         raise InvalidParameterError(
-            "bbox must be four numbers: west,south,east,north (WGS84 degrees)"
+            "bbox must be four numbers west,south,east,north in WGS84 degrees, e.g."
+            " 4.8,52.3,5.0,52.4 (plain decimals)"
         )
-    try:
-        west, south, east, north = (float(p) for p in parts)
-    except ValueError:
-        raise InvalidParameterError("bbox must be four numbers: west,south,east,north") from None
-    if not all(math.isfinite(v) for v in (west, south, east, north)):
-        raise InvalidParameterError("bbox values must be finite numbers")
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise InvalidParameterError(
-            "bbox must satisfy -180 <= west < east <= 180 and -90 <= south < north <= 90"
-        )
-    return BBox(west, south, east, north)
+    west, south, east, north = (float(p) for p in value.split(","))
+    if west > east or south > north:
+        return NOWHERE
+    x0, y0, x1, y1 = WGS84_BOUNDS
+    return BBox(
+        _clamp(west, x0, x1), _clamp(south, y0, y1), _clamp(east, x0, x1), _clamp(north, y0, y1)
+    )
 
 
 def bbox_param(
     bbox: Annotated[
         str | None,
-        Query(description="west,south,east,north in WGS84 degrees", examples=["4.8,52.3,5.0,52.4"]),
+        Query(
+            description="west,south,east,north in WGS84 degrees (plain decimals), clamped to"
+            f" the area of use {','.join(f'{v:g}' for v in WGS84_BOUNDS)}; west > east or"
+            " south > north selects nothing",
+            examples=["4.8,52.3,5.0,52.4"],
+            max_length=80,
+            json_schema_extra={"pattern": BBOX_PATTERN},
+        ),
     ] = None,
 ) -> BBox | None:
     return parse_bbox(bbox)
@@ -81,15 +109,18 @@ def bbox_param(
 def gemeente_param(
     gemeente: Annotated[
         str | None,
-        Query(description="CBS municipality code, e.g. GM0363 (Amsterdam)", max_length=40),
+        Query(
+            description="CBS municipality code, e.g. GM0363 (Amsterdam); any case",
+            max_length=40,
+            json_schema_extra={"pattern": GEMEENTE_PATTERN},
+        ),
     ] = None,
 ) -> str | None:
     if gemeente is None or gemeente == "":
         return None
-    code = gemeente.upper()
-    if not GEMEENTE_RE.match(code):
-        raise InvalidParameterError(f"gemeente must look like GM0363, got '{gemeente}'")
-    return code
+    if not re.fullmatch(GEMEENTE_PATTERN, gemeente):
+        raise InvalidParameterError(f"gemeente must look like GM0363, got '{gemeente[:40]}'")
+    return gemeente.upper()
 
 
 def check_kind(value: str) -> str:
@@ -103,7 +134,10 @@ def check_kind(value: str) -> str:
 def kind_param(
     kind: Annotated[
         str | None,
-        Query(description="site kind", json_schema_extra={"enum": list(site_kinds())}),
+        Query(
+            description="site kind; empty: every kind",
+            json_schema_extra={"enum": ["", *site_kinds()]},
+        ),
     ] = None,
 ) -> str | None:
     return None if kind is None or kind == "" else check_kind(kind)
@@ -130,7 +164,7 @@ def profile_param(
         Query(
             description="scoring profile (GET /api/profiles); default: the configured one",
             max_length=60,
-            json_schema_extra={"enum": profile_names()},
+            json_schema_extra={"enum": ["", *profile_names()]},  # empty: the configured one
         ),
     ] = None,
 ) -> Profile:
@@ -140,19 +174,50 @@ def profile_param(
 ProfileParam = Annotated[Profile, Depends(profile_param)]
 
 
+@functools.lru_cache(maxsize=8)
+def _weights_pattern(names: tuple[str, ...]) -> str:
+    name = "(?:" + "|".join(re.escape(n) for n in names) + ")"
+    number = r"(?:100(?:\.0+)?|[0-9]{1,2}(?:\.[0-9]+)?)"
+    zero = r"0{1,2}(?:\.0+)?"
+    positive = (
+        r"(?:100(?:\.0+)?|[0-9]?[1-9](?:\.[0-9]+)?|[1-9]0(?:\.[0-9]+)?"
+        r"|0{1,2}\.0*[1-9][0-9]*)"
+    )
+    return rf"^(?:(?:{name}:{zero},)*{name}:{positive}(?:,{name}:{number})*)?$"  # or empty
+
+
+def weights_pattern() -> str:
+    """``name:weight`` pairs: criteria of the catalogue, plain decimals 0-100, one above 0.
+
+    (zero weights first, then the first positive one, then any: every list with a positive
+    weight has that shape, so one regular expression says it.)
+    """
+    return _weights_pattern(tuple(criteria.catalogue()))
+
+
 def weights_param(
     profile: ProfileParam,
     weights: Annotated[
         str | None,
         Query(
-            description="own weights, e.g. transit:0.5,care_distance:0.3 (criteria not "
-            "named weigh 0); thresholds come from the profile",
+            description="own weights, e.g. transit:0.5,care_distance:0.3 (criteria of GET"
+            " /api/profiles; plain decimals 0-100, at least one above 0; criteria not named"
+            " weigh 0); thresholds come from the profile",
             max_length=500,
+            json_schema_extra={"pattern": weights_pattern()},  # contract.py: the current one
         ),
     ] = None,
 ) -> dict[str, float]:
     """The user's own weights, else the profile's."""
-    return parse_weights(weights) if weights else profile.weights
+    if not weights:
+        return profile.weights
+    parsed = parse_weights(weights)  # its messages say what is wrong, in words
+    if not re.fullmatch(weights_pattern(), weights):
+        raise InvalidParameterError(
+            "weights must look like transit:0.5,care_distance:0.3 (plain decimals 0-100,"
+            " no spaces, at least one above 0)"
+        )
+    return parsed
 
 
 WeightsParam = Annotated[dict[str, float], Depends(weights_param)]

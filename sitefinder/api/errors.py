@@ -3,7 +3,9 @@
 Every error response has the body ``ErrorBody``: ``{"detail": "<one-line message>"}``, plus
 ``errors`` (one entry per field) for an invalid request. The message of a ``SitefinderError``
 is written for users and is sent as is; any other exception gets a generic message for its
-status, and its details (a traceback for 5xx) go to the log only, never to the client.
+status, and its details (a traceback for 5xx) go to the log only, never to the client. A 503
+carries ``Retry-After`` (seconds). :func:`error_response` is the one place that answers an
+error, for the handlers here and for the middleware in ``guard.py``.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sitefinder.api.models import ErrorBody, FieldError
 from sitefinder.core.errors import (
+    BodyTooLargeError,
     DatabaseUnavailableError,
     DownloadError,
     InvalidParameterError,
     NotAuthenticatedError,
     PermissionDeniedError,
+    ServiceBusyError,
     SitefinderError,
     SourceFileError,
+    TimeBudgetError,
     TooManyAttemptsError,
     TransitionError,
     UnknownLayerError,
@@ -39,6 +44,7 @@ logger = logging.getLogger("sitefinder.api")
 # Looked up along the exception's class hierarchy (the nearest entry wins).
 DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     InvalidParameterError: 422,
+    BodyTooLargeError: 413,
     SourceFileError: 422,
     UnknownLayerError: 404,
     UnknownSiteError: 404,
@@ -49,10 +55,14 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     TooManyAttemptsError: 429,
     DownloadError: 502,  # an upstream server failed us: never the client's fault
     DatabaseUnavailableError: 503,
+    ServiceBusyError: 503,
+    TimeBudgetError: 503,
     psycopg.OperationalError: 503,  # unreachable, or the pool timed out
     psycopg.errors.UndefinedTable: 503,  # not migrated
+    psycopg.errors.InsufficientPrivilege: 503,  # the API role not set up (sitefinder db init)
     Exception: 500,
 }
+RETRY_AFTER_S = 1  # what a 503 tells the client to wait before trying again
 
 GENERIC_MESSAGES = {
     502: "an upstream service failed; see the server log",
@@ -64,12 +74,17 @@ DESCRIPTIONS = {
     401: "Not logged in, or the login failed",
     403: "Not allowed: role, scope or CSRF token",
     404: "Not found",
+    405: "Method not allowed (see the Allow header)",
     409: "The flag's current status does not allow this change",
+    413: "Request body larger than the endpoint's limit (x-body-limit-bytes)",
     422: "Invalid parameter or body",
     429: "Too many failed logins: wait (Retry-After)",
     500: "Internal error (details in the server log)",
     502: "An upstream service failed",
-    503: "Database unavailable or not set up",
+    503: (
+        "Busy (every worker at work and the queue full), a request over its time budget, or"
+        " the database unavailable or not set up; try again after Retry-After seconds"
+    ),
 }
 
 
@@ -79,18 +94,38 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _respond(
-    request: Request,
+    where: str,
     status: int,
     body: ErrorBody,
     exc: Exception,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    where = f"{request.method} {request.url.path}"
-    if status >= 500:
+    # our own 503s (busy, down, over budget) are expected under load: no traceback for them
+    if status >= 500 and not isinstance(exc, SitefinderError):
         logger.error("%s -> %d: %s", where, status, body.detail, exc_info=exc)
+    elif status >= 500:
+        logger.warning("%s -> %d: %s", where, status, body.detail)
     else:
         logger.info("%s -> %d: %s", where, status, body.detail)
+    if status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_S), **(headers or {})}
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def status_of(exc: Exception, status_codes: Mapping[type[Exception], int]) -> int:
+    """The status of ``exc``: the nearest entry of its class hierarchy in ``status_codes``."""
+    return next((status_codes[cls] for cls in type(exc).__mro__ if cls in status_codes), 500)
+
+
+def error_response(
+    exc: Exception,
+    where: str,
+    status_codes: Mapping[type[Exception], int] = DEFAULT_STATUS_CODES,
+) -> JSONResponse:
+    """The response to ``exc`` (logged; ``where`` is e.g. ``POST /api/score``)."""
+    status = status_of(exc, status_codes)
+    headers = getattr(exc, "headers", None) if isinstance(exc, SitefinderError) else None
+    return _respond(where, status, ErrorBody(detail=message_for(exc, status)), exc, headers)
 
 
 def message_for(exc: Exception, status: int) -> str:
@@ -123,6 +158,7 @@ def _field_message(error: dict[str, Any]) -> str:
         "model_attributes_type": "must be a JSON object",
         "dict_type": "must be a JSON object",
         "literal_error": f"must be one of {ctx.get('expected')}",
+        "extra_forbidden": "is not a member of this body",
     }
     if kind in phrases:
         return phrases[kind]
@@ -144,23 +180,23 @@ def add_exception_handlers(
 ) -> None:
     """Answer every error with ``ErrorBody`` and its status from ``status_codes``; log it."""
 
+    def where(request: Request) -> str:
+        return f"{request.method} {request.url.path}"
+
     async def known(request: Request, exc: Exception) -> JSONResponse:
-        status = next((status_codes[cls] for cls in type(exc).__mro__ if cls in status_codes), 500)
-        headers = getattr(exc, "headers", None) if isinstance(exc, SitefinderError) else None
-        body = ErrorBody(detail=message_for(exc, status))
-        return _respond(request, status, body, exc, headers=headers)
+        return error_response(exc, where(request), status_codes)
 
     async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = validation_errors(exc)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "invalid request"
-        return _respond(request, 422, ErrorBody(detail=detail, errors=errors), exc)
+        return _respond(where(request), 422, ErrorBody(detail=detail, errors=errors), exc)
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         # raised by FastAPI/Starlette themselves (unknown path, method not allowed, static files)
         assert isinstance(exc, StarletteHTTPException)
         body = ErrorBody(detail=str(exc.detail))
-        return _respond(request, exc.status_code, body, exc, headers=exc.headers)
+        return _respond(where(request), exc.status_code, body, exc, headers=exc.headers)
 
     for cls in status_codes:
         app.add_exception_handler(cls, known)

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from layers import Coverage, Kind, Shape, site_kinds
+from sitefinder.api.geojson import GeometryIn, geometry_message
 
 # --- parsed request values (returned by the dependencies in deps.py) ---
 
@@ -484,16 +485,28 @@ SiteGeometry = Annotated[Point | Polygon | MultiPolygon, Field(discriminator="ty
 
 
 class AdHocSite(BaseModel):
-    """A geometry to score that is not in the database (e.g. an owner's plot)."""
+    """A geometry to score that is not in the database (e.g. an owner's plot): strict GeoJSON,
+    bounded (``sitefinder.api.geojson``); no other members."""
 
-    geometry: SiteGeometry = Field(description="GeoJSON Point, Polygon or MultiPolygon (WGS84)")
+    model_config = ConfigDict(extra="forbid")
+
+    geometry: GeometryIn
     name: str | None = Field(default=None, max_length=200)
     kind: str | None = Field(default=None, json_schema_extra={"enum": list(site_kinds())})
-    places: float | None = Field(default=None, ge=0, le=100000, description="estimated places")
+    places: float | None = Field(
+        default=None,
+        ge=0,
+        le=100000,
+        allow_inf_nan=False,
+        strict=True,  # a JSON number: not "12", not false
+        description="estimated places",
+    )
     floor_area_m2: float | None = Field(
         default=None,
         ge=0,
         le=10_000_000,
+        allow_inf_nan=False,
+        strict=True,
         description="usable floor area (m²); when places is not given: 25 m² per place",
     )
 
@@ -503,11 +516,8 @@ class AdHocSite(BaseModel):
         # one clear line instead of an error per member of the union
         try:
             return handler(value)
-        except ValidationError:
-            raise ValueError(
-                "geometry must be a GeoJSON Point, Polygon or MultiPolygon"
-                " with WGS84 lon/lat coordinates"
-            ) from None
+        except ValidationError as exc:
+            raise ValueError(geometry_message(exc.errors())) from None
 
     @field_validator("kind")
     @classmethod
@@ -542,4 +552,5 @@ class AdHocProperties(Explained):
 
 
 class AdHocFeature(Feature[SiteGeometry, AdHocProperties]):
-    """The scored geometry, as it was sent."""
+    """The scored geometry as the API read it (repaired where invalid, WGS84, 6 decimals):
+    never the request's own text."""

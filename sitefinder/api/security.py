@@ -44,11 +44,10 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_MISSING = "missing or wrong CSRF token (header X-CSRF-Token; GET /api/auth/me gives it)"
 
 
-def make_accounts_pool(settings: Settings, pool: ConnectionPool) -> ConnectionPool:
-    """The pool of the write role, or the app's pool when no such role is configured."""
-    if not settings.write_database_url:
-        return pool
-    return db.make_pool(settings.model_copy(update={"database_url": settings.write_database_url}))
+def make_accounts_pool(settings: Settings) -> ConnectionPool:
+    """The pool of the role that writes accounts, sessions, flags and the audit trail:
+    ``write_database_url``, else the owner's ``database_url`` (the API's own pool reads only)."""
+    return db.make_pool(settings, writer_url=settings.write_database_url or settings.database_url)
 
 
 def _accounts_pool(request: Request) -> ConnectionPool:

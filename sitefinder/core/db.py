@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,9 +13,9 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from sitefinder.core.errors import DatabaseUnavailableError
+from sitefinder.core.errors import DatabaseUnavailableError, ServiceBusyError, TimeBudgetError
 from sitefinder.core.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -51,15 +53,170 @@ def connection(settings: Settings | None = None) -> Iterator[psycopg.Connection[
         conn.close()
 
 
-def make_pool(settings: Settings) -> ConnectionPool:
+def api_role(settings: Settings) -> str:
+    """The read-only role the API connects as: ``settings.api_role``, else ``<database>_api``."""
+    if settings.api_role:
+        return settings.api_role
+    dbname = str(conninfo_to_dict(settings.database_url).get("dbname") or "postgres")
+    return f"{dbname}_api"[:63]  # PostgreSQL truncates names at 63 bytes
+
+
+def api_url(settings: Settings) -> str:
+    """The API's connection string: ``settings.api_database_url``, else ``database_url`` with
+    the API role as user and ``settings.api_password`` (never the owner's password)."""
+    if settings.api_database_url:
+        return settings.api_database_url
+    params = conninfo_to_dict(settings.database_url)
+    params.pop("password", None)
+    params["user"] = api_role(settings)
+    if settings.api_password:
+        params["password"] = settings.api_password
+    return make_conninfo("", **params)
+
+
+def api_pool_size(settings: Settings) -> int:
+    """Connections of one API process: one per admitted request plus two, so that
+    ``/api/health`` (not admitted, see ``sitefinder.api.guard``) always finds one free."""
+    return max(settings.pool_max_size, settings.api_concurrency + 2)
+
+
+def make_pool(settings: Settings, *, writer_url: str | None = None) -> ConnectionPool:
+    """The API's pool: connections as the read-only API role, each statement cancelled after
+    ``api_statement_timeout_ms``, checked before use (a broken one is replaced, not handed
+    out), and reconnecting at once after an outage.
+
+    ``reconnect_timeout`` is short on purpose: psycopg_pool retries a failed connection with
+    exponential backoff (1, 2, 4 ... s) until it gives up; giving up after about a second lets
+    the next request start a fresh attempt, so the API is back within a second or so of the
+    database instead of after the current backoff (tens of seconds).
+
+    ``writer_url``: the same kind of pool for the role that writes accounts, sessions and
+    flags (``Settings.write_database_url``, else the owner's ``database_url``), without
+    read-only transactions.
+    """
+    timeout = settings.api_statement_timeout_ms
+    options = f"-c statement_timeout={timeout} -c idle_in_transaction_session_timeout={2 * timeout}"
+    if writer_url is None:
+        options += " -c default_transaction_read_only=on"
     return ConnectionPool(
-        settings.database_url,
-        min_size=settings.pool_min_size,
-        max_size=settings.pool_max_size,
-        kwargs={"row_factory": dict_row},
+        writer_url or api_url(settings),
+        min_size=min(settings.pool_min_size, api_pool_size(settings)),
+        max_size=api_pool_size(settings),
+        kwargs={
+            "row_factory": dict_row,
+            "connect_timeout": 2,
+            "options": options,
+            "application_name": "sitefinder-api" if writer_url is None else "sitefinder-writer",
+        },
         configure=_configure,
+        check=ConnectionPool.check_connection,
+        reconnect_timeout=1.0,
+        name="sitefinder-api" if writer_url is None else "sitefinder-writer",
         open=True,
     )
+
+
+# How long a request waits for a connection while the database is down: long enough to take
+# one the pool has just made again, short enough that a queue of requests drains at once.
+DOWN_TIMEOUT_S = 0.005
+
+
+class Gate:
+    """The API's pool, and what the last attempt said about the database.
+
+    :meth:`connection` answers with our own errors, never the driver's words: no connection
+    within ``api_pool_timeout_s`` while connections are in use is :class:`ServiceBusyError`;
+    none at all, or a connection that broke, is :class:`DatabaseUnavailableError`, and from
+    then on requests wait only :data:`DOWN_TIMEOUT_S` (so that answers come at once while the
+    database is down) until one gets a connection again; a statement cancelled by
+    ``statement_timeout`` is :class:`TimeBudgetError`.
+    """
+
+    def __init__(self, pool: ConnectionPool, settings: Settings) -> None:
+        self.pool = pool
+        self.timeout_s = settings.api_pool_timeout_s
+        self.statement_timeout_ms = settings.api_statement_timeout_ms
+        self.down = False
+        self.in_use = 0  # connections handed out and not yet returned
+        self._count = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            conn = self.pool.getconn(timeout=DOWN_TIMEOUT_S if self.down else self.timeout_s)
+        except PoolTimeout:
+            if not self.down and self.in_use >= self.pool.max_size:
+                raise ServiceBusyError(
+                    "every database connection is in use; try again in a few seconds"
+                ) from None
+            self.down = True
+            raise DatabaseUnavailableError(
+                "the database is unavailable or not set up (sitefinder db init);"
+                " try again in a few seconds"
+            ) from None
+        self.down = False
+        with self._count:
+            self.in_use += 1
+        try:
+            yield conn
+        except psycopg.errors.QueryCanceled as exc:
+            raise TimeBudgetError(
+                f"the request took longer than its budget ({self.statement_timeout_ms} ms of"
+                " database work) and was cancelled; ask for less (a smaller bbox or limit)"
+            ) from exc
+        except psycopg.OperationalError as exc:
+            if not conn.broken:
+                raise
+            self.down = True
+            raise DatabaseUnavailableError(
+                "the database connection was lost; try again in a few seconds"
+            ) from exc
+        finally:
+            with self._count:
+                self.in_use -= 1
+            self.pool.putconn(conn)
+
+
+def setup_api_role(settings: Settings) -> str:
+    """Create (or update) the API's read-only role and grant it SELECT, as the owner.
+
+    The role may connect and read every table of the schema, now and later (default
+    privileges for the tables the owner creates in migrations), and nothing else; its
+    transactions are read-only by default. Writes, when the API gets them, go through a role
+    of their own that is granted only those (``GRANT INSERT, UPDATE ON <table> TO ...``), made
+    the same way. Returns the role's name.
+    """
+    role = sql.Identifier(api_role(settings))
+    dbname = sql.Identifier(str(conninfo_to_dict(settings.database_url).get("dbname") or ""))
+    with connection(settings) as conn, conn.transaction():
+        exists = conn.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s", (api_role(settings),)
+        ).fetchone()
+        try:
+            if not exists:
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+            if settings.api_password:
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                        role, sql.Literal(settings.api_password)
+                    )
+                )
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise DatabaseUnavailableError(
+                f"cannot create the API role {api_role(settings)}: the owner lacks CREATEROLE;"
+                " create it (CREATE ROLE ... LOGIN) and run sitefinder db init again"
+            ) from exc
+        for statement in (
+            "ALTER ROLE {role} SET default_transaction_read_only = on",
+            "GRANT CONNECT ON DATABASE {db} TO {role}",
+            "REVOKE TEMPORARY ON DATABASE {db} FROM PUBLIC",
+            "GRANT USAGE ON SCHEMA public TO {role}",
+            "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}",
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {role}",
+        ):
+            conn.execute(sql.SQL(statement).format(role=role, db=dbname))
+    return api_role(settings)
 
 
 def redact(url: str) -> str:
@@ -98,6 +255,11 @@ def drop_database(settings: Settings) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
         )
+        if settings.api_role is None:  # the role named after this database goes with it
+            with contextlib.suppress(psycopg.errors.DependentObjectsStillExist):
+                conn.execute(
+                    sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(api_role(settings)))
+                )
 
 
 def migrate(settings: Settings | None = None) -> None:
@@ -113,6 +275,8 @@ def migrate(settings: Settings | None = None) -> None:
 
 
 def init_database(settings: Settings | None = None) -> None:
+    """Create the database when missing, migrate it, and set up the API's read-only role."""
     settings = settings or get_settings()
     ensure_database(settings)
     migrate(settings)
+    setup_api_role(settings)

@@ -58,3 +58,20 @@ class UnknownUserError(SitefinderError):
 
 class TransitionError(SitefinderError):
     """A flag status change the workflow does not allow from the current status."""
+
+
+class DataLossError(SourceFileError):
+    """A load that would lose most of a layer (quarantine nearly every record, or shrink it far
+    below its previous size); refused unless accepted knowingly (``--accept-loss``)."""
+
+
+class BodyTooLargeError(InvalidParameterError):
+    """A request body over the limit of its endpoint."""
+
+
+class ServiceBusyError(SitefinderError):
+    """Every worker is busy and the queue is full (or waited too long): try again shortly."""
+
+
+class TimeBudgetError(SitefinderError):
+    """A request's database work took longer than its budget and was cancelled."""

@@ -36,6 +36,26 @@ class Settings(BaseSettings):
     web_dir: Path = PROJECT_ROOT / "web"
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=8, ge=1)
+    # The API (sitefinder/api/guard.py, docs/operations.md): at most ``api_concurrency``
+    # requests work at once per worker process (each may hold one pooled connection; the pool
+    # keeps two more, so /api/health never waits); up to ``api_queue`` more wait, each at most
+    # ``api_queue_timeout_s`` seconds, then 503 "busy" with Retry-After. ``api_workers``
+    # processes serve (``sitefinder serve``). Every API statement is cancelled after
+    # ``api_statement_timeout_ms``; a request waits at most ``api_pool_timeout_s`` for a
+    # connection (while the database is down: at once).
+    api_concurrency: int = Field(default=4, ge=1, le=64)
+    api_queue: int = Field(default=200, ge=0)
+    api_queue_timeout_s: float = Field(default=20.0, gt=0)
+    api_workers: int = Field(default=1, ge=1, le=16)
+    api_statement_timeout_ms: int = Field(default=1500, ge=100)
+    api_pool_timeout_s: float = Field(default=0.5, gt=0)
+    # The database role the API connects as: read-only (``sitefinder db init`` creates it and
+    # grants SELECT). Unset: ``<database>_api``. ``api_database_url`` replaces the whole URL
+    # (another host, a pooler); otherwise it is ``database_url`` with this role and
+    # ``api_password`` (empty: none, for trust or peer authentication).
+    api_role: str | None = None
+    api_password: str = ""
+    api_database_url: str | None = None
     basemap_url: str = (
         "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
     )
@@ -73,6 +93,11 @@ class Settings(BaseSettings):
     # status polls, and how long (seconds) to wait in all for the download to be prepared.
     pdok_download_poll_s: float = Field(default=5.0, ge=0)
     pdok_download_timeout_s: float = Field(default=1800.0, gt=0)
+    # Archives (etl/archives.py): a zip member may inflate to at most ``etl_max_unzipped_mb``
+    # MiB (all members together too) and at most ``etl_max_zip_ratio`` times its compressed
+    # size, so that a small archive cannot exhaust memory or disk.
+    etl_max_unzipped_mb: int = Field(default=8192, ge=1)
+    etl_max_zip_ratio: int = Field(default=200, ge=1)
 
     # Pipeline options (given to the pipelines by ``etl.get_pipeline``). A change in either is
     # part of the layer's input checksum, so the next run reloads the layer.

@@ -10,8 +10,6 @@ ad-hoc geometry (an array of one site). docs/scoring.md sections 3 and 7 give th
 
 from __future__ import annotations
 
-import gc
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -440,23 +438,3 @@ class SiteTable:
         if key not in self._cache:
             self._cache[key] = evaluate(self.raw, profile)
         return self._cache[key]
-
-
-class Engine:
-    """Keeps the current ``SiteTable`` and reloads it when ``sitefinder score`` has run again."""
-
-    def __init__(self) -> None:
-        self._table: SiteTable | None = None
-        self._lock = threading.Lock()
-
-    def table(self, conn: psycopg.Connection[Any]) -> SiteTable:
-        row = conn.execute("SELECT version FROM scoring_state WHERE id = 1").fetchone()
-        version = int(row["version"]) if row else 0
-        with self._lock:
-            if self._table is None or self._table.version != version:
-                self._table = SiteTable.load(conn, version)
-                # A million rows of Python objects made every full garbage collection walk
-                # them (about 0.1 s, at random requests); they live until the next reload.
-                gc.collect()
-                gc.freeze()
-            return self._table

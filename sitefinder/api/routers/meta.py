@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from sitefinder.api import queries
 from sitefinder.api.deps import AppSettings, Conn
@@ -16,9 +16,10 @@ router = APIRouter(prefix="/api", tags=["meta"])
 
 
 @router.get("/health", responses=error_responses(500, 503))
-def health(c: Conn) -> Health:
-    """Database reachable, data loaded: counts per layer and data as of."""
-    return Health.model_validate(queries.health(c))
+def health(c: Conn, request: Request) -> Health:
+    """Database reachable, data loaded: counts per layer and data as of. Never queued behind
+    other requests; the counts are kept between loads (``snapshots``)."""
+    return Health.model_validate(request.app.state.engine.health(c))
 
 
 @router.get("/config", responses=error_responses(500, 503))

@@ -1,0 +1,157 @@
+"""The API's read side in memory: the scored site table and the criterion layers.
+
+Both are loaded before the app serves (the layers take seconds: they are prepared for the
+spatial queries), then replaced whole, by a background thread, when their data changed (it
+looks every :data:`POLL_S` seconds); a request uses the snapshot that is current when it
+starts and never waits for a load (only when the database was down at start: the first
+requests then wait for the background thread, at most :data:`LAYERS_WAIT_S` for the layers).
+
+* **The site table** (:class:`sitefinder.scoring.engine.SiteTable`: every site with its raw
+  criteria, ``site JOIN site_raw``) is reloaded when ``sitefinder score`` has run (the version
+  in ``scoring_state``) *or* a site layer was loaded (its newest ``etl_run``). After a site
+  layer load without rescoring the table therefore holds the sites that still exist with
+  their last scores (new sites appear once scored), and never a site whose row is gone: the
+  list and the detail stay consistent (``sitefinder etl run`` rescores itself; see
+  :func:`sitefinder.pipeline.load_layers`).
+* **The criterion layers** (:class:`sitefinder.scoring.spatial.Layers`, what ``POST
+  /api/score`` scores against) are reloaded when one of them was loaded.
+* **The health body** (counts per layer, scored sites) is counted again only when a load or a
+  scoring has run since: ``/api/health`` itself then costs one small query, so that it answers
+  at once even when every worker is busy.
+
+A load runs with the statement timeout lifted (it reads every site: seconds at national
+scale), in one read-only transaction, so it sees one state of the database.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import psycopg
+
+from layers import catalogue
+from sitefinder.api import queries
+from sitefinder.core.errors import ServiceBusyError
+from sitefinder.scoring.compute import load_layers
+from sitefinder.scoring.criteria import layer_names
+from sitefinder.scoring.engine import SiteTable
+from sitefinder.scoring.spatial import Layers
+
+logger = logging.getLogger("sitefinder.api")
+
+POLL_S = 1.0  # how often the background thread looks for new data (seconds)
+LAYERS_WAIT_S = 1.0  # how long a request waits for a first load of the layers (then 503)
+Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
+
+
+def _site_layers() -> list[str]:
+    return sorted(name for name, layer in catalogue().items() if layer.kind == "site")
+
+
+def table_key(conn: psycopg.Connection[Any]) -> tuple[int, int]:
+    """(scoring version, newest load of a site layer): changes when the site table must."""
+    row = conn.execute(
+        "SELECT (SELECT coalesce(max(version), 0) FROM scoring_state) AS scored,"
+        " (SELECT coalesce(max(id), 0) FROM etl_run WHERE status = 'ok' AND layer = ANY(%s))"
+        " AS sites",
+        (_site_layers(),),
+    ).fetchone()
+    return (int(row["scored"]), int(row["sites"])) if row else (0, 0)
+
+
+class Snapshots:
+    """The current site table and criterion layers (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._table: SiteTable | None = None
+        self._table_key: tuple[int, int] | None = None
+        self._layers: Layers | None = None
+        self._layers_key: int | None = None
+        self._layers_ready = threading.Event()
+        self._health: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self._loading = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def table(self, conn: psycopg.Connection[Any]) -> SiteTable:
+        """The current site table (loaded now only if there is none yet)."""
+        if self._table is None:
+            self.refresh(conn, layers=False)
+        assert self._table is not None
+        return self._table
+
+    def layers(self, conn: psycopg.Connection[Any]) -> Layers:
+        """The current criterion layers; until the first load is done (seconds after start),
+        wait for it."""
+        if self._layers is None and not self._layers_ready.wait(LAYERS_WAIT_S):
+            raise ServiceBusyError("the server is still loading its data; try again shortly")
+        assert self._layers is not None
+        return self._layers
+
+    def health(self, conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        """``queries.health``, counted again only when a load or a scoring has run since."""
+        row = conn.execute(
+            "SELECT (SELECT coalesce(max(id), 0) FROM etl_run) AS runs,"
+            " (SELECT coalesce(max(version), 0) FROM scoring_state) AS scored"
+        ).fetchone()
+        key = (int(row["runs"]), int(row["scored"])) if row else (0, 0)
+        cached = self._health
+        if cached is None or cached[0] != key:
+            cached = (key, queries.health(conn))
+            self._health = cached
+        return cached[1]
+
+    def refresh(self, conn: psycopg.Connection[Any], *, layers: bool = True) -> None:
+        """Load what changed since the last load (the layers only with ``layers``), in one
+        read-only transaction."""
+        with self._loading, conn.transaction():
+            conn.execute("SET LOCAL statement_timeout = 0")
+            conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+            key = table_key(conn)
+            if self._table is None or key != self._table_key:
+                table = SiteTable.load(conn, version=key[0])
+                self._table, self._table_key = table, key
+                # a million rows of Python objects: keep full collections from walking them
+                gc.collect()
+                gc.freeze()
+            if not layers:
+                return
+            version = queries.scoring_data_version(conn, sorted(layer_names()))
+            if self._layers is None or version != self._layers_key:
+                self._layers, self._layers_key = load_layers(conn), version
+                self._layers_ready.set()
+
+    def start(self, connect: Connect) -> None:
+        """Load both now (if the database is there), then every :data:`POLL_S` seconds what
+        changed, in a daemon thread, each time over ``connect()``."""
+        try:
+            with connect() as conn:
+                self.refresh(conn)
+        except Exception:
+            logger.warning("the API's data could not be loaded at start; retrying", exc_info=True)
+
+        def loop() -> None:
+            failing = False
+            while not self._stop.is_set():
+                try:
+                    with connect() as conn:
+                        self.refresh(conn)
+                    failing = False
+                except Exception:  # the database may be down: keep serving, try again
+                    if not failing:
+                        logger.warning("refreshing the API's data failed", exc_info=True)
+                    failing = True
+                self._stop.wait(POLL_S)
+
+        self._thread = threading.Thread(target=loop, name="sitefinder-snapshots", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
