@@ -21,11 +21,7 @@ import httpx
 import pytest
 from conftest import Server
 
-from sitefinder.accounts import users
-from sitefinder.accounts.passwords import generate_password
-from sitefinder.accounts.roles import Grant
 from sitefinder.api import create_app
-from sitefinder.core import db
 from sitefinder.core.settings import PROJECT_ROOT, Settings
 
 MAX_EXAMPLES = 5
@@ -65,9 +61,10 @@ def _schemathesis(url: str, *extra: str) -> str:
     done = subprocess.run(
         command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600, check=False
     )
-    report = done.stdout[-6000:]
+    lines = [line if len(line) < 400 else line[:400] + " ..." for line in done.stdout.splitlines()]
+    report = "\n".join(lines)[-8000:]  # long request bodies cut, the summary kept
     assert done.returncode == 0, report
-    assert "No issues found" in report, report
+    assert "❌" not in report and " passed" in report, report
     return report
 
 
@@ -75,48 +72,6 @@ def test_schemathesis_finds_nothing(server: Server) -> None:
     n = _operations(server.url)
     report = _schemathesis(server.url)
     assert f"Selected: {n}/{n}" in report and f"Tested: {n}" in report, report
-
-
-@pytest.fixture(scope="module")
-def admin_server(demo_copy: Settings) -> Iterator[Server]:
-    """The app on a copy of the demo (its writes stay there), for a logged-in run."""
-    with Server(create_app(demo_copy)) as running:
-        yield running
-
-
-def test_schemathesis_finds_nothing_logged_in(admin_server: Server, demo_copy: Settings) -> None:
-    """The same run as a user who may write everywhere (beheerder and coordinator of the whole
-    country), with the session cookie and its CSRF token: every write route is exercised past
-    its login check. Logging out and changing the password are left out: they would end the
-    session the run depends on (both are covered in tests/test_accounts.py)."""
-    password = generate_password()
-    grants = [Grant("beheerder"), Grant("coordinator", "NL")]
-    with db.connection(demo_copy) as conn:
-        users.create_user(conn, "fuzz@test.example", name="fuzz", password=password, grants=grants)
-    with httpx.Client(base_url=admin_server.url) as client:
-        token = client.get("/api/auth/me").json()["csrf_token"]
-        answer = client.post(
-            "/api/auth/login",
-            json={"email": "fuzz@test.example", "password": password},
-            headers={"X-CSRF-Token": token},
-        )
-        assert answer.status_code == 200, answer.text
-        cookies = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
-        session_token = answer.json()["csrf_token"]
-    n = _operations(admin_server.url)
-    report = _schemathesis(
-        admin_server.url,
-        "-H",
-        f"Cookie: {cookies}",
-        "-H",
-        f"X-CSRF-Token: {session_token}",
-        "--exclude-path",
-        "/api/auth/logout",
-        "--exclude-path",
-        "/api/auth/password",
-    )
-    assert f"Tested: {n - 2}" in report, report
-    assert "Authentication failed" not in report, report
 
 
 def test_the_document_states_the_limits(server: Server) -> None:

@@ -8,10 +8,12 @@ and are never part of any response model.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from layers import site_kinds
+from sitefinder.accounts import workflow
 from sitefinder.accounts.passwords import MAX_LENGTH
 from sitefinder.api.geojson import MultiPolygonIn, PolygonIn
 from sitefinder.api.models import ApiModel, LocalText
@@ -22,7 +24,10 @@ SiteId = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: no unknown members, and no coercion (``0`` is no boolean, ``"5"`` no
+    number), so that what the schema says is exactly what is accepted."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- auth ---
@@ -71,9 +76,32 @@ class Done(ApiModel):
 # --- users (beheerder) ---
 
 
-class GrantBody(RequestModel):
-    role: str = Field(max_length=20)
-    scope: str = Field(default="", max_length=10)
+class _NoScopeGrant(RequestModel):
+    role: Literal["eigenaar", "beheerder"]
+    scope: Literal[""] = ""
+
+
+class _GemeenteGrant(RequestModel):
+    role: Literal["gemeente"]
+    scope: str = Field(pattern=r"^[Gg][Mm][0-9]{4}$", description="gemeentecode, e.g. GM0228")
+
+
+class _ProvincieGrant(RequestModel):
+    role: Literal["provincie"]
+    scope: str = Field(pattern=r"^[Pp][Vv][0-9]{2}$", description="provinciecode, e.g. PV25")
+
+
+class _CoordinatorGrant(RequestModel):
+    role: Literal["coordinator"]
+    scope: str = Field(pattern=r"^(?:[Nn][Ll]|[Pp][Vv][0-9]{2})$", description="NL or PV25")
+
+
+# A role and the scope it takes (roles.parse_grant checks the same): one schema per role, so
+# that the contract says which scopes each accepts.
+GrantBody = Annotated[
+    _NoScopeGrant | _GemeenteGrant | _ProvincieGrant | _CoordinatorGrant,
+    Field(discriminator="role"),
+]
 
 
 class UserRow(ApiModel):
@@ -107,24 +135,42 @@ class Statuses(ApiModel):
     statuses: list[StatusInfo]
 
 
+KindName = Annotated[str, Field(max_length=40, json_schema_extra={"enum": ["", *site_kinds()]})]
+FlagStatus = Annotated[
+    str, Field(max_length=40, json_schema_extra={"enum": list(workflow.BY_CODE)})
+]
+
+
 class FlagBody(RequestModel):
-    status: str = Field(max_length=40)
+    status: FlagStatus
     note: str = Field(default="", max_length=4000)
     tags: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
     confidential: bool = False
 
 
-class BulkBody(RequestModel):
-    """A selection (``site_ids``: the filtered list; or ``area``: a drawn area, WGS84) and the
-    change; ``note``, ``tags``, ``confidential`` left out keep each site's own."""
-
-    site_ids: list[SiteId] | None = Field(default=None, max_length=5000)
-    area: PolygonIn | MultiPolygonIn | None = None
-    kind: str | None = Field(default=None, max_length=40, description="with area: only this kind")
-    status: str = Field(max_length=40)
+class _BulkChange(RequestModel):
+    status: FlagStatus
     note: str | None = Field(default=None, max_length=4000)
     tags: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=20)
     confidential: bool | None = None
+
+
+class BulkByIds(_BulkChange):
+    """The change for the sites listed (e.g. the filtered list; all must lie in your
+    provinces); ``note``, ``tags``, ``confidential`` left out keep each site's own."""
+
+    site_ids: list[SiteId] = Field(max_length=5000)
+
+
+class BulkByArea(_BulkChange):
+    """The change for the sites in a drawn area (WGS84) that lie in your provinces, of
+    ``kind`` when given; ``note``, ``tags``, ``confidential`` left out keep each site's own."""
+
+    area: PolygonIn | MultiPolygonIn
+    kind: KindName | None = Field(default=None, description="only this kind; empty: every kind")
+
+
+BulkBody = BulkByIds | BulkByArea  # a selection by ids or by area, never both
 
 
 class Flag(ApiModel):

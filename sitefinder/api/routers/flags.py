@@ -18,6 +18,7 @@ from sitefinder.accounts.scope import ScopeFilter
 from sitefinder.api.accountmodels import (
     AuditTrail,
     BulkBody,
+    BulkByIds,
     BulkResult,
     FlagBody,
     FlaggedSites,
@@ -158,18 +159,20 @@ BULK_BODY_LIMIT = 2 << 20  # bytes
 @router.post("/flags/bulk", responses=WRITE_ERRORS, openapi_extra=body_limit(BULK_BODY_LIMIT))
 def bulk(body: BulkBody, session: Flagger, c: AccountsConn) -> BulkResult:
     """Flag a selection at once: ``site_ids`` (e.g. the filtered list; all must lie in your
-    provinces) or an ``area`` (WGS84 polygon; its sites in your provinces, of ``kind``)."""
+    provinces) or an ``area`` (WGS84 polygon; its sites in your provinces, of ``kind``), one
+    of the two."""
     change = FlagChange(
         status=workflow.check_status(body.status),
         note=body.note.strip() if body.note is not None else None,
         tags=flags.clean_tags(body.tags),
         confidential=body.confidential,
     )
-    area = body.area.model_dump(exclude_none=True) if body.area is not None else None
-    kind = check_kind(body.kind) if body.kind else None
-    result = flags.bulk_flag(
-        c, session.viewer, change, site_ids=body.site_ids, area=area, kind=kind
-    )
+    if isinstance(body, BulkByIds):
+        result = flags.bulk_flag(c, session.viewer, change, site_ids=body.site_ids)
+    else:
+        area = body.area.model_dump(exclude_none=True)
+        kind = check_kind(body.kind) if body.kind else None
+        result = flags.bulk_flag(c, session.viewer, change, area=area, kind=kind)
     return BulkResult.model_validate(result)
 
 

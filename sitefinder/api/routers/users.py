@@ -13,7 +13,7 @@ from sitefinder.accounts.roles import parse_grant
 from sitefinder.api.accountmodels import Done, GrantBody, Users
 from sitefinder.api.errors import error_responses
 from sitefinder.api.security import AccountsConn, Admin, AdminReader
-from sitefinder.core.errors import InvalidParameterError
+from sitefinder.core.errors import PermissionDeniedError
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 UserId = Annotated[int, Path(ge=1, le=2**62)]
@@ -30,7 +30,7 @@ def list_users(session: AdminReader, c: AccountsConn) -> Users:
 def disable(user_id: UserId, session: Admin, c: AccountsConn) -> Done:
     """Disable an account: it cannot log in, and its sessions end."""
     if user_id == session.viewer.user_id:
-        raise InvalidParameterError("you cannot disable your own account")
+        raise PermissionDeniedError("you cannot disable your own account")
     users.set_disabled(c, users.require_id(c, user_id)["id"], True)
     return Done(ok=True)
 
