@@ -3,7 +3,8 @@
  * The map's overlays from the catalogue (criteria, constraints, boundaries, reference layers):
  * a grouped list of toggles with source and status, and the layers themselves. Point layers
  * follow the view (bbox requests); polygon layers load whole, or follow the view when too big.
- * The municipality outlines are always on.
+ * The municipality outlines are always on. Which overlays are on is the store's `layersOn`
+ * (names, catalogue order; null until the catalogue's default ones are on), so a link can say.
  */
 
 import * as L from "leaflet";
@@ -160,6 +161,11 @@ export function createLayers(store, api, map) {
     overlay.on = on;
     const checkbox = document.getElementById(`layer-${name}`);
     if (checkbox) checkbox.checked = on;
+    const layersOn = overlayLayers()
+      .map((l) => l.name)
+      .filter((n) => overlays.get(n)?.on);
+    const before = store.get().layersOn;
+    if (!before || before.join(",") !== layersOn.join(",")) store.update({ layersOn });
     if (!on) {
       overlay.request?.abort();
       overlay.group.remove();
@@ -278,6 +284,14 @@ export function createLayers(store, api, map) {
   });
   store.subscribe(["lang"], renderList);
   store.subscribe(["view"], refreshSoon);
+  // a link or the history chose the overlays: switch each one that differs
+  store.subscribe(["layersOn"], (state) => {
+    if (!state.layersOn || !state.catalogue) return;
+    for (const layer of overlayLayers()) {
+      const wanted = state.layersOn.includes(layer.name);
+      if (Boolean(overlays.get(layer.name)?.on) !== wanted) toggle(layer.name, wanted);
+    }
+  });
 
   return { loadOutlines };
 }
