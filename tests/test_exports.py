@@ -85,7 +85,9 @@ def test_every_format_holds_exactly_the_selection(
     frame = pyogrio.read_dataframe(path, layer="sites")
     assert list(frame["id"]) == ids
 
-    book = openpyxl.load_workbook(io.BytesIO(_export(client, query, "xlsx").content), read_only=True)
+    book = openpyxl.load_workbook(
+        io.BytesIO(_export(client, query, "xlsx").content), read_only=True
+    )
     sheet = list(book["locaties"].iter_rows(values_only=True))
     header = list(sheet[0])
     assert [r[header.index("id")] for r in sheet[1:]] == ids
@@ -140,9 +142,7 @@ def test_csv_raw_values_are_the_breakdown(client: TestClient) -> None:
             assert contribution == pytest.approx(item["contribution"], abs=1e-4), (row["id"], name)
 
 
-def test_geopackage_is_rd_new_with_sources_and_licences(
-    client: TestClient, tmp_path: Path
-) -> None:
+def test_geopackage_is_rd_new_with_sources_and_licences(client: TestClient, tmp_path: Path) -> None:
     path = _gpkg(_export(client, EDE, "gpkg").content, tmp_path)
     layers = {name for name, _ in pyogrio.list_layers(path)}
     assert layers == {"sites", "sources"}
