@@ -19,6 +19,13 @@ const OVERLAY_KINDS = ["criterion", "constraint", "boundary", "reference"];
 const ALWAYS_ON_LAYER = "gemeenten";
 const FEATURE_LIMIT = 5000;
 
+/** The overlays a catalogue switches on by itself (`visible` and loaded), by name. */
+export function defaultOverlays(catalogue) {
+  return (catalogue ?? [])
+    .filter((l) => OVERLAY_KINDS.includes(l.kind) && l.name !== ALWAYS_ON_LAYER && l.visible && l.loaded)
+    .map((l) => l.name);
+}
+
 function isPointLayer(layer) {
   return /point/i.test(layer.geometry_type ?? "");
 }
@@ -280,7 +287,7 @@ export function createLayers(store, api, map) {
     renderList();
     if (autoShown || !state.catalogue) return;
     autoShown = true;
-    for (const layer of overlayLayers()) if (layer.visible && layer.loaded) toggle(layer.name, true);
+    for (const name of defaultOverlays(state.catalogue)) toggle(name, true);
   });
   store.subscribe(["lang"], renderList);
   store.subscribe(["view"], refreshSoon);

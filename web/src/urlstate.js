@@ -15,6 +15,7 @@
 
 import { NO_FILTERS } from "./filters.js";
 import { LANGUAGES } from "./i18n.js";
+import { defaultOverlays } from "./layers.js";
 
 const COPIED_MS = 2500; // how long "link copied" shows
 const ZOOM_DECIMALS = 1;
@@ -22,9 +23,13 @@ const COORD_DECIMALS = 5; // about 1 m
 
 /** Filter key in the store → query parameter, with how its value is written and read. */
 const FILTER_PARAMS = {
-  kind: { param: "kind", write: (v) => v || "", read: (v) => v },
-  gemeente: { param: "gemeente", write: (v) => v || "", read: (v) => v.toUpperCase() },
-  status: { param: "status", write: (v) => v || "", read: (v) => v },
+  kind: { param: "kind", write: (v) => v || "", read: (v, state) => (siteKindCodes(state).includes(v) ? v : "") },
+  gemeente: { param: "gemeente", write: (v) => v || "", read: (v) => (/^GM[0-9]{4}$/i.test(v) ? v.toUpperCase() : "") },
+  status: {
+    param: "status",
+    write: (v) => v || "",
+    read: (v, state) => ((state.statuses?.statuses ?? []).some((s) => s.code === v) ? v : ""),
+  },
   minScore: { param: "min_score", write: (v) => (v > 0 ? String(v) : ""), read: fraction },
   minCompleteness: { param: "min_completeness", write: (v) => (v > 0 ? String(v) : ""), read: fraction },
   includeExcluded: { param: "excluded", write: (v) => (v ? "1" : ""), read: (v) => v === "1" || v === "true" },
@@ -33,8 +38,13 @@ const FILTER_PARAMS = {
     write: (v) => (v && v !== NO_FILTERS.rankBy ? v : ""),
     read: (v) => (["conservative", "score"].includes(v) ? v : NO_FILTERS.rankBy),
   },
-  vacancy: { param: "vacancy", write: (v) => v || "", read: (v) => v },
+  vacancy: { param: "vacancy", write: (v) => v || "", read: (v) => (VACANCY.includes(v) ? v : "") },
 };
+const VACANCY = ["leeg", "in_gebruik", "onbekend"]; // the filter's options (index.html)
+
+function siteKindCodes(state) {
+  return (state.catalogue ?? []).map((l) => l.site_kind?.code).filter(Boolean);
+}
 const PUSHED_KEYS = ["scoring", "filters", "selectedId", "layersOn", "lang"];
 
 function fraction(text) {
@@ -138,18 +148,19 @@ export function createUrlState(store, map, detail) {
 
     const filters = { ...NO_FILTERS };
     for (const [key, spec] of Object.entries(FILTER_PARAMS)) {
-      if (params.get(spec.param)) filters[key] = spec.read(params.get(spec.param));
+      if (params.get(spec.param)) filters[key] = spec.read(params.get(spec.param), state);
     }
     patch.filters = sameFilters(filters, state.filters) ? state.filters : filters;
 
     const lang = params.get("lang");
     if (LANGUAGES.includes(lang)) patch.lang = lang;
 
-    if (params.has("layers")) {
-      const known = new Set((state.catalogue ?? []).map((l) => l.name));
-      const names = params.get("layers").split(",").filter((name) => known.has(name));
-      patch.layersOn = sameList(names, state.layersOn) ? state.layersOn : names;
-    }
+    // no `layers`: the catalogue's default overlays (the state before any was switched)
+    const known = new Set((state.catalogue ?? []).map((l) => l.name));
+    const names = params.has("layers")
+      ? params.get("layers").split(",").filter((name) => known.has(name))
+      : defaultOverlays(state.catalogue);
+    if (state.catalogue) patch.layersOn = sameList(names, state.layersOn) ? state.layersOn : names;
 
     const [lat, lng] = (params.get("c") ?? "").split(",").map(Number);
     const zoom = Number(params.get("z"));
