@@ -12,14 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openpyxl
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 
 from sitefinder.api import create_app, siteexport
+from sitefinder.core import db
 from sitefinder.core.settings import Settings
-from sitefinder.scoring import criteria
+from sitefinder.scoring import criteria, load_profile
+from sitefinder.scoring.base import Raw
+from sitefinder.scoring.engine import SiteTable
 
 EDE = "gemeente=GM0228&include_excluded=true"
 OWN_WEIGHTS = "weights=transit:0.2,daily_needs:0.6,size:0.2"
@@ -221,3 +225,27 @@ def test_unknown_format_and_empty_selection(client: TestClient, tmp_path: Path) 
     path = _gpkg(_export(client, nowhere, "gpkg").content, tmp_path)
     assert len(pyogrio.read_dataframe(path, layer="sites")) == 0
     assert len(pyogrio.read_dataframe(path, layer="sources")) > 0
+
+
+@pytest.mark.parametrize("profile", ["standaard", "statushouders"])
+def test_vectorised_readings_are_the_reading_of_each_site(
+    demo_settings: Settings, profile: str
+) -> None:
+    """A criterion's ``readings`` (all sites at once, used by the exports) gives what its
+    ``reading`` gives site by site (used by the site detail)."""
+    with db.connection(demo_settings) as conn:
+        table = SiteTable.load(conn, 0)
+    chosen = load_profile(profile)
+    rows = table.raw.iloc[::4].reset_index(drop=True)  # a quarter of the demo sites
+    vectorised = [c for c in criteria.catalogue().values() if c.readings is not None]
+    assert vectorised, "no criterion declares readings"
+    for criterion in vectorised:
+        params = chosen.params(criterion.name)
+        assert criterion.readings is not None
+        together = criterion.readings(Raw(rows), params)
+        for k, row in enumerate(rows.to_dict("records")):
+            one = criterion.reading({str(key): v for key, v in row.items()}, params)
+            if one is None:
+                assert np.isnan(together[k]), (criterion.name, row["site_id"])
+            else:
+                assert together[k] == pytest.approx(one), (criterion.name, row["site_id"])

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -54,6 +54,7 @@ from sitefinder.api.flagview import Visible
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import ExportTooLargeError
 from sitefinder.scoring import criteria
+from sitefinder.scoring.base import NDArray, Raw
 from sitefinder.scoring.engine import SiteTable
 
 CHUNK = 2000  # sites per query and per write
@@ -201,6 +202,7 @@ class Export:
         known = criteria.catalogue()
         cols = criterion_columns()
         params = {c.name: sel.query.profile.params(c.name) for c in cols}
+        names = [(c.name, c.raw, c.value, c.contribution) for c in cols]
         by_layer = {s["layer"]: s for s in self.sources}
         attribution = self.attribution
         for start in range(0, self.total, CHUNK):
@@ -213,7 +215,17 @@ class Export:
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(present, weights[None, :] / known_weight[:, None], 0.0)
             contribution = np.where(present, share * np.nan_to_num(values), 0.0)
-            raws = self.table.raw.iloc[idx].to_dict("records")
+            # rounded once per chunk, as Python lists (NaN as None): no numpy scalar per cell
+            value_list = _listed(np.round(values, 4))
+            share_list = _listed(np.round(contribution, 4))
+            frame = self.table.raw.iloc[idx]
+            view = Raw(frame.reset_index(drop=True))
+            readings = {
+                c.name: _listed(np.round(np.asarray(vector(view, params[c.name]), float), 1))
+                for c in cols
+                if (vector := known[c.name].readings) is not None
+            }
+            raws = cast(list[dict[str, Any]], frame.to_dict("records"))
             out = []
             for k, (i, site_id) in enumerate(zip(idx, ids, strict=True)):
                 found = fetched.get(site_id)
@@ -240,15 +252,35 @@ class Export:
                     **queries.site_fields(row),
                 )
                 row["score"] = _plain(row["score"])
-                raw = {str(key): v for key, v in raws[k].items()}
-                for j, c in enumerate(cols):
-                    has = bool(present[k, j])
-                    reading = known[c.name].reading(raw, params[c.name]) if has else None
-                    row[c.raw] = _plain(reading, 1)
-                    row[c.value] = _plain(float(values[k, j])) if has else None
-                    row[c.contribution] = _plain(float(contribution[k, j]))
+                raw = raws[k]
+                for j, (name, raw_name, value_name, share_name) in enumerate(names):
+                    if not present[k, j]:
+                        row[raw_name] = row[value_name] = None
+                    else:
+                        # vectorised readings, else the criterion's own reading, per site
+                        row[raw_name] = (
+                            readings[name][k]
+                            if name in readings
+                            else _plain(known[name].reading(raw, params[name]), 1)
+                        )
+                        row[value_name] = value_list[k][j]
+                    row[share_name] = share_list[k][j]
                 out.append(row)
             yield out
+
+
+def _listed(array: NDArray) -> list[Any]:
+    """A numpy array as (nested) Python lists with NaN as None."""
+    out = array.astype(object)
+    out[np.isnan(array)] = None
+    listed: list[Any] = out.tolist()
+    return listed
+
+
+def _csv_cell(value: Any) -> Any:
+    """``exports.cell``, with numbers handed to the csv writer as they are (the fast path)."""
+    kind = type(value)
+    return value if kind is float or kind is int or value is None else cell(value)
 
 
 # --- the formats ---
@@ -265,7 +297,7 @@ def csv_chunks(export: Export) -> Iterator[bytes]:
         buffer.seek(0)
         buffer.truncate()
         for row in rows:
-            writer.writerow([cell(row.get(n)) for n in names])
+            writer.writerow([_csv_cell(row.get(n)) for n in names])
         yield buffer.getvalue().encode()
 
 
