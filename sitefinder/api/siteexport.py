@@ -277,6 +277,16 @@ def _listed(array: NDArray) -> list[Any]:
     return listed
 
 
+def _text(value: Any) -> str:
+    """A cell of a typed file (GeoPackage, XLSX) as text: lists joined with ``;``, as in the
+    CSV, but no apostrophe before a leading ``=`` (such a file holds text as text)."""
+    if isinstance(value, list | tuple):
+        return ";".join(_text(v) for v in value)
+    if isinstance(value, bool):
+        return cell(value)
+    return str(value)
+
+
 def _csv_cell(value: Any) -> Any:
     """``exports.cell``, with numbers handed to the csv writer as they are (the fast path)."""
     kind = type(value)
@@ -344,7 +354,7 @@ def _frame(rows: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
         elif n in floats - text_raw or n in ("lon", "lat"):
             data[n] = np.array([np.nan if v is None else v for v in values], dtype=float)
         else:
-            data[n] = pd.array([None if v is None else cell(v) for v in values], dtype=object)
+            data[n] = pd.array([None if v is None else _text(v) for v in values], dtype=object)
     return pd.DataFrame(data)
 
 
@@ -359,7 +369,10 @@ def write_gpkg(export: Export, path: Path) -> None:
         f", generated {export.generated_at}. {export.attribution}"
     )
     sources = pd.DataFrame(
-        [{k: cell(s.get(k)) for k in SOURCE_FIELDS} for s in export.sources],
+        [
+            {k: _text(s.get(k)) if s.get(k) is not None else None for k in SOURCE_FIELDS}
+            for s in export.sources
+        ],
         columns=list(SOURCE_FIELDS),
     )
     pyogrio.write_dataframe(sources, path, layer="sources", driver="GPKG")
@@ -406,12 +419,12 @@ def write_xlsx(export: Export, path: Path) -> None:
                     if isinstance(value, bool) or value is None or isinstance(value, int | float):
                         sheet.write(line, j, value)
                     else:
-                        sheet.write_string(line, j, cell(value))
+                        sheet.write_string(line, j, _text(value))
                 line += 1
         about = book.add_worksheet("bronnen")
         about.write_row(0, 0, list(SOURCE_FIELDS), bold)
         for k, source in enumerate(export.sources, start=1):
-            about.write_row(k, 0, [cell(source.get(f)) for f in SOURCE_FIELDS])
+            about.write_row(k, 0, [_text(source.get(f) or "") for f in SOURCE_FIELDS])
         at = len(export.sources) + 2
         for key, value in export.metadata().items():
             text = value if isinstance(value, str) else json.dumps(value, default=str)
