@@ -11,11 +11,17 @@ the scope filter (``sitefinder.accounts.scope``).
 from __future__ import annotations
 
 import ast
+import csv
+import io
+import json
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+import pyogrio
 import pytest
 from accounts_helpers import PROVINCE, Account, csrf, login, make_accounts
 from fastapi import FastAPI
@@ -45,6 +51,11 @@ SAMPLES: dict[str, list[str]] = {
         "/api/sites?status=kansrijk,in_onderzoek&include_excluded=true&limit=2000",
         "/api/sites?gemeente=GM0228&include_excluded=true&limit=2000",
         "/api/sites?status=niet_beoordeeld&gemeente=GM0228&include_excluded=true&limit=2000",
+        # exports of the selection (sitefinder/api/siteexport.py): every format
+        "/api/sites?f=csv&gemeente=GM0228&include_excluded=true",
+        "/api/sites?f=geojson&status=in_onderzoek&include_excluded=true",
+        f"/api/sites?f=gpkg&bbox={EDE_BBOX}&include_excluded=true",
+        "/api/sites?f=xlsx&status=niet_beoordeeld&gemeente=GM0228&include_excluded=true",
     ],
     "/api/sites/{site_id}": [f"/api/sites/{CONF_PARK}", f"/api/sites/{TURNED_PUBLIC}"],
     "/api/auth/me": ["/api/auth/me"],
@@ -116,9 +127,38 @@ def _as(client: TestClient, accounts: dict[str, Account], viewer: str) -> None:
 
 
 def _body(response: Any) -> Any:
-    if response.headers.get("content-type", "").startswith("application/json"):
+    kind = response.headers.get("content-type", "")
+    if kind.startswith(("application/json", "application/geo+json")):
         return response.json()
+    if response.status_code == 200 and kind.startswith(tuple(SITE_EXPORTS)):
+        return _export_rows(kind, response.content)
     return response.text
+
+
+# the site exports' media types: read back as rows (each with the site's ``id``)
+SITE_EXPORTS = (
+    "application/geopackage+sqlite3",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+
+
+def _export_rows(kind: str, content: bytes) -> list[dict[str, Any]]:
+    if kind.startswith(SITE_EXPORTS[0]):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "export.gpkg"  # GDAL warns about a GeoPackage without its name
+            path.write_bytes(content)
+            frame = pyogrio.read_dataframe(path, layer="sites", read_geometry=False)
+        return [dict(r) for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
+    sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True)["locaties"]
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def _site_csv(text: str) -> list[dict[str, Any]] | None:
+    """A site export's CSV (header starting ``rank,id``) as rows, else None."""
+    if not text.startswith("\ufeffrank,id,"):
+        return None
+    return list(csv.DictReader(io.StringIO(text[1:])))
 
 
 def _about(found: Any, site: str) -> Iterator[dict[str, Any]]:
@@ -150,12 +190,18 @@ def test_no_read_path_shows_the_confidential_flag(
         for canary in CANARIES:
             assert canary not in text and canary.lower() not in text.lower(), (viewer, url)
         body = _body(response)
-        if isinstance(body, str):  # CSV exports: the site is not listed at all
+        if isinstance(body, str) and _site_csv(body) is not None:
+            body = _site_csv(body)  # the site list as CSV: the site is listed, unflagged
+        if isinstance(body, list):  # a site export read back: no canary in any cell either
+            cells = json.dumps(body, default=str).lower()
+            assert not any(canary.lower() in cells for canary in CANARIES), (viewer, url)
+        if isinstance(body, str):  # CSV exports of flags: the site is not listed at all
             assert CONF_PARK not in body, (viewer, url)
             continue
         for seen in _about(body, CONF_PARK):
             assert seen.get("status") in (None, "niet_beoordeeld"), (viewer, url, seen)
             assert not seen.get("flag") and not seen.get("confidential"), (viewer, url, seen)
+            assert not seen.get("tags"), (viewer, url, seen)
             assert seen.get("to_status") is None, (viewer, url, seen)  # no audit entry
 
 
@@ -233,6 +279,25 @@ def test_the_province_and_its_coordinators_see_it(
     assert view["counts"]["in_onderzoek"] == 1 and view["counts"]["kansrijk"] == 2
     turned = client.get(f"/api/audit?site_id={TURNED_PUBLIC}").json()["entries"]
     assert [e["confidential"] for e in turned] == [True, True]  # was confidential before
+
+
+@pytest.mark.parametrize("viewer", (*SEE, *NOT_SEE))
+def test_site_exports_show_the_flag_only_in_scope(
+    client: TestClient, accounts: dict[str, Account], viewer: str
+) -> None:
+    _as(client, accounts, viewer)
+    rows = _site_csv(client.get(f"/api/sites?f=csv&bbox={EDE_BBOX}&include_excluded=true").text)
+    assert rows is not None
+    by_id = {r["id"]: r for r in rows}
+    assert by_id[PUBLIC_PARK]["status"] == "kansrijk" and by_id[PUBLIC_PARK]["tags"] == "openbaar"
+    chosen = client.get("/api/sites?f=geojson&status=in_onderzoek&include_excluded=true").json()
+    if viewer in SEE:
+        assert by_id[CONF_PARK]["status"] == "in_onderzoek"
+        assert by_id[CONF_PARK]["tags"] == CANARIES[1]
+        assert [f["id"] for f in chosen["features"]] == [CONF_PARK]
+    else:
+        assert by_id[CONF_PARK]["status"] == "niet_beoordeeld" and by_id[CONF_PARK]["tags"] == ""
+        assert chosen["features"] == [] and chosen["total"] == 0
 
 
 # --- one mechanism: no module reads the flag tables except through the scope filter ---

@@ -389,3 +389,73 @@ def layer_features(
             for r in rows
         ],
     }
+
+
+# --- exports of a whole selection (sitefinder.api.siteexport) ---
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Every site a query selects, ranked as ``list_sites`` ranks them (all pages, in order):
+    ``order`` holds their indices in ``table``, with the evaluation and scores they were
+    ranked by."""
+
+    table: SiteTable
+    query: SiteQuery
+    evaluation: Evaluation
+    weights: NDArray  # catalogue order
+    scores: Scores
+    order: NDArray
+
+
+def select_all(table: SiteTable, q: SiteQuery) -> Selection:
+    """The whole selection of ``q`` (its page ignored), ranked: the ids of every page of
+    ``list_sites`` with the same query, in the same order."""
+    evaluation = table.evaluation(q.profile)
+    weights = weight_vector(q.weights)
+    scores = evaluation.score_all(weights)
+    candidates = _candidates(table, evaluation, scores, q)
+    order = rank(scores, candidates, len(candidates), q.rank_by)
+    return Selection(table, q, evaluation, weights, scores, order)
+
+
+def count_selected(table: SiteTable, q: SiteQuery) -> int:
+    """How many sites ``q`` selects (no ranking)."""
+    evaluation = table.evaluation(q.profile)
+    scores = evaluation.score_all(weight_vector(q.weights))
+    return len(_candidates(table, evaluation, scores, q))
+
+
+# geometry of an export row: the stored geometry (EPSG:28992) as WKB, or WGS84 GeoJSON text
+EXPORT_GEOMETRY = {
+    "rd_wkb": "ST_AsBinary(s.geom)",
+    "geojson": "ST_AsGeoJSON(ST_Transform(s.geom, 4326), 6)",
+    "none": "NULL::text",
+}
+
+
+def export_rows(
+    conn: psycopg.Connection[Any], ids: list[str], geometry: str
+) -> dict[str, dict[str, Any]]:
+    """Columns, provenance (source, source_ref) and geometry of the sites ``ids`` (one
+    statement), by id; ``geometry`` names one of ``EXPORT_GEOMETRY``. ``lon``/``lat``: a point
+    on the site's surface in WGS84 degrees."""
+    rows = conn.execute(
+        "SELECT "
+        + SITE_COLUMNS
+        + ", s.source, s.source_ref, ST_X(p.pt) AS lon, ST_Y(p.pt) AS lat, "
+        + EXPORT_GEOMETRY[geometry]
+        + " AS geometry "
+        + SITE_FROM
+        + " CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS pt) p"
+        + " WHERE s.id = ANY(%s)",
+        (ids,),
+    ).fetchall()
+    return {row["id"]: row for row in rows}
+
+
+def export_sources(conn: psycopg.Connection[Any], layers: list[str]) -> list[dict[str, Any]]:
+    """The provenance of ``layers`` from their last good ETL run: source, publisher, licence,
+    data as of and retrieved at (layers never loaded are left out), in the order given."""
+    runs = latest_runs(conn)
+    return [{"layer": layer, **runs[layer]} for layer in dict.fromkeys(layers) if layer in runs]

@@ -79,3 +79,7 @@ class ServiceBusyError(SitefinderError):
 
 class TimeBudgetError(SitefinderError):
     """A request's database work took longer than its budget and was cancelled."""
+
+
+class ExportTooLargeError(InvalidParameterError):
+    """An export of more sites than an export may hold: the selection must be narrowed."""

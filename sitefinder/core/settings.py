@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     basemap_attribution: str = "Kaartgegevens &copy; Kadaster (BRT-Achtergrondkaart)"
     default_profile: str = "standaard"
     api_max_limit: int = Field(default=2000, ge=1)
+    # An export (GET /api/sites?f=csv|geojson|gpkg|xlsx) holds at most this many sites; a
+    # larger selection is answered 422 (sitefinder/api/siteexport.py).
+    api_export_max_sites: int = Field(default=100_000, ge=1)
 
     # Online sources (etl/http.py, etl/ogcapi.py). Downloads are cached per URL and UTC day in
     # ``cache_dir``; failed requests are retried ``http_attempts`` times in all, waiting

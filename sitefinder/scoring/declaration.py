@@ -17,6 +17,7 @@ from sitefinder.scoring.base import (
     Facts,
     LayerUse,
     Names,
+    NDArray,
     Params,
     Raw,
     RawColumn,
@@ -81,6 +82,9 @@ class Criterion(Declaration):
     defaults: Mapping[str, Any] = field(default_factory=lambda: {"weight": 0.0})
     coverage: str | tuple[str, ...] | None = None
     reading: Callable[[Row, Params], Any] = _nothing
+    # the same raw values for many sites at once (one vectorised call; NaN: none), for a
+    # criterion whose ``reading`` is too slow to call once per site in an export of 100,000
+    readings: Callable[[Raw, Params], NDArray] | None = None
     constraint: bool = False  # only excludes (or penalises); weight 0 by default
 
     def __post_init__(self) -> None:

@@ -109,6 +109,20 @@ export function createFilters(store, api, map) {
     store.update({ filters: NO_FILTERS });
   });
 
+  /** The controls show the store's filters (also when a link or the history set them). */
+  function renderControls() {
+    const f = store.get().filters;
+    if (kind.value !== f.kind) kind.value = f.kind;
+    if (gemeente.value !== f.gemeente) gemeente.value = f.gemeente;
+    if (Number(minScore.value) !== f.minScore) minScore.value = String(f.minScore);
+    if (Number(minCompleteness.value) !== f.minCompleteness) minCompleteness.value = String(f.minCompleteness);
+    excluded.checked = f.includeExcluded;
+    rankBy.value = f.rankBy;
+    vacancy.value = f.vacancy;
+    renderMinScore();
+  }
+
+  store.subscribe(["filters"], renderControls);
   store.subscribe(["catalogue", "lang"], renderKindOptions);
   store.subscribe(["lang"], () => {
     renderGemeenteOptions();

@@ -315,6 +315,19 @@ const STRINGS = {
     "bulk.apply": "Toepassen",
     "bulk.empty": "De lijst is leeg.",
     "bulk.result": "{changed} gewijzigd, {skipped} overgeslagen (die stap mag niet vanuit hun status), {outside} buiten uw provincie.",
+
+    // share links and exports (share.js, urlstate.js)
+    "share.copy": "Kopieer link",
+    "share.copied": "Link gekopieerd: wie hem opent, ziet deze kaart.",
+    "share.copy_by_hand": "Kopiëren lukte niet: de link staat geselecteerd, kopieer hem met Ctrl+C.",
+    "share.link": "Link naar deze kaart",
+    "export.heading": "Exporteren",
+    "export.count": "{n} locaties in de selectie",
+    "export.csv": "CSV (spreadsheet)",
+    "export.xlsx": "Excel (XLSX)",
+    "export.geojson": "GeoJSON (kaart, WGS84)",
+    "export.gpkg": "GeoPackage (GIS, RD New)",
+    "export.hint": "Alle locaties van de selectie (niet alleen deze pagina), met scores, criteria, bronnen en licenties.",
   },
   en: {
     "app.title": "Woonplek Sitefinder",
@@ -616,6 +629,19 @@ const STRINGS = {
     "bulk.apply": "Apply",
     "bulk.empty": "The list is empty.",
     "bulk.result": "{changed} changed, {skipped} skipped (that step is not allowed from their status), {outside} outside your province.",
+
+    // share links and exports (share.js, urlstate.js)
+    "share.copy": "Copy link",
+    "share.copied": "Link copied: whoever opens it sees this map.",
+    "share.copy_by_hand": "Copying failed: the link is selected, copy it with Ctrl+C.",
+    "share.link": "Link to this map",
+    "export.heading": "Export",
+    "export.count": "{n} sites in the selection",
+    "export.csv": "CSV (spreadsheet)",
+    "export.xlsx": "Excel (XLSX)",
+    "export.geojson": "GeoJSON (map, WGS84)",
+    "export.gpkg": "GeoPackage (GIS, RD New)",
+    "export.hint": "Every site of the selection (not only this page), with scores, criteria, sources and licences.",
   },
 };
 

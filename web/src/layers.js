@@ -3,7 +3,8 @@
  * The map's overlays from the catalogue (criteria, constraints, boundaries, reference layers):
  * a grouped list of toggles with source and status, and the layers themselves. Point layers
  * follow the view (bbox requests); polygon layers load whole, or follow the view when too big.
- * The municipality outlines are always on.
+ * The municipality outlines are always on. Which overlays are on is the store's `layersOn`
+ * (names, catalogue order; null until the catalogue's default ones are on), so a link can say.
  */
 
 import * as L from "leaflet";
@@ -17,6 +18,13 @@ import { MOVE_DEBOUNCE_MS } from "./sites.js";
 const OVERLAY_KINDS = ["criterion", "constraint", "boundary", "reference"];
 const ALWAYS_ON_LAYER = "gemeenten";
 const FEATURE_LIMIT = 5000;
+
+/** The overlays a catalogue switches on by itself (`visible` and loaded), by name. */
+export function defaultOverlays(catalogue) {
+  return (catalogue ?? [])
+    .filter((l) => OVERLAY_KINDS.includes(l.kind) && l.name !== ALWAYS_ON_LAYER && l.visible && l.loaded)
+    .map((l) => l.name);
+}
 
 function isPointLayer(layer) {
   return /point/i.test(layer.geometry_type ?? "");
@@ -160,6 +168,11 @@ export function createLayers(store, api, map) {
     overlay.on = on;
     const checkbox = document.getElementById(`layer-${name}`);
     if (checkbox) checkbox.checked = on;
+    const layersOn = overlayLayers()
+      .map((l) => l.name)
+      .filter((n) => overlays.get(n)?.on);
+    const before = store.get().layersOn;
+    if (!before || before.join(",") !== layersOn.join(",")) store.update({ layersOn });
     if (!on) {
       overlay.request?.abort();
       overlay.group.remove();
@@ -274,10 +287,18 @@ export function createLayers(store, api, map) {
     renderList();
     if (autoShown || !state.catalogue) return;
     autoShown = true;
-    for (const layer of overlayLayers()) if (layer.visible && layer.loaded) toggle(layer.name, true);
+    for (const name of defaultOverlays(state.catalogue)) toggle(name, true);
   });
   store.subscribe(["lang"], renderList);
   store.subscribe(["view"], refreshSoon);
+  // a link or the history chose the overlays: switch each one that differs
+  store.subscribe(["layersOn"], (state) => {
+    if (!state.layersOn || !state.catalogue) return;
+    for (const layer of overlayLayers()) {
+      const wanted = state.layersOn.includes(layer.name);
+      if (Boolean(overlays.get(layer.name)?.on) !== wanted) toggle(layer.name, wanted);
+    }
+  });
 
   return { loadOutlines };
 }

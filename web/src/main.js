@@ -29,6 +29,8 @@ import { createAuth } from "./auth.js";
 import { createFlags } from "./flags.js";
 import { createBulk } from "./bulk.js";
 import { createProvince } from "./province.js";
+import { createUrlState } from "./urlstate.js";
+import { createShare } from "./share.js";
 
 const store = createStore({
   lang: getLang(),
@@ -54,6 +56,7 @@ const store = createStore({
   auth: null, // /api/auth/me: {user (null: not logged in), csrf_token, sso} (auth.js)
   statuses: null, // /api/flags/statuses: the flag workflow (flags.js)
   statusColours: false, // colour the markers by flag status instead of score
+  layersOn: null, // names of the overlays switched on (layers.js); null: the catalogue's default
 });
 
 // First subscriber: the strings and number formats follow the language before anything renders.
@@ -145,7 +148,12 @@ async function init() {
   });
 
   await Promise.all([loadConfig(map), weights.load(), loadCatalogue(), auth.load(), flags.loadStatuses()]);
+  // the URL's state (a shared link, a reload) before the first list; from then on it follows
+  const urlState = createUrlState(store, map, detail);
+  urlState.restore();
+  createShare(store, map, urlState);
   sites.start();
+  urlState.start();
   filters.loadGemeenten();
   layers.loadOutlines();
 }

@@ -25,6 +25,27 @@ export function listFeature(state, id) {
   return state.sites?.features?.find((f) => siteId(f) === id) ?? null;
 }
 
+/**
+ * The selection's query parameters of GET /api/sites (filters, view, scoring; no page): the
+ * list pages through it, an export (f=csv, …) holds all of it.
+ */
+export function selectionQuery(state, bbox) {
+  const f = state.filters;
+  return {
+    kind: f.kind,
+    gemeente: f.gemeente,
+    min_score: f.minScore > 0 ? f.minScore.toFixed(2) : "",
+    include_excluded: f.includeExcluded ? "true" : "false",
+    status: f.status, // province flag status (flags.js)
+    rank_by: f.rankBy,
+    vacancy: f.vacancy,
+    min_completeness: f.minCompleteness > 0 ? f.minCompleteness.toFixed(2) : "",
+    bbox,
+    profile: state.scoring.profile,
+    weights: state.scoring.weights,
+  };
+}
+
 /** `start()` loads the first list and from then on follows filters, scoring and view. */
 export function createSites(store, api, map) {
   let request = null; // AbortController of the request in flight
@@ -32,23 +53,7 @@ export function createSites(store, api, map) {
   let lastQuery = null; // the query of the list on screen
 
   function query(state) {
-    const f = state.filters;
-    return {
-      kind: f.kind,
-      gemeente: f.gemeente,
-      min_score: f.minScore > 0 ? f.minScore.toFixed(2) : "",
-      include_excluded: f.includeExcluded ? "true" : "false",
-      status: f.status, // province flag status (flags.js)
-      rank_by: f.rankBy,
-      vacancy: f.vacancy,
-      min_completeness: f.minCompleteness > 0 ? f.minCompleteness.toFixed(2) : "",
-      bbox: map.bbox(),
-      limit: LIST_LIMIT,
-      offset: 0,
-      stability_k: STABILITY_K,
-      profile: state.scoring.profile,
-      weights: state.scoring.weights,
-    };
+    return { ...selectionQuery(state, map.bbox()), limit: LIST_LIMIT, offset: 0, stability_k: STABILITY_K };
   }
 
   /**

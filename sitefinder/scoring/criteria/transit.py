@@ -141,6 +141,21 @@ def reading(row: Row, params: Params) -> float | None:
     return None if metres is None else metres * params.detour_factor
 
 
+def readings(raw: Raw, params: Params) -> NDArray:
+    """``reading`` for many sites at once: walking metres to the stop of the known mode that
+    gave the value (the better; local on a tie), NaN where no mode has a stop."""
+    best = np.full(len(raw), -1.0)
+    out = np.full(len(raw), np.nan)
+    for mode in MODES:
+        metres = raw.floats(f"stop_{mode}_m")
+        classes = raw.series(f"stop_{mode}_class").to_numpy(dtype=object)
+        got = _mode_values(metres, raw.floats(f"stop_{mode}_dph"), classes, mode, params)
+        better = ~np.isnan(metres) & _known(raw, mode) & (got > best)
+        best = np.where(better, got, best)
+        out = np.where(better, metres * params.detour_factor, out)
+    return out
+
+
 def facts(row: Row, params: Params, names: Names) -> Facts:
     """The stop that gave the value: the ``nearest`` fact with its departures per hour, for a
     station its ``station_type``, and where the stop comes from (``source``, ``as_of``)."""
@@ -212,6 +227,7 @@ CRITERION = Criterion(
     },
     value=value,
     reading=reading,
+    readings=readings,
     facts=facts,
     fact_keys=("nearest",),
 )
