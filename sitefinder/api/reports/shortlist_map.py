@@ -11,6 +11,7 @@ popups and the legend still show.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
 
 from layers import site_kinds
 from sitefinder.api.reports.report import WORDS, ReportSite
@@ -26,6 +29,22 @@ from sitefinder.scoring import criteria
 
 COLOURS = ((0.75, "#1a9641"), (0.5, "#a6d96a"), (0.25, "#fdae61"), (0.0, "#d7191c"))
 NO_SCORE = "#999999"
+
+
+class StringPopup(MacroElement):
+    """A popup bound as an HTML string: folium's own Popup builds its content with jQuery,
+    which this file does not carry."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: 320});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, html: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "StringPopup"
+        self.html = html
 
 
 def _colour(score: float | None) -> str:
@@ -38,6 +57,9 @@ def _leaflet(settings: Settings) -> tuple[str, str]:
     dist = settings.web_dir / "node_modules" / "leaflet" / "dist"
     js = (dist / "leaflet.js").read_text(encoding="utf-8")
     css = (dist / "leaflet.css").read_text(encoding="utf-8")
+    for image in sorted((dist / "images").glob("*.png")):  # the layer control's icons
+        data = base64.b64encode(image.read_bytes()).decode()
+        css = css.replace(f"url(images/{image.name})", f"url(data:image/png;base64,{data})")
     return js.replace("</script", "<\\/script"), css
 
 
@@ -134,10 +156,9 @@ def render(sites: Sequence[ReportSite], *, lang: str, profile: str, settings: Se
             fill=True,
             fill_color=colour,
             fill_opacity=0.9,
-            popup=folium.Popup(_popup(props, lang, n), max_width=320),
             tooltip=f"{n}. {props.get('name') or props['id']}",
             class_name="sf-site",
-        ).add_to(group)
+        ).add_to(group).add_child(StringPopup(_popup(props, lang, n)))
     if points:
         lats, lons = [p[0] for p in points], [p[1] for p in points]
         pad = 0.005
