@@ -29,6 +29,7 @@ import { createAuth } from "./auth.js";
 import { createFlags } from "./flags.js";
 import { createBulk } from "./bulk.js";
 import { createProvince } from "./province.js";
+import { createFairShare } from "./fairshare.js";
 
 const store = createStore({
   lang: getLang(),
@@ -121,6 +122,7 @@ async function init() {
   });
   const province = createProvince(store, api, { onSelect: (id) => detail.select(id) });
   createBulk(store, api, map, { onDone: () => province.reload() });
+  createFairShare(store, api, map);
   createMarkers(store, map, {
     onSelect: (id) => {
       detail.select(id);
