@@ -77,6 +77,11 @@ SAMPLES: dict[str, list[str]] = {
     "/api/sites/{site_id}/report": [f"/api/sites/{CONF_PARK}/report"],
     "/api/shortlist/report": [f"/api/shortlist/report?ids={CONF_PARK},{PUBLIC_PARK}"],
     "/api/shortlist/map": [f"/api/shortlist/map?ids={CONF_PARK},{PUBLIC_PARK}"],
+    "/api/fairshare/regions": ["/api/fairshare/regions?kind=provincie"],
+    "/api/fairshare": [
+        "/api/fairshare?kind=centrumgemeente&region=GM0228&need=100&min_score=0",
+        "/api/fairshare?kind=provincie&region=PV25&f=csv",
+    ],
 }
 
 
