@@ -219,7 +219,7 @@ def test_csv_export_matches_the_table(client: TestClient) -> None:
 
 
 def test_bad_requests_are_clear(client: TestClient) -> None:
-    assert client.get("/api/fairshare?kind=centrumgemeente&region=GM9999").status_code == 422
+    assert client.get("/api/fairshare?kind=centrumgemeente&region=GM9999").status_code == 404
     assert client.get("/api/fairshare?kind=buurt&region=GM0228").status_code == 422
     assert client.get(f"{EDE_REGION}&key=area").status_code == 422
     assert client.get(f"{EDE_REGION}&need=-5").status_code == 422

@@ -35,6 +35,7 @@ from sitefinder.core.errors import (
     TooManyAttemptsError,
     TransitionError,
     UnknownLayerError,
+    UnknownRegionError,
     UnknownSiteError,
     UnknownUserError,
 )
@@ -48,6 +49,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     SourceFileError: 422,
     UnknownLayerError: 404,
     UnknownSiteError: 404,
+    UnknownRegionError: 404,
     UnknownUserError: 404,
     NotAuthenticatedError: 401,
     PermissionDeniedError: 403,

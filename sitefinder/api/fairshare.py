@@ -41,7 +41,7 @@ import psycopg
 from fastapi.responses import Response
 
 from sitefinder.api import exports, flagview
-from sitefinder.core.errors import InvalidParameterError
+from sitefinder.core.errors import InvalidParameterError, UnknownRegionError
 from sitefinder.scoring import Profile
 from sitefinder.scoring.engine import SiteTable, weight_vector
 
@@ -218,7 +218,7 @@ def fair_share(
     check_key(q.key)
     members = [g for g in _gemeenten(conn) if g[q.kind] == q.region]
     if not members:
-        raise InvalidParameterError(f"no gemeente lies in the {q.kind} region '{q.region[:60]}'")
+        raise UnknownRegionError(f"no gemeente lies in the {q.kind} region '{q.region[:60]}'")
     codes = [g["code"] for g in members]
     prop = KEYS[q.key]
     keys = [1.0 if prop is None else (_number(g[_column(prop)]) or 0.0) for g in members]

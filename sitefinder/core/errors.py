@@ -19,6 +19,10 @@ class UnknownSiteError(SitefinderError):
     """A site id that is not in the database."""
 
 
+class UnknownRegionError(SitefinderError):
+    """A region (centrumgemeente, GGD, Wmo region, province) without any loaded gemeente."""
+
+
 class DatabaseUnavailableError(SitefinderError):
     """The database cannot be reached or is not set up."""
 

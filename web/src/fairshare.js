@@ -99,6 +99,7 @@ export function createFairShare(store, api, map) {
       h("p", {}, hasNeed ? t("fairshare.need_is", { need: number(view.need), source }) : t("fairshare.no_need")),
       view.stored_need !== null && view.need_source === "typed" ? h("p", { class: "muted" }, t("fairshare.stored", { need: number(view.stored_need) })) : null,
       view.offers_available ? null : h("p", { class: "muted" }, t("fairshare.no_offers")),
+      h("p", { class: "muted" }, t("fairshare.map_legend")),
     );
     const shareCell = (r) => (hasNeed ? number(r.fair_share, 1) : `${number(100 * r.share, 1)}%`);
     fill(

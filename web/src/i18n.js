@@ -345,6 +345,12 @@ const STRINGS = {
     "fairshare.balance": "Saldo",
     "fairshare.chart": "Capaciteit en eerlijk deel per gemeente",
     "fairshare.export": "Exporteer de tabel (CSV)",
+    "fairshare.map_legend": "Kaart: groen = capaciteit dekt het eerlijke deel, lichtgroen ≥ de helft, oranje minder, rood geen capaciteit.",
+    "reports.heading": "Rapport",
+    "reports.html": "Afdrukbaar rapport (A4)",
+    "reports.pdf": "PDF",
+    "reports.shortlist": "Shortlist van de eerste {n} locaties van de lijst:",
+    "reports.map": "interactieve kaart (één bestand, werkt offline)",
   },
   en: {
     "app.title": "Woonplek Sitefinder",
@@ -676,6 +682,12 @@ const STRINGS = {
     "fairshare.balance": "Balance",
     "fairshare.chart": "Capacity and fair share per municipality",
     "fairshare.export": "Export the table (CSV)",
+    "fairshare.map_legend": "Map: green = capacity covers the fair share, light green ≥ half, orange less, red no capacity.",
+    "reports.heading": "Report",
+    "reports.html": "Printable report (A4)",
+    "reports.pdf": "PDF",
+    "reports.shortlist": "Shortlist of the first {n} sites of the list:",
+    "reports.map": "interactive map (one file, works offline)",
   },
 };
 

@@ -30,6 +30,7 @@ import { createFlags } from "./flags.js";
 import { createBulk } from "./bulk.js";
 import { createProvince } from "./province.js";
 import { createFairShare } from "./fairshare.js";
+import { createReports } from "./reports.js";
 
 const store = createStore({
   lang: getLang(),
@@ -114,10 +115,11 @@ async function init() {
   const draw = createDraw(store, api, map);
   const auth = createAuth(store, api);
   const flags = createFlags(store, api);
+  const reports = createReports(store);
   const detail = createDetail(store, api, map, {
     onClosed: (id) => id && list.focusRow(id),
     onDrawAgain: () => draw.start(),
-    sections: () => [flags.element],
+    sections: () => [flags.element, reports.element],
     onRescore: (size) => draw.rescore(size),
   });
   const province = createProvince(store, api, { onSelect: (id) => detail.select(id) });

@@ -13,7 +13,11 @@ from sitefinder.api import fairshare, flagview
 from sitefinder.api.deps import Conn, ProfileParam, WeightsParam
 from sitefinder.api.errors import error_responses
 from sitefinder.api.security import AccountsConn, Scope, Writer
-from sitefinder.core.errors import InvalidParameterError, PermissionDeniedError
+from sitefinder.core.errors import (
+    InvalidParameterError,
+    PermissionDeniedError,
+    UnknownRegionError,
+)
 from sitefinder.scoring import profile_names
 
 router = APIRouter(prefix="/api/fairshare", tags=["fair share"])
@@ -25,6 +29,9 @@ Kind = Annotated[
         " or provincie"
     ),
 ]
+_STATUS = "(?:" + "|".join(s.code for s in workflow.STATUSES) + ")"
+STATUSES_PATTERN = f"^(?:{_STATUS}(?:,{_STATUS})*)?$"
+PROFILES: list[Any] = list(profile_names())  # the enum of a need's profile
 CSV_DOC = {"text/csv": {"schema": {"type": "string"}}}
 
 
@@ -77,7 +84,7 @@ class NeedEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["centrumgemeente", "ggd", "wmo", "provincie"]
     region: str = Field(min_length=1, max_length=100)
-    profile: str = Field(min_length=1, max_length=60)
+    profile: str = Field(min_length=1, max_length=60, json_schema_extra={"enum": PROFILES})
     need: int = Field(ge=0, le=fairshare.MAX_NEED)
 
 
@@ -102,7 +109,8 @@ def _statuses(value: str | None) -> tuple[str, ...]:
 
 @router.get(
     "",
-    responses={200: {"content": CSV_DOC}, **error_responses(422, 500, 503)},
+    response_model=FairShareView,
+    responses={200: {"content": CSV_DOC}, **error_responses(404, 422, 500, 503)},
 )
 def view(
     c: Conn,
@@ -130,7 +138,13 @@ def view(
         ),
     ] = None,
     statuses: Annotated[
-        str | None, Query(max_length=200, description="flag statuses whose parks count as capacity")
+        str | None,
+        Query(
+            max_length=200,
+            description="flag statuses whose parks count as capacity, comma-separated"
+            " (GET /api/flags/statuses); default: all but niet_beoordeeld and ongeschikt",
+            json_schema_extra={"pattern": STATUSES_PATTERN},
+        ),
     ] = None,
     f: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
 ) -> Any:
@@ -155,7 +169,7 @@ def view(
     return FairShareView.model_validate(result)
 
 
-@router.put("/need", responses=error_responses(401, 403, 422, 500, 503))
+@router.put("/need", responses=error_responses(401, 403, 404, 422, 500, 503))
 def put_need(c: Conn, writes: AccountsConn, session: Writer, body: NeedEntry) -> NeedStored:
     """A coordinator sets a region's need for a target group (profile). A coordinator of NL
     may set any region's; a coordinator of a province those whose gemeenten all lie in it."""
@@ -166,9 +180,7 @@ def put_need(c: Conn, writes: AccountsConn, session: Writer, body: NeedEntry) ->
         raise InvalidParameterError(f"profile must be one of {', '.join(profile_names())}")
     provinces = fairshare.member_provinces(c, body.kind, body.region)
     if not provinces:
-        raise InvalidParameterError(
-            f"no gemeente lies in the {body.kind} region '{body.region[:60]}'"
-        )
+        raise UnknownRegionError(f"no gemeente lies in the {body.kind} region '{body.region[:60]}'")
     if not viewer.covers_country and not provinces <= viewer.provinces:
         raise PermissionDeniedError("this region reaches outside the provinces you coordinate")
     with writes.transaction():

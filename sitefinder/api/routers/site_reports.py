@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api", tags=["reports"])
 
 Lang = Annotated[Literal["nl", "en"], Query(description="language of the report")]
 Format = Annotated[Literal["html", "pdf"], Query(description="html (printable, A4) or pdf")]
-IDS_PATTERN = r"^[^,]{1,200}(,[^,]{1,200}){0,24}$"
+IDS_PATTERN = r"^[^,\s]{1,200}(,[^,\s]{1,200}){0,24}$"
 HTML_DOC = {"text/html": {"schema": {"type": "string"}}}
 PDF_DOC = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
