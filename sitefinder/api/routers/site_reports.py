@@ -142,7 +142,7 @@ def shortlist_report(
 
 @router.get(
     "/shortlist/map",
-    response_class=HTMLResponse,
+    response_class=Response,
     responses={
         200: {"description": "one HTML file", "content": HTML_DOC},
         **error_responses(404, 422, 500, 503),
