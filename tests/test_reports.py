@@ -14,12 +14,12 @@ import pypdfium2 as pdfium
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from test_browser import browser
+from test_browser import base_url, browser
 
 from sitefinder.api import create_app
 from sitefinder.core.settings import Settings
 
-__all__ = ["browser"]  # the Chromium fixture of test_browser
+__all__ = ["base_url", "browser"]  # the fixtures of test_browser
 
 PLOT = "plots:84920231870000"  # Otterlo B 2318, Ede: a polygon with buildings around it
 OFFICE = "offices:0363010000977860"  # De Ruijterkade 107, Amsterdam
@@ -195,3 +195,25 @@ def test_shortlist_map_is_one_file_that_works_offline(
     assert all("{z}" not in u for u in blocked)  # only basemap tiles were asked for
     assert all(not u.endswith(".js") and not u.endswith(".css") for u in blocked), blocked
     context.close()
+
+
+def test_report_links_in_the_detail_panel(browser: object, base_url: str) -> None:
+    from playwright.sync_api import expect
+    from test_browser import _open_page, _wait_for_list
+
+    page, errors = _open_page(browser, base_url)
+    _wait_for_list(page)
+    page.locator("#site-list .site-row").first.click()
+    links = page.locator("#detail-reports")
+    expect(links.locator("#report-pdf")).to_be_visible(timeout=15000)
+    selected = page.evaluate("() => document.querySelector('#site-list .site-row')?.dataset.id")
+    html_href = links.locator("#report-html").get_attribute("href") or ""
+    assert "/report?" in html_href and "lang=nl" in html_href
+    assert "format=pdf" in (links.locator("#report-pdf").get_attribute("href") or "")
+    shortlist = links.locator("#shortlist-map").get_attribute("href") or ""
+    assert shortlist.startswith("/api/shortlist/map?") and "ids=" in shortlist
+    status = page.evaluate("async (u) => (await fetch(u)).status", html_href)
+    assert status == 200, (selected, html_href)
+    status = page.evaluate("async (u) => (await fetch(u)).status", shortlist)
+    assert status == 200
+    assert not errors, errors
