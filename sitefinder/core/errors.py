@@ -19,6 +19,10 @@ class UnknownSiteError(SitefinderError):
     """A site id that is not in the database."""
 
 
+class UnknownAreaError(SitefinderError):
+    """A province or municipality code that is well-formed but not loaded."""
+
+
 class UnknownRegionError(SitefinderError):
     """A region (centrumgemeente, GGD, Wmo region, province) without any loaded gemeente."""
 

@@ -5,7 +5,7 @@ that target group, entered by a coordinator (``PUT /api/fairshare/need``) or loa
 CSV keyed by gemeentecode (``sitefinder fairshare load-need``: rows of ``region_kind =
 'gemeente'``, whose sum over a region's members is that region's need when it has no row of
 its own). ``source`` says which, ``updated_by`` the account (NULL: the command line). The
-API's writer role needs ``INSERT, UPDATE`` on it where it is not the owner (docs/operations).
+API's writer role may change its rows (``db.WRITTEN_TABLES``).
 
 Revision ID: 0011
 Revises: 0009
