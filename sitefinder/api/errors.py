@@ -51,11 +51,8 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     SourceFileError: 422,
     UnknownLayerError: 404,
     UnknownSiteError: 404,
-<<<<<<< HEAD
     UnknownRegionError: 404,
-=======
     UnknownAreaError: 404,
->>>>>>> main
     UnknownUserError: 404,
     NotAuthenticatedError: 401,
     PermissionDeniedError: 403,
