@@ -12,6 +12,7 @@ from sitefinder.accounts import workflow
 from sitefinder.api import fairshare, flagview
 from sitefinder.api.deps import Conn, ProfileParam, WeightsParam
 from sitefinder.api.errors import error_responses
+from sitefinder.api.guard import body_limit
 from sitefinder.api.security import AccountsConn, Scope, Writer
 from sitefinder.core.errors import (
     InvalidParameterError,
@@ -32,6 +33,7 @@ Kind = Annotated[
 _STATUS = "(?:" + "|".join(s.code for s in workflow.STATUSES) + ")"
 STATUSES_PATTERN = f"^(?:{_STATUS}(?:,{_STATUS})*)?$"
 PROFILES: list[Any] = list(profile_names())  # the enum of a need's profile
+NEED_BODY_LIMIT = 1024  # bytes: a need entry is four short fields
 CSV_DOC = {"text/csv": {"schema": {"type": "string"}}}
 
 
@@ -169,7 +171,11 @@ def view(
     return FairShareView.model_validate(result)
 
 
-@router.put("/need", responses=error_responses(401, 403, 404, 422, 500, 503))
+@router.put(
+    "/need",
+    responses=error_responses(401, 403, 404, 413, 422, 500, 503),
+    openapi_extra=body_limit(NEED_BODY_LIMIT),
+)
 def put_need(c: Conn, writes: AccountsConn, session: Writer, body: NeedEntry) -> NeedStored:
     """A coordinator sets a region's need for a target group (profile). A coordinator of NL
     may set any region's; a coordinator of a province those whose gemeenten all lie in it."""
