@@ -22,6 +22,7 @@ from sitefinder.api import contract, security
 from sitefinder.api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from sitefinder.api.guard import Admission, Guard
 from sitefinder.api.page import mount_page, security_headers
+from sitefinder.api.reports import mount_stylesheet
 from sitefinder.api.routers import (
     auth,
     flags,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(area.router)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     mount_page(app, settings.web_dir)
+    mount_stylesheet(app)  # the site report's print CSS (sitefinder/api/reports)
     contract.install(app, settings)
     app.add_middleware(
         Guard,

@@ -29,14 +29,15 @@ from markupsafe import Markup
 from etl.runs import latest_runs
 from layers import catalogue as layer_catalogue
 from layers import site_kinds
+from sitefinder.api.reports import STYLESHEET, STYLESHEET_URL
 from sitefinder.api.reports.charts import breakdown_svg, score_range_svg
 from sitefinder.api.reports.locationmap import location_svg
 from sitefinder.scoring import criteria
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
-CSS_FILE = TEMPLATES / "report.css"
-CSS_URL = "/api/reports/report.css"
+CSS_FILE = STYLESHEET
+CSS_URL = STYLESHEET_URL
 MAX_SHORTLIST = 25  # sites in one shortlist report (a PDF page or two each)
 LANGS = ("nl", "en")
 

@@ -1,5 +1,6 @@
-"""Report routes: a site's printable report (HTML or PDF), the same for a shortlist, the
-shortlist as one self-contained interactive map, and the report's stylesheet.
+"""Report routes: a site's printable report (HTML or PDF), the same for a shortlist, and the
+shortlist as one self-contained interactive map (the report's stylesheet is served beside
+the page, ``reports.mount_stylesheet``).
 
 Included in ``create_app`` before the sites router: ``/sites/{site_id:path}/report`` must be
 matched before ``/sites/{site_id:path}`` (site ids may hold a ``/``; that route would take
@@ -12,7 +13,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from sitefinder.api import flagview, queries
 from sitefinder.api.deps import Conn, SiteQueryParam
@@ -36,7 +37,7 @@ REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def parse_ids(ids: str) -> list[str]:
     """Comma-separated site ids, each once, in the order given; at most ``MAX_SHORTLIST``."""
-    parts = list(dict.fromkeys(p.strip() for p in ids.split(",") if p.strip()))
+    parts = list(dict.fromkeys(p for p in ids.split(",") if p))
     if not parts:
         raise InvalidParameterError("ids must name at least one site")
     if len(parts) > report.MAX_SHORTLIST:
@@ -99,12 +100,6 @@ def _answer(
 
 def _filename(site_id: str) -> str:
     return "rapport-" + re.sub(r"[^A-Za-z0-9_-]+", "-", site_id)[:80]
-
-
-@router.get("/reports/report.css", include_in_schema=False)
-def report_css() -> FileResponse:
-    """The report's stylesheet (print CSS, A4)."""
-    return FileResponse(report.CSS_FILE, media_type="text/css")
 
 
 @router.get("/sites/{site_id:path}/report", response_class=Response, responses=REPORT_RESPONSES)
