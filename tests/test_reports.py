@@ -149,6 +149,9 @@ def test_report_errors_are_clear(client: TestClient) -> None:
     too_many = ",".join(f"offices:{i}" for i in range(26))
     answer = client.get(f"/api/shortlist/report?ids={too_many}")
     assert answer.status_code == 422
+    eleven = ",".join([OFFICE] * 1 + [f"offices:{i}" for i in range(10)])
+    answer = client.get(f"/api/shortlist/report?ids={eleven}&format=pdf")
+    assert answer.status_code == 422 and "at most 10" in answer.json()["detail"]
     assert client.get("/api/shortlist/map?ids=").status_code == 422
 
 

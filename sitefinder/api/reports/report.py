@@ -38,7 +38,8 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 CSS_FILE = STYLESHEET
 CSS_URL = STYLESHEET_URL
-MAX_SHORTLIST = 25  # sites in one shortlist report (a PDF page or two each)
+MAX_SHORTLIST = 25  # sites in one shortlist report or map
+MAX_PDF_SHORTLIST = 10  # sites in one PDF (2 pages and 1.5-2 s of WeasyPrint each)
 LANGS = ("nl", "en")
 
 WORDS: dict[str, dict[str, str]] = {

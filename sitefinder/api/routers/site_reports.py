@@ -130,8 +130,14 @@ def shortlist_report(
     lang: Lang = "nl",
     format: Format = "html",
 ) -> Response:
-    """The report of several sites: a summary page, then one report per site."""
-    sites = _report_sites(c, request, parse_ids(ids), q, scope)
+    """The report of several sites: a summary page, then one report per site (as PDF at
+    most ``MAX_PDF_SHORTLIST`` sites: WeasyPrint lays out about a site a second or two)."""
+    chosen = parse_ids(ids)
+    if format == "pdf" and len(chosen) > report.MAX_PDF_SHORTLIST:
+        raise InvalidParameterError(
+            f"a PDF holds at most {report.MAX_PDF_SHORTLIST} sites (HTML: {report.MAX_SHORTLIST})"
+        )
+    sites = _report_sites(c, request, chosen, q, scope)
     return _answer(c, sites, q, lang, format, True, "shortlist")
 
 
