@@ -15,7 +15,6 @@ import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import folium
@@ -196,11 +195,3 @@ def _point(geometry: dict[str, Any] | None) -> tuple[float, float]:
         return 52.1, 5.3
     lons, lats = [c[0] for c in coords], [c[1] for c in coords]
     return (min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2
-
-
-def leaflet_version(settings: Settings) -> str:
-    """The inlined Leaflet's version (from its package.json)."""
-    import json
-
-    path: Path = settings.web_dir / "node_modules" / "leaflet" / "package.json"
-    return str(json.loads(path.read_text(encoding="utf-8"))["version"])
