@@ -13,6 +13,9 @@ if [ "${SITEFINDER_SKIP_BROWSER:-0}" != 1 ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fi
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# WeasyPrint (site reports as PDF) draws text with Pango; DejaVu is the reports' font
+dpkg -s libpangoft2-1.0-0 >/dev/null 2>&1 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -452,3 +453,27 @@ def _change_grants(email: str, role: str, scopes: tuple[str, ...], *, add: bool)
             else:
                 done = "revoked" if users.revoke(conn, row["id"], grant) else "not held"
             click.echo(f"{row['email']}: {grant.role} {grant.scope} {done}")
+
+
+# --- fair share: `sitefinder fairshare ...` (sitefinder/api/fairshare.py, docs/fairshare.md) --
+
+
+@main.group("fairshare")
+def fairshare_group() -> None:
+    """The needs per target group that the fair-share view divides."""
+
+
+@fairshare_group.command("load-need")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--profile", required=True, help="the target group (profile) the numbers are for")
+def fairshare_load_need(csv_file: Path, profile: str) -> None:
+    """Load needs per gemeente from CSV_FILE (columns gemeentecode and need, ';' or ','), e.g.
+    the statushouder targets; a region's need is then the sum over its gemeenten."""
+    from sitefinder.api import fairshare
+    from sitefinder.scoring import profile_names
+
+    if profile not in profile_names():
+        raise click.BadParameter(f"one of {', '.join(profile_names())}", param_hint="--profile")
+    with db.connection(get_settings()) as conn:
+        n = fairshare.load_need_csv(conn, csv_file, profile)
+    click.echo(f"{n} gemeenten: need for {profile} loaded from {csv_file.name}")

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from accounts_helpers import PARK, ROLE_GRANTS, Account, csrf, login, make_accounts
+from accounts_helpers import PARK, PROVINCE, ROLE_GRANTS, Account, csrf, login, make_accounts
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -47,6 +47,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/users/{user_id}/enable"): ADMIN,
     ("POST", "/api/users/{user_id}/roles"): ADMIN,
     ("POST", "/api/users/{user_id}/roles/revoke"): ADMIN,
+    # a region's need (fair share): coordinators covering the region (here Gelderland, PV25)
+    ("PUT", "/api/fairshare/need"): _only({"coordinator", "coordinator_region"}),
 }
 NEEDS_NO_CSRF = {("POST", "/api/score")}
 
@@ -127,6 +129,11 @@ def _requests(victim: int, account: Account | None) -> dict[tuple[str, str], Cal
             "POST",
             f"/api/users/{victim}/roles/revoke",
             {"role": "gemeente", "scope": "GM0228"},
+        ),
+        ("PUT", "/api/fairshare/need"): lambda: (
+            "PUT",
+            "/api/fairshare/need",
+            {"kind": "provincie", "region": PROVINCE, "profile": "standaard", "need": 50},
         ),
     }
 

@@ -84,6 +84,15 @@ SAMPLES: dict[str, list[str]] = {
         f"/api/audit?provincie={PROVINCE}",
     ],
     "/api/audit.csv": ["/api/audit.csv", f"/api/audit.csv?site_id={CONF_PARK}"],
+    # issue 12: reports (HTML: a flag's status shows only to who may see it) and the map file
+    "/api/sites/{site_id}/report": [f"/api/sites/{CONF_PARK}/report"],
+    "/api/shortlist/report": [f"/api/shortlist/report?ids={CONF_PARK},{PUBLIC_PARK}"],
+    "/api/shortlist/map": [f"/api/shortlist/map?ids={CONF_PARK},{PUBLIC_PARK}"],
+    "/api/fairshare/regions": ["/api/fairshare/regions?kind=provincie"],
+    "/api/fairshare": [
+        "/api/fairshare?kind=centrumgemeente&region=GM0228&need=100&min_score=0",
+        "/api/fairshare?kind=provincie&region=PV25&f=csv",
+    ],
 }
 
 
@@ -190,6 +199,9 @@ def test_no_read_path_shows_the_confidential_flag(
         for canary in CANARIES:
             assert canary not in text and canary.lower() not in text.lower(), (viewer, url)
         body = _body(response)
+        if response.headers.get("content-type", "").startswith("text/html"):  # a report
+            assert "in_onderzoek" not in text, (viewer, url)  # the site, not its status
+            continue
         if isinstance(body, str) and _site_csv(body) is not None:
             body = _site_csv(body)  # the site list as CSV: the site is listed, unflagged
         if isinstance(body, list):  # a site export read back: no canary in any cell either
@@ -277,6 +289,7 @@ def test_the_province_and_its_coordinators_see_it(
     }
     view = client.get(f"/api/flags/provincies/{PROVINCE}?kind=vakantiepark").json()
     assert view["counts"]["in_onderzoek"] == 1 and view["counts"]["kansrijk"] == 2
+    assert "in_onderzoek" in client.get(f"/api/sites/{CONF_PARK}/report").text
     turned = client.get(f"/api/audit?site_id={TURNED_PUBLIC}").json()["entries"]
     assert [e["confidential"] for e in turned] == [True, True]  # was confidential before
 

@@ -37,6 +37,7 @@ from sitefinder.core.errors import (
     TransitionError,
     UnknownAreaError,
     UnknownLayerError,
+    UnknownRegionError,
     UnknownSiteError,
     UnknownUserError,
 )
@@ -50,6 +51,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     SourceFileError: 422,
     UnknownLayerError: 404,
     UnknownSiteError: 404,
+    UnknownRegionError: 404,
     UnknownAreaError: 404,
     UnknownUserError: 404,
     NotAuthenticatedError: 401,

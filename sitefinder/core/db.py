@@ -200,8 +200,9 @@ class Gate:
 # Tables the API's read-only role may not read at all: accounts, password hashes, sessions,
 # login attempts (sitefinder/accounts). The API reads them only through the writer's pool.
 PRIVATE_TABLES = ("app_user", "user_role", "user_session", "login_attempt", "oidc_login")
-# What the writer may change (sitefinder/accounts): rows of these, and append to the audit trail.
-WRITTEN_TABLES = (*PRIVATE_TABLES, "site_flag")
+# What the writer may change (sitefinder/accounts): rows of these, and append to the audit trail;
+# and a region's need per target group, entered by a coordinator (sitefinder/api/fairshare.py).
+WRITTEN_TABLES = (*PRIVATE_TABLES, "site_flag", "region_need")
 APPENDED_TABLES = ("flag_audit",)
 
 

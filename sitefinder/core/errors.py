@@ -23,6 +23,10 @@ class UnknownAreaError(SitefinderError):
     """A province or municipality code that is well-formed but not loaded."""
 
 
+class UnknownRegionError(SitefinderError):
+    """A region (centrumgemeente, GGD, Wmo region, province) without any loaded gemeente."""
+
+
 class DatabaseUnavailableError(SitefinderError):
     """The database cannot be reached or is not set up."""
 

@@ -31,6 +31,8 @@ import { createBulk } from "./bulk.js";
 import { createProvince } from "./province.js";
 import { createUrlState } from "./urlstate.js";
 import { createShare } from "./share.js";
+import { createFairShare } from "./fairshare.js";
+import { createReports } from "./reports.js";
 
 const store = createStore({
   lang: getLang(),
@@ -116,14 +118,16 @@ async function init() {
   const draw = createDraw(store, api, map);
   const auth = createAuth(store, api);
   const flags = createFlags(store, api);
+  const reports = createReports(store);
   const detail = createDetail(store, api, map, {
     onClosed: (id) => id && list.focusRow(id),
     onDrawAgain: () => draw.start(),
-    sections: () => [flags.element],
+    sections: () => [flags.element, reports.element],
     onRescore: (size) => draw.rescore(size),
   });
   const province = createProvince(store, api, { onSelect: (id) => detail.select(id) });
   createBulk(store, api, map, { onDone: () => province.reload() });
+  createFairShare(store, api, map);
   createMarkers(store, map, {
     onSelect: (id) => {
       detail.select(id);
