@@ -73,6 +73,24 @@ SAMPLES: dict[str, list[str]] = {
         f"/api/audit?provincie={PROVINCE}",
     ],
     "/api/audit.csv": ["/api/audit.csv", f"/api/audit.csv?site_id={CONF_PARK}"],
+    # OGC API Features (routers/ogc.py): no flag data in any collection
+    "/ogc": ["/ogc", "/ogc?f=html"],
+    "/ogc/conformance": ["/ogc/conformance"],
+    "/ogc/collections": ["/ogc/collections"],
+    "/ogc/collections/{collectionId}": [
+        "/ogc/collections/sites-standaard",
+        "/ogc/collections/holidayparks",
+    ],
+    "/ogc/collections/{collectionId}/items": [
+        f"/ogc/collections/sites-standaard/items?bbox={EDE_BBOX}&limit=2000",
+        f"/ogc/collections/sites-begeleid_wonen/items?bbox={EDE_BBOX}&limit=2000",
+        f"/ogc/collections/holidayparks/items?bbox={EDE_BBOX}&limit=2000",
+    ],
+    "/ogc/collections/{collectionId}/items/{featureId}": [
+        f"/ogc/collections/sites-standaard/items/{CONF_PARK}",
+        f"/ogc/collections/holidayparks/items/{CONF_PARK}",
+        f"/ogc/collections/sites-standaard/items/{TURNED_PUBLIC}",
+    ],
 }
 
 
@@ -116,7 +134,8 @@ def _as(client: TestClient, accounts: dict[str, Account], viewer: str) -> None:
 
 
 def _body(response: Any) -> Any:
-    if response.headers.get("content-type", "").startswith("application/json"):
+    media = response.headers.get("content-type", "").split(";")[0]
+    if media == "application/json" or media.endswith("+json"):  # and GeoJSON
         return response.json()
     return response.text
 

@@ -92,18 +92,17 @@ def collection_ids() -> list[str]:
 # --- extents ---
 
 
-def layer_extent(conn: psycopg.Connection[Any], layer: Layer) -> list[float]:
-    """Where the layer's data lies (CRS84): the envelope of its coverage (``layer_coverage``,
-    one row), else the area of use of RD New (a national layer: all of the Netherlands)."""
-    row = conn.execute(
-        "SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n FROM"
-        " (SELECT Box2D(ST_Transform(geom, 4326)) AS b FROM layer_coverage"
-        "  WHERE layer = %s AND geom IS NOT NULL) x",
-        (layer.name,),
-    ).fetchone()
-    if row is None or row["w"] is None:
-        return list(WGS84_BOUNDS)
-    return [round(float(row[k]), 6) for k in ("w", "s", "e", "n")]
+def layer_extents(conn: psycopg.Connection[Any]) -> dict[str, list[float]]:
+    """Where each layer's data lies (CRS84): the envelope of its coverage (``layer_coverage``,
+    its box densified to 1 km before it is transformed). A layer without one (a national
+    layer: all of the Netherlands, or one not loaded) has the area of use of RD New."""
+    rows = conn.execute(
+        "SELECT layer, ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n FROM"
+        " (SELECT layer, Box2D(ST_Transform(ST_Segmentize(ST_Envelope(geom), 1000), 4326)) AS b"
+        "  FROM layer_coverage WHERE geom IS NOT NULL) x"
+    ).fetchall()
+    found = {r["layer"]: [round(float(r[k]), 6) for k in ("w", "s", "e", "n")] for r in rows}
+    return {name: found.get(name, list(WGS84_BOUNDS)) for name in catalogue()}
 
 
 def sites_extent(table: SiteTable) -> list[float]:
@@ -323,6 +322,8 @@ def _site_feature(row: dict[str, Any], ranking: Ranked, i: int, profile: str) ->
     geometry = row.pop("geometry")
     checks = site_fields(row)
     fields = score_fields(ranking.scores, i)
+    if fields["score"] is not None:
+        fields["score"] = round(fields["score"], 4)
     properties = {
         **{k: row[k] for k in ("name", "kind", "layer", "gemeentecode", "gemeentenaam")},
         "rank": int(ranking.rank[i]) or None,

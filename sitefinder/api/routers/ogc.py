@@ -268,12 +268,13 @@ def _describe(
     c: Conn,
     collection: ogcqueries.OgcCollection,
     own: list[dict[str, Any]] | None = None,
+    extents: dict[str, list[float]] | None = None,
 ) -> dict[str, Any]:
     """The collection's description; ``own``: its self and alternate links, when it is the
-    document asked for (else links to its own JSON and HTML)."""
+    document asked for (else links to its own JSON and HTML); ``extents``: of every layer."""
     href = f"{_base(request)}/collections/{collection.id}"
     if collection.layer is not None:
-        extent = ogcqueries.layer_extent(c, collection.layer)
+        extent = (extents or ogcqueries.layer_extents(c))[collection.layer.name]
     else:
         extent = ogcqueries.sites_extent(request.app.state.engine.table(c))
     return {
@@ -300,11 +301,13 @@ def _describe(
 )
 def collections(request: Request, c: Conn, f: Format = "json") -> Collections | Response:
     """Every collection: the scored sites per profile, and each layer with geometry."""
+    extents = ogcqueries.layer_extents(c)
     document = Collections.model_validate(
         {
             "links": _self_links(request, f),
             "collections": [
-                _describe(request, c, found) for found in ogcqueries.collections().values()
+                _describe(request, c, found, extents=extents)
+                for found in ogcqueries.collections().values()
             ],
             "crs": list(CRS_URIS),
         }
@@ -380,12 +383,13 @@ def items(
             **vars(page),
         )
     links = _self_links(request, f, GEOJSON)
+    media = HTML if f == "html" else GEOJSON
     if page.offset > 0:
         previous = max(page.offset - page.limit, 0)
-        links += [_link(_with(request, offset=previous), "prev", links[0]["type"], "previous")]
+        links += [_link(_with(request, offset=previous), "prev", media, "previous page")]
     if page.offset + len(result.features) < result.matched and result.features:
         following = page.offset + page.limit
-        links += [_link(_with(request, offset=following), "next", links[0]["type"], "next page")]
+        links += [_link(_with(request, offset=following), "next", media, "next page")]
     href = f"{_base(request)}/collections/{found.id}"
     links += [_link(href, "collection", JSON, found.title)]
     stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
