@@ -94,14 +94,24 @@ def collection_ids() -> list[str]:
 
 def layer_extents(conn: psycopg.Connection[Any]) -> dict[str, list[float]]:
     """Where each layer's data lies (CRS84): the envelope of its coverage (``layer_coverage``,
-    its box densified to 1 km before it is transformed). A layer without one (a national
+    its box densified to 1 km before it is transformed), within the area of use of RD New,
+    where all data lies (``core.crs``). A layer without one (a national
     layer: all of the Netherlands, or one not loaded) has the area of use of RD New."""
     rows = conn.execute(
         "SELECT layer, ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n FROM"
         " (SELECT layer, Box2D(ST_Transform(ST_Segmentize(ST_Envelope(geom), 1000), 4326)) AS b"
         "  FROM layer_coverage WHERE geom IS NOT NULL) x"
     ).fetchall()
-    found = {r["layer"]: [round(float(r[k]), 6) for k in ("w", "s", "e", "n")] for r in rows}
+    x0, y0, x1, y1 = WGS84_BOUNDS  # a coverage grown by its buffer may reach beyond it
+    found = {
+        r["layer"]: [
+            round(max(float(r["w"]), x0), 6),
+            round(max(float(r["s"]), y0), 6),
+            round(min(float(r["e"]), x1), 6),
+            round(min(float(r["n"]), y1), 6),
+        ]
+        for r in rows
+    }
     return {name: found.get(name, list(WGS84_BOUNDS)) for name in catalogue()}
 
 
