@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from sitefinder.api import ogchtml, ogcqueries
 from sitefinder.api.deps import AppSettings, Conn
-from sitefinder.api.errors import error_responses
+from sitefinder.api.errors import DESCRIPTIONS, error_responses
 from sitefinder.api.models import ApiModel, BBox
 from sitefinder.api.ogcmodels import (
     CONFORMANCE,
@@ -214,6 +214,12 @@ def _html() -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {HTML: {"schema": {"type": "string"}}}}}
 
 
+def _json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``error_responses`` for a route whose answer is GeoJSON: its errors stay JSON."""
+    body = {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+    return {code: {"description": DESCRIPTIONS[code], "content": {JSON: body}} for code in codes}
+
+
 CONTENT_CRS = {
     "Content-Crs": {
         "description": "the CRS of the coordinates, e.g. <http://www.opengis.net/def/crs/OGC/"
@@ -350,7 +356,7 @@ def _content_crs(crs: str) -> dict[str, str]:
             "content": {HTML: {"schema": {"type": "string"}}},
             "headers": CONTENT_CRS,
         },
-        **error_responses(404, 422, 500, 503),
+        **_json_errors(404, 422, 500, 503),
     },
 )
 def items(
@@ -388,7 +394,7 @@ def items(
         previous = max(page.offset - page.limit, 0)
         links += [_link(_with(request, offset=previous), "prev", media, "previous page")]
     if page.offset + len(result.features) < result.matched and result.features:
-        following = page.offset + page.limit
+        following = page.offset + len(result.features)  # a page may end early (its budget)
         links += [_link(_with(request, offset=following), "next", media, "next page")]
     href = f"{_base(request)}/collections/{found.id}"
     links += [_link(href, "collection", JSON, found.title)]
@@ -425,7 +431,7 @@ def items(
             "content": {HTML: {"schema": {"type": "string"}}},
             "headers": CONTENT_CRS,
         },
-        **error_responses(404, 422, 500, 503),
+        **_json_errors(404, 422, 500, 503),
     },
 )
 def item(
