@@ -300,7 +300,8 @@ def test_openapi_documents_every_response(client: TestClient) -> None:
     schemas = doc["components"]["schemas"]
 
     def schema_of(response: dict[str, Any]) -> dict[str, Any]:
-        ref = response["content"]["application/json"]["schema"]["$ref"]
+        content = response["content"]
+        ref = content.get("application/json", content.get("application/geo+json"))["schema"]["$ref"]
         return schemas[ref.rsplit("/", 1)[1]]
 
     routes = [
@@ -336,6 +337,13 @@ def test_openapi_documents_every_response(client: TestClient) -> None:
         "/api/flags/provincies/{code}",
         "/api/audit",
         "/api/audit.csv",
+        # OGC API Features (sitefinder/api/routers/ogc.py)
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/{collectionId}",
+        "/ogc/collections/{collectionId}/items",
+        "/ogc/collections/{collectionId}/items/{featureId}",
     }
     for path, method, op in routes:
         if "302" in op["responses"]:  # single sign-on: redirects, no body of its own
