@@ -325,6 +325,14 @@ def test_html_encoding(server: Served) -> None:
         assert "<script" not in response.text and "<style" not in response.text, path
         for word in words:
             assert word in response.text, (path, word)
+    # without f: what the Accept header prefers (a browser's: HTML; GDAL's, httpx's: JSON)
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    page = httpx.get(f"{server.url}/ogc/collections", headers={"Accept": browser})
+    assert page.headers["content-type"].startswith("text/html")
+    assert _get(server, "/ogc/collections").headers["content-type"] == "application/json"
+    gdal = {"Accept": "application/geo+json, application/json"}
+    items = httpx.get(f"{server.url}/ogc/collections/zoning/items", headers=gdal)
+    assert items.headers["content-type"] == "application/geo+json"
 
 
 @pytest.mark.parametrize(

@@ -63,10 +63,25 @@ class GeoJSONResponse(JSONResponse):
 
 # --- parameters ---
 
-Format = Annotated[
-    Literal["json", "html"],
-    Query(description="json (default; GeoJSON for features) or html"),
-]
+
+def output_format(
+    request: Request,
+    f: Annotated[
+        Literal["json", "html"],
+        Query(
+            description="json (GeoJSON for features) or html; without it: html for a browser"
+            " (Accept: text/html without JSON), else json"
+        ),
+    ] = "json",
+) -> str:
+    """The encoding asked for: ``f``, else what the Accept header prefers (a browser: HTML)."""
+    if "f" in request.query_params:
+        return f
+    accept = request.headers.get("accept", "")
+    return "html" if "text/html" in accept and "json" not in accept else "json"
+
+
+Format = Annotated[str, Depends(output_format)]
 Crs = Literal[
     "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
     "http://www.opengis.net/def/crs/EPSG/0/28992",
@@ -233,7 +248,7 @@ CONTENT_CRS = {
 
 
 @router.get("", response_model=LandingPage, responses={**_html(), **error_responses(422, 500, 503)})
-def landing(request: Request, f: Format = "json") -> LandingPage | Response:
+def landing(request: Request, f: Format) -> LandingPage | Response:
     """The landing page: links to the API definition, the conformance classes and the data."""
     base = _base(request)
     root = str(request.base_url).rstrip("/")
@@ -263,7 +278,7 @@ def landing(request: Request, f: Format = "json") -> LandingPage | Response:
     response_model_exclude_none=True,
     responses={**_html(), **error_responses(422, 500, 503)},
 )
-def conformance(f: Format = "json") -> Conformance | Response:
+def conformance(f: Format) -> Conformance | Response:
     """The conformance classes this API implements."""
     document = Conformance(conformsTo=list(CONFORMANCE))
     return _answer(document, f, ogchtml.conformance)
@@ -305,7 +320,7 @@ def _describe(
     response_model_exclude_none=True,
     responses={**_html(), **error_responses(422, 500, 503)},
 )
-def collections(request: Request, c: Conn, f: Format = "json") -> Collections | Response:
+def collections(request: Request, c: Conn, f: Format) -> Collections | Response:
     """Every collection: the scored sites per profile, and each layer with geometry."""
     extents = ogcqueries.layer_extents(c)
     document = Collections.model_validate(
@@ -328,7 +343,7 @@ def collections(request: Request, c: Conn, f: Format = "json") -> Collections | 
     responses={**_html(), **error_responses(404, 422, 500, 503)},
 )
 def collection(
-    request: Request, c: Conn, collectionId: CollectionId, f: Format = "json"
+    request: Request, c: Conn, collectionId: CollectionId, f: Format
 ) -> Collection | Response:
     """One collection: what it holds, its extent and the CRSs it can be read in."""
     found = _collection(collectionId)
@@ -365,8 +380,8 @@ def items(
     collectionId: CollectionId,
     box: Annotated[BoxFilter, Depends(bbox_filter)],
     page: Annotated[ItemsPage, Depends(items_page)],
+    f: Format,
     crs: CrsParam = CRS84,
-    f: Format = "json",
 ) -> Response:
     """The collection's features (scored sites: in ranked order; layers: by id), a page at a
     time: ``next`` and ``prev`` links carry the ``offset`` of the pages around it."""
@@ -439,8 +454,8 @@ def item(
     c: Conn,
     collectionId: CollectionId,
     featureId: FeatureId,
+    f: Format,
     crs: CrsParam = CRS84,
-    f: Format = "json",
 ) -> Response:
     """One feature of the collection, with links to itself and its collection."""
     found = _collection(collectionId)
