@@ -290,7 +290,8 @@ def test_openapi_documents_every_response(client: TestClient) -> None:
     schemas = doc["components"]["schemas"]
 
     def schema_of(response: dict[str, Any]) -> dict[str, Any]:
-        ref = response["content"]["application/json"]["schema"]["$ref"]
+        content = response["content"]
+        ref = content.get("application/json", content.get("application/geo+json"))["schema"]["$ref"]
         return schemas[ref.rsplit("/", 1)[1]]
 
     routes = [

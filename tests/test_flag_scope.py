@@ -93,6 +93,24 @@ SAMPLES: dict[str, list[str]] = {
         "/api/fairshare?kind=centrumgemeente&region=GM0228&need=100&min_score=0",
         "/api/fairshare?kind=provincie&region=PV25&f=csv",
     ],
+    # OGC API Features (routers/ogc.py): no flag data in any collection
+    "/ogc": ["/ogc", "/ogc?f=html"],
+    "/ogc/conformance": ["/ogc/conformance"],
+    "/ogc/collections": ["/ogc/collections"],
+    "/ogc/collections/{collectionId}": [
+        "/ogc/collections/sites-standaard",
+        "/ogc/collections/holidayparks",
+    ],
+    "/ogc/collections/{collectionId}/items": [
+        f"/ogc/collections/sites-standaard/items?bbox={EDE_BBOX}&limit=2000",
+        f"/ogc/collections/sites-begeleid_wonen/items?bbox={EDE_BBOX}&limit=2000",
+        f"/ogc/collections/holidayparks/items?bbox={EDE_BBOX}&limit=2000",
+    ],
+    "/ogc/collections/{collectionId}/items/{featureId}": [
+        f"/ogc/collections/sites-standaard/items/{CONF_PARK}",
+        f"/ogc/collections/holidayparks/items/{CONF_PARK}",
+        f"/ogc/collections/sites-standaard/items/{TURNED_PUBLIC}",
+    ],
 }
 
 
@@ -137,7 +155,8 @@ def _as(client: TestClient, accounts: dict[str, Account], viewer: str) -> None:
 
 def _body(response: Any) -> Any:
     kind = response.headers.get("content-type", "")
-    if kind.startswith(("application/json", "application/geo+json")):
+    media = kind.split(";")[0]
+    if media == "application/json" or media.endswith("+json"):  # and GeoJSON
         return response.json()
     if response.status_code == 200 and kind.startswith(tuple(SITE_EXPORTS)):
         return _export_rows(kind, response.content)

@@ -28,6 +28,7 @@ from sitefinder.api.routers import (
     flags,
     layers,
     meta,
+    ogc,
     regions,
     score,
     site_reports,
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings = settings or get_settings()
     # site_reports before sites: /sites/{site_id:path}/report must match first
-    for area in (meta, site_reports, sites, score, layers, auth, users, flags, regions):
+    for area in (meta, site_reports, sites, score, layers, auth, users, flags, regions, ogc):
         app.include_router(area.router)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     mount_page(app, settings.web_dir)

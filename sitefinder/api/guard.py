@@ -49,6 +49,7 @@ logger = logging.getLogger("sitefinder.api")
 
 BODY_LIMIT_KEY = "x-body-limit-bytes"
 DEFAULT_BODY_LIMIT = 16 * 1024  # bytes: any request without a declared body
+QUEUED = ("/api/", "/ogc")  # the API and its OGC API Features: admitted, queued
 NOT_QUEUED = frozenset({"/api/health"})
 MAX_INT_DIGITS = 20
 WORK_KEY = "sitefinder.work"
@@ -269,7 +270,7 @@ class Guard:
             await error_response(exc, where)(scope, receive, send_with_headers)
             return
         path = str(scope.get("path", ""))
-        queued = path.startswith("/api/") and path not in NOT_QUEUED
+        queued = path.startswith(QUEUED) and path not in NOT_QUEUED
         if queued:
             try:
                 await self.admission.enter()
