@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Ranked sites where aandachtsgroepen can live, scored on Dutch open data.",
         lifespan=lifespan,
         docs_url=None,  # served by page.mount_page, with Swagger UI from npm
-        redoc_url=None,
+        redoc_url=None,  # likewise, with ReDoc's standalone bundle from npm
     )
     app.state.settings = settings = settings or get_settings()
     # site_reports before sites: /sites/{site_id:path}/report must match first

@@ -2,8 +2,9 @@
 
 Served: ``/`` (``web/index.html``), ``/style.css``, the page's modules under ``/src/``, and the
 front-end libraries from npm (``web/node_modules``) under ``/vendor/``: Leaflet's ``dist``
-folder and the two files of Swagger UI that ``/docs`` loads. Nothing else of ``web/`` (no
-``package.json``, ``package-lock.json``, ``node_modules``, README) is reachable.
+folder, the two files of Swagger UI that ``/docs`` loads and ReDoc's one bundle for
+``/redoc``. Nothing else of ``web/`` (no ``package.json``, ``package-lock.json``,
+``node_modules``, README) is reachable.
 
 :func:`security_headers` are sent with every response (``sitefinder.api.guard``): a Content
 Security Policy that lets the page load scripts, styles and data from its own origin only,
@@ -21,7 +22,7 @@ import urllib.parse
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -30,6 +31,7 @@ from sitefinder.core.settings import Settings
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
 SWAGGER = "swagger-ui-dist"
 SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
+REDOC = Path("redoc") / "bundles" / "redoc.standalone.js"  # one file, every dependency in it
 
 
 def _hashes(html: bytes) -> list[str]:
@@ -46,12 +48,13 @@ def _origin(url: str) -> str:
 
 
 def content_security_policy(
-    scripts: list[str], images: list[str], *, inline_styles: bool = False
+    scripts: list[str], images: list[str], *, inline_styles: bool = False, workers: bool = False
 ) -> str:
     style = "'self' 'unsafe-inline'" if inline_styles else "'self'"
     return "; ".join(
         [
             "default-src 'self'",
+            *(["worker-src 'self' blob:"] if workers else []),
             "script-src " + " ".join(["'self'", *scripts]),
             f"style-src {style}",
             "img-src " + " ".join(["'self'", "data:", *images]),
@@ -88,6 +91,8 @@ def mount_page(app: FastAPI, web_dir: Path) -> None:
     swagger = modules / SWAGGER
     if (swagger / SWAGGER_FILES[0]).is_file():
         _docs(app, swagger)
+    if (modules / REDOC).is_file():
+        _redoc(app, modules / REDOC)
     if (web_dir / "src").is_dir():
         app.mount("/src", StaticFiles(directory=web_dir / "src"), name="page-modules")
     for name in ("index.html", "style.css"):
@@ -121,3 +126,24 @@ def _docs(app: FastAPI, swagger: Path) -> None:
         return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 
     app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)
+
+
+def _redoc(app: FastAPI, bundle: Path) -> None:
+    """``/redoc``: ReDoc's standalone bundle from npm, no web fonts. ReDoc writes its styles
+    into the page (styled-components) and searches in a worker made from a blob: its own
+    policy allows both, for this page only."""
+    _file(app, "/vendor/redoc/redoc.standalone.js", bundle)
+    page = get_redoc_html(
+        openapi_url=app.openapi_url or "/openapi.json",
+        title=f"{app.title} - API (ReDoc)",
+        redoc_js_url="/vendor/redoc/redoc.standalone.js",
+        redoc_favicon_url="data:,",
+        with_google_fonts=False,
+    )
+    html = bytes(page.body)
+    policy = content_security_policy(_hashes(html), [], inline_styles=True, workers=True)
+
+    async def redoc() -> Response:
+        return HTMLResponse(html, headers={"Content-Security-Policy": policy})
+
+    app.add_api_route("/redoc", redoc, methods=["GET"], include_in_schema=False)
