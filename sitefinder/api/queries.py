@@ -14,6 +14,7 @@ from psycopg import sql
 from etl.runs import latest_runs, loaded_layers
 from layers import Layer
 from sitefinder.api.models import BBox, Page
+from sitefinder.api.tiles import BUFFER, EXTENT, Float4ArrayDumper, Tile
 from sitefinder.scoring import NDArray, Profile
 from sitefinder.scoring.compute import places_source_sql
 from sitefinder.scoring.engine import (
@@ -389,3 +390,115 @@ def layer_features(
             for r in rows
         ],
     }
+
+
+# --- vector tiles (sitefinder.api.tiles): one statement per tile ---
+# The tile envelope is Web Mercator (EPSG:3857, ST_TileEnvelope); the stored geometry is
+# EPSG:28992, so the envelope (grown by the buffer) is transformed to RD once and compared with
+# ``&&`` (the table's GiST index), never each geometry transformed for the comparison; only the
+# geometries in the tile are transformed to 3857 for ST_AsMVTGeom.
+_ENVELOPE = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
+_ENVELOPE_RD = "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 28992)"
+_MVT_GEOM = "ST_AsMVTGeom({geom}, " + _ENVELOPE + ", %(extent)s, %(buffer)s, true)"
+
+
+def _tile_params(tile: Tile) -> dict[str, Any]:
+    return {
+        "z": tile.z,
+        "x": tile.x,
+        "y": tile.y,
+        "margin": tile.margin,
+        "extent": EXTENT,
+        "buffer": BUFFER,
+    }
+
+
+def site_tile(
+    conn: psycopg.Connection[Any],
+    tile: Tile,
+    ids: list[str],
+    values: dict[str, NDArray],
+    excluded: NDArray,
+) -> bytes:
+    """The MVT of the sites ``ids`` in ``tile``: layer ``sites``, one point per site (its point
+    on surface) with ``site_id``, ``kind``, ``gemeentecode``, ``excluded`` and one attribute per
+    criterion of ``values`` (0-1; left out where missing). ``values`` and ``excluded`` hold one
+    entry per id (float32 arrays, bound in binary). One statement."""
+    if not ids:
+        return b""
+    names = list(values)
+    columns = [sql.Identifier(f"c{j}") for j in range(len(names))]
+    arrays = sql.SQL(", ").join(sql.Placeholder(f"c{j}") for j in range(len(names)))
+    attributes = sql.SQL(", ").join(
+        sql.SQL("NULLIF(v.{c}, 'NaN') AS {name}").format(c=c, name=sql.Identifier(name))
+        for c, name in zip(columns, names, strict=True)
+    )
+    query = sql.SQL(
+        "WITH v AS (SELECT * FROM unnest(%(ids)s::text[], %(excluded)s, {arrays})"
+        "   AS v(site_id, excluded, {columns})),"
+        " t AS (SELECT {geom} AS geom, s.id AS site_id, s.kind,"
+        "   COALESCE(r.gemeentecode, s.gemeentecode) AS gemeentecode,"
+        "   v.excluded > 0 AS excluded, {attributes}"
+        "   FROM v JOIN site s ON s.id = v.site_id LEFT JOIN site_raw r ON r.site_id = s.id"
+        "   WHERE s.geom && {envelope})"
+        " SELECT ST_AsMVT(t, 'sites', %(extent)s, 'geom') AS tile FROM t WHERE geom IS NOT NULL"
+    ).format(
+        arrays=arrays,
+        columns=sql.SQL(", ").join(columns),
+        geom=sql.SQL(_MVT_GEOM.format(geom="ST_Transform(ST_PointOnSurface(s.geom), 3857)")),
+        attributes=attributes,
+        envelope=sql.SQL(_ENVELOPE_RD),
+    )
+    params: dict[str, Any] = {
+        **_tile_params(tile),
+        "ids": ids,
+        "excluded": excluded,
+        **{f"c{j}": values[name] for j, name in enumerate(names)},
+    }
+    cursor = conn.cursor()
+    cursor.adapters.register_dumper(np.ndarray, Float4ArrayDumper)
+    row = cursor.execute(query, params).fetchone()
+    return bytes(row["tile"]) if row and row["tile"] is not None else b""
+
+
+_TILE_EXTRA = {
+    "site": "NULL::text AS code, kind AS category",
+    "poi": "NULL::text AS code, category",
+    "area": "code, category",
+}
+
+
+def layer_tile(conn: psycopg.Connection[Any], layer: Layer, tile: Tile) -> bytes:
+    """The MVT of ``layer`` in ``tile``: one MVT layer named after it, its features with
+    ``id``, ``name``, ``code``, ``category``; geometry simplified by half a pixel (RD metres)
+    before it is transformed. One statement."""
+    query = sql.SQL(
+        "WITH t AS (SELECT {geom} AS geom, id, name, {extra} FROM {table}"
+        "   WHERE layer = %(layer)s AND geom && {envelope})"
+        " SELECT ST_AsMVT(t, %(layer)s, %(extent)s, 'geom') AS tile FROM t WHERE geom IS NOT NULL"
+    ).format(
+        geom=sql.SQL(
+            _MVT_GEOM.format(geom="ST_Transform(ST_Simplify(geom, %(tolerance)s, true), 3857)")
+        ),
+        extra=sql.SQL(_TILE_EXTRA[layer.table]),
+        table=sql.Identifier(layer.table),
+        envelope=sql.SQL(_ENVELOPE_RD),
+    )
+    params = {**_tile_params(tile), "layer": layer.name, "tolerance": tile.tolerance_rd}
+    row = conn.execute(query, params).fetchone()
+    return bytes(row["tile"]) if row and row["tile"] is not None else b""
+
+
+def layer_extent(conn: psycopg.Connection[Any], layer: Layer) -> list[float] | None:
+    """A layer's extent in WGS84 (west, south, east, north), None when it has no features."""
+    row = conn.execute(
+        sql.SQL(
+            "SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n FROM"
+            " (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 28992), 4326) AS b"
+            "  FROM {table} WHERE layer = %(layer)s) x"
+        ).format(table=sql.Identifier(layer.table)),
+        {"layer": layer.name},
+    ).fetchone()
+    if row is None or row["w"] is None:
+        return None
+    return [round(row[k], 5) for k in ("w", "s", "e", "n")]
