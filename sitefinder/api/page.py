@@ -2,7 +2,8 @@
 
 Served: ``/`` (``web/index.html``), ``/style.css``, the page's modules under ``/src/``, and the
 front-end libraries from npm (``web/node_modules``) under ``/vendor/``: Leaflet's ``dist``
-folder and the two files of Swagger UI that ``/docs`` loads. Nothing else of ``web/`` (no
+folder, the bundled Leaflet.VectorGrid file (vector tiles) and the two files of Swagger UI
+that ``/docs`` loads. Nothing else of ``web/`` (no
 ``package.json``, ``package-lock.json``, ``node_modules``, README) is reachable.
 
 :func:`security_headers` are sent with every response (``sitefinder.api.guard``): a Content
@@ -30,6 +31,9 @@ from sitefinder.core.settings import Settings
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
 SWAGGER = "swagger-ui-dist"
 SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
+# Leaflet.VectorGrid: the one file the map loads (web/src/vectorgrid.js), the plugin with its
+# protobuf decoder bundled
+VECTORGRID = ("leaflet.vectorgrid", "Leaflet.VectorGrid.bundled.min.js")
 
 
 def _hashes(html: bytes) -> list[str]:
@@ -85,6 +89,9 @@ def mount_page(app: FastAPI, web_dir: Path) -> None:
     leaflet = modules / "leaflet" / "dist"
     if leaflet.is_dir():
         app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+    vectorgrid = modules / VECTORGRID[0] / "dist" / VECTORGRID[1]
+    if vectorgrid.is_file():
+        _file(app, f"/vendor/{VECTORGRID[0]}/{VECTORGRID[1]}", vectorgrid)
     swagger = modules / SWAGGER
     if (swagger / SWAGGER_FILES[0]).is_file():
         _docs(app, swagger)

@@ -29,6 +29,7 @@ import { createAuth } from "./auth.js";
 import { createFlags } from "./flags.js";
 import { createBulk } from "./bulk.js";
 import { createProvince } from "./province.js";
+import { createSiteTiles } from "./sitetiles.js";
 
 const store = createStore({
   lang: getLang(),
@@ -122,6 +123,13 @@ async function init() {
   const province = createProvince(store, api, { onSelect: (id) => detail.select(id) });
   createBulk(store, api, map, { onDone: () => province.reload() });
   createMarkers(store, map, {
+    onSelect: (id) => {
+      detail.select(id);
+      list.reveal(id);
+    },
+  });
+  // every site, from vector tiles, below the list's markers (recoloured when a weight moves)
+  createSiteTiles(store, map, {
     onSelect: (id) => {
       detail.select(id);
       list.reveal(id);
