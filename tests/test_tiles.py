@@ -4,17 +4,21 @@ bounds; decoded with mapbox-vector-tile, on the demo region (real PostGIS)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import mapbox_vector_tile
 import pytest
+from conftest import Server
 from fastapi.testclient import TestClient
 
 from layers import catalogue
 from sitefinder.api import create_app
 from sitefinder.api.tiles import EXTENT, lonlat_to_tile, mercator
-from sitefinder.core.settings import Settings
+from sitefinder.core.settings import PROJECT_ROOT, Settings
 from sitefinder.scoring.criteria import catalogue as criteria
 
 SITE_FIELDS = {"site_id", "kind", "gemeentecode", "excluded"}
@@ -142,7 +146,7 @@ def test_tiles_differ_per_profile_and_answer_304_to_their_etag(client: TestClien
 @pytest.mark.parametrize(
     "url",
     [
-        "/api/tiles/sites/3/8/0.mvt",  # x beyond 2^3 - 1
+        "/api/tiles/sites/3/8/0.mvt",  # x beyond 2^3 - 1: no such tile (404)
         "/api/tiles/sites/3/0/8.mvt",
         "/api/tiles/sites/21/0/0.mvt",  # deeper than served
         "/api/tiles/sites/-1/0/0.mvt",
@@ -223,3 +227,35 @@ def test_a_site_is_drawn_where_it_lies(client: TestClient) -> None:
     expect_x = (mx[0] - (-20037508.342789244 + x * size)) / size * EXTENT
     expect_y = (my[0] - (20037508.342789244 - (y + 1) * size)) / size * EXTENT  # y up
     assert abs(px - expect_x) <= 1.5 and abs(py - expect_y) <= 1.5
+
+
+def test_schemathesis_finds_nothing_on_the_tile_routes(demo_settings: Settings) -> None:
+    """The contract of the tile routes (binary answers documented as such, 404 outside the
+    grid, 422 for a bad zoom or layer), as tests/test_contract.py checks every route."""
+    with Server(create_app(demo_settings)) as server:
+        done = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "run",
+                f"{server.url}/openapi.json",
+                "--checks",
+                "all",
+                "--max-examples",
+                "5",
+                "--seed",
+                "20261201",
+                "--workers",
+                "1",
+                "--no-color",
+                "--include-path-regex",
+                "^/api/tiles/",
+            ],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    report = done.stdout[-4000:]
+    assert done.returncode == 0 and "No issues found" in report, report
+    assert "Tested: 4" in report, report

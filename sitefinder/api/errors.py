@@ -36,6 +36,7 @@ from sitefinder.core.errors import (
     TransitionError,
     UnknownLayerError,
     UnknownSiteError,
+    UnknownTileError,
     UnknownUserError,
 )
 
@@ -48,6 +49,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     SourceFileError: 422,
     UnknownLayerError: 404,
     UnknownSiteError: 404,
+    UnknownTileError: 404,
     UnknownUserError: 404,
     NotAuthenticatedError: 401,
     PermissionDeniedError: 403,

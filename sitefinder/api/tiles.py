@@ -32,7 +32,7 @@ from psycopg.pq import Format
 
 from layers import Layer, catalogue
 from sitefinder.core.crs import WGS84_BOUNDS
-from sitefinder.core.errors import InvalidParameterError, UnknownLayerError
+from sitefinder.core.errors import UnknownLayerError, UnknownTileError
 from sitefinder.scoring import NDArray
 from sitefinder.scoring.engine import Evaluation, SiteTable
 
@@ -76,10 +76,11 @@ class Tile:
 
     @classmethod
     def checked(cls, z: int, x: int, y: int) -> Tile:
-        """The tile, or InvalidParameterError (422) when x or y lies outside zoom z's grid."""
+        """The tile, or UnknownTileError (404, as OGC API Tiles answers) when x or y lies
+        outside zoom z's grid."""
         n = 1 << z
         if not (0 <= x < n and 0 <= y < n):
-            raise InvalidParameterError(
+            raise UnknownTileError(
                 f"tile {z}/{x}/{y} does not exist: at zoom {z} x and y run from 0 to {n - 1}"
             )
         return cls(z, x, y)
