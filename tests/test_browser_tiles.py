@@ -9,7 +9,7 @@ from typing import Any
 import mapbox_vector_tile
 from test_browser import _open_page, _wait_for_list, base_url, browser  # noqa: F401
 
-from sitefinder.api.tiles import lonlat_to_tile
+from sitefinder.api.mvt import lonlat_to_tile
 
 PANE = ".leaflet-siteTiles-pane"
 SCORE_COLOURS = ["#d7191c", "#fdae61", "#fee08b", "#a6d96a", "#1a9641"]  # web/src/symbols.js

@@ -76,7 +76,7 @@ SAMPLES: dict[str, list[str]] = {
         f"/api/audit?provincie={PROVINCE}",
     ],
     "/api/audit.csv": ["/api/audit.csv", f"/api/audit.csv?site_id={CONF_PARK}"],
-    # vector tiles (sitefinder.api.tiles) carry no flag data: decoded below, the confidential
+    # vector tiles (sitefinder.api.mvt) carry no flag data: decoded below, the confidential
     # park's feature has no status, flag, note or tag (EDE_TILE holds it)
     "/api/tiles/sites/{z}/{x}/{y}.mvt": [
         f"/api/tiles/sites/{EDE_TILE}.mvt",

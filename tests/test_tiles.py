@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from layers import catalogue
 from sitefinder.api import create_app
-from sitefinder.api.tiles import EXTENT, lonlat_to_tile, mercator
+from sitefinder.api.mvt import EXTENT, lonlat_to_tile, mercator
 from sitefinder.core.settings import PROJECT_ROOT, Settings
 from sitefinder.scoring.criteria import catalogue as criteria
 
@@ -122,6 +122,24 @@ def test_scores_from_tile_values_equal_the_api_scores(client: TestClient) -> Non
                 assert got is not None and abs(got - expected) < 0.002, (feature["id"], got)
             checked += 1
         assert checked == len(listed) > 10
+
+
+def test_the_world_tile_holds_every_site_and_tiles_beyond_nl_none(client: TestClient) -> None:
+    """Zoom 0 (the envelope far beyond the RD domain is cut to it before it is transformed to
+    EPSG:28992) holds every scored site; a tile outside the Netherlands is empty."""
+    everything: set[str] = set()
+    while not everything or len(everything) % 2000 == 0:
+        page = {f["id"] for f in _sites(client, offset=len(everything))}
+        if not page:
+            break
+        everything |= page
+    assert len(everything) > 2000
+    world = _decode(client.get("/api/tiles/sites/0/0/0.mvt").content)["sites"]["features"]
+    assert {f["properties"]["site_id"] for f in world} == everything
+    assert len(world) == len(everything)
+    for url in ("/api/tiles/sites/6/0/0.mvt", "/api/tiles/zoning/9/100/100.mvt"):
+        response = client.get(url)
+        assert response.status_code == 200 and response.content == b"", url
 
 
 def test_tiles_differ_per_profile_and_answer_304_to_their_etag(client: TestClient) -> None:

@@ -14,7 +14,7 @@ from psycopg import sql
 from etl.runs import latest_runs, loaded_layers
 from layers import Layer
 from sitefinder.api.models import BBox, Page
-from sitefinder.api.tiles import BUFFER, EXTENT, Float4ArrayDumper, Tile
+from sitefinder.api.mvt import BUFFER, EXTENT, Float4ArrayDumper, Tile
 from sitefinder.scoring import NDArray, Profile
 from sitefinder.scoring.compute import places_source_sql
 from sitefinder.scoring.engine import (
@@ -392,22 +392,36 @@ def layer_features(
     }
 
 
-# --- vector tiles (sitefinder.api.tiles): one statement per tile ---
+# --- vector tiles (sitefinder.api.mvt): one statement per tile ---
 # The tile envelope is Web Mercator (EPSG:3857, ST_TileEnvelope); the stored geometry is
 # EPSG:28992, so the envelope (grown by the buffer) is transformed to RD once and compared with
 # ``&&`` (the table's GiST index), never each geometry transformed for the comparison; only the
 # geometries in the tile are transformed to 3857 for ST_AsMVTGeom.
 _ENVELOPE = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
-_ENVELOPE_RD = "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 28992)"
+# the tile with its buffer, cut to the RD domain (Tile.search_box), edges segmentized so that
+# they bend as they do in RD
+_ENVELOPE_RD = (
+    "ST_Transform(ST_Segmentize(ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, %(ymax)s, 3857),"
+    " %(segment)s), 28992)"
+)
 _MVT_GEOM = "ST_AsMVTGeom({geom}, " + _ENVELOPE + ", %(extent)s, %(buffer)s, true)"
 
 
-def _tile_params(tile: Tile) -> dict[str, Any]:
+def _tile_params(tile: Tile) -> dict[str, Any] | None:
+    """The statement's parameters; None for a tile outside the RD domain (it is empty)."""
+    box = tile.search_box()
+    if box is None:
+        return None
+    xmin, ymin, xmax, ymax = box
     return {
         "z": tile.z,
         "x": tile.x,
         "y": tile.y,
-        "margin": tile.margin,
+        "xmin": xmin,
+        "ymin": ymin,
+        "xmax": xmax,
+        "ymax": ymax,
+        "segment": tile.size / 8,
         "extent": EXTENT,
         "buffer": BUFFER,
     }
@@ -419,12 +433,16 @@ def site_tile(
     ids: list[str],
     values: dict[str, NDArray],
     excluded: NDArray,
+    gemeente: tuple[NDArray, list[str]],
 ) -> bytes:
     """The MVT of the sites ``ids`` in ``tile``: layer ``sites``, one point per site (its point
     on surface) with ``site_id``, ``kind``, ``gemeentecode``, ``excluded`` and one attribute per
-    criterion of ``values`` (0-1; left out where missing). ``values`` and ``excluded`` hold one
-    entry per id (float32 arrays, bound in binary). One statement."""
-    if not ids:
+    criterion of ``values`` (0-1; left out where missing). ``values``, ``excluded`` (1/0) and
+    the gemeente (an index per id, -1 for none, into the list of codes) hold one entry per id,
+    float32 arrays bound in binary, as the served site table has them. One statement; sites
+    are found with the GiST index of ``site`` (the envelope in EPSG:28992)."""
+    where = _tile_params(tile)
+    if not ids or where is None:
         return b""
     names = list(values)
     columns = [sql.Identifier(f"c{j}") for j in range(len(names))]
@@ -433,15 +451,16 @@ def site_tile(
         sql.SQL("NULLIF(v.{c}, 'NaN') AS {name}").format(c=c, name=sql.Identifier(name))
         for c, name in zip(columns, names, strict=True)
     )
+    # ST_AsMVT leaves out the rows whose geometry ST_AsMVTGeom clipped away (NULL): no filter
+    # on it, so that it is computed once per row
     query = sql.SQL(
-        "WITH v AS (SELECT * FROM unnest(%(ids)s::text[], %(excluded)s, {arrays})"
-        "   AS v(site_id, excluded, {columns})),"
+        "WITH v AS (SELECT * FROM unnest(%(ids)s::text[], %(excluded)s, %(gemeente)s, {arrays})"
+        "   AS v(site_id, excluded, gemeente, {columns})),"
         " t AS (SELECT {geom} AS geom, s.id AS site_id, s.kind,"
-        "   COALESCE(r.gemeentecode, s.gemeentecode) AS gemeentecode,"
+        "   (%(gemeenten)s::text[])[v.gemeente::integer + 1] AS gemeentecode,"
         "   v.excluded > 0 AS excluded, {attributes}"
-        "   FROM v JOIN site s ON s.id = v.site_id LEFT JOIN site_raw r ON r.site_id = s.id"
-        "   WHERE s.geom && {envelope})"
-        " SELECT ST_AsMVT(t, 'sites', %(extent)s, 'geom') AS tile FROM t WHERE geom IS NOT NULL"
+        "   FROM v JOIN site s ON s.id = v.site_id WHERE s.geom && {envelope})"
+        " SELECT ST_AsMVT(t, 'sites', %(extent)s, 'geom') AS tile FROM t"
     ).format(
         arrays=arrays,
         columns=sql.SQL(", ").join(columns),
@@ -449,10 +468,13 @@ def site_tile(
         attributes=attributes,
         envelope=sql.SQL(_ENVELOPE_RD),
     )
+    codes, gemeenten = gemeente
     params: dict[str, Any] = {
-        **_tile_params(tile),
+        **where,
         "ids": ids,
         "excluded": excluded,
+        "gemeente": codes,
+        "gemeenten": gemeenten,
         **{f"c{j}": values[name] for j, name in enumerate(names)},
     }
     cursor = conn.cursor()
@@ -475,7 +497,7 @@ def layer_tile(conn: psycopg.Connection[Any], layer: Layer, tile: Tile) -> bytes
     query = sql.SQL(
         "WITH t AS (SELECT {geom} AS geom, id, name, {extra} FROM {table}"
         "   WHERE layer = %(layer)s AND geom && {envelope})"
-        " SELECT ST_AsMVT(t, %(layer)s, %(extent)s, 'geom') AS tile FROM t WHERE geom IS NOT NULL"
+        " SELECT ST_AsMVT(t, %(layer)s, %(extent)s, 'geom') AS tile FROM t"
     ).format(
         geom=sql.SQL(
             _MVT_GEOM.format(geom="ST_Transform(ST_Simplify(geom, %(tolerance)s, true), 3857)")
@@ -484,7 +506,10 @@ def layer_tile(conn: psycopg.Connection[Any], layer: Layer, tile: Tile) -> bytes
         table=sql.Identifier(layer.table),
         envelope=sql.SQL(_ENVELOPE_RD),
     )
-    params = {**_tile_params(tile), "layer": layer.name, "tolerance": tile.tolerance_rd}
+    where = _tile_params(tile)
+    if where is None:
+        return b""
+    params = {**where, "layer": layer.name, "tolerance": tile.tolerance_rd}
     row = conn.execute(query, params).fetchone()
     return bytes(row["tile"]) if row and row["tile"] is not None else b""
 

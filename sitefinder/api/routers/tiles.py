@@ -1,5 +1,5 @@
 """Vector tile routes: Mapbox Vector Tiles of the scored sites and of every layer with
-geometry, and a TileJSON document per tile set (``sitefinder.api.tiles`` says what they hold).
+geometry, and a TileJSON document per tile set (``sitefinder.api.mvt`` says what they hold).
 
 ``/api/tiles/sites/{z}/{x}/{y}.mvt?profile=`` carries per site the criterion values of the
 profile, so that a map recolours every site when a weight moves without new tiles;
@@ -18,7 +18,7 @@ from fastapi import APIRouter, Header, Path, Request, Response
 
 from layers import Layer
 from sitefinder import __version__
-from sitefinder.api import queries, tiles
+from sitefinder.api import mvt, queries
 from sitefinder.api.deps import Conn, ProfileParam
 from sitefinder.api.errors import error_responses
 from sitefinder.api.models import TileJSON, VectorLayer
@@ -40,9 +40,9 @@ TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     304: {"description": "not modified: the If-None-Match tag is the current one"},
     **error_responses(404, 422, 500, 503),
 }
-LAYER_NAME = "^(?:" + "|".join(tiles.layer_sets()) + ")$"
-Z = Annotated[int, Path(ge=tiles.MIN_ZOOM, le=tiles.MAX_ZOOM, description="zoom")]
-XY = Annotated[int, Path(ge=0, le=(1 << tiles.MAX_ZOOM) - 1, description="below 2^z")]
+LAYER_NAME = "^(?:" + "|".join(mvt.layer_sets()) + ")$"
+Z = Annotated[int, Path(ge=mvt.MIN_ZOOM, le=mvt.MAX_ZOOM, description="zoom")]
+XY = Annotated[int, Path(ge=0, le=(1 << mvt.MAX_ZOOM) - 1, description="below 2^z")]
 LayerName = Annotated[
     str,
     Path(
@@ -62,12 +62,12 @@ LAYER_FIELDS = {"id": "String", "name": "String", "code": "String", "category": 
 
 
 def _mvt(body: bytes, tag: str) -> Response:
-    headers = {"ETag": tag, "Cache-Control": tiles.CACHE_CONTROL}
+    headers = {"ETag": tag, "Cache-Control": mvt.CACHE_CONTROL}
     return Response(body, media_type=MVT, headers=headers)
 
 
 def _not_modified(tag: str) -> Response:
-    return Response(status_code=304, headers={"ETag": tag, "Cache-Control": tiles.CACHE_CONTROL})
+    return Response(status_code=304, headers={"ETag": tag, "Cache-Control": mvt.CACHE_CONTROL})
 
 
 def _profile_key(profile: ProfileParam) -> tuple[Any, ...]:
@@ -97,19 +97,20 @@ def site_tile(
     ``site_id``, ``kind``, ``gemeentecode``, ``excluded`` (under the profile) and per
     criterion its value 0-1 (rounded to 0.001; absent where the data are missing). The
     score is the weighted mean of the values present (TileJSON ``weights``)."""
-    tile = tiles.Tile.checked(z, x, y)
+    tile = mvt.Tile.checked(z, x, y)
     table = request.app.state.engine.table(c)
-    tag = tiles.etag(tiles.SITES, _site_key(request, table), _profile_key(profile), z, x, y)
-    if tiles.matches(if_none_match, tag):
+    tag = mvt.etag(mvt.SITES, _site_key(request, table), _profile_key(profile), z, x, y)
+    if mvt.matches(if_none_match, tag):
         return _not_modified(tag)
-    rows = tiles.site_index(table).rows(tile)
+    rows = mvt.site_index(table).rows(tile)
     evaluation = table.evaluation(profile)
     body = queries.site_tile(
         c,
         tile,
         [str(i) for i in table.ids[rows]],
-        tiles.site_values(evaluation, rows),
+        mvt.site_values(evaluation, rows),
         evaluation.excluded[rows].astype(np.float32),
+        mvt.site_gemeenten(table, rows),
     )
     return _mvt(body, tag)
 
@@ -130,11 +131,11 @@ def layer_tile(
 ) -> Response:
     """The layer's features in the tile (one MVT layer named after it) with ``id``, ``name``,
     ``code`` and ``category``; geometry generalised to half a pixel."""
-    tile = tiles.Tile.checked(z, x, y)
-    found = tiles.get_layer_set(layer)
+    tile = mvt.Tile.checked(z, x, y)
+    found = mvt.get_layer_set(layer)
     version = queries.scoring_data_version(c, [found.name])
-    tag = tiles.etag(found.name, version, z, x, y)
-    if tiles.matches(if_none_match, tag):
+    tag = mvt.etag(found.name, version, z, x, y)
+    if mvt.matches(if_none_match, tag):
         return _not_modified(tag)
     return _mvt(queries.layer_tile(c, found, tile), tag)
 
@@ -160,26 +161,26 @@ def sites_tilejson(c: Conn, request: Request, profile: ProfileParam) -> TileJSON
             round(float(np.nanmax(table.lat)), 5),
         ]
         if len(table.ids)
-        else tiles.NL_BOUNDS
+        else mvt.NL_BOUNDS
     )
     names = list(table.evaluation(profile).names)
     fields = {**SITE_FIELDS, **dict.fromkeys(names, "Number")}
     return TileJSON(
-        name=tiles.SITES,
+        name=mvt.SITES,
         description="Scored candidate sites with their criterion values (0-1) per profile",
         version=__version__,
         attribution=DATA_ATTRIBUTION,
         tiles=[f"{_base(request)}/api/tiles/sites/{{z}}/{{x}}/{{y}}.mvt?profile={profile.name}"],
-        minzoom=tiles.MIN_ZOOM,
-        maxzoom=tiles.MAX_ZOOM,
+        minzoom=mvt.MIN_ZOOM,
+        maxzoom=mvt.MAX_ZOOM,
         bounds=bounds,
         center=_center(bounds),
         vector_layers=[
             VectorLayer(
-                id=tiles.SITES,
+                id=mvt.SITES,
                 description="one point per site",
-                minzoom=tiles.MIN_ZOOM,
-                maxzoom=tiles.MAX_ZOOM,
+                minzoom=mvt.MIN_ZOOM,
+                maxzoom=mvt.MAX_ZOOM,
                 fields=fields,
             )
         ],
@@ -190,23 +191,23 @@ def sites_tilejson(c: Conn, request: Request, profile: ProfileParam) -> TileJSON
 
 
 def _layer_tilejson(request: Request, layer: Layer, bounds: list[float] | None) -> TileJSON:
-    box = bounds or tiles.NL_BOUNDS
+    box = bounds or mvt.NL_BOUNDS
     return TileJSON(
         name=layer.name,
         description=layer.title_en,
         version=__version__,
         attribution=DATA_ATTRIBUTION,
         tiles=[f"{_base(request)}/api/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt"],
-        minzoom=tiles.MIN_ZOOM,
-        maxzoom=tiles.MAX_ZOOM,
+        minzoom=mvt.MIN_ZOOM,
+        maxzoom=mvt.MAX_ZOOM,
         bounds=box,
         center=_center(box),
         vector_layers=[
             VectorLayer(
                 id=layer.name,
                 description=layer.title_en,
-                minzoom=tiles.MIN_ZOOM,
-                maxzoom=tiles.MAX_ZOOM,
+                minzoom=mvt.MIN_ZOOM,
+                maxzoom=mvt.MAX_ZOOM,
                 fields=LAYER_FIELDS,
             )
         ],
@@ -217,5 +218,5 @@ def _layer_tilejson(request: Request, layer: Layer, bounds: list[float] | None) 
 def layer_tilejson(c: Conn, request: Request, layer: LayerName) -> TileJSON:
     """A layer's tiles as TileJSON: URL template, the extent of its features (WGS84; the
     Netherlands when it has none), the attributes."""
-    found = tiles.get_layer_set(layer)
+    found = mvt.get_layer_set(layer)
     return _layer_tilejson(request, found, queries.layer_extent(c, found))

@@ -98,6 +98,16 @@ class Tile:
         grow = margin * size
         return xmin - grow, ymax - size - grow, xmin + size + grow, ymax + grow
 
+    def search_box(self) -> tuple[float, float, float, float] | None:
+        """The tile grown by its buffer and cut to the RD domain (EPSG:3857 metres), or None
+        when the tile lies outside it: all stored geometry lies inside, so such a tile is
+        empty without a query; and an envelope far outside the domain (zoom 0-4) has no
+        meaningful shape in EPSG:28992."""
+        xmin, ymin, xmax, ymax = self.bounds(self.margin)
+        x0, y0, x1, y1 = DOMAIN_MERCATOR
+        box = (max(xmin, x0), max(ymin, y0), min(xmax, x1), min(ymax, y1))
+        return box if box[0] < box[2] and box[1] < box[3] else None
+
     @property
     def margin(self) -> float:
         """The buffer as a share of the tile width (what ``ST_TileEnvelope``'s margin takes)."""
@@ -164,6 +174,12 @@ def site_values(evaluation: Evaluation, rows: NDArray) -> dict[str, NDArray]:
     return {name: values[:, j] for name, j in evaluation.col.items()}
 
 
+def site_gemeenten(table: SiteTable, rows: NDArray) -> tuple[NDArray, list[str]]:
+    """The gemeente of the sites ``rows`` as an index (float32, -1: none) into the codes."""
+    codes = np.asarray(table.gemeente.codes[rows], dtype=np.float32)
+    return codes, [str(c) for c in table.gemeente.categories]
+
+
 class Float4ArrayDumper(Dumper):
     """A float32 numpy array as a PostgreSQL ``real[]`` in the binary format: one vectorised
     copy instead of a Python float per value (a tile at zoom 8 holds 10^5 sites x criteria)."""
@@ -210,3 +226,12 @@ def lonlat_to_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 NL_BOUNDS = list(WGS84_BOUNDS)  # a tile set's bounds when its data has no extent yet
+_west_south = mercator(np.array([WGS84_BOUNDS[0]]), np.array([WGS84_BOUNDS[1]]))
+_east_north = mercator(np.array([WGS84_BOUNDS[2]]), np.array([WGS84_BOUNDS[3]]))
+# the RD domain (core.crs, rounded outwards) in EPSG:3857 metres: xmin, ymin, xmax, ymax
+DOMAIN_MERCATOR = (
+    float(_west_south[0][0]),
+    float(_west_south[1][0]),
+    float(_east_north[0][0]),
+    float(_east_north[1][0]),
+)
