@@ -62,10 +62,11 @@ def test_site_tilejson_names_the_values_and_weights(client: TestClient) -> None:
     doc = client.get("/api/tiles/sites.json").json()
     assert doc["tilejson"] == "3.0.0" and doc["scheme"] == "xyz"
     assert doc["tiles"][0].endswith("/api/tiles/sites/{z}/{x}/{y}.mvt?profile=" + doc["profile"])
-    assert doc["criteria"] == list(criteria())
-    assert set(doc["weights"]) == set(criteria())
+    scored = [name for name, c in criteria().items() if not c.constraint]
+    assert doc["criteria"] == scored and len(scored) < len(criteria())
+    assert set(doc["weights"]) == set(scored)
     fields = doc["vector_layers"][0]["fields"]
-    assert set(fields) == SITE_FIELDS | set(criteria())
+    assert set(fields) == SITE_FIELDS | set(scored)
     west, south, east, north = doc["bounds"]
     assert 3.2 <= west < east <= 7.3 and 50.7 <= south < north <= 53.7
 
@@ -85,7 +86,7 @@ def test_a_site_tile_carries_every_site_in_it_with_its_values(client: TestClient
     # every site whose point lies in the tile, and those within the buffer beyond its edge
     assert in_tile <= set(props), in_tile - set(props)
     assert all(f["geometry"]["type"] == "Point" for f in layer["features"])
-    names = set(criteria())
+    names = {name for name, c in criteria().items() if not c.constraint}
     for p in props.values():
         assert set(p) <= SITE_FIELDS | names and not (set(p) & FLAG_WORDS)
         assert set(p) >= SITE_FIELDS

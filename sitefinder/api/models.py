@@ -586,7 +586,8 @@ class TileJSON(ApiModel):
     bounds: list[float]
     center: list[float]
     vector_layers: list[VectorLayer]
-    # sites: the criteria whose values the tiles carry (catalogue order) and the profile's
+    # sites: the criteria whose values the tiles carry (those that weigh in a score; catalogue
+    # order) and the profile's
     # weights, so that a client computes the score as the engine does (weighted mean over the
     # criteria with data; excluded sites have none)
     profile: str | None = None

@@ -34,6 +34,7 @@ from layers import Layer, catalogue
 from sitefinder.core.crs import WGS84_BOUNDS
 from sitefinder.core.errors import UnknownLayerError, UnknownTileError
 from sitefinder.scoring import NDArray
+from sitefinder.scoring.criteria import catalogue as criteria_catalogue
 from sitefinder.scoring.engine import Evaluation, SiteTable
 
 SITES = "sites"  # the tile set of the scored sites (a layer may not take this name)
@@ -167,11 +168,21 @@ def site_index(table: SiteTable) -> SiteTileIndex:
         return _index
 
 
+def scored_criteria(evaluation: Evaluation) -> list[str]:
+    """The criteria whose values a site tile carries: those that weigh in a score (catalogue
+    order). A constraint (Natura 2000, ...) only excludes: the tile's ``excluded`` says it."""
+    declared = criteria_catalogue()
+    return [name for name in evaluation.names if not declared[name].constraint]
+
+
 def site_values(evaluation: Evaluation, rows: NDArray) -> dict[str, NDArray]:
-    """Per criterion (catalogue order) the values 0-1 of the sites ``rows``, float32, rounded
-    to ``VALUE_DECIMALS``; NaN where the criterion is missing (the tile leaves it out)."""
-    values = np.round(evaluation.values[rows], VALUE_DECIMALS).astype(np.float32)
-    return {name: values[:, j] for name, j in evaluation.col.items()}
+    """Per scored criterion the values 0-1 of the sites ``rows``, float32, rounded to
+    ``VALUE_DECIMALS``; NaN where the criterion is missing (the tile leaves it out)."""
+    names = scored_criteria(evaluation)
+    columns = np.array([evaluation.col[name] for name in names], dtype=np.intp)
+    values = np.round(evaluation.values[np.ix_(rows, columns)], VALUE_DECIMALS)
+    values = values.astype(np.float32)
+    return {name: values[:, k] for k, name in enumerate(names)}
 
 
 def site_gemeenten(table: SiteTable, rows: NDArray) -> tuple[NDArray, list[str]]:

@@ -95,8 +95,9 @@ def site_tile(
 ) -> Response:
     """Every scored site in the tile as a point (its point on surface), layer ``sites``, with
     ``site_id``, ``kind``, ``gemeentecode``, ``excluded`` (under the profile) and per
-    criterion its value 0-1 (rounded to 0.001; absent where the data are missing). The
-    score is the weighted mean of the values present (TileJSON ``weights``)."""
+    criterion that weighs in a score its value 0-1 (rounded to 0.001; absent where the data
+    are missing; constraints only exclude). The score is the weighted mean of the values
+    present (TileJSON ``criteria`` and ``weights``)."""
     tile = mvt.Tile.checked(z, x, y)
     table = request.app.state.engine.table(c)
     tag = mvt.etag(mvt.SITES, _site_key(request, table), _profile_key(profile), z, x, y)
@@ -163,7 +164,7 @@ def sites_tilejson(c: Conn, request: Request, profile: ProfileParam) -> TileJSON
         if len(table.ids)
         else mvt.NL_BOUNDS
     )
-    names = list(table.evaluation(profile).names)
+    names = mvt.scored_criteria(table.evaluation(profile))
     fields = {**SITE_FIELDS, **dict.fromkeys(names, "Number")}
     return TileJSON(
         name=mvt.SITES,
