@@ -346,10 +346,19 @@ def test_openapi_documents_every_response(client: TestClient) -> None:
         "/api/fairshare/regions",
         "/api/fairshare",
         "/api/fairshare/need",
+        # vector tiles (sitefinder/api/routers/tiles.py)
+        "/api/tiles/sites/{z}/{x}/{y}.mvt",
+        "/api/tiles/{layer}/{z}/{x}/{y}.mvt",
+        "/api/tiles/sites.json",
+        "/api/tiles/{layer}.json",
     }
     for path, method, op in routes:
         if "302" in op["responses"]:  # single sign-on: redirects, no body of its own
             assert "200" not in op["responses"], (path, method)
+        elif path.endswith(".mvt"):  # binary: Mapbox Vector Tiles
+            content = op["responses"]["200"]["content"]
+            assert set(content) == {"application/vnd.mapbox-vector-tile"}, (path, method)
+            assert "304" in op["responses"], (path, method)
         elif path.endswith(".csv"):
             assert "text/csv" in op["responses"]["200"]["content"], (path, method)
         elif "application/json" not in op["responses"]["200"].get("content", {}):

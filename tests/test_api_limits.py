@@ -369,7 +369,14 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
 
 
 def test_only_the_page_files_are_served(client: TestClient) -> None:
-    for url in ("/", "/index.html", "/style.css", "/src/main.js", "/vendor/leaflet/leaflet.js"):
+    for url in (
+        "/",
+        "/index.html",
+        "/style.css",
+        "/accounts.css",
+        "/src/main.js",
+        "/vendor/leaflet/leaflet.js",
+    ):
         assert client.get(url).status_code == 200, url
     assert client.get("/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
     for url in (

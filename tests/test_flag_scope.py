@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import mapbox_vector_tile
 import openpyxl
 import pyogrio
 import pytest
@@ -37,6 +38,8 @@ CANARIES = ("GEHEIM-notitie-7f3a", "geheim-label-7f3a", "GEHEIM-tweede-7f3a", "G
 SEE = ("provincie", "coordinator", "coordinator_region")
 NOT_SEE = ("anonymous", "eigenaar", "gemeente", "provincie_other", "coordinator_other", "beheerder")
 EDE_BBOX = "5.55,51.95,5.95,52.2"
+EDE_TILE = "10/528/337"  # z/x/y of the tile over Ede that holds CONF_PARK
+MVT = "application/vnd.mapbox-vector-tile"
 
 # Every GET route with the requests that read it (path parameters filled in).
 SAMPLES: dict[str, list[str]] = {
@@ -111,6 +114,15 @@ SAMPLES: dict[str, list[str]] = {
         f"/ogc/collections/holidayparks/items/{CONF_PARK}",
         f"/ogc/collections/sites-standaard/items/{TURNED_PUBLIC}",
     ],
+    # vector tiles (sitefinder.api.mvt) carry no flag data: decoded below, the confidential
+    # park's feature has no status, flag, note or tag (EDE_TILE holds it)
+    "/api/tiles/sites/{z}/{x}/{y}.mvt": [
+        f"/api/tiles/sites/{EDE_TILE}.mvt",
+        f"/api/tiles/sites/{EDE_TILE}.mvt?profile=statushouders",
+    ],
+    "/api/tiles/{layer}/{z}/{x}/{y}.mvt": [f"/api/tiles/holidayparks/{EDE_TILE}.mvt"],
+    "/api/tiles/sites.json": ["/api/tiles/sites.json"],
+    "/api/tiles/{layer}.json": ["/api/tiles/holidayparks.json"],
 }
 
 
@@ -158,6 +170,8 @@ def _body(response: Any) -> Any:
     media = kind.split(";")[0]
     if media == "application/json" or media.endswith("+json"):  # and GeoJSON
         return response.json()
+    if response.headers.get("content-type", "").startswith(MVT):  # features with properties
+        return mapbox_vector_tile.decode(response.content) if response.content else {}
     if response.status_code == 200 and kind.startswith(tuple(SITE_EXPORTS)):
         return _export_rows(kind, response.content)
     return response.text
@@ -234,6 +248,22 @@ def test_no_read_path_shows_the_confidential_flag(
             assert not seen.get("flag") and not seen.get("confidential"), (viewer, url, seen)
             assert not seen.get("tags"), (viewer, url, seen)
             assert seen.get("to_status") is None, (viewer, url, seen)  # no audit entry
+
+
+def test_tiles_are_the_same_for_every_viewer(
+    client: TestClient, accounts: dict[str, Account]
+) -> None:
+    """Tiles carry no flag data: the confidential park is in the tile, without any flag
+    attribute, and its province sees the very same bytes as the public."""
+    seen = {}
+    for viewer in ("anonymous", "provincie"):
+        _as(client, accounts, viewer)
+        response = client.get(f"/api/tiles/sites/{EDE_TILE}.mvt")
+        features = _body(response)["sites"]["features"]
+        park = next(f["properties"] for f in features if f["properties"]["site_id"] == CONF_PARK)
+        assert not {"status", "flag", "note", "tags", "confidential"} & set(park)
+        seen[viewer] = response.content
+    assert seen["anonymous"] == seen["provincie"]
 
 
 @pytest.mark.parametrize("viewer", NOT_SEE)

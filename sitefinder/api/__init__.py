@@ -33,6 +33,7 @@ from sitefinder.api.routers import (
     score,
     site_reports,
     sites,
+    tiles,
     users,
 )
 from sitefinder.api.snapshots import Snapshots
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings = settings or get_settings()
     # site_reports before sites: /sites/{site_id:path}/report must match first
-    for area in (meta, site_reports, sites, score, layers, auth, users, flags, regions, ogc):
+    for area in (meta, site_reports, sites, score, layers, auth, users, flags, regions, ogc, tiles):
         app.include_router(area.router)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     mount_page(app, settings.web_dir)

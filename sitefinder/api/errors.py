@@ -39,6 +39,7 @@ from sitefinder.core.errors import (
     UnknownLayerError,
     UnknownRegionError,
     UnknownSiteError,
+    UnknownTileError,
     UnknownUserError,
 )
 
@@ -52,6 +53,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     UnknownLayerError: 404,
     UnknownSiteError: 404,
     UnknownRegionError: 404,
+    UnknownTileError: 404,
     UnknownAreaError: 404,
     UnknownUserError: 404,
     NotAuthenticatedError: 401,

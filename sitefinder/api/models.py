@@ -554,3 +554,42 @@ class AdHocProperties(Explained):
 class AdHocFeature(Feature[SiteGeometry, AdHocProperties]):
     """The scored geometry as the API read it (repaired where invalid, WGS84, 6 decimals):
     never the request's own text."""
+
+
+# --- vector tiles (routers/tiles.py) ---
+
+
+class VectorLayer(ApiModel):
+    """One layer inside the tiles of a tile set (TileJSON 3.0.0 ``vector_layers``)."""
+
+    id: str
+    description: str = ""
+    minzoom: int
+    maxzoom: int
+    fields: dict[str, str]  # attribute name -> "String", "Number" or "Boolean"
+
+
+class TileJSON(ApiModel):
+    """A tile set as TileJSON 3.0.0 (MapLibre, QGIS, Leaflet plugins read it): the tile URL
+    template (XYZ, Web Mercator EPSG:3857, Mapbox Vector Tiles), zooms, WGS84 bounds and the
+    attributes each layer of the tiles carries."""
+
+    tilejson: Literal["3.0.0"] = "3.0.0"
+    name: str
+    description: str
+    version: str
+    attribution: str
+    scheme: Literal["xyz"] = "xyz"
+    tiles: list[str]
+    minzoom: int
+    maxzoom: int
+    bounds: list[float]
+    center: list[float]
+    vector_layers: list[VectorLayer]
+    # sites: the criteria whose values the tiles carry (those that weigh in a score; catalogue
+    # order) and the profile's
+    # weights, so that a client computes the score as the engine does (weighted mean over the
+    # criteria with data; excluded sites have none)
+    profile: str | None = None
+    criteria: list[str] | None = None
+    weights: dict[str, float] | None = None

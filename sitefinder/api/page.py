@@ -1,10 +1,10 @@
 """The map page and the API docs, served with only the files they need, and their headers.
 
-Served: ``/`` (``web/index.html``), ``/style.css``, the page's modules under ``/src/``, and the
-front-end libraries from npm (``web/node_modules``) under ``/vendor/``: Leaflet's ``dist``
-folder, the two files of Swagger UI that ``/docs`` loads and ReDoc's one bundle for
-``/redoc``. Nothing else of ``web/`` (no ``package.json``, ``package-lock.json``,
-``node_modules``, README) is reachable.
+Served: ``/`` (``web/index.html``), ``/style.css`` and ``/accounts.css``, the page's modules
+under ``/src/``, and the front-end libraries from npm (``web/node_modules``) under ``/vendor/``: Leaflet's ``dist``
+folder, the bundled Leaflet.VectorGrid file (vector tiles), the two files of Swagger UI that
+``/docs`` loads and ReDoc's one bundle for ``/redoc``. Nothing else of ``web/`` (no
+``package.json``, ``package-lock.json``, ``node_modules``, README) is reachable.
 
 :func:`security_headers` are sent with every response (``sitefinder.api.guard``): a Content
 Security Policy that lets the page load scripts, styles and data from its own origin only,
@@ -31,7 +31,11 @@ from sitefinder.core.settings import Settings
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
 SWAGGER = "swagger-ui-dist"
 SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
+STYLESHEETS = ("style.css", "accounts.css")  # the page's own, both linked from index.html
 REDOC = Path("redoc") / "bundles" / "redoc.standalone.js"  # one file, every dependency in it
+# Leaflet.VectorGrid: the one file the map loads (web/src/vectorgrid.js), the plugin with its
+# protobuf decoder bundled
+VECTORGRID = ("leaflet.vectorgrid", "Leaflet.VectorGrid.bundled.min.js")
 
 
 def _hashes(html: bytes) -> list[str]:
@@ -88,6 +92,9 @@ def mount_page(app: FastAPI, web_dir: Path) -> None:
     leaflet = modules / "leaflet" / "dist"
     if leaflet.is_dir():
         app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+    vectorgrid = modules / VECTORGRID[0] / "dist" / VECTORGRID[1]
+    if vectorgrid.is_file():
+        _file(app, f"/vendor/{VECTORGRID[0]}/{VECTORGRID[1]}", vectorgrid)
     swagger = modules / SWAGGER
     if (swagger / SWAGGER_FILES[0]).is_file():
         _docs(app, swagger)
@@ -95,7 +102,7 @@ def mount_page(app: FastAPI, web_dir: Path) -> None:
         _redoc(app, modules / REDOC)
     if (web_dir / "src").is_dir():
         app.mount("/src", StaticFiles(directory=web_dir / "src"), name="page-modules")
-    for name in ("index.html", "style.css"):
+    for name in ("index.html", *STYLESHEETS):
         if (web_dir / name).is_file():
             _file(app, "/" if name == "index.html" else f"/{name}", web_dir / name)
             if name == "index.html":

@@ -14,6 +14,7 @@ from psycopg import sql
 from etl.runs import latest_runs, loaded_layers
 from layers import Layer
 from sitefinder.api.models import BBox, Page
+from sitefinder.api.mvt import BUFFER, EXTENT, Float4ArrayDumper, Tile
 from sitefinder.scoring import NDArray, Profile
 from sitefinder.scoring.compute import places_source_sql
 from sitefinder.scoring.engine import (
@@ -459,3 +460,140 @@ def export_sources(conn: psycopg.Connection[Any], layers: list[str]) -> list[dic
     data as of and retrieved at (layers never loaded are left out), in the order given."""
     runs = latest_runs(conn)
     return [{"layer": layer, **runs[layer]} for layer in dict.fromkeys(layers) if layer in runs]
+
+
+# --- vector tiles (sitefinder.api.mvt): one statement per tile ---
+# The tile envelope is Web Mercator (EPSG:3857, ST_TileEnvelope); the stored geometry is
+# EPSG:28992, so the envelope (grown by the buffer) is transformed to RD once and compared with
+# ``&&`` (the table's GiST index), never each geometry transformed for the comparison; only the
+# geometries in the tile are transformed to 3857 for ST_AsMVTGeom.
+_ENVELOPE = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
+# the tile with its buffer, cut to the RD domain (Tile.search_box), edges segmentized so that
+# they bend as they do in RD
+_ENVELOPE_RD = (
+    "ST_Transform(ST_Segmentize(ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, %(ymax)s, 3857),"
+    " %(segment)s), 28992)"
+)
+_MVT_GEOM = "ST_AsMVTGeom({geom}, " + _ENVELOPE + ", %(extent)s, %(buffer)s, true)"
+
+
+def _tile_params(tile: Tile) -> dict[str, Any] | None:
+    """The statement's parameters; None for a tile outside the RD domain (it is empty)."""
+    box = tile.search_box()
+    if box is None:
+        return None
+    xmin, ymin, xmax, ymax = box
+    return {
+        "z": tile.z,
+        "x": tile.x,
+        "y": tile.y,
+        "xmin": xmin,
+        "ymin": ymin,
+        "xmax": xmax,
+        "ymax": ymax,
+        "segment": tile.size / 8,
+        "extent": EXTENT,
+        "buffer": BUFFER,
+    }
+
+
+def site_tile(
+    conn: psycopg.Connection[Any],
+    tile: Tile,
+    ids: list[str],
+    values: dict[str, NDArray],
+    excluded: NDArray,
+    gemeente: tuple[NDArray, list[str]],
+) -> bytes:
+    """The MVT of the sites ``ids`` in ``tile``: layer ``sites``, one point per site (its point
+    on surface) with ``site_id``, ``kind``, ``gemeentecode``, ``excluded`` and one attribute per
+    criterion of ``values`` (0-1; left out where missing). ``values``, ``excluded`` (1/0) and
+    the gemeente (an index per id, -1 for none, into the list of codes) hold one entry per id,
+    float32 arrays bound in binary, as the served site table has them. One statement; sites
+    are found with the GiST index of ``site`` (the envelope in EPSG:28992)."""
+    where = _tile_params(tile)
+    if not ids or where is None:
+        return b""
+    names = list(values)
+    columns = [sql.Identifier(f"c{j}") for j in range(len(names))]
+    arrays = sql.SQL(", ").join(sql.Placeholder(f"c{j}") for j in range(len(names)))
+    attributes = sql.SQL(", ").join(
+        sql.SQL("NULLIF(v.{c}, 'NaN') AS {name}").format(c=c, name=sql.Identifier(name))
+        for c, name in zip(columns, names, strict=True)
+    )
+    # ST_AsMVT leaves out the rows whose geometry ST_AsMVTGeom clipped away (NULL): no filter
+    # on it, so that it is computed once per row
+    query = sql.SQL(
+        "WITH v AS (SELECT * FROM unnest(%(ids)s::text[], %(excluded)s, %(gemeente)s, {arrays})"
+        "   AS v(site_id, excluded, gemeente, {columns})),"
+        " t AS (SELECT {geom} AS geom, s.id AS site_id, s.kind,"
+        "   (%(gemeenten)s::text[])[v.gemeente::integer + 1] AS gemeentecode,"
+        "   v.excluded > 0 AS excluded, {attributes}"
+        "   FROM v JOIN site s ON s.id = v.site_id WHERE s.geom && {envelope})"
+        " SELECT ST_AsMVT(t, 'sites', %(extent)s, 'geom') AS tile FROM t"
+    ).format(
+        arrays=arrays,
+        columns=sql.SQL(", ").join(columns),
+        geom=sql.SQL(_MVT_GEOM.format(geom="ST_Transform(ST_PointOnSurface(s.geom), 3857)")),
+        attributes=attributes,
+        envelope=sql.SQL(_ENVELOPE_RD),
+    )
+    codes, gemeenten = gemeente
+    params: dict[str, Any] = {
+        **where,
+        "ids": ids,
+        "excluded": excluded,
+        "gemeente": codes,
+        "gemeenten": gemeenten,
+        **{f"c{j}": values[name] for j, name in enumerate(names)},
+    }
+    cursor = conn.cursor()
+    cursor.adapters.register_dumper(np.ndarray, Float4ArrayDumper)
+    row = cursor.execute(query, params).fetchone()
+    return bytes(row["tile"]) if row and row["tile"] is not None else b""
+
+
+_TILE_EXTRA = {
+    "site": "NULL::text AS code, kind AS category",
+    "poi": "NULL::text AS code, category",
+    "area": "code, category",
+}
+
+
+def layer_tile(conn: psycopg.Connection[Any], layer: Layer, tile: Tile) -> bytes:
+    """The MVT of ``layer`` in ``tile``: one MVT layer named after it, its features with
+    ``id``, ``name``, ``code``, ``category``; geometry simplified by half a pixel (RD metres)
+    before it is transformed. One statement."""
+    query = sql.SQL(
+        "WITH t AS (SELECT {geom} AS geom, id, name, {extra} FROM {table}"
+        "   WHERE layer = %(layer)s AND geom && {envelope})"
+        " SELECT ST_AsMVT(t, %(layer)s, %(extent)s, 'geom') AS tile FROM t"
+    ).format(
+        geom=sql.SQL(
+            _MVT_GEOM.format(geom="ST_Transform(ST_Simplify(geom, %(tolerance)s, true), 3857)")
+        ),
+        extra=sql.SQL(_TILE_EXTRA[layer.table]),
+        table=sql.Identifier(layer.table),
+        envelope=sql.SQL(_ENVELOPE_RD),
+    )
+    where = _tile_params(tile)
+    if where is None:
+        return b""
+    params = {**where, "layer": layer.name, "tolerance": tile.tolerance_rd}
+    row = conn.execute(query, params).fetchone()
+    return bytes(row["tile"]) if row and row["tile"] is not None else b""
+
+
+def layer_extent(conn: psycopg.Connection[Any], layer: Layer) -> list[float] | None:
+    """A layer's extent in WGS84 (west, south, east, north), None when it has no features."""
+    row = conn.execute(
+        sql.SQL(
+            "SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n FROM"
+            " (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 28992), 4326) AS b"
+            "  FROM {table} WHERE layer = %(layer)s) x"
+        ).format(table=sql.Identifier(layer.table)),
+        {"layer": layer.name},
+    ).fetchone()
+    if row is None or row["w"] is None:
+        return None
+    return [round(row[k], 5) for k in ("w", "s", "e", "n")]

@@ -78,6 +78,12 @@ class Snapshots:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @property
+    def key(self) -> tuple[int, int] | None:
+        """The version of the current site table (scoring version, newest site layer load):
+        what a cached answer built from it (a vector tile's ETag) is keyed on."""
+        return self._table_key
+
     def table(self, conn: psycopg.Connection[Any]) -> SiteTable:
         """The current site table (loaded now only if there is none yet)."""
         if self._table is None:

@@ -15,6 +15,10 @@ class UnknownLayerError(SitefinderError):
     """A layer name that is not in the catalogue."""
 
 
+class UnknownTileError(SitefinderError):
+    """A vector tile outside its zoom level's grid (x or y beyond 2^z - 1): there is none."""
+
+
 class UnknownSiteError(SitefinderError):
     """A site id that is not in the database."""
 

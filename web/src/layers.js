@@ -2,7 +2,9 @@
  * @module layers
  * The map's overlays from the catalogue (criteria, constraints, boundaries, reference layers):
  * a grouped list of toggles with source and status, and the layers themselves. Point layers
- * follow the view (bbox requests); polygon layers load whole, or follow the view when too big.
+ * follow the view (bbox requests, GeoJSON); polygon and line layers (zoning, buildings, nature
+ * areas, …) are drawn from vector tiles (GET /api/tiles/{layer}/{z}/{x}/{y}.mvt, whatever
+ * their size), with "no data here" from their extent (GET /api/tiles/{layer}.json).
  * The municipality outlines are always on. Which overlays are on is the store's `layersOn`
  * (names, catalogue order; null until the catalogue's default ones are on), so a link can say.
  */
@@ -14,6 +16,7 @@ import { pick, t } from "./i18n.js";
 import { showError } from "./banner.js";
 import { keepOutOfTabOrder } from "./map.js";
 import { MOVE_DEBOUNCE_MS } from "./sites.js";
+import { loadVectorGrid } from "./vectorgrid.js";
 
 const OVERLAY_KINDS = ["criterion", "constraint", "boundary", "reference"];
 const ALWAYS_ON_LAYER = "gemeenten";
@@ -157,7 +160,7 @@ export function createLayers(store, api, map) {
         layer,
         on: false,
         group: L.layerGroup(),
-        mode: isPointLayer(layer) ? "bbox" : "whole",
+        mode: isPointLayer(layer) ? "bbox" : "tiles",
         loadedWhole: false,
         bounds: null,
         request: null,
@@ -180,13 +183,59 @@ export function createLayers(store, api, map) {
       return;
     }
     overlay.group.addTo(leaflet);
-    if (overlay.mode === "whole" && overlay.loadedWhole) {
+    if ((overlay.mode === "whole" || overlay.mode === "tiles") && overlay.loadedWhole) {
       keepGroupOutOfTabOrder(overlay);
       updateWholeNote(overlay);
     } else fetchOverlay(overlay);
   }
 
+  /** A polygon or line layer from vector tiles: its extent (TileJSON), then the tile layer. */
+  async function showTiles(overlay) {
+    const name = overlay.layer.name;
+    try {
+      const [info, { vectorGrid, canvasTile }] = await Promise.all([
+        api.get(`/api/tiles/${encodeURIComponent(name)}.json`),
+        loadVectorGrid(),
+      ]);
+      if (overlay.loadedWhole) return;
+      const [west, south, east, north] = info.bounds;
+      overlay.bounds = L.latLngBounds([south, west], [north, east]);
+      const style = { ...(overlay.layer.style ?? {}) };
+      delete style.shape;
+      delete style.radius;
+      const tiles = vectorGrid.protobuf(`/api/tiles/${encodeURIComponent(name)}/{z}/{x}/{y}.mvt`, {
+        pane: "overlayPolygons",
+        rendererFactory: canvasTile,
+        interactive: true,
+        vectorTileLayerStyles: {
+          [name]: { weight: 1, ...style, fill: /polygon/i.test(overlay.layer.geometry_type ?? "") && style.fill !== false },
+        },
+        maxNativeZoom: 20,
+        maxZoom: 20,
+      });
+      tiles.bindTooltip(
+        (feature) => {
+          const p = feature?.properties ?? {};
+          return [p.name || p.code, p.category ? fmt.category(p.category) : null]
+            .filter(Boolean)
+            .map(escapeHtml)
+            .join(" · ");
+        },
+        { sticky: true },
+      );
+      overlay.group.addLayer(tiles);
+      overlay.loadedWhole = true;
+      if (overlay.on) updateWholeNote(overlay);
+    } catch (err) {
+      showError(err);
+    }
+  }
+
   async function fetchOverlay(overlay) {
+    if (overlay.mode === "tiles") {
+      showTiles(overlay);
+      return;
+    }
     const name = overlay.layer.name;
     overlay.request?.abort();
     const controller = new AbortController();
@@ -252,7 +301,7 @@ export function createLayers(store, api, map) {
 
   /** Leaflet creates new path elements whenever a layer is (re-)added, so call after each add. */
   function keepGroupOutOfTabOrder(overlay) {
-    overlay.group.eachLayer((geojson) => geojson.eachLayer((layer) => keepOutOfTabOrder(layer.getElement?.())));
+    overlay.group.eachLayer((geojson) => geojson.eachLayer?.((layer) => keepOutOfTabOrder(layer.getElement?.())));
   }
 
   /** For whole-loaded polygon layers: say so when nothing of the layer is in the current view. */
@@ -265,7 +314,7 @@ export function createLayers(store, api, map) {
     for (const overlay of overlays.values()) {
       if (!overlay.on) continue;
       if (overlay.mode === "bbox") fetchOverlay(overlay);
-      else if (overlay.loadedWhole) updateWholeNote(overlay);
+      else if (overlay.loadedWhole) updateWholeNote(overlay); // "whole" and "tiles"
     }
   }, MOVE_DEBOUNCE_MS);
 

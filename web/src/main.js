@@ -33,6 +33,7 @@ import { createUrlState } from "./urlstate.js";
 import { createShare } from "./share.js";
 import { createFairShare } from "./fairshare.js";
 import { createReports } from "./reports.js";
+import { createSiteTiles } from "./sitetiles.js";
 
 const store = createStore({
   lang: getLang(),
@@ -129,6 +130,13 @@ async function init() {
   createBulk(store, api, map, { onDone: () => province.reload() });
   createFairShare(store, api, map);
   createMarkers(store, map, {
+    onSelect: (id) => {
+      detail.select(id);
+      list.reveal(id);
+    },
+  });
+  // every site, from vector tiles, below the list's markers (recoloured when a weight moves)
+  createSiteTiles(store, map, {
     onSelect: (id) => {
       detail.select(id);
       list.reveal(id);

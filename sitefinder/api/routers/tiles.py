@@ -1,0 +1,223 @@
+"""Vector tile routes: Mapbox Vector Tiles of the scored sites and of every layer with
+geometry, and a TileJSON document per tile set (``sitefinder.api.mvt`` says what they hold).
+
+``/api/tiles/sites/{z}/{x}/{y}.mvt?profile=`` carries per site the criterion values of the
+profile, so that a map recolours every site when a weight moves without new tiles;
+``/api/tiles/{layer}/{z}/{x}/{y}.mvt`` a layer's features. Every tile has an ETag (the tile,
+the data and scoring version, the profile) and ``Cache-Control``; ``If-None-Match`` with the
+current tag answers 304 without building the tile. Tiles hold no flag data: they are the same
+for every viewer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Header, Path, Request, Response
+
+from layers import Layer
+from sitefinder import __version__
+from sitefinder.api import mvt, queries
+from sitefinder.api.deps import Conn, ProfileParam
+from sitefinder.api.errors import error_responses
+from sitefinder.api.models import TileJSON, VectorLayer
+from sitefinder.api.routers.meta import DATA_ATTRIBUTION
+from sitefinder.scoring.engine import SiteTable
+
+router = APIRouter(prefix="/api/tiles", tags=["tiles"])
+
+MVT = "application/vnd.mapbox-vector-tile"
+TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "a Mapbox Vector Tile (2.1), protobuf; empty when nothing is in the tile",
+        "content": {MVT: {"schema": {"type": "string", "format": "binary"}}},
+        "headers": {
+            "ETag": {"description": "the tile's version", "schema": {"type": "string"}},
+            "Cache-Control": {"description": "how long to keep it", "schema": {"type": "string"}},
+        },
+    },
+    304: {"description": "not modified: the If-None-Match tag is the current one"},
+    **error_responses(404, 422, 500, 503),
+}
+LAYER_NAME = "^(?:" + "|".join(mvt.layer_sets()) + ")$"
+Z = Annotated[int, Path(ge=mvt.MIN_ZOOM, le=mvt.MAX_ZOOM, description="zoom")]
+XY = Annotated[int, Path(ge=0, le=(1 << mvt.MAX_ZOOM) - 1, description="below 2^z")]
+LayerName = Annotated[
+    str,
+    Path(
+        max_length=60,
+        pattern=LAYER_NAME,
+        description="a layer of GET /api/layers that has geometry",
+    ),
+]
+IfNoneMatch = Annotated[str | None, Header(max_length=1000, include_in_schema=False)]
+SITE_FIELDS = {
+    "site_id": "String",
+    "kind": "String",
+    "gemeentecode": "String",
+    "excluded": "Boolean",
+}
+LAYER_FIELDS = {"id": "String", "name": "String", "code": "String", "category": "String"}
+
+
+def _mvt(body: bytes, tag: str) -> Response:
+    headers = {"ETag": tag, "Cache-Control": mvt.CACHE_CONTROL}
+    return Response(body, media_type=MVT, headers=headers)
+
+
+def _not_modified(tag: str) -> Response:
+    return Response(status_code=304, headers={"ETag": tag, "Cache-Control": mvt.CACHE_CONTROL})
+
+
+def _profile_key(profile: ProfileParam) -> tuple[Any, ...]:
+    return (profile.name, repr(sorted(profile.criteria.items())))
+
+
+def _site_key(request: Request, table: SiteTable) -> Any:
+    return request.app.state.engine.key or table.version
+
+
+@router.get(
+    "/sites/{z}/{x}/{y}.mvt",
+    response_class=Response,
+    responses=TILE_RESPONSES,
+    summary="A vector tile of the scored sites",
+)
+def site_tile(
+    c: Conn,
+    request: Request,
+    z: Z,
+    x: XY,
+    y: XY,
+    profile: ProfileParam,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """Every scored site in the tile as a point (its point on surface), layer ``sites``, with
+    ``site_id``, ``kind``, ``gemeentecode``, ``excluded`` (under the profile) and per
+    criterion that weighs in a score its value 0-1 (rounded to 0.001; absent where the data
+    are missing; constraints only exclude). The score is the weighted mean of the values
+    present (TileJSON ``criteria`` and ``weights``)."""
+    tile = mvt.Tile.checked(z, x, y)
+    table = request.app.state.engine.table(c)
+    tag = mvt.etag(mvt.SITES, _site_key(request, table), _profile_key(profile), z, x, y)
+    if mvt.matches(if_none_match, tag):
+        return _not_modified(tag)
+    rows = mvt.site_index(table).rows(tile)
+    evaluation = table.evaluation(profile)
+    body = queries.site_tile(
+        c,
+        tile,
+        [str(i) for i in table.ids[rows]],
+        mvt.site_values(evaluation, rows),
+        evaluation.excluded[rows].astype(np.float32),
+        mvt.site_gemeenten(table, rows),
+    )
+    return _mvt(body, tag)
+
+
+@router.get(
+    "/{layer}/{z}/{x}/{y}.mvt",
+    response_class=Response,
+    responses=TILE_RESPONSES,
+    summary="A vector tile of a layer",
+)
+def layer_tile(
+    c: Conn,
+    layer: LayerName,
+    z: Z,
+    x: XY,
+    y: XY,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """The layer's features in the tile (one MVT layer named after it) with ``id``, ``name``,
+    ``code`` and ``category``; geometry generalised to half a pixel."""
+    tile = mvt.Tile.checked(z, x, y)
+    found = mvt.get_layer_set(layer)
+    version = queries.scoring_data_version(c, [found.name])
+    tag = mvt.etag(found.name, version, z, x, y)
+    if mvt.matches(if_none_match, tag):
+        return _not_modified(tag)
+    return _mvt(queries.layer_tile(c, found, tile), tag)
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _center(bounds: list[float]) -> list[float]:
+    return [round((bounds[0] + bounds[2]) / 2, 5), round((bounds[1] + bounds[3]) / 2, 5), 10]
+
+
+@router.get("/sites.json", responses=error_responses(422, 500, 503), summary="TileJSON: sites")
+def sites_tilejson(c: Conn, request: Request, profile: ProfileParam) -> TileJSON:
+    """The site tiles as TileJSON: URL template (with the profile), bounds, the attributes,
+    the criteria and the profile's weights (a client scores with its own weights)."""
+    table = request.app.state.engine.table(c)
+    bounds = (
+        [
+            round(float(np.nanmin(table.lon)), 5),
+            round(float(np.nanmin(table.lat)), 5),
+            round(float(np.nanmax(table.lon)), 5),
+            round(float(np.nanmax(table.lat)), 5),
+        ]
+        if len(table.ids)
+        else mvt.NL_BOUNDS
+    )
+    names = mvt.scored_criteria(table.evaluation(profile))
+    fields = {**SITE_FIELDS, **dict.fromkeys(names, "Number")}
+    return TileJSON(
+        name=mvt.SITES,
+        description="Scored candidate sites with their criterion values (0-1) per profile",
+        version=__version__,
+        attribution=DATA_ATTRIBUTION,
+        tiles=[f"{_base(request)}/api/tiles/sites/{{z}}/{{x}}/{{y}}.mvt?profile={profile.name}"],
+        minzoom=mvt.MIN_ZOOM,
+        maxzoom=mvt.MAX_ZOOM,
+        bounds=bounds,
+        center=_center(bounds),
+        vector_layers=[
+            VectorLayer(
+                id=mvt.SITES,
+                description="one point per site",
+                minzoom=mvt.MIN_ZOOM,
+                maxzoom=mvt.MAX_ZOOM,
+                fields=fields,
+            )
+        ],
+        profile=profile.name,
+        criteria=names,
+        weights={name: float(profile.weights.get(name, 0.0)) for name in names},
+    )
+
+
+def _layer_tilejson(request: Request, layer: Layer, bounds: list[float] | None) -> TileJSON:
+    box = bounds or mvt.NL_BOUNDS
+    return TileJSON(
+        name=layer.name,
+        description=layer.title_en,
+        version=__version__,
+        attribution=DATA_ATTRIBUTION,
+        tiles=[f"{_base(request)}/api/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt"],
+        minzoom=mvt.MIN_ZOOM,
+        maxzoom=mvt.MAX_ZOOM,
+        bounds=box,
+        center=_center(box),
+        vector_layers=[
+            VectorLayer(
+                id=layer.name,
+                description=layer.title_en,
+                minzoom=mvt.MIN_ZOOM,
+                maxzoom=mvt.MAX_ZOOM,
+                fields=LAYER_FIELDS,
+            )
+        ],
+    )
+
+
+@router.get("/{layer}.json", responses=error_responses(422, 500, 503), summary="TileJSON: a layer")
+def layer_tilejson(c: Conn, request: Request, layer: LayerName) -> TileJSON:
+    """A layer's tiles as TileJSON: URL template, the extent of its features (WGS84; the
+    Netherlands when it has none), the attributes."""
+    found = mvt.get_layer_set(layer)
+    return _layer_tilejson(request, found, queries.layer_extent(c, found))
