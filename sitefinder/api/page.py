@@ -1,10 +1,11 @@
 """The map page and the API docs, served with only the files they need, and their headers.
 
 Served: ``/`` (``web/index.html``), ``/style.css`` and ``/accounts.css``, the page's modules
-under ``/src/``, and the front-end libraries from npm (``web/node_modules``) under ``/vendor/``: Leaflet's ``dist``
-folder, the bundled Leaflet.VectorGrid file (vector tiles), the two files of Swagger UI that
-``/docs`` loads and ReDoc's one bundle for ``/redoc``. Nothing else of ``web/`` (no
-``package.json``, ``package-lock.json``, ``node_modules``, README) is reachable.
+under ``/src/``, and the front-end libraries from npm (``web/node_modules``) under
+``/vendor/``: Leaflet's ``dist`` folder, the bundled Leaflet.VectorGrid file (vector tiles),
+the two files of Swagger UI that ``/docs`` loads and ReDoc's one bundle for ``/redoc``.
+Nothing else of ``web/`` (no ``package.json``, ``package-lock.json``, ``node_modules``,
+README) is reachable.
 
 :func:`security_headers` are sent with every response (``sitefinder.api.guard``): a Content
 Security Policy that lets the page load scripts, styles and data from its own origin only,
