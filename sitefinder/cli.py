@@ -238,10 +238,16 @@ def score(profile: str | None, full: bool) -> None:
     from sitefinder.core import db
     from sitefinder.core.settings import get_settings
     from sitefinder.scoring import score_all
+    from sitefinder.scoring.snapshot import database_dir
 
     settings = get_settings()
     with db.connection(settings) as conn:
-        summary = score_all(conn, profile or settings.default_profile, full=full)
+        summary = score_all(
+            conn,
+            profile or settings.default_profile,
+            full=full,
+            snapshot_dir=database_dir(settings),
+        )
     _echo_score(summary)
 
 
@@ -304,6 +310,7 @@ def demo(no_serve: bool, force: bool) -> None:
     from sitefinder.core.settings import get_settings
     from sitefinder.pipeline import load_layers
     from sitefinder.scoring import score_all
+    from sitefinder.scoring.snapshot import database_dir
 
     settings = get_settings()
     started = time.monotonic()
@@ -313,7 +320,7 @@ def demo(no_serve: bool, force: bool) -> None:
     load_layers(settings, force=force, on_result=_echo_result)
     click.echo("3/3 scoring")
     with db.connection(settings) as conn:
-        _echo_score(score_all(conn, settings.default_profile))
+        _echo_score(score_all(conn, settings.default_profile, snapshot_dir=database_dir(settings)))
         _echo_demo_accounts(conn)
     click.echo(f"ready in {time.monotonic() - started:.1f} s")
     if not no_serve:

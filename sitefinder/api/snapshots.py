@@ -30,13 +30,14 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from layers import catalogue
 from sitefinder.api import queries
 from sitefinder.core.errors import ServiceBusyError
+from sitefinder.scoring import snapshot
 from sitefinder.scoring.compute import load_layers
 from sitefinder.scoring.criteria import layer_names
 from sitefinder.scoring.engine import SiteTable
@@ -49,27 +50,20 @@ LAYERS_WAIT_S = 1.0  # how long a request waits for a first load of the layers (
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 
 
-def _site_layers() -> list[str]:
-    return sorted(name for name, layer in catalogue().items() if layer.kind == "site")
-
-
-def table_key(conn: psycopg.Connection[Any]) -> tuple[int, int]:
-    """(scoring version, newest load of a site layer): changes when the site table must."""
-    row = conn.execute(
-        "SELECT (SELECT coalesce(max(version), 0) FROM scoring_state) AS scored,"
-        " (SELECT coalesce(max(id), 0) FROM etl_run WHERE status = 'ok' AND layer = ANY(%s))"
-        " AS sites",
-        (_site_layers(),),
-    ).fetchone()
-    return (int(row["scored"]), int(row["sites"])) if row else (0, 0)
+def table_key(conn: psycopg.Connection[Any]) -> snapshot.TableKey:
+    """(scoring version and when, newest load of a site layer): changes when the site table
+    must."""
+    return snapshot.table_key(conn)
 
 
 class Snapshots:
     """The current site table and criterion layers (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
+        self._folder = folder  # the database's served snapshots (``scoring.snapshot``)
         self._table: SiteTable | None = None
-        self._table_key: tuple[int, int] | None = None
+        self._table_key: snapshot.TableKey | None = None
+        self.mapped = False  # whether the current table is memory-mapped from a snapshot
         self._layers: Layers | None = None
         self._layers_key: int | None = None
         self._layers_ready = threading.Event()
@@ -114,11 +108,13 @@ class Snapshots:
             conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
             key = table_key(conn)
             if self._table is None or key != self._table_key:
-                table = SiteTable.load(conn, version=key[0])
-                self._table, self._table_key = table, key
-                # a million rows of Python objects: keep full collections from walking them
-                gc.collect()
-                gc.freeze()
+                mapped = None if self._folder is None else snapshot.open_table(self._folder, key)
+                table = mapped if mapped is not None else SiteTable.load(conn, version=key.version)
+                self._table, self._table_key, self.mapped = table, key, mapped is not None
+                if mapped is None:
+                    # a million rows of Python objects: keep full collections from walking them
+                    gc.collect()
+                    gc.freeze()
             if not layers:
                 return
             version = queries.scoring_data_version(conn, sorted(layer_names()))
@@ -131,7 +127,10 @@ class Snapshots:
         changed, in a daemon thread, each time over ``connect()``."""
         try:
             with connect() as conn:
-                self.refresh(conn)
+                # the site table now (memory-mapped from its snapshot: at once); the layers,
+                # which only POST /api/score needs, too unless the table could be mapped: then
+                # the background thread loads them while the list is already served
+                self.refresh(conn, layers=not self.mapped_available(conn))
         except Exception:
             logger.warning("the API's data could not be loaded at start; retrying", exc_info=True)
 
@@ -150,6 +149,12 @@ class Snapshots:
 
         self._thread = threading.Thread(target=loop, name="sitefinder-snapshots", daemon=True)
         self._thread.start()
+
+    def mapped_available(self, conn: psycopg.Connection[Any]) -> bool:
+        """Whether a current snapshot of the site table is on disk (``scoring.snapshot``)."""
+        if self._folder is None:
+            return False
+        return snapshot.current(self._folder, table_key(conn)) is not None
 
     def stop(self) -> None:
         self._stop.set()

@@ -77,6 +77,27 @@ class Evaluation:
         self.filled: NDArray = np.where(self.present, self.values, 0.0).astype(np.float32)
         self.present_f: NDArray = self.present.astype(np.float32)
 
+    @classmethod
+    def from_arrays(
+        cls,
+        names: list[str],
+        values: NDArray,
+        present: NDArray,
+        excluding: NDArray,
+        filled: NDArray,
+        present_f: NDArray,
+    ) -> Evaluation:
+        """An evaluation from its arrays as ``__post_init__`` derives them (e.g. memory-mapped
+        from a served snapshot, ``sitefinder.scoring.snapshot``): nothing is computed over
+        the sites but the exclusions (one pass over a boolean matrix)."""
+        out = cls.__new__(cls)
+        out.names, out.values, out.present, out.excluding = names, values, present, excluding
+        out.col = {name: j for j, name in enumerate(names)}
+        out.excluded = np.asarray(excluding.any(axis=1), dtype=bool)
+        out.excluded_rows = np.flatnonzero(out.excluded)
+        out.filled, out.present_f = filled, present_f
+        return out
+
     @cached_property
     def reason(self) -> NDArray:
         """Per site the first excluding criterion (catalogue order), None when not excluded."""
@@ -389,23 +410,37 @@ def stability(
 
 @dataclass
 class SiteTable:
-    """All sites with their raw criteria, in memory, for one scoring version."""
+    """All sites with their raw criteria, in memory, for one scoring version.
+
+    Either loaded from the database (``load``: the raw columns in ``raw``, evaluations
+    computed per profile on first use) or opened from a served snapshot
+    (``sitefinder.scoring.snapshot``: every array memory-mapped, the evaluations of every
+    profile precomputed, ``raw`` None: a site's raw row is read from the database when its
+    breakdown is asked for, ``raw_row``). ``ids`` then holds UTF-8 bytes, sorted by
+    ``id_order`` for the binary search of ``position``.
+    """
 
     version: int
     ids: NDArray
-    index: dict[str, int]
+    index: dict[str, int] | None
     kind: pd.Categorical  # compared by integer code: fast filters over a million sites
     gemeente: pd.Categorical
     vacancy: pd.Categorical  # offices: leeg, in gebruik, onbekend; others: NaN
     lon: NDArray
     lat: NDArray
-    raw: pd.DataFrame
+    raw: pd.DataFrame | None
     _cache: dict[tuple[str, ...], Evaluation]
+    sorted_ids: NDArray | None = None  # ``ids`` in byte order (snapshots), and their positions
+    id_order: NDArray | None = None
 
     @classmethod
     def load(cls, conn: psycopg.Connection[Any], version: int) -> SiteTable:
         """All sites with their raw columns, read with one COPY (fast at a million sites)."""
-        frame = store.read(conn)
+        return cls.of_frame(store.read(conn), version)
+
+    @classmethod
+    def of_frame(cls, frame: pd.DataFrame, version: int) -> SiteTable:
+        """The table of ``store.read``'s frame."""
         ids = frame["site_id"].to_numpy(dtype=object)
         return cls(
             version=version,
@@ -419,6 +454,40 @@ class SiteTable:
             raw=frame,
             _cache={},
         )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def site_id(self, i: int) -> str:
+        """The id of the site at position ``i``."""
+        value = self.ids[i]
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    def site_ids(self, rows: Sequence[int] | NDArray) -> list[str]:
+        """The ids of the sites at ``rows``."""
+        return [self.site_id(int(i)) for i in rows]
+
+    def position(self, site_id: str) -> int | None:
+        """The position of site ``site_id``; None when the table does not hold it."""
+        if self.index is not None:
+            return self.index.get(site_id)
+        assert self.sorted_ids is not None and self.id_order is not None
+        key = np.array([site_id.encode()], dtype=self.sorted_ids.dtype)
+        if key[0].decode() != site_id:  # longer than any id held, or ends in NUL
+            return None
+        at = int(np.searchsorted(self.sorted_ids, key[0]))
+        if at < len(self.sorted_ids) and self.sorted_ids[at] == key[0]:
+            return int(self.id_order[at])
+        return None
+
+    def raw_row(self, conn: psycopg.Connection[Any], i: int) -> dict[str, Any]:
+        """The raw columns of the site at position ``i`` (as ``store.read`` gives them)."""
+        if self.raw is not None:
+            return {str(k): v for k, v in self.raw.iloc[i].items()}
+        frame = store.read(conn, site_id=self.site_id(i))
+        if len(frame) == 0:
+            return {}
+        return {str(k): v for k, v in frame.iloc[0].items()}
 
     def matching(self, column: pd.Categorical, value: str | Sequence[str]) -> NDArray:
         """Boolean mask of the sites whose ``column`` (kind, gemeente, vacancy) equals
@@ -436,5 +505,7 @@ class SiteTable:
         """The profile's evaluation of every site, computed once per profile (and catalogue)."""
         key = (profile.name, *catalogue())
         if key not in self._cache:
+            if self.raw is None:
+                raise LookupError(f"the snapshot holds no evaluation of profile '{profile.name}'")
             self._cache[key] = evaluate(self.raw, profile)
         return self._cache[key]

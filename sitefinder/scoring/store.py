@@ -133,8 +133,9 @@ def update(
     conn.execute("DROP TABLE raw_update")
 
 
-def read(conn: psycopg.Connection[Any]) -> pd.DataFrame:
-    """Every site with its raw columns, by site id, read with one COPY (fast at a million).
+def read(conn: psycopg.Connection[Any], *, site_id: str | None = None) -> pd.DataFrame:
+    """Every site with its raw columns, by site id, read with one COPY (fast at a million);
+    only the site ``site_id`` when given (a served snapshot reads a breakdown's row so).
 
     Besides the catalogue's columns: ``site_id``, ``kind``, the gemeente (derived, else the
     source's), ``lon``/``lat`` of the point on surface (WGS84, EPSG:4326) and, for the sites
@@ -162,8 +163,9 @@ def read(conn: psycopg.Connection[Any]) -> pd.DataFrame:
         " s.props ->> {since} AS vacant_since, {selected}"
         " FROM site s JOIN {table} r ON r.site_id = s.id"
         " CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS p) q"
-        " ORDER BY s.id) TO STDOUT WITH (FORMAT csv, HEADER)"
+        " {where} ORDER BY s.id) TO STDOUT WITH (FORMAT csv, HEADER)"
     ).format(
+        where=sql.SQL("WHERE s.id = %s" if site_id is not None else ""),
         gemeente=gemeente,
         selected=selected,
         table=sql.Identifier(TABLE),
@@ -171,7 +173,7 @@ def read(conn: psycopg.Connection[Any]) -> pd.DataFrame:
         since=sql.Literal(VACANT_SINCE_KEY),
     )
     buffer = io.BytesIO()
-    with conn.cursor().copy(query) as copy:
+    with conn.cursor().copy(query, (site_id,) if site_id is not None else None) as copy:
         for chunk in copy:
             buffer.write(chunk)
     buffer.seek(0)
@@ -179,9 +181,11 @@ def read(conn: psycopg.Connection[Any]) -> pd.DataFrame:
         c.name for c in columns if c.type in TEXT_TYPES
     }
     flags = [c.name for c in columns if c.type == "bool"]
+    # floats as floats even when every value read is whole (one row: the same types as all)
+    floats = {c.name for c in columns if c.type == "float"} | {"lon", "lat"}
     frame = pd.read_csv(
         buffer,
-        dtype=dict.fromkeys(text, "object"),
+        dtype={**dict.fromkeys(text, "object"), **dict.fromkeys(floats, "float64")},
         keep_default_na=False,
         na_values=[""],
         true_values=["t"],
