@@ -5,6 +5,10 @@ spatial queries), then replaced whole, by a background thread, when their data c
 looks every :data:`POLL_S` seconds); a request uses the snapshot that is current when it
 starts and never waits for a load (only when the database was down at start: the first
 requests then wait for the background thread, at most :data:`LAYERS_WAIT_S` for the layers).
+When the site table can be memory-mapped from the snapshot ``sitefinder score`` wrote
+(``sitefinder.scoring.snapshot``: at a million sites in a fraction of a second instead of
+seconds), the app serves at once and the background thread loads the layers first thing; a
+``POST /api/score`` meanwhile waits for them (at most :data:`LAYERS_START_WAIT_S`).
 
 * **The site table** (:class:`sitefinder.scoring.engine.SiteTable`: every site with its raw
   criteria, ``site JOIN site_raw``) is reloaded when ``sitefinder score`` has run (the version
@@ -47,6 +51,9 @@ logger = logging.getLogger("sitefinder.api")
 
 POLL_S = 1.0  # how often the background thread looks for new data (seconds)
 LAYERS_WAIT_S = 1.0  # how long a request waits for a first load of the layers (then 503)
+# ... while that first load is under way (started from a mapped site table, the list is served
+# while the layers still load): as long as a start took before, at most this long
+LAYERS_START_WAIT_S = 120.0
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 
 
@@ -67,6 +74,7 @@ class Snapshots:
         self._layers: Layers | None = None
         self._layers_key: int | None = None
         self._layers_ready = threading.Event()
+        self._layers_loading = threading.Event()  # the first load of the layers is under way
         self._health: tuple[tuple[int, int], dict[str, Any]] | None = None
         self._loading = threading.Lock()
         self._stop = threading.Event()
@@ -82,7 +90,8 @@ class Snapshots:
     def layers(self, conn: psycopg.Connection[Any]) -> Layers:
         """The current criterion layers; until the first load is done (seconds after start),
         wait for it."""
-        if self._layers is None and not self._layers_ready.wait(LAYERS_WAIT_S):
+        wait = LAYERS_START_WAIT_S if self._layers_loading.is_set() else LAYERS_WAIT_S
+        if self._layers is None and not self._layers_ready.wait(wait):
             raise ServiceBusyError("the server is still loading its data; try again shortly")
         assert self._layers is not None
         return self._layers
@@ -119,7 +128,12 @@ class Snapshots:
                 return
             version = queries.scoring_data_version(conn, sorted(layer_names()))
             if self._layers is None or version != self._layers_key:
-                self._layers, self._layers_key = load_layers(conn), version
+                if self._layers is None:
+                    self._layers_loading.set()
+                try:
+                    self._layers, self._layers_key = load_layers(conn), version
+                finally:
+                    self._layers_loading.clear()
                 self._layers_ready.set()
 
     def start(self, connect: Connect) -> None:
@@ -133,6 +147,9 @@ class Snapshots:
                 self.refresh(conn, layers=not self.mapped_available(conn))
         except Exception:
             logger.warning("the API's data could not be loaded at start; retrying", exc_info=True)
+
+        if self._layers is None and self._table is not None:
+            self._layers_loading.set()  # the thread below loads them first thing
 
         def loop() -> None:
             failing = False
