@@ -58,6 +58,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import shapely
 from psycopg import sql
 from tqdm import tqdm
@@ -90,6 +92,7 @@ OUTSIDE_GEMEENTE = "outside every Dutch municipality"
 MIN_KEEP_SHARE = 0.5  # a load may not leave a layer with less than this share of its records
 MIN_GUARDED = 20  # ... when it holds at least this many (small layers vary freely)
 JSON_COLUMNS = frozenset({"props", "sources"})
+STAGE_CHUNK = 50_000  # rows per CSV chunk COPYed into the stage table
 ProgressFactory = Callable[[int, str], Any]
 
 
@@ -307,14 +310,46 @@ def _gemeenten_coverage_sql(layer: Layer, clip: str | None) -> Statement:
 def _copy_stage(
     conn: psycopg.Connection[Any], rows: pd.DataFrame, columns: sql.Composable, bar: Any
 ) -> None:
-    """COPY the encoded rows into the temporary ``stage`` table, ticking ``bar`` per 1000."""
-    with conn.cursor().copy(sql.SQL("COPY stage ({cols}) FROM STDIN").format(cols=columns)) as copy:
-        for i, row in enumerate(rows.itertuples(index=False, name=None)):
-            copy.write_row(row)
-            if i % 1000 == 999:
-                bar.update(1000)
-    bar.update(len(rows) % 1000)
+    """COPY the encoded rows into the temporary ``stage`` table, ticking ``bar`` per chunk.
+
+    Arrow's CSV writer (C++) formats each chunk of :data:`STAGE_CHUNK` rows: no Python call
+    per row (at a million features several times faster than ``write_row``). Strings are
+    quoted (an empty one stays empty), None is written as nothing: NULL. A chunk whose columns
+    Arrow cannot type (mixed kinds of values in one column) goes row by row as before.
+    """
+    statement = sql.SQL("COPY stage ({cols}) FROM STDIN WITH (FORMAT csv)").format(cols=columns)
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    with conn.cursor().copy(statement) as copy:
+        for start in range(0, len(rows), STAGE_CHUNK):
+            chunk = rows.iloc[start : start + STAGE_CHUNK]
+            try:
+                table = pa.Table.from_pandas(chunk, preserve_index=False)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                table = None
+            if table is not None:
+                buffer = pa.BufferOutputStream()
+                pa_csv.write_csv(table, buffer, options)
+                copy.write(buffer.getvalue().to_pybytes())
+            else:
+                for row in chunk.itertuples(index=False, name=None):
+                    copy.write(_csv_line(row))
+            bar.update(len(chunk))
     bar.close()
+
+
+def _csv_line(row: tuple[Any, ...]) -> bytes:
+    """One row as a CSV line the way the Arrow path writes it (None: NULL, text quoted)."""
+
+    def field(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool | np.bool_):
+            return "true" if value else "false"
+        if isinstance(value, int | float | np.integer | np.floating):
+            return repr(value.item() if isinstance(value, np.generic) else value)
+        return '"' + str(value).replace('"', '""') + '"'
+
+    return (",".join(field(v) for v in row) + "\n").encode()
 
 
 def _copy_quarantine(

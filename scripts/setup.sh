@@ -13,6 +13,8 @@ if [ "${SITEFINDER_SKIP_BROWSER:-0}" != 1 ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fi
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# ogr2ogr: the reference loader `make bench` measures the ETL against (bench/speed.py)
+command -v ogr2ogr >/dev/null 2>&1 || need_apt+=(gdal-bin)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
