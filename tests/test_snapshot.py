@@ -53,7 +53,7 @@ def test_mapped_table_lists_what_the_loaded_table_lists(
     loaded, mapped = tables
     assert len(mapped) == len(loaded)
     assert mapped.site_ids(range(len(mapped))) == [str(i) for i in loaded.ids]
-    assert mapped.raw is None and isinstance(mapped.lon, np.memmap)
+    assert mapped.raw is None and isinstance(mapped.lon.base, np.memmap)
     gemeente = str(loaded.gemeente[0])
     with db.connection(demo_settings) as conn:
         for name in profile_names():

@@ -172,7 +172,8 @@ def open_table(folder: Path, key: TableKey) -> SiteTable | None:
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
 
     def load(name: str) -> NDArray:
-        array: NDArray = np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        # a plain ndarray over the mapping (np.memmap's subclass hooks cost in every product)
+        array: NDArray = np.asarray(np.load(path / f"{name}.npy", mmap_mode="r"))
         return array
 
     try:
