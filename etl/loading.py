@@ -56,6 +56,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import psycopg
 import pyarrow as pa
@@ -112,20 +113,36 @@ def empty_frame(pipeline: Pipeline) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in names}, geometry=[], crs=RD)
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _missing(value: Any) -> bool:
+    """None, NaN, NA or NaT (what ``pd.isna`` says of a scalar, without its cost per value)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(value != value)
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(value))
+    return False
+
+
+# dates and times go to ``default=str`` as they did with json.dumps ("2024-01-31 12:00:00")
+_JSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_SERIALIZE_NUMPY
+    | orjson.OPT_NON_STR_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
 
 
 def _clean_json(value: Any) -> str:
+    """A ``props``/``sources`` value as JSON text (missing values left out of an object).
+
+    orjson: at a million features several times faster than ``json.dumps``; the column is
+    jsonb, so only the value counts, not the spacing. NaN nested deeper becomes null."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "{}"
     if isinstance(value, dict):
-        value = {k: _jsonable(v) for k, v in value.items() if _jsonable(v) is not None}
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        value = {k: v for k, v in value.items() if not _missing(v)}
+    return orjson.dumps(value, default=str, option=_JSON_OPTIONS).decode()
 
 
 def to_rows(frame: gpd.GeoDataFrame, layer: Layer, source: SourceInfo) -> pd.DataFrame:
