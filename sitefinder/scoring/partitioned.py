@@ -68,8 +68,10 @@ def partition(sites: Sites, gemeenten: NDArray, count: int) -> list[Partition]:
     frame = pd.DataFrame({"g": gemeenten, "x": x, "row": np.arange(len(sites))})
     by = frame.groupby("g", sort=True).agg(x=("x", "mean"), n=("row", "size"))
     by = by.sort_values(["x"], kind="stable")
-    share = np.cumsum(by["n"].to_numpy()) / len(sites)
-    band = np.minimum((share * count - 1e-9).astype(int), count - 1)
+    # each gemeente goes to the band its middle site falls in (by the running share of sites)
+    n = by["n"].to_numpy()
+    middle = (np.cumsum(n) - n / 2) / len(sites)
+    band = np.minimum((middle * count).astype(int), count - 1)
     rows = frame.groupby("g", sort=True)["row"].agg(list)
     out = []
     for b in np.unique(band):
