@@ -233,7 +233,15 @@ def etl_status() -> None:
 @main.command("score")
 @click.option("--profile", default=None, help="profile for the summary (default: settings)")
 @click.option("--full", is_flag=True, help="recompute every criterion, not only what changed")
-def score(profile: str | None, full: bool) -> None:
+@click.option(
+    "--dask",
+    metavar="local|tcp://HOST:8786",
+    default=None,
+    help="recompute every criterion partitioned by gemeente on a Dask cluster: a local one"
+    " ('local', --workers processes) or the scheduler at this address (docs/scaling.md)",
+)
+@click.option("--workers", default=2, type=click.IntRange(1, 64), help="workers of --dask local")
+def score(profile: str | None, full: bool, dask: str | None, workers: int) -> None:
     """Bring the criteria of every site up to date after an ETL run (only what changed)."""
     from sitefinder.core import db
     from sitefinder.core.settings import get_settings
@@ -247,6 +255,8 @@ def score(profile: str | None, full: bool) -> None:
             profile or settings.default_profile,
             full=full,
             snapshot_dir=database_dir(settings),
+            dask=dask,
+            workers=workers,
         )
     _echo_score(summary)
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from sitefinder.core.settings import Settings
 from sitefinder.scoring.compute import raw_criteria
 from sitefinder.scoring.partitioned import (
     compute_partition,
@@ -105,3 +106,17 @@ def test_same_frames_names_what_differs() -> None:
     b.loc[1, "m"] = 2.0
     b.at[0, "ids"] = ["y"]
     assert same_frames(a, b) == ["m", "ids"]
+
+
+def test_score_on_a_local_dask_cluster_writes_the_same_site_raw(demo_copy: Settings) -> None:
+    """``sitefinder score --full --dask local``: site_raw as the single process writes it."""
+    from sitefinder.core import db
+    from sitefinder.scoring import score_all, store
+
+    with db.connection(demo_copy) as conn:
+        score_all(conn, full=True)
+        single = store.read(conn)
+        score_all(conn, full=True, dask="local", workers=2)
+        parted = store.read(conn)
+    assert len(single) > 1000
+    assert same_frames(single, parted) == []

@@ -114,6 +114,10 @@ def raw_criteria(
     return pd.DataFrame(frame)
 
 
+# (layers, sites, places) -> every raw column of every site, as ``raw_criteria`` gives them
+AllCriteria = Callable[[Layers, NDArray, NDArray], pd.DataFrame]
+
+
 @dataclass
 class ComputeSummary:
     sites: int
@@ -165,12 +169,14 @@ def compute_all(
     progress: Callable[[str], None] | None = None,
     *,
     full: bool = False,
+    every: AllCriteria | None = None,
 ) -> ComputeSummary:
     """Bring ``site_raw`` up to date, in one transaction.
 
     Recomputes only the groups whose layer was reloaded since the last computation (or whose
     columns are new), unless site layers changed (then every site is recomputed) or ``full``
-    is set.
+    is set. ``every``: how to compute every criterion of every site when all are recomputed
+    (default ``raw_criteria``; ``scoring.partitioned`` gives one that runs on Dask).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -204,7 +210,11 @@ def compute_all(
         frame = read_sites(conn)
         sites = shapely.from_wkb(frame["wkb"].to_numpy(dtype=object))
         step("read")
-        raw = raw_criteria(layers, sites, frame["places"].to_numpy(dtype=float), chosen)
+        places = frame["places"].to_numpy(dtype=float)
+        if every is not None and chosen is None:
+            raw = every(layers, sites, places)  # e.g. partitioned on a Dask cluster
+        else:
+            raw = raw_criteria(layers, sites, places, chosen)
         raw.insert(0, "site_id", frame["id"])
         step("criteria")
         now = datetime.now(UTC)

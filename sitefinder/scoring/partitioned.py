@@ -27,7 +27,7 @@ docs/scaling.md says how the same run goes to a real cluster.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -236,7 +236,36 @@ def local_client(workers: int = 2) -> Any:
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: two clusters at once do not collide
         silence_logs=logging.CRITICAL,  # a busy worker misses heartbeats: not our failure
     )
     return Client(cluster)  # type: ignore[no-untyped-call]
+
+
+def connect(address: str, workers: int = 2) -> Any:
+    """A ``distributed.Client``: on a local cluster (``address`` "local", ``workers``
+    processes) or on the scheduler at ``address`` (``tcp://host:8786``)."""
+    if address == "local":
+        return local_client(workers)
+    from distributed import Client
+
+    return Client(address)  # type: ignore[no-untyped-call]
+
+
+def disconnect(client: Any) -> None:
+    """Close ``client`` and, for a local cluster it started, the cluster."""
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+def on(client: Any, partitions: int | None = None) -> Callable[[Layers, NDArray, NDArray], Any]:
+    """``compute.compute_all``'s ``every``: every criterion partitioned on ``client`` (four
+    partitions per worker thread unless ``partitions``)."""
+
+    def every(layers: Layers, sites: NDArray, places: NDArray) -> pd.DataFrame:
+        count = partitions or max(4 * sum(client.nthreads().values()), 1)
+        return raw_criteria_partitioned(layers, sites, places, client=client, partitions=count)
+
+    return every

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sitefinder.scoring import snapshot
+from sitefinder.scoring import partitioned, snapshot
 from sitefinder.scoring.compute import compute_all
 from sitefinder.scoring.engine import SiteTable, weight_vector
 from sitefinder.scoring.profile import load_profile
@@ -35,15 +35,26 @@ def score_all(
     *,
     full: bool = False,
     snapshot_dir: Path | None = None,
+    dask: str | None = None,
+    workers: int = 2,
 ) -> ScoreSummary:
     """Bring the raw criteria (``site_raw``) up to date and summarise ``profile_name``.
 
     Only the criteria whose layers were reloaded since the last run are recomputed, unless
-    sites changed or ``full`` is given. With ``snapshot_dir`` (``snapshot.database_dir``),
-    the scored table is written there for the API to map into memory (``snapshot``), unless
-    a current one is there already.
+    sites changed or ``full`` is given. ``dask`` (a scheduler address, or ``local`` for a
+    local cluster of ``workers`` processes): a recomputation of every criterion runs
+    partitioned by gemeente on it (``partitioned``; the same results). With ``snapshot_dir``
+    (``snapshot.database_dir``), the scored table is written there for the API to map into
+    memory (``snapshot``), unless a current one is there already.
     """
-    summary = compute_all(conn, full=full)
+    if dask is None:
+        summary = compute_all(conn, full=full)
+    else:
+        client = partitioned.connect(dask, workers)
+        try:
+            summary = compute_all(conn, full=full, every=partitioned.on(client))
+        finally:
+            partitioned.disconnect(client)
     profile = load_profile(profile_name)
     key = snapshot.table_key(conn)
     table = SiteTable.load(conn, version=key.version)
