@@ -861,6 +861,12 @@ def measure_api(settings: Settings, gem: Gemeenten, requests: int, seed: int) ->
         out["first_sites_request_s"] = round(time.perf_counter() - t0, 3)
         out["site_table_rss_mib"] = round(memory_mib()["rss_mib"] - mem0, 1)
         log(f"  first GET /api/sites (loads SiteTable) {out['first_sites_request_s']:8.2f} s")
+        # the app serves the list while it loads the criterion layers in the background (a
+        # mapped site table); the re-ranks are timed once it has them, in its steady state
+        t0 = time.perf_counter()
+        client.post("/api/score", json={"geometry": random_polygon(gem, rng)}).raise_for_status()
+        out["first_score_request_s"] = round(time.perf_counter() - t0, 3)
+        log(f"  first POST /api/score (loads layers)   {out['first_score_request_s']:8.2f} s")
         times = []
         for _ in range(requests):
             params: dict[str, str | int] = {"limit": 50, "weights": random_weights(rng)}
@@ -876,10 +882,6 @@ def measure_api(settings: Settings, gem: Gemeenten, requests: int, seed: int) ->
             f" p95 {out['rerank']['p95_ms']} ms"
         )
 
-        t0 = time.perf_counter()
-        client.post("/api/score", json={"geometry": random_polygon(gem, rng)}).raise_for_status()
-        out["first_score_request_s"] = round(time.perf_counter() - t0, 3)
-        log(f"  first POST /api/score (loads layers)   {out['first_score_request_s']:8.2f} s")
         times = []
         for _ in range(requests):
             body = {"geometry": random_polygon(gem, rng), "kind": "kavel", "places": 20}

@@ -135,6 +135,10 @@ class Snapshots:
                 finally:
                     self._layers_loading.clear()
                 self._layers_ready.set()
+                # hundreds of thousands of geometries and ids: keep full collections (pauses
+                # in every request) from walking them, as for the site table
+                gc.collect()
+                gc.freeze()
 
     def start(self, connect: Connect) -> None:
         """Load both now (if the database is there), then every :data:`POLL_S` seconds what
