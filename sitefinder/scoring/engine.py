@@ -282,12 +282,15 @@ def conservative_key(scores: Scores, candidates: NDArray, solid: float) -> NDArr
     # below every solid site (keys of solid sites are 0-1); NaN (excluded) and no data: -inf
     key = np.where(weak, low - np.float32(2.0), low)
     key[np.isnan(point)] = -np.inf
-    weak_rows = _among(np.flatnonzero(weak & (key > -np.inf)), candidates)
+    # masks over all sites, not binary searches per site (a million weak sites: ~50 ms)
+    ranked = np.zeros(len(key), dtype=bool)
+    ranked[candidates] = True
+    weak_rows = np.flatnonzero(weak & (key > -np.inf) & ranked)
     if len(weak_rows) == 0:
         return key
     weak_low = low[weak_rows]
     # solid candidates some weak site surely beats (their whole range below its lower end)
-    passable = _among(np.flatnonzero(~weak & (high < weak_low.max())), candidates)
+    passable = np.flatnonzero(~weak & (high < weak_low.max()) & ranked)
     passable = passable[~np.isnan(point[passable])]
     if len(passable):
         order = np.argsort(high[passable], kind="stable")
