@@ -34,8 +34,10 @@ import gc
 import json
 import os
 import platform
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -59,15 +61,28 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/speed.py beside this file
+import speed  # noqa: E402
+
 from etl import get_pipeline  # noqa: E402
 from etl.loading import no_progress, run_pipeline  # noqa: E402
 from sitefinder.api import create_app  # noqa: E402
 from sitefinder.core import db  # noqa: E402
 from sitefinder.core.settings import Settings  # noqa: E402
-from sitefinder.scoring import load_profile, parse_weights  # noqa: E402
+from sitefinder.scoring import (  # noqa: E402
+    load_profile,
+    parse_weights,
+    snapshot,
+)
 from sitefinder.scoring.compute import compute_all, load_layers, raw_criteria  # noqa: E402
 from sitefinder.scoring.criteria import catalogue, groups, natura2000  # noqa: E402
-from sitefinder.scoring.engine import rank, stability, top_indices, weight_vector  # noqa: E402
+from sitefinder.scoring.engine import (  # noqa: E402
+    SiteTable,
+    rank,
+    stability,
+    top_indices,
+    weight_vector,
+)
 
 NDArray = np.ndarray[Any, Any]
 Conn = psycopg.Connection[Any]
@@ -89,10 +104,13 @@ def default_url() -> str:
 
 
 TARGETS = {
-    "criteria_total_s": 60.0,  # compute_all for all sites, below
+    "criteria_total_s": 30.0,  # compute_all for all sites, below (issue 14; was 60)
     "speedup_x": 5.0,  # baseline (projected) / compute_all, at least
-    "rerank_p50_ms": 50.0,  # GET /api/sites?limit=50&weights=..., below
+    "rerank_p50_ms": 10.0,  # GET /api/sites?limit=50&weights=..., below (issue 14; was 50)
     "adhoc_p50_ms": 100.0,  # POST /api/score, below
+    "cold_first_answer_s": 1.0,  # a fresh API process: start to first GET /api/sites, below
+    "cli_help_s": 0.3,  # sitefinder --help, below
+    "etl_ratio_x": 1.5,  # pipeline seconds / ogr2ogr seconds on the same file, at most
 }
 TO_WGS84 = Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
 
@@ -498,11 +516,11 @@ def gen_zoning(gem: Gemeenten, n: int, rng: np.random.Generator) -> pd.DataFrame
 # database set-up and loading
 
 
-def bench_settings(url: str) -> Settings:
+def bench_settings(url: str, snapshot_dir: Path | None = None) -> Settings:
     dbname = urllib.parse.urlsplit(url).path.lstrip("/")
     if "bench" not in dbname:
         raise SystemExit(f"refusing to drop/recreate '{dbname}': the name must contain 'bench'")
-    return Settings(database_url=url)
+    return Settings(database_url=url, snapshot_dir=snapshot_dir)
 
 
 def ensure_unused(settings: Settings) -> None:
@@ -800,7 +818,7 @@ def serve(settings: Settings) -> Iterator[tuple[str, Any]]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 900  # the start loads the site table (and the layers)
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise SystemExit("uvicorn did not start")
@@ -843,6 +861,12 @@ def measure_api(settings: Settings, gem: Gemeenten, requests: int, seed: int) ->
         out["first_sites_request_s"] = round(time.perf_counter() - t0, 3)
         out["site_table_rss_mib"] = round(memory_mib()["rss_mib"] - mem0, 1)
         log(f"  first GET /api/sites (loads SiteTable) {out['first_sites_request_s']:8.2f} s")
+        # the app serves the list while it loads the criterion layers in the background (a
+        # mapped site table); the re-ranks are timed once it has them, in its steady state
+        t0 = time.perf_counter()
+        client.post("/api/score", json={"geometry": random_polygon(gem, rng)}).raise_for_status()
+        out["first_score_request_s"] = round(time.perf_counter() - t0, 3)
+        log(f"  first POST /api/score (loads layers)   {out['first_score_request_s']:8.2f} s")
         times = []
         for _ in range(requests):
             params: dict[str, str | int] = {"limit": 50, "weights": random_weights(rng)}
@@ -858,10 +882,6 @@ def measure_api(settings: Settings, gem: Gemeenten, requests: int, seed: int) ->
             f" p95 {out['rerank']['p95_ms']} ms"
         )
 
-        t0 = time.perf_counter()
-        client.post("/api/score", json={"geometry": random_polygon(gem, rng)}).raise_for_status()
-        out["first_score_request_s"] = round(time.perf_counter() - t0, 3)
-        log(f"  first POST /api/score (loads layers)   {out['first_score_request_s']:8.2f} s")
         times = []
         for _ in range(requests):
             body = {"geometry": random_polygon(gem, rng), "kind": "kavel", "places": 20}
@@ -927,10 +947,18 @@ def verdict(ok: bool) -> str:
 
 def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     crit = results["criteria"]["total_s"]
+    steps = results["criteria"]["steps_s"]
     base = results["baseline"]
     api = results["api"]
-    speed = results["speedup_x"]
+    speedup = results["speedup_x"]
+    cold = results["cold_start"]
+    cli = results["cli_start"]
+    dask = results["dask"]
+    etl = results["etl"]
     n = results["params"]["sites"]
+    mapped = (cold["mapped"] or {}).get("process_start_to_first_answer_s", float("nan"))
+    from_db = cold["database_load"]
+    step_text = ", ".join(f"{k} {v:.1f}" for k, v in steps.items())
     return [
         (
             f"criteria, all {n:,} sites (compute_all)",
@@ -938,6 +966,7 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"< {TARGETS['criteria_total_s']:.0f} s",
             verdict(crit < TARGETS["criteria_total_s"]),
         ),
+        (f"  steps (s): {step_text}", "", "", ""),
         (
             f"baseline LATERAL SQL, {base['sample_sites']:,}-site sample",
             f"{base['per_site_ms']:.3f} ms/site",
@@ -952,13 +981,47 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ),
         (
             "speed-up (baseline / compute_all)",
-            f"{speed:.1f} x",
+            f"{speedup:.1f} x",
             f">= {TARGETS['speedup_x']:.0f} x",
-            verdict(speed >= TARGETS["speedup_x"]),
+            verdict(speedup >= TARGETS["speedup_x"]),
         ),
-        ("first GET /api/sites (loads SiteTable)", f"{api['first_sites_request_s']:.1f} s", "", ""),
         (
-            "re-rank GET /api/sites p50",
+            "fresh API process: start to first GET /api/sites",
+            f"{mapped:.2f} s",
+            f"< {TARGETS['cold_first_answer_s']:.0f} s",
+            verdict(mapped < TARGETS["cold_first_answer_s"]),
+        ),
+        (
+            "  of which the first request (mapped snapshot)",
+            f"{cold['mapped']['first_request_s']:.2f} s" if cold["mapped"] else "not run",
+            "",
+            "",
+        ),
+        (
+            "  of which importing the app (python -c 'import sitefinder.api')",
+            f"{cold['import_s']:.2f} s" if cold.get("import_s") else "not run",
+            "",
+            "",
+        ),
+        (
+            "  same without snapshot (database load)",
+            f"{from_db['process_start_to_first_answer_s']:.2f} s" if from_db else "not run",
+            "",
+            "",
+        ),
+        (
+            "  server RSS / PSS (MiB) mapped vs database load",
+            (
+                f"{cold['mapped']['rss_mib']:.0f}/{cold['mapped']['pss_mib']:.0f} vs"
+                + (f" {from_db['rss_mib']:.0f}/{from_db['pss_mib']:.0f}" if from_db else " -")
+            )
+            if cold["mapped"]
+            else "not run",
+            "",
+            "",
+        ),
+        (
+            "re-rank GET /api/sites p50 (top 50, own weights, stability)",
             f"{api['rerank']['p50_ms']:.1f} ms",
             f"< {TARGETS['rerank_p50_ms']:.0f} ms",
             verdict(api["rerank"]["p50_ms"] < TARGETS["rerank_p50_ms"]),
@@ -972,16 +1035,40 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             verdict(api["adhoc"]["p50_ms"] < TARGETS["adhoc_p50_ms"]),
         ),
         ("ad-hoc POST /api/score p95", f"{api['adhoc']['p95_ms']:.1f} ms", "", ""),
+        (
+            "sitefinder --help (median)",
+            f"{cli['median_s']:.2f} s",
+            f"< {TARGETS['cli_help_s']:.1f} s",
+            verdict(cli["median_s"] < TARGETS["cli_help_s"]),
+        ),
+        (
+            f"ETL {etl['features']:,} features: pipeline / ogr2ogr",
+            "n/a" if etl["ratio_x"] is None else f"{etl['ratio_x']:.2f} x",
+            f"<= {TARGETS['etl_ratio_x']:.1f} x",
+            verdict(etl["ratio_x"] is not None and etl["ratio_x"] <= TARGETS["etl_ratio_x"]),
+        ),
+        (
+            "  features/s pipeline vs ogr2ogr",
+            f"{etl['pipeline_features_per_s']:,} vs {etl['ogr2ogr_features_per_s'] or 0:,}",
+            "",
+            "",
+        ),
+        (
+            f"criteria on Dask, {dask['workers']} workers vs single process",
+            f"{dask['dask_s']:.1f} vs {dask['single_process_s']:.1f} s",
+            "identical",
+            verdict(bool(dask["identical"])) + ("" if dask["identical"] else " (differ)"),
+        ),
         ("peak RSS of this process", f"{results['memory']['peak_rss_mib']:,.0f} MiB", "", ""),
     ]
 
 
 def print_summary(rows: list[tuple[str, str, str, str]]) -> None:
     log("\nSUMMARY (SYNTHETIC data set; EPSG:28992)")
-    log(f"{'measure':<50} {'value':>16} {'target':>10}  result")
-    log("-" * 86)
+    log(f"{'measure':<60} {'value':>22} {'target':>10}  result")
+    log("-" * 102)
     for name, value, target, result in rows:
-        log(f"{name:<50} {value:>16} {target:>10}  {result}")
+        log(f"{name:<60} {value:>22} {target:>10}  {result}")
 
 
 def code_version() -> dict[str, Any]:
@@ -1045,6 +1132,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="stop the baseline sample after this many seconds",
     )
     p.add_argument("--requests", type=int, default=50, help="timed requests per endpoint")
+    p.add_argument("--workers", type=int, default=2, help="Dask workers (local cluster)")
+    p.add_argument(
+        "--no-cold-start",
+        action="store_true",
+        help="do not time fresh API processes at all (the smoke run: seconds count there)",
+    )
+    p.add_argument(
+        "--no-cold-fallback",
+        action="store_true",
+        help="time a fresh API process with the snapshot only, not also the database load",
+    )
+    p.add_argument("--partitions", type=int, default=16, help="partitions of whole gemeenten")
+    p.add_argument(
+        "--etl-features", type=int, default=1_000_000, help="features of the ETL bench file"
+    )
     p.add_argument("--seed", type=int, default=20261121)
     p.add_argument(
         "--database-url",
@@ -1060,7 +1162,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = bench_settings(args.database_url)
+    snapshots = Path(tempfile.mkdtemp(prefix="sitefinder-bench-snapshots-"))
+    settings = bench_settings(args.database_url, snapshots)
     sizes = Sizes(args.sites, args.stops, args.care, args.supermarkets, args.zoning)
     started = time.perf_counter()
     load: dict[str, float] = {"start": round(os.getloadavg()[0], 2)}
@@ -1107,9 +1210,52 @@ def main(argv: list[str] | None = None) -> int:
             )
             log(f"  agreement with site_raw (%): {base['agreement_pct']}")
 
+            log(f"\n[3e] criteria partitioned by gemeente on Dask ({args.workers} workers)")
+            load["before_dask"] = round(os.getloadavg()[0], 2)
+            dask = speed.dask_compare(conn, args.workers, args.partitions)
+            log(
+                f"  single process {dask['single_process_s']:.2f} s, Dask {dask['dask_s']:.2f} s"
+                f" (cluster start {dask['cluster_start_s']:.1f} s): x{dask['speedup_x']};"
+                f" identical: {dask['identical']} {dask['differing_columns'] or ''}"
+            )
+
+            log("\n[3f] served snapshot: written as sitefinder score writes it")
+            t0 = time.perf_counter()
+            key = snapshot.table_key(conn)
+            table = SiteTable.load(conn, version=key.version)
+            table_load_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            written = snapshot.write(snapshot.database_dir(settings), table, key)
+            snapshot_s = {
+                "table_load_s": round(table_load_s, 3),
+                "write_s": round(time.perf_counter() - t0, 3),
+                "mib": round(sum(f.stat().st_size for f in written.iterdir()) / 2**20, 1),
+            }
+            del table
+            gc.collect()
+            log(f"  {snapshot_s}")
+
             log("\n[3c/d] API: uvicorn on 127.0.0.1")
             load["before_api"] = round(os.getloadavg()[0], 2)
             api = measure_api(settings, gem, args.requests, args.seed)
+            log("\n[3g] a fresh API process (sitefinder serve): start to first GET /api/sites")
+            load["before_cold"] = round(os.getloadavg()[0], 2)
+            cold = speed.cold_start(
+                settings.database_url,
+                snapshots,
+                fallback=not args.no_cold_fallback,
+                run=not args.no_cold_start,
+            )
+            log(f"  mapped snapshot {cold['mapped']}")
+            log(f"  database load   {cold['database_load']}")
+            log(f"  import sitefinder.api alone: {cold['import_s']} s")
+            log("\n[3h] sitefinder --help")
+            cli = speed.cli_start()
+            log(f"  {cli}")
+            log(f"\n[3i] ETL: {args.etl_features:,}-feature SYNTHETIC file, pipeline vs ogr2ogr")
+            load["before_etl"] = round(os.getloadavg()[0], 2)
+            etl = speed.etl_vs_ogr2ogr(conn, settings, gem, args.etl_features, args.seed)
+            log(f"  {etl}")
             machine = server_info(conn)
         speedup = base["projected_all_sites_s"] / criteria_s if criteria_s > 0 else float("inf")
         results: dict[str, Any] = {
@@ -1137,6 +1283,11 @@ def main(argv: list[str] | None = None) -> int:
             "baseline": base,
             "speedup_x": round(speedup, 1),
             "api": api,
+            "snapshot": snapshot_s,
+            "cold_start": cold,
+            "cli_start": cli,
+            "dask": dask,
+            "etl": etl,
             "memory": memory_mib(),
             # 1-minute load average: well above 1 means something else ran on the 2 cores
             "load_avg_1m": {**load, "end": round(os.getloadavg()[0], 2)},
@@ -1148,6 +1299,11 @@ def main(argv: list[str] | None = None) -> int:
             "speedup": speedup >= TARGETS["speedup_x"],
             "rerank": api["rerank"]["p50_ms"] < TARGETS["rerank_p50_ms"],
             "adhoc": api["adhoc"]["p50_ms"] < TARGETS["adhoc_p50_ms"],
+            "cold_start": bool(cold["mapped"])
+            and cold["mapped"]["process_start_to_first_answer_s"] < TARGETS["cold_first_answer_s"],
+            "cli_start": cli["median_s"] < TARGETS["cli_help_s"],
+            "etl": etl["ratio_x"] is not None and etl["ratio_x"] <= TARGETS["etl_ratio_x"],
+            "dask_identical": bool(dask["identical"]),
         }
         results["wall_s"] = round(time.perf_counter() - started, 1)
         print_summary(rows)
@@ -1155,6 +1311,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
         log(f"\nwall time {results['wall_s']:.0f} s; results in {args.out}")
     finally:
+        shutil.rmtree(snapshots, ignore_errors=True)
         if not args.keep:
             db.drop_database(settings)
             log(f"dropped {db.redact(settings.database_url)} (use --keep to keep it)")

@@ -21,15 +21,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol, Self
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self
 
-import geopandas as gpd
 from psycopg import sql
 
 from etl.areas import Area
 from layers import Layer, get_layer
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.core.settings import Settings
+
+if TYPE_CHECKING:  # the sources import geopandas; the API, which reads these, needs it not
+    import geopandas as gpd
 
 # The partition a record belongs to, in a layer declared ``partitioned_by`` (else NULL): the
 # reader fills this column, and a load replaces only the partitions it holds (etl/loading.py).

@@ -57,8 +57,11 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import shapely
 from psycopg import sql
 from tqdm import tqdm
@@ -91,6 +94,7 @@ OUTSIDE_GEMEENTE = "outside every Dutch municipality"
 MIN_KEEP_SHARE = 0.5  # a load may not leave a layer with less than this share of its records
 MIN_GUARDED = 20  # ... when it holds at least this many (small layers vary freely)
 JSON_COLUMNS = frozenset({"props", "sources"})
+STAGE_CHUNK = 50_000  # rows per CSV chunk COPYed into the stage table
 ProgressFactory = Callable[[int, str], Any]
 
 
@@ -110,20 +114,36 @@ def empty_frame(pipeline: Pipeline) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in names}, geometry=[], crs=RD)
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _missing(value: Any) -> bool:
+    """None, NaN, NA or NaT (what ``pd.isna`` says of a scalar, without its cost per value)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(value != value)
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(value))
+    return False
+
+
+# dates and times go to ``default=str`` as they did with json.dumps ("2024-01-31 12:00:00")
+_JSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_SERIALIZE_NUMPY
+    | orjson.OPT_NON_STR_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
 
 
 def _clean_json(value: Any) -> str:
+    """A ``props``/``sources`` value as JSON text (missing values left out of an object).
+
+    orjson: at a million features several times faster than ``json.dumps``; the column is
+    jsonb, so only the value counts, not the spacing. NaN nested deeper becomes null."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "{}"
     if isinstance(value, dict):
-        value = {k: _jsonable(v) for k, v in value.items() if _jsonable(v) is not None}
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        value = {k: v for k, v in value.items() if not _missing(v)}
+    return orjson.dumps(value, default=str, option=_JSON_OPTIONS).decode()
 
 
 def to_rows(frame: gpd.GeoDataFrame, layer: Layer, source: SourceInfo) -> pd.DataFrame:
@@ -308,14 +328,46 @@ def _gemeenten_coverage_sql(layer: Layer, clip: str | None) -> Statement:
 def _copy_stage(
     conn: psycopg.Connection[Any], rows: pd.DataFrame, columns: sql.Composable, bar: Any
 ) -> None:
-    """COPY the encoded rows into the temporary ``stage`` table, ticking ``bar`` per 1000."""
-    with conn.cursor().copy(sql.SQL("COPY stage ({cols}) FROM STDIN").format(cols=columns)) as copy:
-        for i, row in enumerate(rows.itertuples(index=False, name=None)):
-            copy.write_row(row)
-            if i % 1000 == 999:
-                bar.update(1000)
-    bar.update(len(rows) % 1000)
+    """COPY the encoded rows into the temporary ``stage`` table, ticking ``bar`` per chunk.
+
+    Arrow's CSV writer (C++) formats each chunk of :data:`STAGE_CHUNK` rows: no Python call
+    per row (at a million features several times faster than ``write_row``). Strings are
+    quoted (an empty one stays empty), None is written as nothing: NULL. A chunk whose columns
+    Arrow cannot type (mixed kinds of values in one column) goes row by row as before.
+    """
+    statement = sql.SQL("COPY stage ({cols}) FROM STDIN WITH (FORMAT csv)").format(cols=columns)
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    with conn.cursor().copy(statement) as copy:
+        for start in range(0, len(rows), STAGE_CHUNK):
+            chunk = rows.iloc[start : start + STAGE_CHUNK]
+            try:
+                table = pa.Table.from_pandas(chunk, preserve_index=False)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                table = None
+            if table is not None:
+                buffer = pa.BufferOutputStream()
+                pa_csv.write_csv(table, buffer, options)
+                copy.write(buffer.getvalue().to_pybytes())
+            else:
+                for row in chunk.itertuples(index=False, name=None):
+                    copy.write(_csv_line(row))
+            bar.update(len(chunk))
     bar.close()
+
+
+def _csv_line(row: tuple[Any, ...]) -> bytes:
+    """One row as a CSV line the way the Arrow path writes it (None: NULL, text quoted)."""
+
+    def field(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool | np.bool_):
+            return "true" if value else "false"
+        if isinstance(value, int | float | np.integer | np.floating):
+            return repr(value.item() if isinstance(value, np.generic) else value)
+        return '"' + str(value).replace('"', '""') + '"'
+
+    return (",".join(field(v) for v in row) + "\n").encode()
 
 
 def _copy_quarantine(

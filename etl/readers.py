@@ -44,8 +44,10 @@ def read_vector(
     """Read a vector file through GDAL (pyogrio); a file that is not what it claims fails.
 
     ``kwargs`` go to :func:`pyogrio.read_dataframe` (``layer``, ``read_geometry``, GDAL open
-    options such as ``WRITE_GFS="NO"``). The error names ``label`` (default: the path), after
-    ``what`` (the layer) when given.
+    options such as ``WRITE_GFS="NO"``; ``use_arrow=True``: GDAL's Arrow stream, about three
+    times faster at a million features, for a source whose frame it leaves the same: not
+    every driver's, e.g. BAG GeoPackages with list fields differ). The error names ``label``
+    (default: the path), after ``what`` (the layer) when given.
     """
     try:
         return pyogrio.read_dataframe(path, **kwargs)

@@ -16,6 +16,8 @@ command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 # WeasyPrint (site reports as PDF) draws text with Pango; DejaVu is the reports' font
 dpkg -s libpangoft2-1.0-0 >/dev/null 2>&1 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
+# ogr2ogr: the reference loader `make bench` measures the ETL against (bench/speed.py)
+command -v ogr2ogr >/dev/null 2>&1 || need_apt+=(gdal-bin)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

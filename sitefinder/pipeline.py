@@ -16,6 +16,7 @@ from sitefinder.core import db
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.core.settings import Settings
 from sitefinder.scoring import ScoreSummary, score_all
+from sitefinder.scoring.snapshot import database_dir
 
 
 @dataclass
@@ -131,7 +132,7 @@ def load_layers(
             if on_result:
                 on_result(result)
         if score and any(r.status == "ok" for r in results):
-            summary = score_all(conn, settings.default_profile)
+            summary = score_all(conn, settings.default_profile, snapshot_dir=database_dir(settings))
             if on_score:
                 on_score(summary)
     return results
@@ -141,5 +142,7 @@ def load_and_score(settings: Settings, *, progress: bool = True, force: bool = F
     db.init_database(settings)
     report = LoadReport(runs=load_layers(settings, force=force, progress=progress))
     with db.connection(settings) as conn:
-        report.score = score_all(conn, settings.default_profile)
+        report.score = score_all(
+            conn, settings.default_profile, snapshot_dir=database_dir(settings)
+        )
     return report

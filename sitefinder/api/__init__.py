@@ -39,6 +39,7 @@ from sitefinder.api.routers import (
 from sitefinder.api.snapshots import Snapshots
 from sitefinder.core import db, isolate
 from sitefinder.core.settings import Settings, get_settings
+from sitefinder.scoring import snapshot
 
 GEOMETRY_WORKERS = 2  # processes that repair invalid request geometries (core.isolate)
 
@@ -53,7 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.pool = db.make_pool(settings)
     app.state.gate = gate = db.Gate(app.state.pool, settings)
     app.state.accounts_pool = security.make_accounts_pool(settings)
-    app.state.engine = Snapshots()
+    app.state.engine = Snapshots(snapshot.database_dir(settings))
     app.state.workers = isolate.Workers(GEOMETRY_WORKERS)
     await anyio.to_thread.run_sync(app.state.engine.start, gate.connection)
     try:

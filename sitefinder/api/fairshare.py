@@ -176,20 +176,28 @@ class FairShareQuery:
 
 
 def _capacity(
-    table: SiteTable, q: FairShareQuery, members: list[str], shown: flagview.Visible
+    conn: Conn,
+    table: SiteTable,
+    q: FairShareQuery,
+    members: list[str],
+    shown: flagview.Visible,
 ) -> dict[str, dict[str, float]]:
     """Per member gemeente: places and count of the sites above the score, of the visibly
     flagged parks, and of their union (vectorised masks over all sites)."""
     evaluation = table.evaluation(q.profile)
     scores = evaluation.score_all(weight_vector(q.weights))
-    places = np.nan_to_num(table.raw["places"].to_numpy(dtype=float), nan=0.0)
     in_region = table.matching(table.gemeente, members)
+    places = np.zeros(len(table), dtype=float)
+    region = np.flatnonzero(in_region)  # the places of the region's sites only
+    places[region] = np.nan_to_num(
+        table.raw_frame(conn, region)["places"].to_numpy(dtype=float), nan=0.0
+    )
     above = (
         in_region & ~evaluation.excluded & (np.nan_to_num(scores.point, nan=-1.0) >= q.min_score)
     )
-    flagged_ids = [i for i, f in shown.items() if f["status"] in q.statuses and i in table.index]
-    flagged = np.zeros(len(table.ids), dtype=bool)
-    flagged[[table.index[i] for i in flagged_ids]] = True
+    at = [table.position(i) for i, f in shown.items() if f["status"] in q.statuses]
+    flagged = np.zeros(len(table), dtype=bool)
+    flagged[[i for i in at if i is not None]] = True
     flagged &= in_region
     gemeente = np.asarray(table.gemeente.astype(object))
     out: dict[str, dict[str, float]] = {
@@ -229,7 +237,7 @@ def fair_share(
     need = q.need if q.need is not None else stored["need"]
     source = "typed" if q.need is not None else stored["source"]
     rounded = largest_remainder(need, keys) if need is not None else [None] * len(members)
-    capacity = _capacity(table, q, codes, shown)
+    capacity = _capacity(conn, table, q, codes, shown)
     offers = offers_by_gemeente(conn, q.profile.name, codes)
     rows = []
     for g, k, whole in zip(members, keys, rounded, strict=True):

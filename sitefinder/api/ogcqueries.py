@@ -378,11 +378,12 @@ def site_items(
     if bbox is not None:
         order = order[_in_bbox(table, bbox, bbox_crs)[order]]
     page = order[offset : offset + limit]
-    rows = _site_rows(conn, [str(table.ids[i]) for i in page], crs)
+    ids = table.site_ids(page)
+    rows = _site_rows(conn, ids, crs)
     features = [
-        _site_feature(rows[str(table.ids[i])], ranking, int(i), profile.name)
-        for i in page
-        if str(table.ids[i]) in rows  # not deleted by a load since the snapshot
+        _site_feature(rows[site], ranking, int(i), profile.name)
+        for i, site in zip(page, ids, strict=True)
+        if site in rows  # not deleted by a load since the snapshot
     ]
     return FeaturePage(features, len(order))
 
@@ -391,7 +392,7 @@ def site_item(
     conn: psycopg.Connection[Any], table: SiteTable, profile: Profile, site_id: str, *, crs: str
 ) -> str | None:
     """One scored site as JSON text (None: no such site in the site table)."""
-    i = table.index.get(site_id)
+    i = table.position(site_id)
     if i is None:
         return None
     rows = _site_rows(conn, [site_id], crs)

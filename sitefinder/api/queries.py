@@ -85,7 +85,7 @@ class SiteQuery:
 
 def _candidates(table: SiteTable, evaluation: Evaluation, scores: Scores, q: SiteQuery) -> NDArray:
     """Indices of the sites that pass the filters (vectorised masks over all sites)."""
-    mask = np.ones(len(table.ids), dtype=bool)
+    mask = np.ones(len(table), dtype=bool)
     if q.kind:
         mask &= table.matching(table.kind, q.kind)
     if q.gemeente:
@@ -111,8 +111,9 @@ def _candidates(table: SiteTable, evaluation: Evaluation, scores: Scores, q: Sit
 
 def _id_mask(table: SiteTable, ids: frozenset[str]) -> NDArray:
     """True at the sites of ``ids`` (ids not in the table are left out)."""
-    mask = np.zeros(len(table.ids), dtype=bool)
-    mask[[table.index[i] for i in ids if i in table.index]] = True
+    mask = np.zeros(len(table), dtype=bool)
+    found = (table.position(i) for i in ids)
+    mask[[i for i in found if i is not None]] = True
     return mask
 
 
@@ -161,6 +162,7 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
     stable = stability(
         evaluation, weights, candidates, page, q.stability_k, ranked=ranked, scores=scores
     )
+    page_ids = table.site_ids(page)
     rows = conn.execute(
         "SELECT "
         + SITE_COLUMNS
@@ -169,14 +171,16 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
         + " AS geometry "
         + SITE_FROM
         + " WHERE s.id = ANY(%s)",
-        ([str(table.ids[i]) for i in page],),
+        (page_ids,),
     ).fetchall()
     by_id = {row["id"]: row for row in rows}
     features = []
-    for place, (i, share) in enumerate(zip(page, stable, strict=True), start=q.page.offset + 1):
-        if str(table.ids[i]) not in by_id:
+    for place, (i, share, site_id) in enumerate(
+        zip(page, stable, page_ids, strict=True), start=q.page.offset + 1
+    ):
+        if site_id not in by_id:
             continue  # deleted by a load since the snapshot was taken (its reload follows)
-        row = dict(by_id[str(table.ids[i])])
+        row = dict(by_id[site_id])
         fields = score_fields(scores, i)
         missing = [
             name
@@ -214,7 +218,7 @@ def get_site(
     conn: psycopg.Connection[Any], table: SiteTable, site_id: str, q: SiteQuery
 ) -> dict[str, Any] | None:
     """One site: properties, full geometry, explained breakdown, sources."""
-    i = table.index.get(site_id)
+    i = table.position(site_id)
     if i is None:
         return None
     row = conn.execute(
@@ -232,7 +236,7 @@ def get_site(
     evaluation = table.evaluation(q.profile)
     weights = weight_vector(q.weights)
     scores = evaluation.score_all(weights)
-    raw = {str(k): v for k, v in table.raw.iloc[i].items()}
+    raw = table.raw_row(conn, i)
     explained = explain(q.profile, weights, evaluation, i, raw, feature_names(conn, raw))
     # the rank among all sites (no filters), in the ranking the request asks for
     candidates = _candidates(table, evaluation, scores, SiteQuery(q.profile, q.weights))

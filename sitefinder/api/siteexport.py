@@ -207,7 +207,7 @@ class Export:
         attribution = self.attribution
         for start in range(0, self.total, CHUNK):
             idx = sel.order[start : start + CHUNK]
-            ids = [str(self.table.ids[i]) for i in idx]
+            ids = self.table.site_ids(idx)
             fetched = queries.export_rows(self.conn, ids, geometry)
             present = evaluation.present[idx]
             values = evaluation.values[idx]
@@ -218,8 +218,8 @@ class Export:
             # rounded once per chunk, as Python lists (NaN as None): no numpy scalar per cell
             value_list = _listed(np.round(values, 4))
             share_list = _listed(np.round(contribution, 4))
-            frame = self.table.raw.iloc[idx]
-            view = Raw(frame.reset_index(drop=True))
+            frame = self.table.raw_frame(self.conn, idx)
+            view = Raw(frame)
             readings = {
                 c.name: _listed(np.round(np.asarray(vector(view, params[c.name]), float), 1))
                 for c in cols

@@ -5,6 +5,10 @@ spatial queries), then replaced whole, by a background thread, when their data c
 looks every :data:`POLL_S` seconds); a request uses the snapshot that is current when it
 starts and never waits for a load (only when the database was down at start: the first
 requests then wait for the background thread, at most :data:`LAYERS_WAIT_S` for the layers).
+When the site table can be memory-mapped from the snapshot ``sitefinder score`` wrote
+(``sitefinder.scoring.snapshot``: at a million sites in a fraction of a second instead of
+seconds), the app serves at once and the background thread loads the layers first thing; a
+``POST /api/score`` meanwhile waits for them (at most :data:`LAYERS_START_WAIT_S`).
 
 * **The site table** (:class:`sitefinder.scoring.engine.SiteTable`: every site with its raw
   criteria, ``site JOIN site_raw``) is reloaded when ``sitefinder score`` has run (the version
@@ -30,13 +34,14 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from layers import catalogue
 from sitefinder.api import queries
 from sitefinder.core.errors import ServiceBusyError
+from sitefinder.scoring import snapshot
 from sitefinder.scoring.compute import load_layers
 from sitefinder.scoring.criteria import layer_names
 from sitefinder.scoring.engine import SiteTable
@@ -46,40 +51,37 @@ logger = logging.getLogger("sitefinder.api")
 
 POLL_S = 1.0  # how often the background thread looks for new data (seconds)
 LAYERS_WAIT_S = 1.0  # how long a request waits for a first load of the layers (then 503)
+# ... while that first load is under way (started from a mapped site table, the list is served
+# while the layers still load): as long as a start took before, at most this long
+LAYERS_START_WAIT_S = 120.0
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 
 
-def _site_layers() -> list[str]:
-    return sorted(name for name, layer in catalogue().items() if layer.kind == "site")
-
-
-def table_key(conn: psycopg.Connection[Any]) -> tuple[int, int]:
-    """(scoring version, newest load of a site layer): changes when the site table must."""
-    row = conn.execute(
-        "SELECT (SELECT coalesce(max(version), 0) FROM scoring_state) AS scored,"
-        " (SELECT coalesce(max(id), 0) FROM etl_run WHERE status = 'ok' AND layer = ANY(%s))"
-        " AS sites",
-        (_site_layers(),),
-    ).fetchone()
-    return (int(row["scored"]), int(row["sites"])) if row else (0, 0)
+def table_key(conn: psycopg.Connection[Any]) -> snapshot.TableKey:
+    """(scoring version and when, newest load of a site layer): changes when the site table
+    must."""
+    return snapshot.table_key(conn)
 
 
 class Snapshots:
     """The current site table and criterion layers (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
+        self._folder = folder  # the database's served snapshots (``scoring.snapshot``)
         self._table: SiteTable | None = None
-        self._table_key: tuple[int, int] | None = None
+        self._table_key: snapshot.TableKey | None = None
+        self.mapped = False  # whether the current table is memory-mapped from a snapshot
         self._layers: Layers | None = None
         self._layers_key: int | None = None
         self._layers_ready = threading.Event()
+        self._layers_loading = threading.Event()  # the first load of the layers is under way
         self._health: tuple[tuple[int, int], dict[str, Any]] | None = None
         self._loading = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
-    def key(self) -> tuple[int, int] | None:
+    def key(self) -> snapshot.TableKey | None:
         """The version of the current site table (scoring version, newest site layer load):
         what a cached answer built from it (a vector tile's ETag) is keyed on."""
         return self._table_key
@@ -94,7 +96,8 @@ class Snapshots:
     def layers(self, conn: psycopg.Connection[Any]) -> Layers:
         """The current criterion layers; until the first load is done (seconds after start),
         wait for it."""
-        if self._layers is None and not self._layers_ready.wait(LAYERS_WAIT_S):
+        wait = LAYERS_START_WAIT_S if self._layers_loading.is_set() else LAYERS_WAIT_S
+        if self._layers is None and not self._layers_ready.wait(wait):
             raise ServiceBusyError("the server is still loading its data; try again shortly")
         assert self._layers is not None
         return self._layers
@@ -120,26 +123,43 @@ class Snapshots:
             conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
             key = table_key(conn)
             if self._table is None or key != self._table_key:
-                table = SiteTable.load(conn, version=key[0])
-                self._table, self._table_key = table, key
-                # a million rows of Python objects: keep full collections from walking them
-                gc.collect()
-                gc.freeze()
+                mapped = None if self._folder is None else snapshot.open_table(self._folder, key)
+                table = mapped if mapped is not None else SiteTable.load(conn, version=key.version)
+                self._table, self._table_key, self.mapped = table, key, mapped is not None
+                if mapped is None:
+                    # a million rows of Python objects: keep full collections from walking them
+                    gc.collect()
+                    gc.freeze()
             if not layers:
                 return
             version = queries.scoring_data_version(conn, sorted(layer_names()))
             if self._layers is None or version != self._layers_key:
-                self._layers, self._layers_key = load_layers(conn), version
+                if self._layers is None:
+                    self._layers_loading.set()
+                try:
+                    self._layers, self._layers_key = load_layers(conn), version
+                finally:
+                    self._layers_loading.clear()
                 self._layers_ready.set()
+                # hundreds of thousands of geometries and ids: keep full collections (pauses
+                # in every request) from walking them, as for the site table
+                gc.collect()
+                gc.freeze()
 
     def start(self, connect: Connect) -> None:
         """Load both now (if the database is there), then every :data:`POLL_S` seconds what
         changed, in a daemon thread, each time over ``connect()``."""
         try:
             with connect() as conn:
-                self.refresh(conn)
+                # the site table now (memory-mapped from its snapshot: at once); the layers,
+                # which only POST /api/score needs, too unless the table could be mapped: then
+                # the background thread loads them while the list is already served
+                self.refresh(conn, layers=not self.mapped_available(conn))
         except Exception:
             logger.warning("the API's data could not be loaded at start; retrying", exc_info=True)
+
+        if self._layers is None and self._table is not None:
+            self._layers_loading.set()  # the thread below loads them first thing
 
         def loop() -> None:
             failing = False
@@ -156,6 +176,12 @@ class Snapshots:
 
         self._thread = threading.Thread(target=loop, name="sitefinder-snapshots", daemon=True)
         self._thread.start()
+
+    def mapped_available(self, conn: psycopg.Connection[Any]) -> bool:
+        """Whether a current snapshot of the site table is on disk (``scoring.snapshot``)."""
+        if self._folder is None:
+            return False
+        return snapshot.current(self._folder, table_key(conn)) is not None
 
     def stop(self) -> None:
         self._stop.set()

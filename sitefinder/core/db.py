@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -336,3 +337,24 @@ def init_database(settings: Settings | None = None) -> None:
     ensure_database(settings)
     migrate(settings)
     setup_api_role(settings)
+
+
+def copy_csv(
+    conn: psycopg.Connection[Any], query: sql.Composable, params: Any = None
+) -> io.BytesIO:
+    """The rows of ``query`` (a SELECT of our own) as CSV with a header, NULL written ``\\N``
+    (so an empty text stays empty), read with one ``COPY ... TO STDOUT``: at a million rows
+    many times faster than fetching rows as Python objects (parse it with ``pandas.read_csv(
+    buffer, keep_default_na=False, na_values=[NULL_CSV])``)."""
+    statement = sql.SQL("COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER, NULL {null})").format(
+        query=query, null=sql.Literal(NULL_CSV)
+    )
+    buffer = io.BytesIO()
+    with conn.cursor().copy(statement, params) as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    return buffer
+
+
+NULL_CSV = "\\N"  # how ``copy_csv`` writes NULL

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # ``http_backoff_s`` x 2^n seconds (or the server's Retry-After), never more than
     # ``http_max_delay_s``; ``http_timeout_s`` is the connect/read timeout in seconds.
     cache_dir: Path = Field(default_factory=_default_cache_dir)
+    # Served snapshots (sitefinder/scoring/snapshot.py): ``sitefinder score`` writes the scored
+    # site table here and the API maps it into memory; unset: ``<cache_dir>/snapshots``.
+    snapshot_dir: Path | None = None
     http_attempts: int = Field(default=4, ge=1, le=20)
     http_backoff_s: float = Field(default=1.0, ge=0)
     http_max_delay_s: float = Field(default=120.0, ge=0)

@@ -35,6 +35,11 @@ class RawColumn:
     type: ColumnType
     unit: str | None = None  # "m" (straight-line metres, EPSG:28992), "count", "departures/h"
     description: str = ""
+    # A search within a radius (metres): a distance searched only this far (NULL: nothing
+    # within it) or a count within it; None: a nearest search without limit, or no search.
+    # The partitioned run (``scoring.partitioned``) needs it to know when a partition's
+    # neighbourhood holds the whole answer.
+    reach_m: float | None = None
 
     def __post_init__(self) -> None:
         if not IDENTIFIER.match(self.name):

@@ -20,9 +20,11 @@ from typing import Any
 import pandas as pd
 import psycopg
 import shapely
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from layers import catalogue as layer_catalogue
+from sitefinder.core import db
 from sitefinder.scoring import store
 from sitefinder.scoring.base import Columns, NDArray
 from sitefinder.scoring.criteria import (
@@ -53,6 +55,20 @@ def places_source_sql(props: str = "props") -> str:
         f"WHEN ({props} ->> '{k}') IS NOT NULL THEN '{what}'" for k, what in PLACES_KEYS
     )
     return f"CASE {cases} END"
+
+
+def read_sites(conn: psycopg.Connection[Any]) -> pd.DataFrame:
+    """Every site's id, places and geometry (hex WKB, EPSG:28992), by id: one CSV COPY."""
+    query = sql.SQL(
+        f"SELECT id, {places_sql()} AS places, encode(ST_AsBinary(geom), 'hex') AS wkb"
+        " FROM site ORDER BY id"
+    )
+    return pd.read_csv(
+        db.copy_csv(conn, query),
+        dtype={"id": "object", "places": "float64", "wkb": "object"},
+        keep_default_na=False,
+        na_values=[db.NULL_CSV],
+    )
 
 
 def load_layers(conn: psycopg.Connection[Any], names: Iterable[str] | None = None) -> Layers:
@@ -96,6 +112,10 @@ def raw_criteria(
         siteonly = [d for d in declarations() if not d.group]
         frame.update(_columns_of(siteonly, None, layers, everything))
     return pd.DataFrame(frame)
+
+
+# (layers, sites, places) -> every raw column of every site, as ``raw_criteria`` gives them
+AllCriteria = Callable[[Layers, NDArray, NDArray], pd.DataFrame]
 
 
 @dataclass
@@ -149,12 +169,14 @@ def compute_all(
     progress: Callable[[str], None] | None = None,
     *,
     full: bool = False,
+    every: AllCriteria | None = None,
 ) -> ComputeSummary:
     """Bring ``site_raw`` up to date, in one transaction.
 
     Recomputes only the groups whose layer was reloaded since the last computation (or whose
     columns are new), unless site layers changed (then every site is recomputed) or ``full``
-    is set.
+    is set. ``every``: how to compute every criterion of every site when all are recomputed
+    (default ``raw_criteria``; ``scoring.partitioned`` gives one that runs on Dask).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -185,13 +207,14 @@ def compute_all(
             by_group = groups()
             needed = {layer for name in chosen for d in by_group[name] for layer in d.layer_names}
         layers = load_layers(conn, needed)
-        rows = conn.execute(
-            f"SELECT id, {places_sql()} AS places, ST_AsBinary(geom) AS wkb FROM site ORDER BY id"
-        ).fetchall()
-        frame = pd.DataFrame(rows, columns=["id", "places", "wkb"])
+        frame = read_sites(conn)
         sites = shapely.from_wkb(frame["wkb"].to_numpy(dtype=object))
         step("read")
-        raw = raw_criteria(layers, sites, frame["places"].to_numpy(dtype=float), chosen)
+        places = frame["places"].to_numpy(dtype=float)
+        if every is not None and chosen is None:
+            raw = every(layers, sites, places)  # e.g. partitioned on a Dask cluster
+        else:
+            raw = raw_criteria(layers, sites, places, chosen)
         raw.insert(0, "site_id", frame["id"])
         step("criteria")
         now = datetime.now(UTC)

@@ -7,10 +7,12 @@ The top of the scoring package: it calls ``compute`` (raw columns into ``site_ra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sitefinder.scoring import partitioned, snapshot
 from sitefinder.scoring.compute import compute_all
 from sitefinder.scoring.engine import SiteTable, weight_vector
 from sitefinder.scoring.profile import load_profile
@@ -27,16 +29,38 @@ class ScoreSummary:
     groups: list[str]  # the criterion groups recomputed ([] when nothing had changed)
 
 
-def score_all(conn: Any, profile_name: str = "standaard", *, full: bool = False) -> ScoreSummary:
+def score_all(
+    conn: Any,
+    profile_name: str = "standaard",
+    *,
+    full: bool = False,
+    snapshot_dir: Path | None = None,
+    dask: str | None = None,
+    workers: int = 2,
+) -> ScoreSummary:
     """Bring the raw criteria (``site_raw``) up to date and summarise ``profile_name``.
 
     Only the criteria whose layers were reloaded since the last run are recomputed, unless
-    sites changed or ``full`` is given.
+    sites changed or ``full`` is given. ``dask`` (a scheduler address, or ``local`` for a
+    local cluster of ``workers`` processes): a recomputation of every criterion runs
+    partitioned by gemeente on it (``partitioned``; the same results). With ``snapshot_dir``
+    (``snapshot.database_dir``), the scored table is written there for the API to map into
+    memory (``snapshot``), unless a current one is there already.
     """
-    summary = compute_all(conn, full=full)
+    if dask is None:
+        summary = compute_all(conn, full=full)
+    else:
+        client = partitioned.connect(dask, workers)
+        try:
+            summary = compute_all(conn, full=full, every=partitioned.on(client))
+        finally:
+            partitioned.disconnect(client)
     profile = load_profile(profile_name)
-    table = SiteTable.load(conn, version=-1)
+    key = snapshot.table_key(conn)
+    table = SiteTable.load(conn, version=key.version)
     evaluation = table.evaluation(profile)
+    if snapshot_dir is not None and snapshot.current(snapshot_dir, key) is None:
+        snapshot.write(snapshot_dir, table, key)
     scores = evaluation.scores(weight_vector(profile.weights))
     return ScoreSummary(
         sites=summary.sites,

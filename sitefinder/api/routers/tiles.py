@@ -108,7 +108,7 @@ def site_tile(
     body = queries.site_tile(
         c,
         tile,
-        [str(i) for i in table.ids[rows]],
+        table.site_ids(rows),
         mvt.site_values(evaluation, rows),
         evaluation.excluded[rows].astype(np.float32),
         mvt.site_gemeenten(table, rows),

@@ -50,7 +50,9 @@ CRITERION = Criterion(
     title_en="Care within 1 km",
     unit="count",
     order=30,
-    columns=(RawColumn("care_n", "int", "count", "care facilities within 1,000 m"),),
+    columns=(
+        RawColumn("care_n", "int", "count", "care facilities within 1,000 m", reach_m=RADIUS_M),
+    ),
     reads=(LayerUse(LAYER),),
     coverage=LAYER,
     compute=compute,

@@ -64,7 +64,13 @@ CRITERION = Criterion(
     constraint=True,
     columns=(
         RawColumn("natura2000_id", "id", None, "the nearest Natura 2000 area within the radius"),
-        RawColumn("natura2000_m", "float", "m", "distance to it; 0 inside; NULL: farther"),
+        RawColumn(
+            "natura2000_m",
+            "float",
+            "m",
+            "distance to it; 0 inside; NULL: farther",
+            reach_m=SEARCH_RADIUS_M,
+        ),
     ),
     reads=(LayerUse("natura2000", parts=True),),
     coverage="natura2000",

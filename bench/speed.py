@@ -1,0 +1,315 @@
+"""The measures of issue 14 for ``bench/scoring_bench.py`` (one ``make bench`` run): CLI start,
+a fresh API process's first answer (snapshot mapped vs the database load), the partitioned
+criteria on a local Dask cluster against the single-process run (with the equality check),
+and the ETL pipeline against ``ogr2ogr -f PostgreSQL`` on the same SYNTHETIC file.
+
+Times are wall-clock seconds (``_s``) or milliseconds (``_ms``); memory MiB. Geometry EPSG:28992
+(RD New, metres) unless a name says otherwise; the ETL file is WGS84 (EPSG:4326) as an OSM
+export is, and both loaders reproject it to EPSG:28992.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import httpx
+import numpy as np
+import pandas as pd
+import psycopg
+import pyogrio
+import shapely
+
+ROOT = Path(__file__).resolve().parent.parent
+SITEFINDER = ROOT / ".venv" / "bin" / "sitefinder"
+ETL_LAYER = "supermarkets"  # the pipeline measured (etl/osm_supermarkets.py: a point file)
+OGR_TABLE = "bench_ogr2ogr_supermarkets"
+
+
+def _median(values: list[float]) -> float:
+    return float(np.median(values)) if values else float("nan")
+
+
+# ------------------------------------------------------------------------------------------
+# CLI start
+
+
+def cli_start(runs: int = 7) -> dict[str, Any]:
+    """Wall time of ``sitefinder --help`` (a fresh process each time): median and min."""
+    command = [str(SITEFINDER), "--help"] if SITEFINDER.exists() else [sys.executable, "-m"]
+    if not SITEFINDER.exists():
+        command = [sys.executable, "-c", "from sitefinder.cli import main; main(['--help'])"]
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True, timeout=60)
+        times.append(time.perf_counter() - t0)
+    return {
+        "runs": runs,
+        "median_s": round(_median(times), 3),
+        "min_s": round(min(times), 3),
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# a fresh API process
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _memory(pid: int) -> dict[str, float]:
+    """RSS and PSS (the share of pages shared with other processes counted once) in MiB."""
+    out = {"rss_mib": float("nan"), "pss_mib": float("nan")}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Rss:"):
+                out["rss_mib"] = round(int(line.split()[1]) / 1024, 1)
+            elif line.startswith("Pss:"):
+                out["pss_mib"] = round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return out
+
+
+def fresh_process(database_url: str, snapshot_dir: Path, timeout_s: float = 600.0) -> dict:
+    """Start ``sitefinder serve`` in a new process and time its first ``GET /api/sites``:
+    from the start of the process (imports included) and from when it listens."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SITEFINDER_DATABASE_URL": database_url,
+        "SITEFINDER_SNAPSHOT_DIR": str(snapshot_dir),
+        "SITEFINDER_PORT": str(port),
+    }
+    command = [str(SITEFINDER), "serve"] if SITEFINDER.exists() else [
+        sys.executable, "-c", "from sitefinder.cli import main; main(['serve'])"
+    ]  # fmt: skip
+    t0 = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    listening = None
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=timeout_s) as client:
+            while True:
+                if process.poll() is not None:
+                    raise SystemExit("sitefinder serve stopped before answering")
+                if time.perf_counter() - t0 > timeout_s:
+                    raise SystemExit("sitefinder serve did not answer in time")
+                try:
+                    t1 = time.perf_counter()
+                    response = client.get("/api/sites", params={"limit": 50})
+                except httpx.TransportError:
+                    time.sleep(0.01)
+                    continue
+                if listening is None:
+                    listening = t1
+                if response.status_code == 200:
+                    break
+                time.sleep(0.01)
+            first = time.perf_counter()
+            memory = _memory(process.pid)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return {
+        "process_start_to_first_answer_s": round(first - t0, 3),
+        "first_request_s": round(first - (listening or first), 3),
+        **memory,
+    }
+
+
+def import_seconds(runs: int = 3) -> float:
+    """Median wall time of a fresh ``python -c 'import sitefinder.api'``: the part of a
+    fresh process's start that no data layout changes."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", "import sitefinder.api"], check=True, capture_output=True
+        )
+        times.append(time.perf_counter() - t0)
+    return round(_median(times), 3)
+
+
+def cold_start(
+    database_url: str, snapshot_dir: Path, *, fallback: bool = True, run: bool = True
+) -> dict[str, Any]:
+    """A fresh API process with the snapshot mapped, and (``fallback``) one with none: the
+    database load it replaces; and the import time of the app alone."""
+    if not run:
+        return {"mapped": None, "database_load": None, "import_s": None}
+    mapped = fresh_process(database_url, snapshot_dir)
+    imports = import_seconds()
+    if not fallback:
+        return {"mapped": mapped, "database_load": None, "import_s": imports}
+    empty = Path(tempfile.mkdtemp(prefix="sitefinder-nosnapshot-"))
+    try:
+        from_db = fresh_process(database_url, empty)
+    finally:
+        shutil.rmtree(empty, ignore_errors=True)
+    return {"mapped": mapped, "database_load": from_db, "import_s": imports}
+
+
+# ------------------------------------------------------------------------------------------
+# partitioned criteria on a local Dask cluster
+
+
+def dask_compare(conn: psycopg.Connection[Any], workers: int, partitions: int) -> dict:
+    """The raw criteria of every site: single process vs partitioned by gemeente on a local
+    Dask cluster of ``workers`` processes; seconds of each and whether they are identical."""
+    from sitefinder.scoring.compute import load_layers, raw_criteria, read_sites
+    from sitefinder.scoring.partitioned import local_client, raw_criteria_partitioned, same_frames
+
+    t0 = time.perf_counter()
+    layers = load_layers(conn)
+    frame = read_sites(conn)
+    sites = shapely.from_wkb(frame["wkb"].to_numpy(dtype=object))
+    places = frame["places"].to_numpy(dtype=float)
+    read_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    single = raw_criteria(layers, sites, places)
+    single_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    client = local_client(workers)
+    start_s = time.perf_counter() - t0
+    try:
+        t0 = time.perf_counter()
+        parted = raw_criteria_partitioned(
+            layers, sites, places, client=client, partitions=partitions
+        )
+        dask_s = time.perf_counter() - t0
+    finally:
+        client.close()
+        client.cluster.close()
+    differ = same_frames(single, parted)
+    return {
+        "sites": len(sites),
+        "workers": workers,
+        "partitions": partitions,
+        "read_s": round(read_s, 3),
+        "single_process_s": round(single_s, 3),
+        "cluster_start_s": round(start_s, 3),
+        "dask_s": round(dask_s, 3),
+        "speedup_x": round(single_s / dask_s, 2) if dask_s > 0 else None,
+        "identical": not differ,
+        "differing_columns": differ,
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# ETL vs ogr2ogr
+
+
+def synthetic_supermarkets(path: Path, gem: Any, n: int, seed: int) -> Path:
+    """A SYNTHETIC point GeoPackage shaped like the OSM supermarket export (EPSG:4326):
+    ``osm_type``, ``osm_id``, a ``SYNTHETISCH`` name, brand, opening hours, address."""
+    rng = np.random.default_rng(seed + 7)
+    x, y, g = gem.sample(n, 0.7, rng)
+    lon_lat = gpd.GeoSeries(shapely.points(x, y), crs="EPSG:28992").to_crs("EPSG:4326")
+    brands = np.array(["SYNTHETISCH A", "SYNTHETISCH B", "SYNTHETISCH C", None], dtype=object)
+    ids = np.arange(1, n + 1)
+    frame = gpd.GeoDataFrame(
+        {
+            "osm_type": "node",
+            "osm_id": ids,
+            "name": pd.Series(ids).astype(str).radd("SYNTHETISCH supermarkt ").to_numpy(),
+            "brand": brands[rng.integers(0, len(brands), n)],
+            "opening_hours": np.where(rng.random(n) < 0.5, "Mo-Sa 08:00-21:00", None),
+            "addr_street": "SYNTHETISCH straat",
+            "addr_housenumber": pd.Series(rng.integers(1, 300, n)).astype(str).to_numpy(),
+            "addr_city": gem.codes[g],
+            "synthetic": True,
+        },
+        geometry=lon_lat.to_numpy(),
+        crs="EPSG:4326",
+    )
+    pyogrio.write_dataframe(frame, path, layer="synthetic_supermarkets", driver="GPKG")
+    return path
+
+
+def _pg_connection_string(url: str) -> str:
+    """``PG:`` connection string for ogr2ogr from a libpq URL."""
+    parts = urllib.parse.urlsplit(url)
+    items = {
+        "host": parts.hostname or "127.0.0.1",
+        "port": str(parts.port or 5432),
+        "dbname": parts.path.lstrip("/"),
+        "user": parts.username or "postgres",
+    }
+    if parts.password:
+        items["password"] = parts.password
+    return "PG:" + " ".join(f"{k}={v}" for k, v in items.items())
+
+
+def etl_vs_ogr2ogr(
+    conn: psycopg.Connection[Any], settings: Any, gem: Any, n: int, seed: int
+) -> dict[str, Any]:
+    """Load one SYNTHETIC ``n``-feature file twice into the bench database, side by side: the
+    full pipeline (read, validate, quarantine, COPY, swap; ``etl.loading.run_pipeline``) and
+    ``ogr2ogr -f PostgreSQL`` (reprojected to EPSG:28992 too); features per second of both."""
+    from etl import get_pipeline
+    from etl.loading import no_progress, run_pipeline
+
+    folder = Path(tempfile.mkdtemp(prefix="sitefinder-etl-bench-"))
+    try:
+        t0 = time.perf_counter()
+        path = synthetic_supermarkets(folder / "synthetic_supermarkets.gpkg", gem, n, seed)
+        generate_s = time.perf_counter() - t0
+        pipeline = get_pipeline(ETL_LAYER, settings)
+        t0 = time.perf_counter()
+        result = run_pipeline(
+            conn, pipeline, [path], force=True, progress=no_progress, accept_loss=True
+        )
+        pipeline_s = time.perf_counter() - t0
+        if result.status != "ok":
+            raise SystemExit(f"ETL bench: pipeline ended {result.status}: {result.message}")
+        ogr = shutil.which("ogr2ogr")
+        ogr_s = float("nan")
+        loaded_ogr = 0
+        if ogr:
+            t0 = time.perf_counter()
+            subprocess.run(
+                [
+                    ogr, "-f", "PostgreSQL", _pg_connection_string(settings.database_url),
+                    str(path), "-nln", OGR_TABLE, "-overwrite", "-t_srs", "EPSG:28992",
+                    "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST",
+                    "--config", "PG_USE_COPY", "YES", "-gt", "65536",
+                ],
+                check=True, capture_output=True, timeout=3600,
+            )  # fmt: skip
+            ogr_s = time.perf_counter() - t0
+            row = conn.execute(f"SELECT count(*) AS n FROM {OGR_TABLE}").fetchone()
+            loaded_ogr = int(row["n"]) if row else 0
+            conn.execute(f"DROP TABLE IF EXISTS {OGR_TABLE}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {
+        "features": n,
+        "file": "GeoPackage, EPSG:4326 (SYNTHETIC)",
+        "generate_s": round(generate_s, 2),
+        "pipeline_s": round(pipeline_s, 2),
+        "pipeline_loaded": result.n_loaded,
+        "pipeline_features_per_s": round(n / pipeline_s),
+        "ogr2ogr_s": round(ogr_s, 2),
+        "ogr2ogr_loaded": loaded_ogr,
+        "ogr2ogr_features_per_s": round(n / ogr_s) if ogr_s == ogr_s else None,
+        "ratio_x": round(pipeline_s / ogr_s, 2) if ogr_s == ogr_s else None,
+        "ogr2ogr": ogr or "not installed",
+    }
