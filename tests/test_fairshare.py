@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from accounts_helpers import Account, login, make_accounts
-from click.testing import CliRunner
+from fakeservices import run_cli
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -188,23 +188,16 @@ def test_a_coordinator_enters_the_need(client: TestClient, accounts: dict[str, A
 def test_a_csv_keyed_by_gemeentecode_gives_the_need(
     demo_copy: Settings, tmp_path: Path, client: TestClient
 ) -> None:
-    from sitefinder import cli
-
     path = tmp_path / "taakstelling.csv"
     path.write_text("gemeentecode;need\nGM0228;30\n0289;12\nGM0203;8\n", encoding="utf-8")
-    env = {"SITEFINDER_DATABASE_URL": demo_copy.database_url}
-    result = CliRunner().invoke(
-        cli.main, ["fairshare", "load-need", str(path), "--profile", "zelfredzaam"], env=env
-    )
+    result = run_cli(demo_copy, "fairshare", "load-need", str(path), "--profile", "zelfredzaam")
     assert result.exit_code == 0, result.output
     view = client.get(f"{EDE_REGION}&profile=zelfredzaam").json()
     assert view["need"] == 50 and view["need_source"] == "csv:taakstelling.csv"
     broken = tmp_path / "broken.csv"
     broken.write_text("gemeentecode;need\nGM0228;veel\n", encoding="utf-8")
-    result = CliRunner().invoke(
-        cli.main, ["fairshare", "load-need", str(broken), "--profile", "zelfredzaam"], env=env
-    )
-    assert result.exit_code != 0 and "line 2" in result.output
+    result = run_cli(demo_copy, "fairshare", "load-need", str(broken), "--profile", "zelfredzaam")
+    assert result.exit_code != 0 and "line 2" in result.output + result.stderr
 
 
 def test_csv_export_matches_the_table(client: TestClient) -> None:
