@@ -213,7 +213,9 @@ def _uses(values: pd.Series, separators: str = ";,") -> pd.Series:
         names = sorted({p.strip().lower() for p in parts if p and p.strip()})
         return names or None
 
-    return values.map(parse).astype(object)
+    # mapped over objects: a string column backed by Arrow (pandas 3 with pyarrow installed)
+    # would turn the lists into numpy arrays
+    return values.astype(object).map(parse).astype(object)
 
 
 def _points(frame: gpd.GeoDataFrame, path: Path) -> tuple[np.ndarray, np.ndarray]:
