@@ -22,7 +22,18 @@ from sitefinder.api import contract, security
 from sitefinder.api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from sitefinder.api.guard import Admission, Guard
 from sitefinder.api.page import mount_page, security_headers
-from sitefinder.api.routers import auth, flags, layers, meta, score, sites, users
+from sitefinder.api.routers import (  # matchmaking (issue 11)
+    alerts,
+    auth,
+    flags,
+    layers,
+    matches,
+    meta,
+    offers,
+    score,
+    sites,
+    users,
+)
 from sitefinder.api.snapshots import Snapshots
 from sitefinder.core import db, isolate
 from sitefinder.core.settings import Settings, get_settings
@@ -62,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings = settings or get_settings()
-    for area in (meta, sites, score, layers, auth, users, flags):
+    for area in (meta, sites, score, layers, auth, users, flags, offers, matches, alerts):
         app.include_router(area.router)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     mount_page(app, settings.web_dir)
