@@ -173,22 +173,18 @@ def create_demand(
     code = _gemeente_of(viewer, gemeentecode)
     if criteria.places is None or criteria.places < 1 or criteria.period_from is None:
         raise InvalidParameterError("a demand needs the number of places and a start date")
-    province = conn.execute(
-        "SELECT provinciecode FROM area WHERE layer = 'gemeenten' AND code = %s", (code,)
-    ).fetchone()
     row = conn.execute(
         "INSERT INTO demand (created_by, gemeentecode, provinciecode, title, profile, places,"
         " period_from, period_to, area_kind, radius_m, area, max_care_m, min_score)"
         " VALUES (%(by)s, %(code)s,"
-        " COALESCE(%(prov)s, (SELECT a.code FROM area a WHERE a.layer = 'provincies'"
-        "   AND ST_Intersects(a.geom, ST_PointOnSurface(ST_GeomFromWKB(%(area)s, 28992)))"
-        "   ORDER BY a.code LIMIT 1)),"
+        " (SELECT p.code FROM area p JOIN area g ON g.layer = 'gemeenten' AND g.code = %(code)s"
+        "  WHERE p.layer = 'provincies' AND ST_Intersects(p.geom, ST_PointOnSurface(g.geom))"
+        "  ORDER BY p.code LIMIT 1),"
         " %(title)s, %(profile)s, %(places)s, %(from)s, %(to)s, %(kind)s, %(radius)s,"
         " ST_Multi(ST_GeomFromWKB(%(area)s, 28992)), %(care)s, %(min)s) RETURNING id",
         {
             "by": viewer.user_id,
             "code": code,
-            "prov": province["provinciecode"] if province else None,
             "title": title.strip()[:200],
             "profile": criteria.profile,
             "places": criteria.places,
