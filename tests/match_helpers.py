@@ -59,9 +59,7 @@ def offer(client: TestClient, token: str, **changes: Any) -> dict[str, Any]:
     """Save a property and offer it; the offer as answered."""
     saved = write(client, "POST", "/api/properties", token, property_body(**changes))
     assert saved["status"] == "saved"
-    offered: dict[str, Any] = write(
-        client, "POST", f"/api/properties/{saved['id']}/offer", token
-    )
+    offered: dict[str, Any] = write(client, "POST", f"/api/properties/{saved['id']}/offer", token)
     assert offered["status"] == "offered"
     return offered
 

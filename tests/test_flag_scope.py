@@ -73,6 +73,18 @@ SAMPLES: dict[str, list[str]] = {
         f"/api/audit?provincie={PROVINCE}",
     ],
     "/api/audit.csv": ["/api/audit.csv", f"/api/audit.csv?site_id={CONF_PARK}"],
+    # matchmaking (issue 11); the owners' personal data: tests/test_offers.py
+    "/api/properties": ["/api/properties", "/api/properties?own=true"],
+    "/api/properties/{property_id}": ["/api/properties/1"],
+    "/api/demands": ["/api/demands"],
+    "/api/demands/{demand_id}": ["/api/demands/1"],
+    "/api/demands/{demand_id}/matches": ["/api/demands/1/matches"],
+    "/api/matches": ["/api/matches"],
+    "/api/matches/{match_id}/audit": ["/api/matches/1/audit"],
+    "/api/searches": ["/api/searches"],
+    "/api/notifications": ["/api/notifications"],
+    "/api/geocode": ["/api/geocode?q=1011AB 105"],
+    "/api/feeds/{token}": ["/api/feeds/" + "x" * 40],
 }
 
 

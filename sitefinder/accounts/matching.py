@@ -479,7 +479,10 @@ def propose(
     if len(note) > MAX_NOTE:
         raise InvalidParameterError(f"note must be at most {MAX_NOTE} characters")
     scope = ScopeFilter.of(viewer)
-    wanted = demand(conn, scope, demand_id)
+    try:
+        wanted = demand(conn, scope, demand_id)
+    except UnknownSiteError:  # the same answer whether it exists elsewhere or not at all
+        raise PermissionDeniedError(f"no demand {demand_id} in the region you coordinate") from None
     if not viewer.covers(wanted["provinciecode"]):
         raise PermissionDeniedError("this demand lies outside the region you coordinate")
     if property_id is not None:
@@ -573,8 +576,8 @@ def set_match_status(
         raise InvalidParameterError(f"note must be at most {MAX_NOTE} characters")
     scope = ScopeFilter.of(viewer)
     found = list_matches(conn, scope, match_id=match_id)
-    if not found:
-        raise UnknownSiteError(f"no match with id {match_id}")
+    if not found:  # one answer whether it exists or not: nothing is told outside its scope
+        raise PermissionDeniedError(f"no match {match_id} that you are a party to")
     current = found[0]
     if not current["own"] and not scope.sees_place(
         current["provinciecode"], current["gemeentecode"]
