@@ -1,6 +1,6 @@
 """Helpers of the matchmaking tests: places in the demo region, and writing through the API.
 
-A plot near Otterlo (gemeente Ede GM0228, Gelderland PV25), so that the accounts of
+A plot in Ede (gemeente Ede GM0228, Gelderland PV25), so that the accounts of
 ``accounts_helpers`` fall on both sides of its scope: the gemeente, provincie and coordinators
 of PV25 see its offer; those of PV27, a beheerder, another owner and the public do not.
 """
@@ -11,8 +11,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-# A plot of about 100 x 100 m near Otterlo (WGS84), and a point inside it.
-PLOT_LON, PLOT_LAT = 5.7800, 52.0600
+# A plot of about 100 x 100 m in Ede (WGS84), outside Natura 2000 and the constraints.
+PLOT_LON, PLOT_LAT = 5.6650, 52.0400
 D = 0.0007
 PLOT = {
     "type": "Polygon",

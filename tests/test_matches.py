@@ -48,7 +48,7 @@ def _as(client: TestClient, accounts: dict[str, Account], who: str) -> str:
 
 @pytest.fixture(scope="module")
 def offers(client: TestClient, accounts: dict[str, Account]) -> dict[str, dict[str, Any]]:
-    """Offers near Otterlo: one that fits, one too small, one available too late."""
+    """Offers in Ede: one that fits, one too small, one available too late."""
     token = _as(client, accounts, "eigenaar")
     return {
         "fits": offer(client, token, name="Past", places=40),
@@ -166,13 +166,13 @@ def test_a_radius_and_a_drawn_area(
     far = write(
         client, "POST", "/api/demands", token,
         demand_body(area_kind="radius", radius_m=500,
-                    center={"type": "Point", "coordinates": [5.66, 52.04]}),
+                    center={"type": "Point", "coordinates": [5.78, 52.06]}),
     )  # fmt: skip
     assert client.get(f"/api/demands/{far['id']}/matches").json()["offers"] == []
     box = {
         "type": "Polygon",
         "coordinates": [
-            [[5.77, 52.05], [5.79, 52.05], [5.79, 52.07], [5.77, 52.07], [5.77, 52.05]]
+            [[5.655, 52.035], [5.675, 52.035], [5.675, 52.045], [5.655, 52.045], [5.655, 52.035]]
         ],
     }
     drawn = write(
@@ -180,7 +180,7 @@ def test_a_radius_and_a_drawn_area(
     )
     found = client.get(f"/api/demands/{drawn['id']}/matches").json()
     assert [m["name"] for m in found["offers"]] == ["Past"]
-    assert all(5.77 <= s["lon"] <= 5.79 and 52.05 <= s["lat"] <= 52.07 for s in found["sites"])
+    assert all(5.655 <= s["lon"] <= 5.675 and 52.035 <= s["lat"] <= 52.045 for s in found["sites"])
 
 
 def test_care_must_have(client: TestClient, accounts: dict[str, Account], offers: Any) -> None:

@@ -57,7 +57,9 @@ def _items(found: dict[str, Any]) -> list[dict[str, Any]]:
 def _matches_for(
     conn: Conn, viewer: Viewer, table: SiteTable, layers: Layers, criteria: matching.Criteria
 ) -> list[dict[str, Any]]:
-    return _items(matching.find_matches(conn, ScopeFilter.of(viewer), table, layers, criteria))
+    found = matching.find_matches(conn, ScopeFilter.of(viewer), table, layers, criteria)
+    # an owner's own offers are no news to them
+    return [m for m in _items(found) if not (m.get("offer") or {}).get("own")]
 
 
 def create_search(
@@ -190,14 +192,12 @@ def run(
                     (search["user_id"], search["id"], item["id"], title, body),
                 )
         raised += len(new)
-        if search["email"]:
-            _email(settings, search["user_email"], search["name"], new)
+        if search["email"] and _email(settings, search["user_email"], search["name"], new):
             conn.execute(
                 "UPDATE notification SET emailed_at = now() WHERE search_id = %s"
                 " AND item = ANY(%s) AND emailed_at IS NULL",
                 (search["id"], [m["id"] for m in new]),
             )
-            conn.commit()
     return raised
 
 
@@ -243,7 +243,6 @@ def notify(
         " SELECT unnest(%s::bigint[]), %s, %s, %s, %s",
         (list(user_ids), match_id, kind, title, body),
     )
-    conn.commit()
 
 
 def inbox(conn: Conn, scope: ScopeFilter, limit: int = 200) -> dict[str, Any]:
@@ -271,7 +270,6 @@ def mark_read(conn: Conn, viewer: Viewer, ids: list[int] | None) -> int:
         " AND (%s::bigint[] IS NULL OR id = ANY(%s))",
         (viewer.user_id, ids, ids),
     ).rowcount
-    conn.commit()
     return changed
 
 

@@ -197,7 +197,6 @@ def create_demand(
             "min": criteria.min_score,
         },
     ).fetchone()
-    conn.commit()
     assert row is not None
     return int(row["id"])
 
