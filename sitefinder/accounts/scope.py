@@ -30,6 +30,12 @@ scope is bound as the parameters ``scope_country``, ``scope_provinces`` and
 ``FLAGS_SQL`` / ``AUDIT_SQL`` and binds ``scope.params``. No other module reads the tables
 ``site_flag`` or ``flag_audit`` by name (``flags.py`` writes them, after checking the writer's
 scope); ``tests/test_flag_scope.py`` fails when one does.
+
+Matchmaking (owners' offers with their personal data, demands, matches and their audit,
+saved searches, notifications) follows the same pattern: ``scope.offers``, ``scope.demands``,
+``scope.matches``, ``scope.match_audit``, ``scope.searches``, ``scope.notifications`` (the
+rules are at their SQL below); ``tests/test_match_scope.py`` fails when another module reads
+those tables.
 """
 
 from __future__ import annotations
