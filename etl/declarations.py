@@ -214,6 +214,10 @@ class Pipeline(ABC):
     # (etl.loading, the loss guard); a pipeline whose own checks put many records aside by
     # design raises it, saying why.
     max_quarantine_share: ClassVar[float] = MAX_QUARANTINE_SHARE
+    # A load that would quarantine every record read is refused too (a wrong input, as a file
+    # in another CRS): unless the pipeline says that "none could be placed" is an outcome of
+    # its inputs, not of a wrong file (the schools, when no address matches the BAG files).
+    refuse_all_quarantined: ClassVar[bool] = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:

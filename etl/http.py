@@ -211,7 +211,12 @@ def request(
             last = _one_line(exc)
         if attempt < settings.http_attempts:
             sleep(min(wait, settings.http_max_delay_s))
-    raise DownloadError(
+    raise _gave_up(url, last, settings)
+
+
+def _gave_up(url: str, last: str, settings: Settings) -> DownloadError:
+    """The error once every attempt at ``url`` failed, the last one with ``last``."""
+    return DownloadError(
         f"cannot download {url}: {last} (gave up after {settings.http_attempts} attempts)"
     )
 
@@ -367,9 +372,7 @@ def _download(
             last = _one_line(exc)
         if attempt < settings.http_attempts:
             sleep(min(wait, settings.http_max_delay_s))
-    raise DownloadError(
-        f"cannot download {url}: {last} (gave up after {settings.http_attempts} attempts)"
-    )
+    raise _gave_up(url, last, settings)
 
 
 def _receive(response: Any, part: Path, offset: int, *, name: str, progress: bool) -> int:

@@ -14,7 +14,8 @@ quarantine and the run log as they were (the failure is recorded apart).
 **The loss guard**, the same for every source, refuses a load with a one-line
 :class:`DataLossError` that changes nothing (the run is recorded as failed) when it would
 
-1. quarantine every record it read (validation and ``stage_sql`` together), or
+1. quarantine every record it read (validation and ``stage_sql`` together; unless the
+   pipeline declares ``refuse_all_quarantined = False``), or
 2. quarantine more than the pipeline's ``max_quarantine_share`` of them (default
    :data:`etl.declarations.MAX_QUARANTINE_SHARE`, half), or
 3. leave the layer with fewer than :data:`MIN_KEEP_SHARE` (half) of the records it holds now,
@@ -429,10 +430,7 @@ def check_loss(
     layer = pipeline.layer
     n_quarantined = len(quarantine) + n_staged_quarantine
     why = ""
-    # A pipeline that allows any share (max_quarantine_share 1: its quarantine says "cannot be
-    # judged or placed here", as plots without building data or schools no geocoder could
-    # place) may quarantine everything it read; for every other one that means a wrong input.
-    if n_read > 0 and n_quarantined >= n_read and pipeline.max_quarantine_share < 1.0:
+    if n_read > 0 and n_quarantined >= n_read and pipeline.refuse_all_quarantined:
         why = f"all {n_read} records read would be quarantined"
     elif n_read > 0 and n_quarantined > pipeline.max_quarantine_share * n_read:
         why = (

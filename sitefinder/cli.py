@@ -65,14 +65,15 @@ def db_group() -> None:
 @db_group.command("init")
 def db_init() -> None:
     """Create the database (with PostGIS) when missing, migrate it to the newest schema and set
-    up the read-only role the API connects as."""
+    up the roles the API connects as: one that reads, one that writes accounts and flags."""
     settings = get_settings()
     created = db.ensure_database(settings)
     db.migrate(settings)
     role = db.setup_api_role(settings)
     click.echo(
         f"database {'created' if created else 'up to date'}: {db.redact(settings.database_url)}"
-        f"; the API reads as role {role} (SELECT only)"
+        f"; the API reads as role {role} (SELECT only) and writes accounts and flags as"
+        f" {db.redact(db.writer_url(settings))}"
     )
 
 

@@ -408,3 +408,7 @@ def test_the_api_reads_as_a_read_only_role(demo_settings: Settings, client: Test
             " WHERE n.nspname = 'public' AND c.relkind = 'r'"
         ).fetchone()[0]
         assert can is False
+        # accounts, password hashes and sessions: not even readable (db.PRIVATE_TABLES)
+        for table in db.PRIVATE_TABLES:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"SELECT * FROM {table} LIMIT 1")

@@ -24,7 +24,8 @@ from sitefinder.scoring import (
     score_all,
 )
 from sitefinder.scoring.base import id_list
-from sitefinder.scoring.criteria import catalogue, groups, raw_columns
+from sitefinder.scoring.criteria import catalogue, declarations, groups, raw_columns
+from sitefinder.scoring.declaration import Criterion, Declaration
 from sitefinder.scoring.engine import (
     SiteTable,
     breakdown,
@@ -37,6 +38,39 @@ from sitefinder.scoring.explain import explain, feature_names
 from sitefinder.scoring.profile import parse_profile
 
 STANDAARD = load_profile("standaard")
+
+# The criteria, coverage columns and groups this file was written against, in catalogue order.
+# They are pinned: each must stay, in this order, with these groups. The enumeration of what must
+# be covered comes from the catalogue and the criteria package's modules instead, so a new
+# criterion (a module of its own) needs no edit here, and the catalogue cannot lose, gain or
+# reorder one of these unnoticed.
+KNOWN_CRITERIA = [
+    "transit", "care_distance", "care_count", "care_hospital", "care_gp",
+    "care_mental_health", "care_social", "care_pharmacy", "daily_needs", "schools",
+    "zoning", "size", "natura2000", "constraints",
+]  # fmt: skip
+KNOWN_COVERAGE = [
+    "cov_stops", "cov_stops_connexxion", "cov_stops_govi", "cov_stops_htm",
+    "cov_stops_ferries", "cov_stations", "cov_care", "cov_care_osm", "cov_supermarkets",
+    "cov_schools", "cov_zoning", "cov_natura2000",
+]  # fmt: skip
+KNOWN_GROUPS = {
+    "gemeenten": ["gemeente"],
+    "stops": ["transit"],
+    "care": ["care_distance", "care_count", "care_hospital"],
+    "care_osm": ["care_gp", "care_mental_health", "care_social", "care_pharmacy"],
+    "supermarkets": ["daily_needs"],
+    "schools": ["schools"],
+    "zoning": ["zoning"],
+    "natura2000": ["natura2000"],
+    "constraints": ["constraints"],
+}
+
+
+def _pinned(found: list[str], known: list[str]) -> list[str]:
+    """``found`` restricted to ``known``: equal to ``known`` when each of them is there, once,
+    in the same order."""
+    return [name for name in found if name in known]
 
 
 def _point(x: float, y: float) -> str:
@@ -359,10 +393,7 @@ def test_score_recomputes_only_what_changed(scene: psycopg.Connection[Any]) -> N
         run(layer)
     first = score_all(scene)
     assert first.groups == list(groups())
-    assert list(groups()) == [
-        "gemeenten", "stops", "care", "care_osm", "supermarkets", "schools", "zoning",
-        "natura2000", "constraints",
-    ]  # fmt: skip
+    assert _pinned(list(groups()), list(KNOWN_GROUPS)) == list(KNOWN_GROUPS)
     assert score_all(scene).groups == []  # nothing changed: nothing recomputed
 
     before = SiteTable.load(scene, version=0).raw.set_index("site_id")
@@ -446,7 +477,7 @@ def test_explanations_are_facts(scene: psycopg.Connection[Any]) -> None:
     }
     care = {"id": "care:a", "name": "Ziekenhuis", "category": "hospital"}
     shop = {"id": "supermarkets:a", "name": "Winkel", "category": "supermarket"}
-    assert facts == {
+    expected = {
         "transit": {"nearest": stop},
         "care_distance": {"nearest": {**care, "walk_m": 1300, "distance_m": 1000}},
         "care_count": {"count": 1, "radius_m": 1000, "layer": "care"},
@@ -463,6 +494,11 @@ def test_explanations_are_facts(scene: psycopg.Connection[Any]) -> None:
         "natura2000": {"inside": False, "area": None, "nearest": None, "search_radius_m": 1000},
         "constraints": {"areas": []},
     }
+    # every criterion of the catalogue has its expected facts here: a new one adds its own
+    untested = [name for name in catalogue() if name not in expected]
+    assert not untested, f"add the office's expected facts of {untested} to this test"
+    assert list(facts) == list(catalogue())  # one item per criterion, in catalogue order
+    assert facts == expected
     assert office["reasons"] == []
     assert office["nearest"] == {
         "stop": stop,
@@ -535,12 +571,39 @@ def test_facts_of_constraints_and_nature_nearby(scene: psycopg.Connection[Any]) 
     assert by["natura2000"]["excluded"] is False and by["constraints"]["excluded"] is True
 
 
+def _criteria_modules() -> dict[str, Declaration]:
+    """The declaration of every module of ``sitefinder/scoring/criteria/``, by module name,
+    read from the package's files (not through the catalogue's own discovery)."""
+    import importlib
+
+    package = PROJECT_ROOT / "sitefinder" / "scoring" / "criteria"
+    found: dict[str, Declaration] = {}
+    for path in sorted(package.glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        module = importlib.import_module(f"sitefinder.scoring.criteria.{path.stem}")
+        declared = [
+            getattr(module, attribute)
+            for attribute in ("CRITERION", "DERIVED")
+            if isinstance(getattr(module, attribute, None), Declaration)
+        ]
+        assert len(declared) == 1, f"{path.name} declares {len(declared)} criteria, not one"
+        assert declared[0].name == path.stem, f"{path.name} declares '{declared[0].name}'"
+        found[path.stem] = declared[0]
+    return found
+
+
 def test_criteria_are_declared_once_in_the_catalogue() -> None:
+    modules = _criteria_modules()
+    # every criterion module is in the catalogue, once, and nothing else is
+    assert set(catalogue()) == {n for n, d in modules.items() if isinstance(d, Criterion)}
+    assert {d.name for d in declarations()} == set(modules)  # derived columns included
     assert list(catalogue()) == [
-        "transit", "care_distance", "care_count", "care_hospital", "care_gp",
-        "care_mental_health", "care_social", "care_pharmacy", "daily_needs", "schools",
-        "zoning", "size", "natura2000", "constraints",
-    ]  # fmt: skip
+        d.name
+        for d in sorted(modules.values(), key=lambda d: (d.order, d.name))
+        if isinstance(d, Criterion)
+    ]  # in catalogue order: ``order``, then name
+    assert _pinned(list(catalogue()), KNOWN_CRITERIA) == KNOWN_CRITERIA
     assert {name for name, c in catalogue().items() if c.constraint} == {
         "natura2000",
         "constraints",
@@ -548,23 +611,28 @@ def test_criteria_are_declared_once_in_the_catalogue() -> None:
     columns = [c.name for c in raw_columns()]
     assert len(columns) == len(set(columns))
     assert columns[0] == "gemeentecode"  # the derived column, not a criterion
-    assert [c for c in columns if c.startswith("cov_")] == [
-        "cov_stops", "cov_stops_connexxion", "cov_stops_govi", "cov_stops_htm",
-        "cov_stops_ferries", "cov_stations", "cov_care", "cov_care_osm", "cov_supermarkets",
-        "cov_schools", "cov_zoning", "cov_natura2000",
-    ]  # fmt: skip
-    # the groups follow the layers the declarations read
+    # one coverage column per layer whose coverage decides "missing" for some criterion, in
+    # catalogue order, after the declared columns
+    coverage = [c for c in columns if c.startswith("cov_")]
+    assert coverage == list(
+        dict.fromkeys(f"cov_{layer}" for c in catalogue().values() for layer in c.coverage_layers)
+    )
+    assert columns[-len(coverage) :] == coverage
+    assert _pinned(coverage, KNOWN_COVERAGE) == KNOWN_COVERAGE
+    # the groups follow the layers the declarations read: each declaration that reads a layer
+    # is in the group of its first layer (or the one it names), in catalogue order
     assert {name: [d.name for d in members] for name, members in groups().items()} == {
-        "gemeenten": ["gemeente"],
-        "stops": ["transit"],
-        "care": ["care_distance", "care_count", "care_hospital"],
-        "care_osm": ["care_gp", "care_mental_health", "care_social", "care_pharmacy"],
-        "supermarkets": ["daily_needs"],
-        "schools": ["schools"],
-        "zoning": ["zoning"],
-        "natura2000": ["natura2000"],
-        "constraints": ["constraints"],
+        group: [d.name for d in declarations() if d.group == group]
+        for group in dict.fromkeys(d.group for d in declarations() if d.group)
     }
+    for declaration in declarations():
+        if declaration.reads:
+            assert declaration.group in declaration.layer_names, declaration.name
+        else:
+            assert declaration.group == "", declaration.name  # recomputed on a full run only
+    known = [name for names in KNOWN_GROUPS.values() for name in names]
+    pinned = {name: _pinned([d.name for d in members], known) for name, members in groups().items()}
+    assert {name: names for name, names in pinned.items() if names} == KNOWN_GROUPS
     assert catalogue()["care_count"].public() == {
         "name": "care_count",
         "title": {"nl": "Zorg binnen 1 km", "en": "Care within 1 km"},

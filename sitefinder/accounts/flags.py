@@ -25,6 +25,7 @@ from sitefinder.core.errors import (
     InvalidParameterError,
     PermissionDeniedError,
     TransitionError,
+    UnknownAreaError,
     UnknownSiteError,
 )
 
@@ -188,8 +189,8 @@ def bulk_flag(
                 raise PermissionDeniedError(f"{outside} of the selected sites lie {OUTSIDE_SCOPE}")
         else:
             where = sql.SQL(
-                "ST_Intersects(s.geom, ST_Transform(ST_SetSRID("
-                "ST_GeomFromGeoJSON(%(area)s), 4326), 28992))"
+                "ST_Intersects(s.geom, ST_Transform(ST_MakeValid(ST_SetSRID("
+                "ST_GeomFromGeoJSON(%(area)s), 4326)), 28992))"
                 " AND (%(kind)s::text IS NULL OR s.kind = %(kind)s)"
             )
             found = _places(conn, where, {"area": json.dumps(area), "kind": kind})
@@ -278,7 +279,7 @@ def province_view(
         "SELECT name FROM area WHERE layer = 'provincies' AND code = %s", (provinciecode,)
     ).fetchone()
     if name is None:
-        raise InvalidParameterError(f"no province with code {provinciecode} is loaded")
+        raise UnknownAreaError(f"no province with code {provinciecode} is loaded")
     rows = conn.execute(
         sql.SQL(
             "SELECT s.id AS site_id, s.name, s.kind, {cols}, g.name AS gemeentenaam,"

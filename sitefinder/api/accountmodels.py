@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from geojson_pydantic import MultiPolygon, Polygon
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from sitefinder.accounts.passwords import MAX_LENGTH
+from sitefinder.api.geojson import MultiPolygonIn, PolygonIn
 from sitefinder.api.models import ApiModel, LocalText
 
 Email = Annotated[str, Field(min_length=3, max_length=254, examples=["naam@provincie.nl"])]
@@ -119,7 +119,7 @@ class BulkBody(RequestModel):
     change; ``note``, ``tags``, ``confidential`` left out keep each site's own."""
 
     site_ids: list[SiteId] | None = Field(default=None, max_length=5000)
-    area: Polygon | MultiPolygon | None = None
+    area: PolygonIn | MultiPolygonIn | None = None
     kind: str | None = Field(default=None, max_length=40, description="with area: only this kind")
     status: str = Field(max_length=40)
     note: str | None = Field(default=None, max_length=4000)

@@ -20,6 +20,7 @@ from fastapi.openapi.utils import get_openapi
 
 from sitefinder.api.deps import weights_pattern
 from sitefinder.api.errors import DESCRIPTIONS
+from sitefinder.api.guard import BODY_LIMIT_KEY, DEFAULT_BODY_LIMIT
 from sitefinder.core.settings import Settings
 
 ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
@@ -52,6 +53,7 @@ def amend(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
                 codes.append(422)
             if "requestBody" in operation:
                 codes.append(413)
+                operation.setdefault(BODY_LIMIT_KEY, DEFAULT_BODY_LIMIT)  # what the guard applies
             for code in codes:
                 responses[str(code)] = _error(code)
             for parameter in operation.get("parameters", []):

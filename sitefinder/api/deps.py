@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Annotated, Any
 
 import psycopg
@@ -64,6 +64,24 @@ BBOX_PATTERN = rf"^(?:{NUMBER},{NUMBER},{NUMBER},{NUMBER})?$"
 GEMEENTE_PATTERN = r"^(?:[Gg][Mm][0-9]{4})?$"
 # where nothing lies: the south-west corner of the area of use, outside the RD New domain
 NOWHERE = BBox(WGS84_BOUNDS[0], WGS84_BOUNDS[1], WGS84_BOUNDS[0], WGS84_BOUNDS[1])
+
+
+def list_pattern(values: Iterable[str]) -> str:
+    """A comma-separated list of ``values`` (no spaces) or empty, as a regular expression."""
+    one = "(?:" + "|".join(re.escape(v) for v in values) + ")"
+    return rf"^(?:{one}(?:,{one})*)?$"
+
+
+def parse_list(name: str, value: str | None, values: Sequence[str]) -> tuple[str, ...]:
+    """``value`` as the list :func:`list_pattern` describes (duplicates dropped), or 422."""
+    if not value:
+        return ()
+    if not re.fullmatch(list_pattern(values), value):
+        raise InvalidParameterError(
+            f"{name} must be one or more of {', '.join(values)}, comma-separated without"
+            f" spaces, got '{value[:40]}'"
+        )
+    return tuple(dict.fromkeys(value.split(",")))
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -249,18 +267,11 @@ def vacancy_param(
             " them); other kinds of site have no vacancy and drop out",
             max_length=60,
             examples=["leeg"],
+            json_schema_extra={"pattern": list_pattern(VACANCY)},
         ),
     ] = None,
 ) -> tuple[str, ...]:
-    if not vacancy:
-        return ()
-    given = [part.strip().lower() for part in vacancy.split(",") if part.strip()]
-    unknown = [part for part in given if part not in VACANCY]
-    if unknown:
-        raise InvalidParameterError(
-            f"vacancy must be one or more of {', '.join(VACANCY)}, got '{unknown[0][:40]}'"
-        )
-    return tuple(dict.fromkeys(VACANCY[part] for part in given))
+    return tuple(VACANCY[part] for part in parse_list("vacancy", vacancy, list(VACANCY)))
 
 
 def site_query(

@@ -11,6 +11,7 @@ error, for the handlers here and for the middleware in ``guard.py``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +35,7 @@ from sitefinder.core.errors import (
     TimeBudgetError,
     TooManyAttemptsError,
     TransitionError,
+    UnknownAreaError,
     UnknownLayerError,
     UnknownSiteError,
     UnknownUserError,
@@ -48,6 +50,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     SourceFileError: 422,
     UnknownLayerError: 404,
     UnknownSiteError: 404,
+    UnknownAreaError: 404,
     UnknownUserError: 404,
     NotAuthenticatedError: 401,
     PermissionDeniedError: 403,
@@ -175,6 +178,18 @@ def validation_errors(exc: RequestValidationError) -> list[FieldError]:
     ]
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents at the request's path (for ``Allow``): Starlette names
+    only those of the first route that matches, and two routes may share a path."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {m.upper() for m in operations}
+    return sorted(methods)
+
+
 def add_exception_handlers(
     app: FastAPI, status_codes: dict[type[Exception], int] = DEFAULT_STATUS_CODES
 ) -> None:
@@ -196,7 +211,10 @@ def add_exception_handlers(
         # raised by FastAPI/Starlette themselves (unknown path, method not allowed, static files)
         assert isinstance(exc, StarletteHTTPException)
         body = ErrorBody(detail=str(exc.detail))
-        return _respond(where(request), exc.status_code, body, exc, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:  # Starlette names the methods of the first route only
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return _respond(where(request), exc.status_code, body, exc, headers=headers)
 
     for cls in status_codes:
         app.add_exception_handler(cls, known)

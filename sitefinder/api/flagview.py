@@ -14,6 +14,7 @@ from fastapi import Depends, Query
 
 from sitefinder.accounts import flags, workflow
 from sitefinder.accounts.scope import ScopeFilter
+from sitefinder.api.deps import list_pattern, parse_list
 from sitefinder.api.queries import SiteQuery
 
 
@@ -23,12 +24,11 @@ def status_param(
         Query(
             description="flag status, or several: kansrijk,in_onderzoek (GET /api/flags/statuses)",
             max_length=200,
+            json_schema_extra={"pattern": list_pattern(workflow.BY_CODE)},
         ),
     ] = None,
 ) -> list[str] | None:
-    if not status:
-        return None
-    return [workflow.check_status(s.strip()) for s in status.split(",") if s.strip()] or None
+    return list(parse_list("status", status, list(workflow.BY_CODE))) or None
 
 
 StatusFilter = Annotated[list[str] | None, Depends(status_param)]

@@ -45,9 +45,9 @@ CSRF_MISSING = "missing or wrong CSRF token (header X-CSRF-Token; GET /api/auth/
 
 
 def make_accounts_pool(settings: Settings) -> ConnectionPool:
-    """The pool of the role that writes accounts, sessions, flags and the audit trail:
-    ``write_database_url``, else the owner's ``database_url`` (the API's own pool reads only)."""
-    return db.make_pool(settings, writer_url=settings.write_database_url or settings.database_url)
+    """The pool of the role that writes accounts, sessions, flags and the audit trail
+    (``db.writer_url``; the API's own pool reads only)."""
+    return db.make_pool(settings, writer_url=db.writer_url(settings))
 
 
 def _accounts_pool(request: Request) -> ConnectionPool:

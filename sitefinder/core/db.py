@@ -53,12 +53,32 @@ def connection(settings: Settings | None = None) -> Iterator[psycopg.Connection[
         conn.close()
 
 
+def _role_name(settings: Settings, suffix: str) -> str:
+    dbname = str(conninfo_to_dict(settings.database_url).get("dbname") or "postgres")
+    return f"{dbname}_{suffix}"[:63]  # PostgreSQL truncates names at 63 bytes
+
+
 def api_role(settings: Settings) -> str:
     """The read-only role the API connects as: ``settings.api_role``, else ``<database>_api``."""
-    if settings.api_role:
-        return settings.api_role
-    dbname = str(conninfo_to_dict(settings.database_url).get("dbname") or "postgres")
-    return f"{dbname}_api"[:63]  # PostgreSQL truncates names at 63 bytes
+    return settings.api_role or _role_name(settings, "api")
+
+
+def writer_role(settings: Settings) -> str:
+    """The role the API writes accounts and flags as: ``<database>_writer``."""
+    return _role_name(settings, "writer")
+
+
+def writer_url(settings: Settings) -> str:
+    """The writer's connection string: ``settings.write_database_url``, else ``database_url``
+    with the writer role as user and ``settings.write_password``."""
+    if settings.write_database_url:
+        return settings.write_database_url
+    params = conninfo_to_dict(settings.database_url)
+    params.pop("password", None)
+    params["user"] = writer_role(settings)
+    if settings.write_password:
+        params["password"] = settings.write_password
+    return make_conninfo("", **params)
 
 
 def api_url(settings: Settings) -> str:
@@ -177,35 +197,55 @@ class Gate:
             self.pool.putconn(conn)
 
 
-def setup_api_role(settings: Settings) -> str:
-    """Create (or update) the API's read-only role and grant it SELECT, as the owner.
+# Tables the API's read-only role may not read at all: accounts, password hashes, sessions,
+# login attempts (sitefinder/accounts). The API reads them only through the writer's pool.
+# Matchmaking (migration 0010): owners' offers with their personal data, demands, matches,
+# saved searches (feed token hashes) and inboxes, read only through the writer's pool too.
+MATCH_TABLES = ("owner_property", "demand", "match", "saved_search", "alert_seen", "notification")
+ACCOUNT_TABLES = ("app_user", "user_role", "user_session", "login_attempt", "oidc_login")
+PRIVATE_TABLES = (*ACCOUNT_TABLES, *MATCH_TABLES, "match_audit")
+# What the writer may change (sitefinder/accounts): rows of these, and append to the audit trail.
+WRITTEN_TABLES = (*ACCOUNT_TABLES, "site_flag", *MATCH_TABLES)
+APPENDED_TABLES = ("flag_audit", "match_audit")
 
-    The role may connect and read every table of the schema, now and later (default
-    privileges for the tables the owner creates in migrations), and nothing else; its
-    transactions are read-only by default. Writes, when the API gets them, go through a role
-    of their own that is granted only those (``GRANT INSERT, UPDATE ON <table> TO ...``), made
-    the same way. Returns the role's name.
+
+def _existing(conn: psycopg.Connection[Any], tables: tuple[str, ...]) -> list[sql.Identifier]:
+    found = conn.execute(
+        "SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NOT NULL", (list(tables),)
+    ).fetchall()
+    return [sql.Identifier(row["t"]) for row in found]
+
+
+def _ensure_role(conn: psycopg.Connection[Any], name: str, password: str) -> sql.Identifier:
+    role = sql.Identifier(name)
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+    try:
+        if not exists:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+        if password:
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(password)))
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise DatabaseUnavailableError(
+            f"cannot create the role {name}: the owner lacks CREATEROLE;"
+            " create it (CREATE ROLE ... LOGIN) and run sitefinder db init again"
+        ) from exc
+    return role
+
+
+def setup_api_role(settings: Settings) -> str:
+    """Create (or update) the API's two roles, as the owner, and grant them; returns the
+    read-only role's name.
+
+    * ``<database>_api`` may connect and read every table of the schema, now and later (default
+      privileges for the tables the owner creates in migrations), except
+      :data:`PRIVATE_TABLES`; its transactions are read-only by default.
+    * ``<database>_writer`` (unless ``write_database_url`` names another) reads every table and
+      may insert, update and delete rows of :data:`WRITTEN_TABLES` and append to
+      :data:`APPENDED_TABLES`, nothing else: no DDL, no site, layer or score table.
     """
-    role = sql.Identifier(api_role(settings))
     dbname = sql.Identifier(str(conninfo_to_dict(settings.database_url).get("dbname") or ""))
     with connection(settings) as conn, conn.transaction():
-        exists = conn.execute(
-            "SELECT 1 FROM pg_roles WHERE rolname = %s", (api_role(settings),)
-        ).fetchone()
-        try:
-            if not exists:
-                conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
-            if settings.api_password:
-                conn.execute(
-                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                        role, sql.Literal(settings.api_password)
-                    )
-                )
-        except psycopg.errors.InsufficientPrivilege as exc:
-            raise DatabaseUnavailableError(
-                f"cannot create the API role {api_role(settings)}: the owner lacks CREATEROLE;"
-                " create it (CREATE ROLE ... LOGIN) and run sitefinder db init again"
-            ) from exc
+        role = _ensure_role(conn, api_role(settings), settings.api_password)
         for statement in (
             "ALTER ROLE {role} SET default_transaction_read_only = on",
             "GRANT CONNECT ON DATABASE {db} TO {role}",
@@ -216,6 +256,26 @@ def setup_api_role(settings: Settings) -> str:
             "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {role}",
         ):
             conn.execute(sql.SQL(statement).format(role=role, db=dbname))
+        for table in _existing(conn, PRIVATE_TABLES):  # only through the writer's pool
+            conn.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(table, role))
+        if not settings.write_database_url:
+            writer = _ensure_role(conn, writer_role(settings), settings.write_password)
+            for statement in (
+                "GRANT CONNECT ON DATABASE {db} TO {role}",
+                "GRANT USAGE ON SCHEMA public TO {role}",
+                "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}",
+                "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+                "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO {role}",
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {role}",
+            ):
+                conn.execute(sql.SQL(statement).format(role=writer, db=dbname))
+            for table in _existing(conn, WRITTEN_TABLES):
+                conn.execute(
+                    sql.SQL("GRANT INSERT, UPDATE, DELETE ON {} TO {}").format(table, writer)
+                )
+            for table in _existing(conn, APPENDED_TABLES):
+                conn.execute(sql.SQL("GRANT INSERT ON {} TO {}").format(table, writer))
     return api_role(settings)
 
 
@@ -255,11 +315,10 @@ def drop_database(settings: Settings) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
         )
-        if settings.api_role is None:  # the role named after this database goes with it
+        named = [writer_role(settings)] + ([] if settings.api_role else [api_role(settings)])
+        for role in named:  # the roles named after this database go with it
             with contextlib.suppress(psycopg.errors.DependentObjectsStillExist):
-                conn.execute(
-                    sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(api_role(settings)))
-                )
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 def migrate(settings: Settings | None = None) -> None:

@@ -19,6 +19,10 @@ class UnknownSiteError(SitefinderError):
     """A site id that is not in the database."""
 
 
+class UnknownAreaError(SitefinderError):
+    """A province or municipality code that is well-formed but not loaded."""
+
+
 class DatabaseUnavailableError(SitefinderError):
     """The database cannot be reached or is not set up."""
 

@@ -114,9 +114,12 @@ class Settings(BaseSettings):
     geocoder: Literal["bag", "pdok"] = "bag"
 
     # Accounts, sessions and flags (sitefinder/accounts, sitefinder/api/security.py).
-    # ``write_database_url``: the role that writes accounts, sessions, flags and the audit trail
-    # (and reads the session and password tables); empty: ``database_url``.
+    # The role that writes accounts, sessions, flags and the audit trail (and reads the session
+    # and password tables): ``<database>_writer``, made by ``sitefinder db init`` with
+    # ``write_password`` (empty: none, for trust or peer authentication) and granted only
+    # those writes; ``write_database_url`` names another (then db init leaves roles to you).
     write_database_url: str = ""
+    write_password: str = ""
     # Session cookie: Secure only over HTTPS (set true behind a TLS proxy); a session ends after
     # ``session_idle_s`` seconds without a request, and ``session_max_s`` after login at most.
     cookie_secure: bool = False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -121,13 +122,16 @@ def _check_breakpoints(where: str, pairs: Any) -> None:
         raise InvalidParameterError(f"{where} values must be 0-1")
 
 
+def _only_known(what: str, found: Iterable[str], known: list[str]) -> None:
+    """Refuse any name of ``found`` not in ``known``: '<what> [names]. Known: a, b'."""
+    strange = sorted(set(found) - set(known))
+    if strange:
+        raise InvalidParameterError(f"{what} {strange}. Known: {', '.join(known)}")
+
+
 def parse_profile(name: str, data: dict[str, Any]) -> Profile:
     """A profile from its TOML data, checked against the criterion catalogue."""
-    unknown = sorted(set(data) - PROFILE_KEYS)
-    if unknown:
-        raise InvalidParameterError(
-            f"profile {name}: unknown keys {unknown}. Known: {', '.join(sorted(PROFILE_KEYS))}"
-        )
+    _only_known(f"profile {name}: unknown keys", data, sorted(PROFILE_KEYS))
     for key in ("name", "title_nl", "title_en"):
         if not isinstance(data.get(key), str):
             raise InvalidParameterError(f"profile {name}: {key} (text) is required")
@@ -135,21 +139,12 @@ def parse_profile(name: str, data: dict[str, Any]) -> Profile:
     changes = data.get("criteria", {})
     if not isinstance(changes, dict):
         raise InvalidParameterError(f"profile {name}: criteria must be tables [criteria.<name>]")
-    strange = sorted(set(changes) - set(known))
-    if strange:
-        raise InvalidParameterError(
-            f"profile {name}: unknown criteria {strange}. Known: {', '.join(known)}"
-        )
+    _only_known(f"profile {name}: unknown criteria", changes, list(known))
     for crit, spec in changes.items():
         defaults = known[crit].defaults
         if not isinstance(spec, dict):
             raise InvalidParameterError(f"profile {name}: criteria.{crit} must be a table")
-        extra = sorted(set(spec) - set(defaults))
-        if extra:
-            raise InvalidParameterError(
-                f"profile {name}: criteria.{crit} has unknown keys {extra}."
-                f" Known: {', '.join(defaults)}"
-            )
+        _only_known(f"profile {name}: criteria.{crit} has unknown keys", spec, list(defaults))
         for key, value in spec.items():
             _check_value(f"profile {name}: {crit}.{key}", defaults[key], value)
         for key, value in merged(dict(defaults), spec).items():

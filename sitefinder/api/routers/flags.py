@@ -29,6 +29,7 @@ from sitefinder.api.deps import Conn, check_kind, kind_param
 from sitefinder.api.errors import error_responses
 from sitefinder.api.exports import csv_response
 from sitefinder.api.flagview import StatusFilter
+from sitefinder.api.guard import body_limit
 from sitefinder.api.security import AccountsConn, Flagger, LoggedIn, Scope
 from sitefinder.core.errors import InvalidParameterError, UnknownSiteError
 
@@ -72,9 +73,17 @@ AUDIT_COLUMNS = (
 )
 
 
+PROVINCIE_PATTERN = r"^(?:[Pp][Vv][0-9]{2})?$"  # or empty: every province
+
+
 def provincie_param(
     provincie: Annotated[
-        str | None, Query(description="provinciecode, e.g. PV25", max_length=10)
+        str | None,
+        Query(
+            description="provinciecode, e.g. PV25; any case",
+            max_length=10,
+            json_schema_extra={"pattern": PROVINCIE_PATTERN},
+        ),
     ] = None,
 ) -> str | None:
     if not provincie:
@@ -142,7 +151,11 @@ def set_site_flag(site_id: SitePath, body: FlagBody, session: Flagger, c: Accoun
     return _site_flag(c, ScopeFilter.of(session.viewer), site_id)
 
 
-@router.post("/flags/bulk", responses=WRITE_ERRORS)
+# 5,000 ids of at most 200 characters, or an area at the limits of POST /api/score, and a note
+BULK_BODY_LIMIT = 2 << 20  # bytes
+
+
+@router.post("/flags/bulk", responses=WRITE_ERRORS, openapi_extra=body_limit(BULK_BODY_LIMIT))
 def bulk(body: BulkBody, session: Flagger, c: AccountsConn) -> BulkResult:
     """Flag a selection at once: ``site_ids`` (e.g. the filtered list; all must lie in your
     provinces) or an ``area`` (WGS84 polygon; its sites in your provinces, of ``kind``)."""
@@ -178,9 +191,16 @@ def flagged_csv(
     return csv_response(rows, FLAG_COLUMNS, f"markeringen-{provincie or 'alle'}.csv")
 
 
-@router.get("/flags/provincies/{code}", responses=error_responses(422, 500, 503))
+@router.get("/flags/provincies/{code}", responses=error_responses(404, 422, 500, 503))
 def province(
-    code: Annotated[str, Path(max_length=10, description="provinciecode, e.g. PV25")],
+    code: Annotated[
+        str,
+        Path(
+            max_length=10,
+            description="provinciecode, e.g. PV25; any case",
+            json_schema_extra={"pattern": PROVINCIE_PATTERN},
+        ),
+    ],
     c: Conn,
     scope: Scope,
     kind: Kind,
@@ -188,7 +208,8 @@ def province(
     """A province's sites (of ``kind``) by status with the counts per status; a flag you may
     not see counts as niet_beoordeeld."""
     checked = provincie_param(code)
-    assert checked is not None
+    if checked is None:
+        raise InvalidParameterError("provincie must look like PV25")
     return ProvinceView.model_validate(flags.province_view(c, scope, checked, kind))
 
 
