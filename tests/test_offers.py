@@ -240,8 +240,7 @@ def test_address_search_offline_on_the_bag(client: TestClient) -> None:
     by_street = client.get("/api/geocode", params={"q": "de ruijterkade 105"}).json()
     assert by_street["addresses"][0]["postcode"] == "1011AB"
     assert client.get("/api/geocode", params={"q": "9999ZZ 1"}).json()["addresses"] == []
-    bad = client.get("/api/geocode", params={"q": "zomaar wat"})
-    assert bad.status_code == 422 and "postcode" in bad.json()["detail"]
+    assert client.get("/api/geocode", params={"q": "zomaar wat"}).json()["addresses"] == []
 
 
 def test_address_search_online_through_the_locatieserver(

@@ -123,11 +123,8 @@ def search_addresses(settings: Settings, query: str) -> list[dict[str, Any]]:
             found = _online(settings, pc, number, rest)
         return found
     by_street = _STREET_QUERY.match(text)
-    if not by_street:
-        raise InvalidParameterError(
-            "give a postcode and house number (1011AB 105) or a street and number"
-            " (De Ruijterkade 105)"
-        )
+    if not by_street:  # not an address (no house number): nothing to find
+        return []
     street = by_street.group(1).lower().strip()
     number, rest = int(by_street.group(2)), by_street.group(3).upper()
     same = table[table["street_key"].str.startswith(street) & (table["huisnummer"] == number)]

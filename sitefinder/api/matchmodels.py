@@ -15,8 +15,17 @@ from pydantic import ConfigDict, Field
 from sitefinder.api.accountmodels import RequestModel
 from sitefinder.api.geojson import GeometryIn, PointIn, PolygonIn
 from sitefinder.api.models import ApiModel
+from sitefinder.scoring import profile_names
 
 Text = Field(default="", max_length=2000)
+GEMEENTE = r"^GM[0-9]{4}$"
+
+
+def _profile() -> Any:
+    names: list[Any] = list(profile_names())
+    return Field(max_length=40, json_schema_extra={"enum": names})
+
+
 Short = Field(default="", max_length=200)
 
 
@@ -79,8 +88,8 @@ class DemandBody(RequestModel):
     around ``center``) or a drawn ``polygon``."""
 
     title: str = Short
-    gemeentecode: str | None = Field(default=None, max_length=6, description="default: yours")
-    profile: str = Field(max_length=40)
+    gemeentecode: str | None = Field(default=None, pattern=GEMEENTE, description="default: yours")
+    profile: str = _profile()
     places: int = Field(ge=1, le=100_000, strict=True)
     period_from: date
     period_to: date | None = None
@@ -214,11 +223,11 @@ class SearchBody(RequestModel):
     polygon), a minimum score, and whether to send e-mail."""
 
     name: str = Short
-    profile: str = Field(max_length=40)
+    profile: str = _profile()
     places: int | None = Field(default=None, ge=1, le=100_000, strict=True)
     period_from: date | None = None
     period_to: date | None = None
-    gemeentecode: str | None = Field(default=None, max_length=6)
+    gemeentecode: str | None = Field(default=None, pattern=GEMEENTE)
     center: PointIn | None = None
     radius_m: float | None = Field(default=None, gt=0, le=50_000, allow_inf_nan=False)
     polygon: PolygonIn | None = None
