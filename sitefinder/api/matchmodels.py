@@ -8,7 +8,7 @@ Request geometries are the strict, bounded GeoJSON of ``sitefinder.api.geojson``
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -38,7 +38,9 @@ class PropertyBody(RequestModel):
     geometry: GeometryIn
     name: str = Short
     places: int | None = Field(default=None, ge=0, le=100_000, strict=True)
-    floor_area_m2: float | None = Field(default=None, ge=0, le=10_000_000, allow_inf_nan=False)
+    floor_area_m2: float | None = Field(
+        default=None, ge=0, le=10_000_000, allow_inf_nan=False, strict=True
+    )
     available_from: date | None = None
     available_to: date | None = None
     conditions: str = Text
@@ -95,10 +97,12 @@ class DemandBody(RequestModel):
     period_to: date | None = None
     area_kind: Literal["territory", "radius", "polygon"] = "territory"
     center: PointIn | None = None
-    radius_m: float | None = Field(default=None, gt=0, le=50_000, allow_inf_nan=False)
+    radius_m: float | None = Field(default=None, gt=0, le=50_000, allow_inf_nan=False, strict=True)
     polygon: PolygonIn | None = None
-    max_care_m: float | None = Field(default=None, gt=0, le=50_000, allow_inf_nan=False)
-    min_score: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    max_care_m: float | None = Field(
+        default=None, gt=0, le=50_000, allow_inf_nan=False, strict=True
+    )
+    min_score: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False, strict=True)
 
 
 class Demand(ApiModel):
@@ -159,8 +163,8 @@ class Matches(ApiModel):
 
 
 class ProposeBody(RequestModel):
-    demand_id: int = Field(ge=1, le=2**62)
-    property_id: int | None = Field(default=None, ge=1, le=2**62)
+    demand_id: int = Field(ge=1, le=2**62, strict=True)
+    property_id: int | None = Field(default=None, ge=1, le=2**62, strict=True)
     site_id: str | None = Field(default=None, min_length=1, max_length=200)
     note: str = Field(default="", max_length=4000)
 
@@ -229,10 +233,12 @@ class SearchBody(RequestModel):
     period_to: date | None = None
     gemeentecode: str | None = Field(default=None, pattern=GEMEENTE)
     center: PointIn | None = None
-    radius_m: float | None = Field(default=None, gt=0, le=50_000, allow_inf_nan=False)
+    radius_m: float | None = Field(default=None, gt=0, le=50_000, allow_inf_nan=False, strict=True)
     polygon: PolygonIn | None = None
-    max_care_m: float | None = Field(default=None, gt=0, le=50_000, allow_inf_nan=False)
-    min_score: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    max_care_m: float | None = Field(
+        default=None, gt=0, le=50_000, allow_inf_nan=False, strict=True
+    )
+    min_score: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False, strict=True)
     kinds: list[str] = Field(default_factory=list, max_length=10)
     email: bool = True
 
@@ -273,7 +279,9 @@ class Inbox(ApiModel):
 
 
 class ReadBody(RequestModel):
-    ids: list[int] | None = Field(default=None, max_length=1000)
+    ids: list[Annotated[int, Field(ge=1, le=2**62, strict=True)]] | None = Field(
+        default=None, max_length=1000
+    )
 
 
 # --- finding a property ---
