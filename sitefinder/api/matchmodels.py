@@ -163,8 +163,8 @@ class Matches(ApiModel):
 
 
 class ProposeBody(RequestModel):
-    demand_id: int = Field(ge=1, le=2**62, strict=True)
-    property_id: int | None = Field(default=None, ge=1, le=2**62, strict=True)
+    demand_id: int = Field(ge=1, le=2**53, strict=True)
+    property_id: int | None = Field(default=None, ge=1, le=2**53, strict=True)
     site_id: str | None = Field(default=None, min_length=1, max_length=200)
     note: str = Field(default="", max_length=4000)
 
@@ -279,7 +279,7 @@ class Inbox(ApiModel):
 
 
 class ReadBody(RequestModel):
-    ids: list[Annotated[int, Field(ge=1, le=2**62, strict=True)]] | None = Field(
+    ids: list[Annotated[int, Field(ge=1, le=2**53, strict=True)]] | None = Field(
         default=None, max_length=1000
     )
 
