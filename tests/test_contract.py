@@ -85,13 +85,14 @@ def admin_server(demo_copy: Settings) -> Iterator[Server]:
 
 
 def test_schemathesis_finds_nothing_logged_in(admin_server: Server, demo_copy: Settings) -> None:
-    """The same run as a user who may write everywhere (beheerder and coordinator of the whole
-    country), with the session cookie and its CSRF token: every write route is exercised past
-    its login check. Logging out and changing the password are left out: they would end the
-    session the run depends on (both are covered in tests/test_accounts.py), and so would
-    deleting the account (tests/test_offers.py)."""
+    """The same run as a user who may write everywhere (beheerder, coordinator of the whole
+    country, eigenaar, gemeente), with the session cookie and its CSRF token: every write
+    route is exercised past its login check. Logging out and changing the password are left
+    out: they would end the session the run depends on (both are covered in
+    tests/test_accounts.py), and so would deleting the account (tests/test_offers.py)."""
     password = generate_password()
     grants = [Grant("beheerder"), Grant("coordinator", "NL")]
+    grants += [Grant("eigenaar"), Grant("gemeente", "GM0228")]  # matchmaking's writes too
     with db.connection(demo_copy) as conn:
         users.create_user(conn, "fuzz@test.example", name="fuzz", password=password, grants=grants)
     with httpx.Client(base_url=admin_server.url) as client:

@@ -44,7 +44,7 @@ class PropertyBody(RequestModel):
     available_from: date | None = None
     available_to: date | None = None
     conditions: str = Text
-    consent_contact: bool = False
+    consent_contact: bool = Field(default=False, strict=True)
     contact_name: str = Short
     contact_email: str = Short
     contact_phone: str = Field(default="", max_length=40)
@@ -240,7 +240,7 @@ class SearchBody(RequestModel):
     )
     min_score: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False, strict=True)
     kinds: list[str] = Field(default_factory=list, max_length=10)
-    email: bool = True
+    email: bool = Field(default=True, strict=True)
 
 
 class SavedSearch(ApiModel):
