@@ -208,6 +208,34 @@ def etl_run(
         on_note=click.echo,
         on_score=_echo_score,
     )
+    if not no_score:
+        _run_alerts(settings)
+
+
+def _run_alerts(settings: Any) -> int:
+    """The saved searches' alerts over the current sites and layers (after an ETL run)."""
+    from sitefinder.accounts import alerts
+    from sitefinder.core import db
+    from sitefinder.scoring.compute import load_layers as load_criterion_layers
+    from sitefinder.scoring.engine import SiteTable
+
+    with db.connection(settings) as conn:
+        if conn.execute("SELECT count(*) AS n FROM saved_search").fetchone() == {"n": 0}:
+            return 0
+        table = SiteTable.load(conn, version=0)
+        raised = alerts.run(conn, settings, table, load_criterion_layers(conn))
+    click.echo(f"alerts: {raised} new match(es) notified")
+    return raised
+
+
+@main.command("alerts")
+def alerts_command() -> None:
+    """Notify the saved searches of their new matches (inbox, e-mail, feed); run by `etl run`."""
+    from sitefinder.core.settings import get_settings
+
+    settings = get_settings()
+    if _run_alerts(settings) == 0:
+        click.echo("alerts: nothing new")
 
 
 @etl_group.command("status")

@@ -361,6 +361,8 @@ def test_openapi_documents_every_response(client: TestClient) -> None:
             assert "304" in op["responses"], (path, method)
         elif path.endswith(".csv"):
             assert "text/csv" in op["responses"]["200"]["content"], (path, method)
+        elif path == "/api/feeds/{token}":
+            assert "application/atom+xml" in op["responses"]["200"]["content"], (path, method)
         elif "application/json" not in op["responses"]["200"].get("content", {}):
             # a document (HTML report or map, PDF): its media types are declared
             assert {"text/html"} <= set(op["responses"]["200"]["content"]), (path, method)

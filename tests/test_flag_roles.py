@@ -7,6 +7,7 @@ TRUNCATE, and a flag change that names no actor)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -49,8 +50,24 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/users/{user_id}/roles/revoke"): ADMIN,
     # a region's need (fair share): coordinators covering the region (here Gelderland, PV25)
     ("PUT", "/api/fairshare/need"): _only({"coordinator", "coordinator_region"}),
+    # matchmaking (issue 11)
+    ("POST", "/api/geometry/read"): EVERYONE,  # reads an uploaded file, stores nothing
+    ("POST", "/api/properties"): _only({"eigenaar"}),
+    ("PUT", "/api/properties/{property_id}"): _only({"eigenaar"}),
+    ("POST", "/api/properties/{property_id}/offer"): _only({"eigenaar"}),
+    ("POST", "/api/properties/{property_id}/withdraw"): _only({"eigenaar"}),
+    ("DELETE", "/api/properties/{property_id}"): _only({"eigenaar"}),
+    ("POST", "/api/demands"): _only({"gemeente"}),
+    ("POST", "/api/matches"): _only({"coordinator", "coordinator_region"}),
+    ("POST", "/api/matches/{match_id}/status"): _only(
+        {"eigenaar", "gemeente", "provincie", "coordinator", "coordinator_region"}
+    ),
+    ("POST", "/api/searches"): LOGGED_IN,
+    ("DELETE", "/api/searches/{search_id}"): LOGGED_IN,
+    ("POST", "/api/notifications/read"): LOGGED_IN,
+    ("DELETE", "/api/account"): LOGGED_IN,  # each role deletes a fresh account of its own
 }
-NEEDS_NO_CSRF = {("POST", "/api/score")}
+NEEDS_NO_CSRF = {("POST", "/api/score"), ("POST", "/api/geometry/read")}
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +80,77 @@ def victim(demo_copy: Settings) -> int:
     """The account the beheerder's writes act on."""
     with db.connection(demo_copy) as conn:
         return users.create_user(conn, "victim@test.example", grants=[Grant("eigenaar")])
+
+
+@pytest.fixture(scope="module")
+def matchmaking(demo_copy: Settings, accounts: dict[str, Account]) -> dict[str, Any]:
+    """What the matchmaking writes act on: properties of the matrix's eigenaar (one to edit,
+    one to delete, one offered), demands of its gemeente with a proposal each (one per cell
+    that proposes or moves a match: each takes the next), a saved search per account."""
+    from match_helpers import PLOT
+
+    from sitefinder.accounts import matching, offers
+    from sitefinder.api.adhoc import TO_RD, _transform, to_shape
+    from sitefinder.api.geojson import PolygonIn
+
+    rd = _transform(to_shape(PolygonIn.model_validate(PLOT)), TO_RD)
+    with db.connection(demo_copy) as conn:
+
+        def viewer(role: str) -> Any:
+            return users.viewer(conn, users.require_id(conn, accounts[role].id))
+
+        owner = viewer("eigenaar")
+        data = offers.PropertyData(geometry=rd, name="matrix", places=30, available_from=None)
+        edit, gone, offered = (offers.save(conn, owner, data) for _ in range(3))
+        conn.execute(
+            "UPDATE owner_property SET status = 'offered', available_from = '2027-01-01'"
+            " WHERE id = %s",
+            (offered,),
+        )
+        criteria = matching.Criteria(
+            profile="standaard",
+            area=matching.territory(conn, "GM0228"),
+            places=10,
+            period_from=date(2027, 2, 1),
+        )
+        demands, proposals = [], []
+        for _ in range(2 * len(ROLES)):
+            demand = matching.create_demand(
+                conn,
+                viewer("gemeente"),
+                title="matrix",
+                criteria=criteria,
+                area_kind="territory",
+                radius_m=None,
+                gemeentecode="GM0228",
+            )
+            demands.append(demand)
+            proposals.append(
+                matching.propose(
+                    conn,
+                    viewer("coordinator"),
+                    demand,
+                    property_id=offered,
+                    site_id=None,
+                    note="matrix",
+                )
+            )
+        searches = {}
+        for account in accounts.values():
+            row = conn.execute(
+                "INSERT INTO saved_search (user_id, name, criteria, feed_token_hash)"
+                " VALUES (%s, 'matrix', '{\"profile\": \"standaard\"}', %s) RETURNING id",
+                (account.id, generate_password().encode()),
+            ).fetchone()
+            assert row is not None
+            searches[account.email] = row["id"]
+    return {
+        "edit": edit,
+        "gone": gone,
+        "demands": iter(demands),
+        "proposals": iter(proposals),
+        "searches": searches,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +167,13 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 Request = tuple[str, str, dict[str, Any] | None]
 
 
-def _requests(victim: int, account: Account | None) -> dict[tuple[str, str], Callable[[], Request]]:
+def _requests(
+    victim: int, account: Account | None, made: dict[str, Any] | None = None
+) -> dict[tuple[str, str], Callable[[], Request]]:
     """A valid request per write endpoint (the body a permitted user would send)."""
     login_as = account.email if account else "eigenaar@test.example"
+    made = made or {"edit": 1, "gone": 1, "demands": iter([1]), "proposals": iter([1])}
+    search = made.get("searches", {}).get(account.email if account else "", 1)
 
     def password_change() -> Request:
         new = generate_password()
@@ -135,6 +227,67 @@ def _requests(victim: int, account: Account | None) -> dict[tuple[str, str], Cal
             "/api/fairshare/need",
             {"kind": "provincie", "region": PROVINCE, "profile": "standaard", "need": 50},
         ),
+        **_matchmaking_requests(made, search),
+    }
+
+
+def _matchmaking_requests(made: dict[str, Any], search: int) -> dict[tuple[str, str], Any]:
+    from match_helpers import PLOT, demand_body, property_body
+
+    plot = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": PLOT}],
+    }
+    return {
+        ("POST", "/api/geometry/read"): lambda: (
+            "POST",
+            "/api/geometry/read?filename=plot.geojson",
+            plot,
+        ),
+        ("POST", "/api/properties"): lambda: ("POST", "/api/properties", property_body()),
+        ("PUT", "/api/properties/{property_id}"): lambda: (
+            "PUT",
+            f"/api/properties/{made['edit']}",
+            property_body(),
+        ),
+        ("POST", "/api/properties/{property_id}/offer"): lambda: (
+            "POST",
+            f"/api/properties/{made['edit']}/offer",
+            None,
+        ),
+        ("POST", "/api/properties/{property_id}/withdraw"): lambda: (
+            "POST",
+            f"/api/properties/{made['edit']}/withdraw",
+            None,
+        ),
+        ("DELETE", "/api/properties/{property_id}"): lambda: (
+            "DELETE",
+            f"/api/properties/{made['gone']}",
+            None,
+        ),
+        ("POST", "/api/demands"): lambda: ("POST", "/api/demands", demand_body()),
+        ("POST", "/api/matches"): lambda: (
+            "POST",
+            "/api/matches",
+            {"demand_id": next(made["demands"]), "site_id": PARK, "note": "matrix"},
+        ),
+        ("POST", "/api/matches/{match_id}/status"): lambda: (
+            "POST",
+            f"/api/matches/{next(made['proposals'])}/status",
+            {"status": "in_gesprek", "note": "matrix"},
+        ),
+        ("POST", "/api/searches"): lambda: (
+            "POST",
+            "/api/searches",
+            {"name": "matrix", "profile": "standaard", "gemeentecode": "GM0228"},
+        ),
+        ("DELETE", "/api/searches/{search_id}"): lambda: (
+            "DELETE",
+            f"/api/searches/{search}",
+            None,
+        ),
+        ("POST", "/api/notifications/read"): lambda: ("POST", "/api/notifications/read", {}),
+        ("DELETE", "/api/account"): lambda: ("DELETE", "/api/account", None),
     }
 
 
@@ -163,26 +316,48 @@ def _send(
     if url == "/api/auth/login":
         account = accounts.get(role) or accounts["eigenaar"]
         body = {"email": account.email, "password": account.password}
+    if url == "/api/account" and role in accounts:  # delete a fresh account of the role
+        token = login(client, _fresh(accounts, role))
     response = client.request(method, url, json=body, headers={"X-CSRF-Token": token})
     answer = response.json() if response.headers.get("content-type") == "application/json" else {}
     return response.status_code, answer.get("csrf_token") if isinstance(answer, dict) else None
 
 
+_SETTINGS: list[Settings] = []
+
+
+def _fresh(accounts: dict[str, Account], role: str) -> Account:
+    """A new account with the grants of ``role`` (the one DELETE /api/account deletes)."""
+    password = generate_password()
+    email = f"fresh-{role.replace('_', '-')}-{generate_password()[:6].lower()}@test.example"
+    email = "".join(ch for ch in email if ch.isalnum() or ch in "@.-")
+    with db.connection(_SETTINGS[0]) as conn:
+        new = users.create_user(conn, email, password=password, grants=ROLE_GRANTS[role])
+    return Account(email, password, new)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_role_matrix(
-    client: TestClient, accounts: dict[str, Account], victim: int, role: str
+    demo_copy: Settings,
+    client: TestClient,
+    accounts: dict[str, Account],
+    victim: int,
+    matchmaking: dict[str, Any],
+    role: str,
 ) -> None:
+    _SETTINGS[:] = [demo_copy]
     account = accounts.get(role)
     client.cookies.clear()
     token = login(client, account) if account else csrf(client)
     got, want = {}, {}
-    for endpoint, make in _requests(victim, account).items():
+    for endpoint, make in _requests(victim, account, matchmaking).items():
         got[endpoint], renewed = _send(client, role, accounts, make(), token)
         want[endpoint] = EXPECTED[endpoint][role]
         if account is None:  # stay anonymous (a login cell logged the client in)
             client.cookies.clear()
             token = csrf(client)
-        elif endpoint == ("POST", "/api/auth/logout") and got[endpoint] == 200:
+        elif endpoint in (("POST", "/api/auth/logout"), ("DELETE", "/api/account")):
+            client.cookies.clear()
             token = login(client, account)
         elif renewed and got[endpoint] == 200:
             token = renewed  # login and password change begin a new session

@@ -123,6 +123,18 @@ SAMPLES: dict[str, list[str]] = {
     "/api/tiles/{layer}/{z}/{x}/{y}.mvt": [f"/api/tiles/holidayparks/{EDE_TILE}.mvt"],
     "/api/tiles/sites.json": ["/api/tiles/sites.json"],
     "/api/tiles/{layer}.json": ["/api/tiles/holidayparks.json"],
+    # matchmaking (issue 11); the owners' personal data: tests/test_offers.py
+    "/api/properties": ["/api/properties", "/api/properties?own=true"],
+    "/api/properties/{property_id}": ["/api/properties/1"],
+    "/api/demands": ["/api/demands"],
+    "/api/demands/{demand_id}": ["/api/demands/1"],
+    "/api/demands/{demand_id}/matches": ["/api/demands/1/matches"],
+    "/api/matches": ["/api/matches"],
+    "/api/matches/{match_id}/audit": ["/api/matches/1/audit"],
+    "/api/searches": ["/api/searches"],
+    "/api/notifications": ["/api/notifications"],
+    "/api/geocode": ["/api/geocode?q=1011AB 105"],
+    "/api/feeds/{token}": ["/api/feeds/" + "x" * 40],
 }
 
 

@@ -30,6 +30,12 @@ scope is bound as the parameters ``scope_country``, ``scope_provinces`` and
 ``FLAGS_SQL`` / ``AUDIT_SQL`` and binds ``scope.params``. No other module reads the tables
 ``site_flag`` or ``flag_audit`` by name (``flags.py`` writes them, after checking the writer's
 scope); ``tests/test_flag_scope.py`` fails when one does.
+
+Matchmaking (owners' offers with their personal data, demands, matches and their audit,
+saved searches, notifications) follows the same pattern: ``scope.offers``, ``scope.demands``,
+``scope.matches``, ``scope.match_audit``, ``scope.searches``, ``scope.notifications`` (the
+rules are at their SQL below); ``tests/test_match_scope.py`` fails when another module reads
+those tables.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from psycopg import sql
 
 from sitefinder.accounts.roles import Viewer
 
-PARAMS = ("scope_country", "scope_provinces", "scope_gemeenten")
+PARAMS = ("scope_country", "scope_provinces", "scope_gemeenten", "scope_user")
 
 # The viewer covers the province: a provincie grant for it, or a coordinator of it or of NL.
 _COVERS = "(%(scope_country)s OR {t}.provinciecode = ANY(%(scope_provinces)s))"
@@ -60,6 +66,57 @@ AUDIT_SQL = (
 )
 
 
+# --- matchmaking (issue 11): owners' offers, demands, matches, their audit, own items ---
+#
+# * an **offer** (``owner_property``) is seen by its owner (saved, offered or withdrawn) and,
+#   while offered, by the gemeente users of its municipality and whoever covers its province;
+#   nobody else: the public, another owner, a gemeente or province elsewhere and a beheerder
+#   never see it (the row does not exist for them). Its contact columns (personal data) are
+#   blank unless the viewer is the owner or the owner consented to be contacted;
+# * a **demand**, a **match** and a **match audit entry** are seen by the gemeente users of the
+#   demand's municipality, whoever covers its province, and (matches and their audit, and the
+#   demand a match names) the owner of the offer the match proposes;
+# * **saved searches** and **notifications** only by the user they belong to.
+_SEES_PLACE = "(" + _COVERS + " OR {t}.gemeentecode = ANY(%(scope_gemeenten)s))"
+_OWN_PROPERTIES = "(SELECT o.id FROM owner_property o WHERE o.owner_id = %(scope_user)s)"
+_PERSONAL = ("contact_name", "contact_email", "contact_phone")
+OFFERS_SQL = (
+    "(SELECT p.id, p.owner_id, p.name, p.geom, p.area_m2, p.places, p.floor_area_m2,"
+    " p.available_from, p.available_to, p.conditions, p.consent_contact, p.status,"
+    " p.gemeentecode, p.provinciecode, p.created_at, p.updated_at, p.offered_at,"
+    " p.owner_id = %(scope_user)s AS own, "
+    + ", ".join(
+        f"CASE WHEN p.owner_id = %(scope_user)s OR p.consent_contact THEN p.{c} ELSE '' END AS {c}"
+        for c in _PERSONAL
+    )
+    + " FROM owner_property p WHERE p.owner_id = %(scope_user)s"
+    " OR (p.status = 'offered' AND " + _SEES_PLACE.format(t="p") + "))"
+)
+MATCHES_SQL = (
+    "(SELECT m.* FROM match m WHERE "
+    + _SEES_PLACE.format(t="m")
+    + " OR m.property_id IN "
+    + _OWN_PROPERTIES
+    + ")"
+)
+MATCH_AUDIT_SQL = (
+    "(SELECT a.* FROM match_audit a WHERE "
+    + _SEES_PLACE.format(t="a")
+    + " OR a.property_id IN "
+    + _OWN_PROPERTIES
+    + ")"
+)
+DEMANDS_SQL = (
+    "(SELECT d.* FROM demand d WHERE "
+    + _SEES_PLACE.format(t="d")
+    + " OR d.id IN (SELECT x.demand_id FROM match x WHERE x.property_id IN "
+    + _OWN_PROPERTIES
+    + "))"
+)
+SEARCHES_SQL = "(SELECT s.* FROM saved_search s WHERE s.user_id = %(scope_user)s)"
+NOTIFICATIONS_SQL = "(SELECT n.* FROM notification n WHERE n.user_id = %(scope_user)s)"
+
+
 @dataclass(frozen=True)
 class ScopeFilter:
     """The flags and audit entries one viewer may see, as subqueries with bound parameters."""
@@ -72,6 +129,12 @@ class ScopeFilter:
 
     flags = sql.SQL(FLAGS_SQL)
     audit = sql.SQL(AUDIT_SQL)
+    offers = sql.SQL(OFFERS_SQL)
+    demands = sql.SQL(DEMANDS_SQL)
+    matches = sql.SQL(MATCHES_SQL)
+    match_audit = sql.SQL(MATCH_AUDIT_SQL)
+    searches = sql.SQL(SEARCHES_SQL)
+    notifications = sql.SQL(NOTIFICATIONS_SQL)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -79,6 +142,7 @@ class ScopeFilter:
             "scope_country": self.viewer.covers_country,
             "scope_provinces": sorted(self.viewer.provinces),
             "scope_gemeenten": sorted(self.viewer.gemeenten),
+            "scope_user": self.viewer.user_id,
         }
 
     def bind(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -87,6 +151,12 @@ class ScopeFilter:
         clash = set(params) & set(PARAMS)
         assert not clash, f"parameter names reserved for the scope filter: {clash}"
         return {**params, **self.params}
+
+    def sees_place(self, provinciecode: str | None, gemeentecode: str | None) -> bool:
+        """Whether the viewer sees the offers, demands and matches of this place."""
+        return self.viewer.covers(provinciecode) or (
+            gemeentecode is not None and gemeentecode in self.viewer.gemeenten
+        )
 
     def sees_flag(self, provinciecode: str | None, confidential: bool) -> bool:
         """The same rule in Python, for a row the caller already holds (a write's answer)."""

@@ -24,10 +24,13 @@ from sitefinder.api.guard import Admission, Guard
 from sitefinder.api.page import mount_page, security_headers
 from sitefinder.api.reports import mount_stylesheet
 from sitefinder.api.routers import (
+    alerts,
     auth,
     flags,
     layers,
+    matches,
     meta,
+    offers,
     ogc,
     regions,
     score,
@@ -77,7 +80,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings = settings or get_settings()
     # site_reports before sites: /sites/{site_id:path}/report must match first
-    for area in (meta, site_reports, sites, score, layers, auth, users, flags, regions, ogc, tiles):
+    for area in (
+        meta,
+        site_reports,
+        sites,
+        score,
+        layers,
+        auth,
+        users,
+        flags,
+        regions,
+        ogc,
+        tiles,
+        offers,
+        matches,
+        alerts,
+    ):
         app.include_router(area.router)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     mount_page(app, settings.web_dir)

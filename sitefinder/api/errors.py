@@ -186,12 +186,17 @@ def allowed_methods(request: Request) -> list[str]:
     """Every method the API documents at the request's path (for ``Allow``): Starlette names
     only those of the first route that matches, and two routes may share a path."""
     path = request.url.path
-    methods: set[str] = set()
-    for template, operations in request.app.openapi().get("paths", {}).items():
-        pattern = re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(template))
-        if re.fullmatch(pattern, path):
-            methods |= {m.upper() for m in operations}
-    return sorted(methods)
+    paths = request.app.openapi().get("paths", {})
+    # a parameter is one path segment, unless no template matches so (site ids hold a "/")
+    for segment in ("[^/]+", ".+"):
+        methods: set[str] = set()
+        for template, operations in paths.items():
+            pattern = re.sub(r"\\\{[^}]*\\\}", segment, re.escape(template))
+            if re.fullmatch(pattern, path):
+                methods |= {m.upper() for m in operations}
+        if methods:
+            return sorted(methods)
+    return []
 
 
 def add_exception_handlers(

@@ -200,11 +200,16 @@ class Gate:
 
 # Tables the API's read-only role may not read at all: accounts, password hashes, sessions,
 # login attempts (sitefinder/accounts). The API reads them only through the writer's pool.
-PRIVATE_TABLES = ("app_user", "user_role", "user_session", "login_attempt", "oidc_login")
-# What the writer may change (sitefinder/accounts): rows of these, and append to the audit trail;
-# and a region's need per target group, entered by a coordinator (sitefinder/api/fairshare.py).
-WRITTEN_TABLES = (*PRIVATE_TABLES, "site_flag", "region_need")
-APPENDED_TABLES = ("flag_audit",)
+ACCOUNT_TABLES = ("app_user", "user_role", "user_session", "login_attempt", "oidc_login")
+# Matchmaking (migration 0010): owners' offers with their personal data, demands, matches,
+# saved searches (feed token hashes) and inboxes, read only through the writer's pool too.
+MATCH_TABLES = ("owner_property", "demand", "match", "saved_search", "alert_seen", "notification")
+PRIVATE_TABLES = (*ACCOUNT_TABLES, *MATCH_TABLES, "match_audit")
+# What the writer may change (sitefinder/accounts): rows of these, and append to the audit
+# trails; and a region's need per target group, entered by a coordinator
+# (sitefinder/api/fairshare.py).
+WRITTEN_TABLES = (*ACCOUNT_TABLES, "site_flag", "region_need", *MATCH_TABLES)
+APPENDED_TABLES = ("flag_audit", "match_audit")
 
 
 def _existing(conn: psycopg.Connection[Any], tables: tuple[str, ...]) -> list[sql.Identifier]:

@@ -148,6 +148,18 @@ class Settings(BaseSettings):
     oidc_scopes: str = "openid email profile"
     oidc_title: str = "SSO"
 
+    # Matchmaking alerts (sitefinder/accounts/alerts.py): e-mail through this SMTP server
+    # (empty host: no e-mail, the inbox and the Atom feeds only); STARTTLS and a login when
+    # given. ``public_url``: this site's address in e-mails and feeds (empty: links are left out).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "sitefinder@localhost"
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    public_url: str = ""
+
     @field_validator("write_database_url")
     @classmethod
     def _libpq_url_or_empty(cls, value: str) -> str:

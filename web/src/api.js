@@ -67,7 +67,31 @@ export function createApi({ onPending = () => {}, csrf = () => null } = {}) {
     post: (path, params, body, { signal } = {}) => request("POST", path, params, { signal, body }),
     /** PUT a JSON body, answer JSON; errors as for get. */
     put: (path, params, body, { signal } = {}) => request("PUT", path, params, { signal, body }),
+    /** DELETE a resource, answer JSON; errors as for get. */
+    del: (path, params = {}) => request("DELETE", path, params, {}),
+    /** POST a file as the raw body (application/octet-stream), answer JSON. */
+    upload: (path, params, file) => upload(path, params, file),
   };
+
+  async function upload(path, params, file) {
+    const query = new URLSearchParams(params);
+    const headers = { Accept: "application/json", "Content-Type": "application/octet-stream" };
+    if (csrf()) headers["X-CSRF-Token"] = csrf();
+    track(+1);
+    try {
+      let response;
+      try {
+        response = await fetch(`${path}?${query}`, { method: "POST", headers, body: file });
+      } catch {
+        throw new ApiError(t("banner.network", { url: path }));
+      }
+      const answer = await response.json().catch(() => null);
+      if (!response.ok) throw new ApiError(errorMessage(answer) || t("banner.http", { status: response.status }));
+      return answer;
+    } finally {
+      track(-1);
+    }
+  }
 }
 
 /** FastAPI errors: {"detail": "text"} or, for validation errors, {"detail": [{"msg": …}]}. */

@@ -226,7 +226,14 @@ export function createDraw(store, api, map) {
     score();
   }
 
-  return { start, stop, isDrawing: () => Boolean(draft), rescore };
+  /** Show and score a geometry found elsewhere (an uploaded file, offers.js) as the own site. */
+  function show(geometry, name = t("adhoc.name")) {
+    finish(geometry);
+    const adhoc = store.get().adhoc;
+    if (adhoc) store.update({ adhoc: { ...adhoc, name } });
+  }
+
+  return { start, stop, isDrawing: () => Boolean(draft), rescore, show };
 }
 
 function lonLat(latlng) {

@@ -34,6 +34,9 @@ import { createShare } from "./share.js";
 import { createFairShare } from "./fairshare.js";
 import { createReports } from "./reports.js";
 import { createSiteTiles } from "./sitetiles.js";
+import { createOffers } from "./offers.js";
+import { createDemands } from "./demands.js";
+import { createInbox } from "./inbox.js";
 
 const store = createStore({
   lang: getLang(),
@@ -146,6 +149,15 @@ async function init() {
   const weights = createWeights(store, api);
   const layers = createLayers(store, api, map);
   const filters = createFilters(store, api, map);
+  // Matchmaking (issue 11): owners' offers, demands and matches, the inbox.
+  const inbox = createInbox(store, api);
+  const demands = createDemands(store, api, map, { onChanged: () => inbox.reload() });
+  createOffers(store, api, map, draw, {
+    onChanged: () => {
+      inbox.reload();
+      demands.reload();
+    },
+  });
 
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;

@@ -8,14 +8,14 @@ its own). ``source`` says which, ``updated_by`` the account (NULL: the command l
 API's writer role may change its rows (``db.WRITTEN_TABLES``).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
