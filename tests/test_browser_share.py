@@ -123,7 +123,9 @@ def test_a_copied_link_restores_the_state_and_history_steps_through_it(
 
     # panning or zooming rewrites the entry, it adds none
     before, zoom = _history(page), query["z"][0]
-    page.click(".leaflet-control-zoom-in")
+    with page.expect_response(lambda r: "/api/sites?" in r.url, timeout=20000):
+        page.click(".leaflet-control-zoom-in")  # the list follows the view
+    _wait_for_list(page)
     page.wait_for_timeout(800)
     assert _history(page) == before and _query(page.url)["z"][0] != zoom
     steps[-1] = page.url

@@ -17,8 +17,12 @@ from fakeservices import run_cli
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from sitefinder.accounts import users
+from sitefinder.accounts.passwords import generate_password
+from sitefinder.accounts.roles import Grant
 from sitefinder.api import create_app
 from sitefinder.api.fairshare import largest_remainder
+from sitefinder.core import db
 from sitefinder.core.settings import Settings
 
 # The centrumgemeente region Ede (maatschappelijke opvang / beschermd wonen, Regioatlas
@@ -158,6 +162,40 @@ def test_flagged_parks_count_only_when_visible(
     assert public["n_flagged"] == 1  # the confidential flag does not count for the public
     only = _rows(client.get(f"{EDE_REGION}&need=100&statuses=geschikt").json())["GM0228"]
     assert only["n_flagged"] == 0
+
+
+def test_offers_count_only_when_offered_and_visible(
+    demo_copy: Settings, client: TestClient, accounts: dict[str, Account]
+) -> None:
+    """An owner's offer of 12 places in Ede counts for a viewer who may see it (the gemeente,
+    a coordinator); a saved (not offered) one of 30 never does; the public sees no offers, so
+    for it the column is unknown, not zero."""
+    with db.connection(demo_copy) as conn:
+        owner = users.create_user(
+            conn,
+            "fs-owner@test.example",
+            name="o",
+            password=generate_password(),
+            grants=[Grant("eigenaar")],
+        )
+        for places, status in ((12, "offered"), (30, "saved")):
+            conn.execute(
+                "INSERT INTO owner_property (owner_id, name, geom, places, status, gemeentecode,"
+                " provinciecode) VALUES (%s, 'test', ST_SetSRID(ST_MakePoint(174000, 448000),"
+                " 28992), %s, %s, 'GM0228', 'PV25')",
+                (owner, places, status),
+            )
+    query = f"{EDE_REGION}&need=100&min_score=1"
+    public = _rows(client.get(query).json())["GM0228"]
+    assert public["capacity_offers"] is None
+    for viewer in ("gemeente", "coordinator"):
+        login(client, accounts[viewer])
+        seen = _rows(client.get(query).json())["GM0228"]
+        assert seen["capacity_offers"] == 12.0, viewer
+        union = seen["capacity"] - 12.0  # the sites and flagged parks, each counted once
+        assert max(seen["capacity_sites"], seen["capacity_flagged"]) <= union
+        assert union <= seen["capacity_sites"] + seen["capacity_flagged"]
+        client.cookies.clear()
 
 
 def test_a_coordinator_enters_the_need(client: TestClient, accounts: dict[str, Account]) -> None:

@@ -16,8 +16,8 @@ places by the largest remainder so the rounded shares add up to the need; agains
 * ``flagged``: the places of the holiday parks with a visible province flag of a status in
   ``statuses`` (default ``CAPACITY_STATUSES``); visible through the scope filter only, so a
   confidential flag never counts for a viewer outside its scope;
-* ``offers``: places offered by owners (issue 11). ``offers_by_gemeente`` is the hook: it
-  returns nothing until offers exist, and the column then reads as unknown (None);
+* ``offers``: places offered by owners (issue 11) that the viewer may see (status offered,
+  through ``ScopeFilter.offers``); unknown (None) for a viewer who sees no offers at all;
 
 ``capacity`` is the places of the union of the sites of ``sites`` and ``flagged`` (a flagged
 park that also scores high counts once), plus the offers. ``balance = capacity - fair share``.
@@ -39,7 +39,9 @@ from typing import Any
 import numpy as np
 import psycopg
 from fastapi.responses import Response
+from psycopg import sql
 
+from sitefinder.accounts.scope import ScopeFilter
 from sitefinder.api import exports, flagview
 from sitefinder.core.errors import InvalidParameterError, UnknownRegionError
 from sitefinder.scoring import Profile
@@ -155,12 +157,27 @@ def stored_need(
     return {"need": int(total["n"]), "source": total["source"], "updated_at": total["updated_at"]}
 
 
-def offers_by_gemeente(conn: Conn, profile: str, members: list[str]) -> dict[str, float] | None:
-    """THE hook for owners' offers (issue 11): places offered per gemeente for the target
-    group. None while the project has no offers: the view then shows the column as unknown.
-    When offers exist, answer ``{gemeentecode: places}`` from their table here, through the
-    scope rules the offers get (a withdrawn or private offer must not count)."""
-    return None
+def offers_by_gemeente(
+    accounts: Conn | None, scope: ScopeFilter | None, members: list[str]
+) -> dict[str, float] | None:
+    """Places offered by owners (issue 11) per member gemeente, as far as the viewer may see
+    offers: only offers with the status ``offered`` (never a saved or withdrawn one), read
+    through the one scope filter (``scope.offers``; the offers table is the writer's, so
+    ``accounts`` is its connection). None for a viewer who sees no offers at all (the public,
+    an owner): the column then reads as unknown, never as zero. An offer's places count for
+    every target group (an owner offers places, not a profile)."""
+    if accounts is None or scope is None:
+        return None
+    viewer = scope.viewer
+    if not (viewer.covers_country or viewer.provinces or viewer.gemeenten):
+        return None
+    query = sql.SQL(
+        "SELECT o.gemeentecode AS code, sum(o.places)::float AS places FROM {offers} o"
+        " WHERE o.status = 'offered' AND o.places IS NOT NULL"
+        " AND o.gemeentecode = ANY(%(members)s) GROUP BY o.gemeentecode"
+    ).format(offers=scope.offers)
+    rows = accounts.execute(query, scope.bind({"members": members})).fetchall()
+    return {str(r["code"]): float(r["places"]) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -219,7 +236,13 @@ def _capacity(
 
 
 def fair_share(
-    conn: Conn, table: SiteTable, q: FairShareQuery, shown: flagview.Visible
+    conn: Conn,
+    table: SiteTable,
+    q: FairShareQuery,
+    shown: flagview.Visible,
+    *,
+    accounts: Conn | None = None,
+    scope: ScopeFilter | None = None,
 ) -> dict[str, Any]:
     """The region's table: one row per member gemeente (see the module docstring)."""
     check_kind(q.kind)
@@ -238,7 +261,7 @@ def fair_share(
     source = "typed" if q.need is not None else stored["source"]
     rounded = largest_remainder(need, keys) if need is not None else [None] * len(members)
     capacity = _capacity(conn, table, q, codes, shown)
-    offers = offers_by_gemeente(conn, q.profile.name, codes)
+    offers = offers_by_gemeente(accounts, scope, codes)
     rows = []
     for g, k, whole in zip(members, keys, rounded, strict=True):
         c = capacity[g["code"]]

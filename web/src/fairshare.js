@@ -3,7 +3,7 @@
  * The fair-share view (issue 12): per gemeente of a region (centrumgemeente, GGD, Wmo region or
  * province) its fair share of the region's need for the chosen target group (the profile), by a
  * key (population by default), against its capacity: the places of the sites scoring at least
- * the chosen score, of the parks with a visible province flag, and of offers (not yet). A
+ * the chosen score, of the parks with a visible province flag, and of the offers the user may see. A
  * table, a choropleth of the gemeenten on the map (capacity against fair share) and a bar
  * chart (plain SVG); the table as CSV. Without a stored need the user types in a total
  * (GET /api/fairshare, docs/fairshare.md). The API decides which flags count (scope filter).

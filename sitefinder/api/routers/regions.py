@@ -116,6 +116,7 @@ def _statuses(value: str | None) -> tuple[str, ...]:
 )
 def view(
     c: Conn,
+    accounts: AccountsConn,
     request: Request,
     scope: Scope,
     profile: ProfileParam,
@@ -152,7 +153,7 @@ def view(
 ) -> Any:
     """Per gemeente of the region: its fair share of the region's need for the profile's
     target group (by the key) against its capacity: places of the sites scoring at least
-    ``min_score``, of the parks with a visible province flag and of offers (not yet)."""
+    ``min_score``, of the parks with a visible province flag and of the offers you may see."""
     q = fairshare.FairShareQuery(
         kind=kind,
         region=region,
@@ -164,7 +165,8 @@ def view(
         statuses=_statuses(statuses),
     )
     table = request.app.state.engine.table(c)
-    result = fairshare.fair_share(c, table, q, flagview.visible(c, scope))
+    shown = flagview.visible(c, scope)
+    result = fairshare.fair_share(c, table, q, shown, accounts=accounts, scope=scope)
     if f == "csv":
         safe = "".join(ch if ch.isalnum() else "-" for ch in region)[:40]
         return fairshare.csv_response(result, f"fair-share-{kind}-{safe}.csv")
