@@ -7,10 +7,10 @@ and are never part of any response model.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
 
 from layers import site_kinds
 from sitefinder.accounts import workflow
@@ -21,6 +21,18 @@ from sitefinder.api.models import ApiModel, LocalText
 Email = Annotated[str, Field(min_length=3, max_length=254, examples=["naam@provincie.nl"])]
 Password = Annotated[SecretStr, Field(min_length=1, max_length=MAX_LENGTH)]
 SiteId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _date_text(value: object) -> object:
+    """A request's date is text (``YYYY-MM-DD``), as its schema says: never a number."""
+    if isinstance(value, str | date):
+        return value
+    raise ValueError("must be a date as text, YYYY-MM-DD")
+
+
+# A date in a strict request body: text parsed as a date (the body's strictness would refuse
+# the text, since FastAPI validates the parsed JSON), anything else refused.
+IsoDate = Annotated[date, Field(strict=False), BeforeValidator(_date_text)]
 
 
 class RequestModel(BaseModel):

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from sitefinder.api.accountmodels import RequestModel
+from sitefinder.api.accountmodels import IsoDate, RequestModel
 from sitefinder.api.geojson import GeometryIn, PointIn, PolygonIn
 from sitefinder.api.models import ApiModel
 from sitefinder.scoring import profile_names
@@ -41,8 +41,8 @@ class PropertyBody(RequestModel):
     floor_area_m2: float | None = Field(
         default=None, ge=0, le=10_000_000, allow_inf_nan=False, strict=True
     )
-    available_from: date | None = None
-    available_to: date | None = None
+    available_from: IsoDate | None = None
+    available_to: IsoDate | None = None
     conditions: str = Text
     consent_contact: bool = Field(default=False, strict=True)
     contact_name: str = Short
@@ -93,8 +93,8 @@ class DemandBody(RequestModel):
     gemeentecode: str | None = Field(default=None, pattern=GEMEENTE, description="default: yours")
     profile: str = _profile()
     places: int = Field(ge=1, le=100_000, strict=True)
-    period_from: date
-    period_to: date | None = None
+    period_from: IsoDate
+    period_to: IsoDate | None = None
     area_kind: Literal["territory", "radius", "polygon"] = "territory"
     center: PointIn | None = None
     radius_m: float | None = Field(default=None, gt=0, le=50_000, allow_inf_nan=False, strict=True)
