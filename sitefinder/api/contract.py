@@ -13,6 +13,7 @@ in one place, with what holds for every operation and what only the running app 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -63,7 +64,18 @@ def amend(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
                 if parameter["name"] == "weights":
                     schema["pattern"] = pattern
                 _pattern_on_the_string(schema)
+    _drop_unused(document, ("HTTPValidationError", "ValidationError"))
     return document
+
+
+def _drop_unused(document: dict[str, Any], names: tuple[str, ...]) -> None:
+    """Remove FastAPI's own 422 schemas once every 422 says ``ErrorBody`` (a route that
+    declares no 422 of its own gets FastAPI's default first, replaced above)."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in names:
+        held = schemas.pop(name, None)
+        if held is not None and f"#/components/schemas/{name}" in json.dumps(document):
+            schemas[name] = held  # still referenced: keep it
 
 
 def _pattern_on_the_string(schema: dict[str, Any]) -> None:

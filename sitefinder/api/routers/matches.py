@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import shapely
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from sitefinder.accounts import alerts, matching
 from sitefinder.accounts.roles import GEMEENTE_RE, Viewer
@@ -147,7 +147,10 @@ def demand_matches(
 
 @router.get("/matches", responses=error_responses(401, 422, 500, 503))
 def list_matches(
-    session: LoggedIn, c: AccountsConn, scope: Scope, demand_id: int | None = None
+    session: LoggedIn,
+    c: AccountsConn,
+    scope: Scope,
+    demand_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Proposals:
     """The proposed matches you may see (yours as an owner, your municipality's, or those of
     the provinces you cover), with the statuses you may move each to."""
