@@ -128,7 +128,7 @@ class Demands(ApiModel):
     demands: list[Demand]
 
 
-class Reason(ApiModel):
+class MatchReason(ApiModel):
     """A fact that makes a candidate match: ``code`` (in_area, places, period, care, score)
     with its numbers."""
 
@@ -150,7 +150,7 @@ class Candidate(ApiModel):
     score_low: float | None
     score_high: float | None
     completeness: float
-    why: list[Reason]
+    why: list[MatchReason]
     unknown: list[str] = Field(description="what the data does not say: places, period, care")
     offer: dict[str, Any] | None = None
 
