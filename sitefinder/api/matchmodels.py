@@ -229,8 +229,8 @@ class SearchBody(RequestModel):
     name: str = Short
     profile: str = _profile()
     places: int | None = Field(default=None, ge=1, le=100_000, strict=True)
-    period_from: date | None = None
-    period_to: date | None = None
+    period_from: IsoDate | None = None
+    period_to: IsoDate | None = None
     gemeentecode: str | None = Field(default=None, pattern=GEMEENTE)
     center: PointIn | None = None
     radius_m: float | None = Field(default=None, gt=0, le=50_000, allow_inf_nan=False, strict=True)
