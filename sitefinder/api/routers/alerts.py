@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from sitefinder.accounts import alerts, matching
+from sitefinder.accounts import alerts
 from sitefinder.api.accountmodels import Done
 from sitefinder.api.deps import AppSettings, RequestWork
 from sitefinder.api.errors import error_responses
@@ -22,7 +22,7 @@ from sitefinder.api.matchmodels import (
     SearchBody,
     SearchCreated,
 )
-from sitefinder.api.routers.matches import area_of
+from sitefinder.api.routers.matches import criteria_of
 from sitefinder.api.security import AccountsConn, LoggedIn, Scope, Writer
 
 router = APIRouter(prefix="/api", tags=["alerts"])
@@ -48,26 +48,7 @@ def save_search(
     ``email``) and an entry in the search's Atom feed, whose secret URL is answered once."""
     kind = "radius" if body.center else "polygon" if body.polygon else "territory"
     code = body.gemeentecode or next(iter(sorted(session.viewer.gemeenten)), None)
-    area = area_of(
-        c,
-        request,
-        work,
-        kind=kind,
-        gemeentecode=code,
-        center=body.center,
-        radius_m=body.radius_m,
-        polygon=body.polygon,
-    )
-    criteria = matching.Criteria(
-        profile=body.profile,
-        area=area,
-        places=body.places,
-        period_from=body.period_from,
-        period_to=body.period_to,
-        max_care_m=body.max_care_m,
-        min_score=body.min_score,
-        kinds=tuple(body.kinds),
-    )
+    criteria = criteria_of(c, request, work, body, kind=kind, gemeentecode=code)
     engine = request.app.state.engine
     new, token = alerts.create_search(
         c,

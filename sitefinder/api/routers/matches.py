@@ -32,6 +32,7 @@ from sitefinder.api.matchmodels import (
     Proposal,
     Proposals,
     ProposeBody,
+    SearchBody,
 )
 from sitefinder.api.routers.offers import run_alerts
 from sitefinder.api.security import AccountsConn, LoggedIn, Scope, Writer
@@ -71,6 +72,39 @@ def area_of(
     return matching.multi(adhoc.to_rd(polygon, request.app.state.workers, work))
 
 
+def criteria_of(
+    c: AccountsConn,
+    request: Request,
+    work: RequestWork,
+    body: DemandBody | SearchBody,
+    *,
+    kind: str,
+    gemeentecode: str | None,
+) -> matching.Criteria:
+    """What a demand or a saved search asks: its area (``kind``: territory, radius or polygon;
+    EPSG:28992) and its wants (profile, places, period, care within, minimum score, kinds)."""
+    area = area_of(
+        c,
+        request,
+        work,
+        kind=kind,
+        gemeentecode=gemeentecode,
+        center=body.center,
+        radius_m=body.radius_m,
+        polygon=body.polygon,
+    )
+    return matching.Criteria(
+        profile=body.profile,
+        area=area,
+        places=body.places,
+        period_from=body.period_from,
+        period_to=body.period_to,
+        max_care_m=body.max_care_m,
+        min_score=body.min_score,
+        kinds=tuple(body.kinds) if isinstance(body, SearchBody) else (),
+    )
+
+
 def _own_gemeente(viewer: Viewer, asked: str | None) -> str:
     mine = sorted(viewer.gemeenten)
     if not mine:
@@ -85,25 +119,7 @@ def post_demand(
     """Post a demand of your municipality: target group (profile), places, period, area (your
     territory, a radius or a drawn polygon) and must-haves (care within ``max_care_m``)."""
     code = _own_gemeente(session.viewer, body.gemeentecode)
-    area = area_of(
-        c,
-        request,
-        work,
-        kind=body.area_kind,
-        gemeentecode=code,
-        center=body.center,
-        radius_m=body.radius_m,
-        polygon=body.polygon,
-    )
-    criteria = matching.Criteria(
-        profile=body.profile,
-        area=area,
-        places=body.places,
-        period_from=body.period_from,
-        period_to=body.period_to,
-        max_care_m=body.max_care_m,
-        min_score=body.min_score,
-    )
+    criteria = criteria_of(c, request, work, body, kind=body.area_kind, gemeentecode=code)
     new = matching.create_demand(
         c,
         session.viewer,
