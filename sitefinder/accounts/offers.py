@@ -193,13 +193,19 @@ COLUMNS = (
 )
 
 
+# The viewer's offers (``{offers}``: ScopeFilter.offers) with their gemeente's name.
+SELECT_OFFERS = (
+    "SELECT " + COLUMNS + " FROM {offers} p"
+    " LEFT JOIN area g ON g.layer = 'gemeenten' AND g.code = p.gemeentecode"
+)
+
+
 def list_visible(conn: Conn, scope: ScopeFilter, *, own: bool = False) -> list[dict[str, Any]]:
     """The properties the viewer may see (``own``: only their own), newest first."""
     rows = conn.execute(
         sql.SQL(
-            "SELECT " + COLUMNS + " FROM {offers} p"
-            " LEFT JOIN area g ON g.layer = 'gemeenten' AND g.code = p.gemeentecode"
-            " WHERE (NOT %(own)s OR p.own) ORDER BY p.updated_at DESC, p.id DESC LIMIT 1000"
+            SELECT_OFFERS + " WHERE (NOT %(own)s OR p.own)"
+            " ORDER BY p.updated_at DESC, p.id DESC LIMIT 1000"
         ).format(offers=scope.offers),
         scope.bind({"own": own}),
     ).fetchall()
@@ -208,11 +214,7 @@ def list_visible(conn: Conn, scope: ScopeFilter, *, own: bool = False) -> list[d
 
 def get(conn: Conn, scope: ScopeFilter, property_id: int) -> dict[str, Any] | None:
     row = conn.execute(
-        sql.SQL(
-            "SELECT " + COLUMNS + " FROM {offers} p"
-            " LEFT JOIN area g ON g.layer = 'gemeenten' AND g.code = p.gemeentecode"
-            " WHERE p.id = %(id)s"
-        ).format(offers=scope.offers),
+        sql.SQL(SELECT_OFFERS + " WHERE p.id = %(id)s").format(offers=scope.offers),
         scope.bind({"id": property_id}),
     ).fetchone()
     return dict(row) if row else None

@@ -69,30 +69,31 @@ def writer_role(settings: Settings) -> str:
     return _role_name(settings, "writer")
 
 
+def _as_role(settings: Settings, role: str, password: str) -> str:
+    """``database_url`` with ``role`` as user and ``password`` (empty: none; never the
+    owner's password)."""
+    params = conninfo_to_dict(settings.database_url)
+    params.pop("password", None)
+    params["user"] = role
+    if password:
+        params["password"] = password
+    return make_conninfo("", **params)
+
+
 def writer_url(settings: Settings) -> str:
     """The writer's connection string: ``settings.write_database_url``, else ``database_url``
     with the writer role as user and ``settings.write_password``."""
-    if settings.write_database_url:
-        return settings.write_database_url
-    params = conninfo_to_dict(settings.database_url)
-    params.pop("password", None)
-    params["user"] = writer_role(settings)
-    if settings.write_password:
-        params["password"] = settings.write_password
-    return make_conninfo("", **params)
+    return settings.write_database_url or _as_role(
+        settings, writer_role(settings), settings.write_password
+    )
 
 
 def api_url(settings: Settings) -> str:
     """The API's connection string: ``settings.api_database_url``, else ``database_url`` with
     the API role as user and ``settings.api_password`` (never the owner's password)."""
-    if settings.api_database_url:
-        return settings.api_database_url
-    params = conninfo_to_dict(settings.database_url)
-    params.pop("password", None)
-    params["user"] = api_role(settings)
-    if settings.api_password:
-        params["password"] = settings.api_password
-    return make_conninfo("", **params)
+    return settings.api_database_url or _as_role(
+        settings, api_role(settings), settings.api_password
+    )
 
 
 def api_pool_size(settings: Settings) -> int:
