@@ -18,13 +18,16 @@ import pytest
 from sitefinder.core.settings import PROJECT_ROOT
 from sitefinder.scoring import load_profile, score_all
 from sitefinder.scoring.engine import (
+    RANK_BY,
     SOLID_COMPLETENESS,
     Scores,
     SiteTable,
+    _kth_best_per_row,
     conservative_key,
     evaluate,
     position,
     rank,
+    ranking_keys,
     stability,
     weight_vector,
 )
@@ -233,6 +236,42 @@ def test_no_site_ranks_below_one_it_surely_beats(seed: int) -> None:
     # solid sites keep the order of their lower ends
     solid_low = low[solid]
     assert (np.diff(solid_low) <= 1e-7).all()
+
+
+@pytest.mark.parametrize("solid_sites", [0, 3, 40, 199, 200, 201, 1500, None])
+@pytest.mark.parametrize("rank_by", RANK_BY)
+def test_the_top_of_a_ranking_is_the_top_of_the_full_rule(
+    solid_sites: int | None, rank_by: str
+) -> None:
+    """``rank``'s shortcut for a top ``count`` (keys over all sites, the lift of weak sites on
+    the few that matter) gives the order of every candidate sorted by ``ranking_keys``: with no
+    solid site, fewer solid candidates than asked for, exactly as many, more, and a filter."""
+    scores = _random_scores(3000, 7)
+    rng = np.random.default_rng(8)
+    if solid_sites is not None:  # exactly this many solid sites
+        complete = np.full(3000, 0.3, dtype=np.float32)
+        complete[rng.choice(3000, solid_sites, replace=False)] = 0.9
+        scores = Scores(point=scores.point, low=scores.low, high=scores.high, completeness=complete)
+    everyone = np.flatnonzero(~np.isnan(scores.point))
+    for candidates in (everyone, everyone[rng.random(len(everyone)) < 0.4]):
+        for count in (1, 50, 200, len(candidates) - 1):
+            primary, secondary = ranking_keys(scores, candidates, rank_by)
+            q = np.where(np.isnan(secondary), -np.inf, secondary)
+            full = candidates[np.lexsort((candidates, -q, -primary))][:count]
+            assert list(rank(scores, candidates, count, rank_by)) == list(full)
+
+
+def test_the_kth_best_of_the_draws_is_the_kth_of_a_full_sort() -> None:
+    """Stability's k-th best per draw, sorted on the few values that can be it, equals the
+    k-th of each draw sorted whole; with repeated scores too."""
+    rng = np.random.default_rng(9)
+    for repeats in (False, True):
+        s = rng.random((200, 3000)).astype(np.float32)
+        if repeats:
+            s = np.round(s * 20) / 20  # 21 distinct scores
+        s[:, :300] += 0.2  # the pool's best first, as the ranking gives it
+        for k in (1, 10, 50):
+            assert np.array_equal(_kth_best_per_row(s, k), np.sort(s, axis=1)[:, -k])
 
 
 def test_a_weak_site_moves_up_just_above_the_solid_site_it_surely_beats() -> None:

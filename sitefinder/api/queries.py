@@ -85,7 +85,14 @@ class SiteQuery:
 
 def _candidates(table: SiteTable, evaluation: Evaluation, scores: Scores, q: SiteQuery) -> NDArray:
     """Indices of the sites that pass the filters (vectorised masks over all sites)."""
-    mask = np.ones(len(table), dtype=bool)
+    return np.flatnonzero(_candidate_mask(table, evaluation, scores, q))
+
+
+def _candidate_mask(
+    table: SiteTable, evaluation: Evaluation, scores: Scores, q: SiteQuery
+) -> NDArray:
+    """True at the sites that pass the filters (vectorised masks over all sites)."""
+    mask = ~evaluation.excluded if not q.include_excluded else np.ones(len(table), dtype=bool)
     if q.kind:
         mask &= table.matching(table.kind, q.kind)
     if q.gemeente:
@@ -96,8 +103,6 @@ def _candidates(table: SiteTable, evaluation: Evaluation, scores: Scores, q: Sit
         b = q.bbox
         mask &= (table.lon >= b.west) & (table.lon <= b.east)
         mask &= (table.lat >= b.south) & (table.lat <= b.north)
-    if not q.include_excluded:
-        mask &= ~evaluation.excluded
     if q.min_score > 0:
         mask &= np.nan_to_num(scores.point, nan=-1.0) >= q.min_score
     if q.min_completeness > 0:
@@ -106,7 +111,7 @@ def _candidates(table: SiteTable, evaluation: Evaluation, scores: Scores, q: Sit
         mask &= _id_mask(table, q.only_ids)
     if q.without_ids:
         mask &= ~_id_mask(table, q.without_ids)
-    return np.flatnonzero(mask)
+    return mask
 
 
 def _id_mask(table: SiteTable, ids: frozenset[str]) -> NDArray:
@@ -154,13 +159,21 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
     evaluation = table.evaluation(q.profile)
     weights = weight_vector(q.weights)
     scores = evaluation.score_all(weights)
-    candidates = _candidates(table, evaluation, scores, q)
+    mask = _candidate_mask(table, evaluation, scores, q)
+    candidates = np.flatnonzero(mask)
     # one partial sort serves the page and the stability pool
     depth = max(STABILITY_POOL, 5 * q.stability_k, q.page.offset + q.page.limit)
-    ranked = rank(scores, candidates, min(len(candidates), depth), q.rank_by)
+    ranked = rank(scores, candidates, min(len(candidates), depth), q.rank_by, mask=mask)
     page = ranked[q.page.offset : q.page.offset + q.page.limit]
     stable = stability(
-        evaluation, weights, candidates, page, q.stability_k, ranked=ranked, scores=scores
+        evaluation,
+        weights,
+        candidates,
+        page,
+        q.stability_k,
+        ranked=ranked,
+        scores=scores,
+        mask=mask,
     )
     page_ids = table.site_ids(page)
     rows = conn.execute(
