@@ -1,7 +1,8 @@
 """Saved searches and alerts: a new matching offer raises a notification in the inbox (with a
 count), an e-mail through SMTP (a local aiosmtpd server on 127.0.0.1) and an entry in the
 search's Atom feed behind its secret token; only for searches whose owner may see the offer;
-``sitefinder alerts`` (run after an ETL run) finds what is new since."""
+``sitefinder alerts`` (run after an ETL run) finds what is new since. The e-mail goes through
+an outbox after the answer: an SMTP server that is down fails nothing, and is retried."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from match_helpers import offer, write
 
+from sitefinder.accounts import alerts
 from sitefinder.api import create_app
 from sitefinder.core import db
 from sitefinder.core.settings import Settings
@@ -202,3 +204,59 @@ def test_after_an_etl_run_the_alerts_find_what_is_new(
     _as(client, accounts, "gemeente")
     count, notes = _unread(client)
     assert count == 1 and notes[0]["item"] == forgotten["item"]
+
+
+def test_an_smtp_server_that_is_down_neither_holds_nor_fails_the_change(
+    demo_copy: Settings,
+    app: FastAPI,
+    accounts: dict[str, Account],
+    searches: dict[str, dict[str, Any]],
+    smtp: tuple[Inbox, int],
+) -> None:
+    """The e-mail goes into the outbox with its notification; delivery after the answer meets
+    a refused connection: the offer is made all the same, the attempt and its error are
+    recorded with a later retry, and the retry sends it once the server is back."""
+    settings: Settings = app.state.settings
+    down = create_app(settings.model_copy(update={"smtp_port": free_port()}))  # nobody listens
+    mailbox, _ = smtp
+    before = len(mailbox.messages)
+    with TestClient(down) as other:
+        token = _as(other, accounts, "gemeente")
+        write(other, "POST", "/api/notifications/read", token, {})
+        token = _as(other, accounts, "eigenaar")
+        made = offer(other, token, name="Pand bij een dichte mailserver", places=50)
+        _as(other, accounts, "gemeente")
+        count, notes = _unread(other)
+    assert count == 1 and notes[0]["item"] == f"offer:{made['id']}"  # the inbox has it
+    assert len(mailbox.messages) == before
+    item = f"offer:{made['id']}"
+    with db.connection(demo_copy) as conn:
+        queued = conn.execute(
+            "SELECT id, attempts, sent_at, last_error, next_attempt_at > now() AS later"
+            " FROM alert_email WHERE search_id = %s AND %s = ANY(items)",
+            (searches["gemeente"]["id"], item),
+        ).fetchone()
+        assert queued is not None
+        assert (queued["attempts"], queued["sent_at"], queued["later"]) == (1, None, True)
+        assert "ConnectionRefused" in queued["last_error"]
+        # the retry, once due, through the server that is up (as `sitefinder alerts` does)
+        conn.execute(
+            "UPDATE alert_email SET next_attempt_at = now() WHERE id = %s", (queued["id"],)
+        )
+        assert alerts.deliver(conn, settings) == (1, 0)
+        assert alerts.deliver(conn, settings) == (0, 0)  # sent once
+        done = conn.execute(
+            "SELECT e.attempts, e.sent_at IS NOT NULL AS sent, e.last_error, n.emailed_at"
+            " FROM alert_email e JOIN notification n ON n.search_id = e.search_id"
+            " AND n.item = %s WHERE e.id = %s",
+            (item, queued["id"]),
+        ).fetchone()
+    assert done is not None and (done["attempts"], done["sent"], done["last_error"]) == (
+        2,
+        True,
+        None,
+    )
+    assert done["emailed_at"] is not None
+    mails = mailbox.messages[before:]
+    assert [m["X-Rcpt"] for m in mails] == [accounts["gemeente"].email]
+    assert "Pand bij een dichte mailserver" in str(mails[0].get_payload(decode=True))
