@@ -6,52 +6,30 @@ a coordinator proposes a combination as one act (one match per member, sharing a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from accounts_helpers import Account, csrf, login, make_accounts
-from fastapi import FastAPI
+from accounts_helpers import Account, act_as
 from fastapi.testclient import TestClient
-from match_helpers import demand_body, offer, write
+from match_helpers import api_fixtures, demand_body, offer, write
 from psycopg import sql
 
 from sitefinder.accounts import matching
-from sitefinder.api import create_app
 from sitefinder.core import db
 from sitefinder.core.settings import Settings
 
-
-@pytest.fixture(scope="module")
-def app(demo_copy: Settings) -> FastAPI:
-    return create_app(demo_copy)
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def accounts(demo_copy: Settings) -> dict[str, Account]:
-    return make_accounts(demo_copy, prefix="combos-")
-
-
-def _as(client: TestClient, accounts: dict[str, Account], who: str) -> str:
-    client.cookies.clear()
-    return csrf(client) if who == "anonymous" else login(client, accounts[who])
+app, client, accounts = api_fixtures("combos-")
 
 
 @pytest.fixture(scope="module")
 def offers(client: TestClient, accounts: dict[str, Account]) -> dict[int, dict[str, Any]]:
     """Three offers in Ede, by their places: none has the 30 places of the demand."""
-    token = _as(client, accounts, "eigenaar")
+    token = act_as(client, accounts, "eigenaar")
     return {n: offer(client, token, name=f"Pand {n}", places=n) for n in (20, 15, 12)}
 
 
 def _demand(client: TestClient, accounts: dict[str, Account], places: int) -> dict[str, Any]:
-    token = _as(client, accounts, "gemeente")
+    token = act_as(client, accounts, "gemeente")
     made: dict[str, Any] = write(
         client, "POST", "/api/demands", token, demand_body(places=places, title=f"{places}")
     )
@@ -119,10 +97,10 @@ def test_a_coordinator_proposes_a_combination(
     body = {"demand_id": demand["id"], "property_ids": pair, "note": "samen"}
     # who may not: the gemeente, a coordinator of another province
     for who in ("gemeente", "coordinator_other"):
-        token = _as(client, accounts, who)
+        token = act_as(client, accounts, who)
         response = client.post("/api/matches", json=body, headers={"X-CSRF-Token": token})
         assert response.status_code == 403, (who, response.text)
-    token = _as(client, accounts, "coordinator_region")
+    token = act_as(client, accounts, "coordinator_region")
     too_few = {**body, "property_ids": [offers[15]["id"], offers[12]["id"]]}
     for wrong, status in (
         (too_few, 422),  # 27 places do not add up to 30
@@ -146,7 +124,7 @@ def test_a_coordinator_proposes_a_combination(
     response = client.post("/api/matches", json=body, headers={"X-CSRF-Token": token})
     assert response.status_code == 409  # proposed already
     # the owner is told, and moves their member on like a single match
-    token = _as(client, accounts, "eigenaar")
+    token = act_as(client, accounts, "eigenaar")
     notes = client.get("/api/notifications").json()["notifications"]
     told = {n["match_id"] for n in notes if n["kind"] == "proposal"}
     assert {m["id"] for m in listed} <= told
@@ -183,7 +161,7 @@ def test_many_offers_are_searched_within_the_bounds(
             (offers[12]["id"],),
         )
     demand = _demand(client, accounts, 30)
-    _as(client, accounts, "coordinator")
+    act_as(client, accounts, "coordinator")
     found = _matches(client, demand["id"])
     search = found["combination_search"]
     assert search["candidates"] == 43 and search["truncated"] is True

@@ -14,13 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from accounts_helpers import Account, csrf, login, make_accounts
+from accounts_helpers import Account, act_as
 from fastapi.testclient import TestClient
-from match_helpers import PLOT, demand_body, offer, write
+from match_helpers import PLOT, api_fixtures, demand_body, offer, write
 
-from sitefinder.api import create_app
-from sitefinder.core.settings import PROJECT_ROOT, Settings
+from sitefinder.core.settings import PROJECT_ROOT
 
 TABLES = re.compile(r"\b(owner_property|demand|match|match_audit)\b")
 READ = re.compile(r"\bSELECT\b[\s\S]*\bFROM\s+(owner_property|demand|match|match_audit)\b")
@@ -88,26 +86,13 @@ COMBINATION_SCOPE = {
 }
 
 
-@pytest.fixture(scope="module")
-def client(demo_copy: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(demo_copy)) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def accounts(demo_copy: Settings) -> dict[str, Account]:
-    return make_accounts(demo_copy, prefix="matchscope-")
-
-
-def _as(client: TestClient, accounts: dict[str, Account], who: str) -> str:
-    client.cookies.clear()
-    return csrf(client) if who == "anonymous" else login(client, accounts[who])
+app, client, accounts = api_fixtures("matchscope-")
 
 
 def test_a_combination_holds_only_offers_in_the_viewers_scope(
     client: TestClient, accounts: dict[str, Account]
 ) -> None:
-    token = _as(client, accounts, "eigenaar")
+    token = act_as(client, accounts, "eigenaar")
     made = {
         "ede": offer(client, token, name="Ede 20", places=20),
         "veenendaal": offer(
@@ -115,7 +100,7 @@ def test_a_combination_holds_only_offers_in_the_viewers_scope(
         ),
     }
     assert made["veenendaal"]["provinciecode"] == "PV26"
-    token = _as(client, accounts, "gemeente")
+    token = act_as(client, accounts, "gemeente")
     around = {  # a circle over both plots
         "area_kind": "radius",
         "center": {"type": "Point", "coordinates": [5.61, 52.034]},
@@ -125,7 +110,7 @@ def test_a_combination_holds_only_offers_in_the_viewers_scope(
         client, "POST", "/api/demands", token, demand_body(places=30, **around)
     )
     for viewer, sees in COMBINATION_SCOPE.items():
-        _as(client, accounts, viewer)
+        act_as(client, accounts, viewer)
         response = client.get(f"/api/demands/{demand['id']}/matches")
         if sees is None:
             assert response.status_code == 404, viewer
