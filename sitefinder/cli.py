@@ -224,13 +224,17 @@ def _run_alerts(settings: Any) -> int:
             return 0
         table = SiteTable.load(conn, version=0)
         raised = alerts.run(conn, settings, table, load_criterion_layers(conn))
+        sent, failed = alerts.deliver(conn, settings)
     click.echo(f"alerts: {raised} new match(es) notified")
+    if sent or failed:
+        click.echo(f"alerts: {sent} e-mail(s) sent, {failed} to retry")
     return raised
 
 
 @main.command("alerts")
 def alerts_command() -> None:
-    """Notify the saved searches of their new matches (inbox, e-mail, feed); run by `etl run`."""
+    """Notify the saved searches of their new matches (inbox, e-mail, feed) and send the due
+    e-mails of the outbox (retrying those that failed); run by `etl run`."""
     from sitefinder.core.settings import get_settings
 
     settings = get_settings()

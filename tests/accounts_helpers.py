@@ -71,3 +71,9 @@ def login(client: TestClient, account: Account) -> str:
     assert response.status_code == 200, response.text
     token: str = response.json()["csrf_token"]
     return token
+
+
+def act_as(client: TestClient, accounts: dict[str, Account], who: str) -> str:
+    """Make ``client`` the account of role ``who`` (``anonymous``: nobody); its CSRF token."""
+    client.cookies.clear()
+    return csrf(client) if who == "anonymous" else login(client, accounts[who])

@@ -7,9 +7,16 @@ of PV25 see its offer; those of PV27, a beheerder, another owner and the public 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+from accounts_helpers import Account, make_accounts
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from sitefinder.api import create_app
+from sitefinder.core.settings import Settings
 
 # A plot of about 100 x 100 m in Ede (WGS84), outside Natura 2000 and the constraints.
 PLOT_LON, PLOT_LAT = 5.6650, 52.0400
@@ -75,3 +82,24 @@ def demand_body(**changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return body
+
+
+def api_fixtures(prefix: str) -> tuple[Any, Any, Any]:
+    """The module fixtures ``app`` (over the module's demo copy), ``client`` and ``accounts``
+    (one per role, e-mail ``<prefix><role>@test.example``) of a matchmaking test:
+    ``app, client, accounts = api_fixtures("x-")``."""
+
+    @pytest.fixture(scope="module")
+    def app(demo_copy: Settings) -> FastAPI:
+        return create_app(demo_copy)
+
+    @pytest.fixture(scope="module")
+    def client(app: FastAPI) -> Iterator[TestClient]:
+        with TestClient(app) as test_client:
+            yield test_client
+
+    @pytest.fixture(scope="module")
+    def accounts(demo_copy: Settings) -> dict[str, Account]:
+        return make_accounts(demo_copy, prefix=prefix)
+
+    return app, client, accounts

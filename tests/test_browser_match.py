@@ -3,7 +3,8 @@ server (aiosmtpd): an owner finds an address on the BAG, reads the plot from a f
 the places, saves and offers it; a gemeente (Amsterdam) posts a demand and sees the offer among
 the matches with why; it saves the demand as a search; a coordinator proposes the offer; the
 owner sees the proposal; a new matching offer raises a notification in the gemeente's inbox
-and an e-mail."""
+and an e-mail; a demand that no single offer fills shows the two offers as a combination,
+which the coordinator proposes."""
 
 from __future__ import annotations
 
@@ -195,6 +196,25 @@ def test_owner_offers_gemeente_asks_coordinator_proposes_alerts_follow(
     feed = gemeente.request.get(feed_url)
     assert feed.ok and "Loods Oosterdok" in feed.text()
     gemeente.screenshot(path=str(output_dir / "match-inbox.png"), full_page=True)
+
+    # --- a demand no single offer fills: the two offers of 40 places as a combination
+    gemeente.fill("#demand-title", "Zeventig plaatsen")
+    gemeente.fill("#demand-places", "70")
+    gemeente.click("#demand-post")
+    combination = gemeente.locator("#demand-matches .source-combination")
+    expect(combination).to_contain_text(
+        "samen 80 plaatsen uit 2 aanbiedingen (nodig: 70)", timeout=20000
+    )
+    expect(combination).to_contain_text("Pakhuis De Ruijterkade + Loods Oosterdok")
+    expect(combination.locator(".combination-member")).to_have_count(2)
+    coordinator.reload()
+    combined = coordinator.locator("#demand-matches .source-combination")
+    expect(combined).to_be_visible(timeout=20000)
+    combined.get_by_role("button", name="Stel combinatie voor").click()
+    expect(coordinator.locator("#demand-proposals .proposal")).to_have_count(2, timeout=10000)
+    expect(coordinator.locator("#demand-proposals .proposal").first).to_contain_text(
+        "deel van combinatie"
+    )
     for errors in (owner_errors, gemeente_errors, coordinator_errors):
         assert not errors, errors
     for page in (owner, gemeente, coordinator):

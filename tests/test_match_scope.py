@@ -1,7 +1,10 @@
 """One mechanism: the owners' offers (with their personal data), demands, matches and their
 audit trail are read only through the scope filter (``sitefinder.accounts.scope``); other
 modules write them (after checking the writer) and read only what a write needs (a row lock,
-the ids of the parties to notify)."""
+the ids of the parties to notify).
+
+And the matrix of combinations (``matching.combine``): an offer outside a viewer's scope is
+never a member of a combination the viewer sees, nor counted among its candidates."""
 
 from __future__ import annotations
 
@@ -9,6 +12,11 @@ import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from accounts_helpers import Account, act_as
+from fastapi.testclient import TestClient
+from match_helpers import PLOT, api_fixtures, demand_body, offer, write
 
 from sitefinder.core.settings import PROJECT_ROOT
 
@@ -59,3 +67,60 @@ def test_the_check_finds_a_direct_read(tmp_path: Path) -> None:
     sample.write_text('Q = "SELECT contact_email FROM owner_property WHERE id = %s"\n')
     found = [t for t in _joined(sample) if READ.search(t)]
     assert found
+
+
+# A plot in Veenendaal (GM0345, Utrecht PV26), 7 km west of the Ede plot of match_helpers.
+VEENENDAAL = {
+    "type": "Polygon",
+    "coordinates": [[[x - 0.1095, y - 0.013] for x, y in PLOT["coordinates"][0]]],
+}
+VEEN_CONTACT = {"contact_name": "Veen Geheimnaam-5d2a", "contact_email": "veen.5d2a@prive.example"}
+# viewer -> whether they see the demand, and the offers the combination's members may be
+COMBINATION_SCOPE = {
+    "coordinator": ("ede", "veenendaal"),  # NL: both provinces
+    "coordinator_region": ("ede",),  # PV25 only
+    "provincie": ("ede",),
+    "gemeente": ("ede",),
+    "coordinator_other": None,  # PV27: not the demand either
+    "provincie_other": None,
+}
+
+
+app, client, accounts = api_fixtures("matchscope-")
+
+
+def test_a_combination_holds_only_offers_in_the_viewers_scope(
+    client: TestClient, accounts: dict[str, Account]
+) -> None:
+    token = act_as(client, accounts, "eigenaar")
+    made = {
+        "ede": offer(client, token, name="Ede 20", places=20),
+        "veenendaal": offer(
+            client, token, name="Veenendaal 15", places=15, geometry=VEENENDAAL, **VEEN_CONTACT
+        ),
+    }
+    assert made["veenendaal"]["provinciecode"] == "PV26"
+    token = act_as(client, accounts, "gemeente")
+    around = {  # a circle over both plots
+        "area_kind": "radius",
+        "center": {"type": "Point", "coordinates": [5.61, 52.034]},
+        "radius_m": 8000,
+    }
+    demand: dict[str, Any] = write(
+        client, "POST", "/api/demands", token, demand_body(places=30, **around)
+    )
+    for viewer, sees in COMBINATION_SCOPE.items():
+        act_as(client, accounts, viewer)
+        response = client.get(f"/api/demands/{demand['id']}/matches")
+        if sees is None:
+            assert response.status_code == 404, viewer
+            continue
+        assert response.status_code == 200, (viewer, response.text)
+        found = response.json()
+        members = {m["property_id"] for c in found["combinations"] for m in c["members"]}
+        expected = {made[name]["id"] for name in sees}
+        assert members == (expected if len(expected) > 1 else set()), viewer
+        assert found["combination_search"]["candidates"] == len(sees), viewer
+        if "veenendaal" not in sees:  # not by name, nor the owner's contact
+            assert "Veenendaal 15" not in response.text, viewer
+            assert not any(c in response.text for c in VEEN_CONTACT.values()), viewer

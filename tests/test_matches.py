@@ -7,49 +7,27 @@ change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import psycopg
 import pytest
-from accounts_helpers import PARK, Account, csrf, login, make_accounts
-from fastapi import FastAPI
+from accounts_helpers import PARK, Account, act_as
 from fastapi.testclient import TestClient
-from match_helpers import PLOT_LAT, PLOT_LON, demand_body, offer, write
+from match_helpers import PLOT_LAT, PLOT_LON, api_fixtures, demand_body, offer, write
 
-from sitefinder.api import create_app
 from sitefinder.core import db
 from sitefinder.core.settings import Settings
 from sitefinder.scoring import load_profile
 from sitefinder.scoring.engine import SiteTable, weight_vector
 
-
-@pytest.fixture(scope="module")
-def app(demo_copy: Settings) -> FastAPI:
-    return create_app(demo_copy)
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def accounts(demo_copy: Settings) -> dict[str, Account]:
-    return make_accounts(demo_copy, prefix="matches-")
-
-
-def _as(client: TestClient, accounts: dict[str, Account], who: str) -> str:
-    client.cookies.clear()
-    return csrf(client) if who == "anonymous" else login(client, accounts[who])
+app, client, accounts = api_fixtures("matches-")
 
 
 @pytest.fixture(scope="module")
 def offers(client: TestClient, accounts: dict[str, Account]) -> dict[str, dict[str, Any]]:
     """Offers in Ede: one that fits, one too small, one available too late."""
-    token = _as(client, accounts, "eigenaar")
+    token = act_as(client, accounts, "eigenaar")
     return {
         "fits": offer(client, token, name="Past", places=40),
         "small": offer(client, token, name="Te klein", places=5),
@@ -59,7 +37,7 @@ def offers(client: TestClient, accounts: dict[str, Account]) -> dict[str, dict[s
 
 @pytest.fixture(scope="module")
 def demand(client: TestClient, accounts: dict[str, Account], offers: Any) -> dict[str, Any]:
-    token = _as(client, accounts, "gemeente")
+    token = act_as(client, accounts, "gemeente")
     made: dict[str, Any] = write(client, "POST", "/api/demands", token, demand_body())
     return made
 
@@ -71,7 +49,7 @@ def test_a_gemeente_posts_a_demand_of_its_territory(demand: dict[str, Any]) -> N
 
 
 def test_only_its_own_municipality(client: TestClient, accounts: dict[str, Account]) -> None:
-    token = _as(client, accounts, "gemeente")
+    token = act_as(client, accounts, "gemeente")
     response = client.post(
         "/api/demands",
         json=demand_body(gemeentecode="GM0363"),
@@ -89,7 +67,7 @@ def test_only_its_own_municipality(client: TestClient, accounts: dict[str, Accou
 def test_matches_hold_the_fitting_offer_with_why(
     client: TestClient, accounts: dict[str, Account], demand: dict[str, Any], offers: Any
 ) -> None:
-    _as(client, accounts, "gemeente")
+    act_as(client, accounts, "gemeente")
     found = client.get(f"/api/demands/{demand['id']}/matches").json()
     names = [m["name"] for m in found["offers"]]
     assert names == ["Past"]  # too small and available too late are left out
@@ -109,7 +87,7 @@ def test_the_offers_score_is_the_engines(
     """The same geometry and places through POST /api/score give the same score."""
     from match_helpers import PLOT
 
-    _as(client, accounts, "gemeente")
+    act_as(client, accounts, "gemeente")
     match = client.get(f"/api/demands/{demand['id']}/matches").json()["offers"][0]
     scored = client.post(
         "/api/score?profile=statushouders", json={"geometry": PLOT, "places": 40}
@@ -120,7 +98,7 @@ def test_the_offers_score_is_the_engines(
 def test_candidate_sites_are_ranked_by_the_profile_inside_the_area(
     demo_copy: Settings, client: TestClient, accounts: dict[str, Account], demand: dict[str, Any]
 ) -> None:
-    _as(client, accounts, "gemeente")
+    act_as(client, accounts, "gemeente")
     sites = client.get(f"/api/demands/{demand['id']}/matches").json()["sites"]
     assert sites, "the demo has candidate sites in Ede"
     scores = [s["score"] for s in sites if s["score"] is not None]
@@ -156,7 +134,7 @@ def test_candidate_sites_are_ranked_by_the_profile_inside_the_area(
 def test_a_radius_and_a_drawn_area(
     client: TestClient, accounts: dict[str, Account], offers: Any
 ) -> None:
-    token = _as(client, accounts, "gemeente")
+    token = act_as(client, accounts, "gemeente")
     near = write(
         client, "POST", "/api/demands", token,
         demand_body(area_kind="radius", radius_m=500,
@@ -184,7 +162,7 @@ def test_a_radius_and_a_drawn_area(
 
 
 def test_care_must_have(client: TestClient, accounts: dict[str, Account], offers: Any) -> None:
-    token = _as(client, accounts, "gemeente")
+    token = act_as(client, accounts, "gemeente")
     strict = write(client, "POST", "/api/demands", token, demand_body(max_care_m=1))
     found = client.get(f"/api/demands/{strict['id']}/matches").json()
     assert found["offers"] == []  # no care facility within a metre of the plot
@@ -200,13 +178,13 @@ def test_others_do_not_see_the_demand(
     client: TestClient, accounts: dict[str, Account], demand: dict[str, Any]
 ) -> None:
     for who in ("anonymous", "eigenaar", "provincie_other", "coordinator_other", "beheerder"):
-        _as(client, accounts, who)
+        act_as(client, accounts, who)
         response = client.get(f"/api/demands/{demand['id']}/matches")
         assert response.status_code in (401, 404), (who, response.text)
         if who != "anonymous":
             assert client.get("/api/demands").json()["demands"] == []
     for who in ("provincie", "coordinator", "coordinator_region"):
-        _as(client, accounts, who)
+        act_as(client, accounts, who)
         assert demand["id"] in {d["id"] for d in client.get("/api/demands").json()["demands"]}
 
 
@@ -218,7 +196,7 @@ def test_a_coordinator_proposes_and_the_parties_move_it_on(
     offers: Any,
 ) -> None:
     fits = offers["fits"]["id"]
-    token = _as(client, accounts, "coordinator")
+    token = act_as(client, accounts, "coordinator")
     proposal = write(
         client, "POST", "/api/matches", token,
         {"demand_id": demand["id"], "property_id": fits, "note": "Lijkt goed te passen"},
@@ -235,7 +213,7 @@ def test_a_coordinator_proposes_and_the_parties_move_it_on(
     )
     assert site["site_id"] == PARK and site["name"]
     # the owner sees the proposal (and is told in the inbox)
-    token = _as(client, accounts, "eigenaar")
+    token = act_as(client, accounts, "eigenaar")
     mine = client.get("/api/matches").json()["matches"]
     assert [m["id"] for m in mine] == [proposal["id"]] and mine[0]["own"] is True
     assert mine[0]["demand_title"] == "Opvang statushouders"
@@ -257,7 +235,7 @@ def test_a_coordinator_proposes_and_the_parties_move_it_on(
     )
     assert response.status_code == 409
     # the gemeente agrees
-    token = _as(client, accounts, "gemeente")
+    token = act_as(client, accounts, "gemeente")
     done = write(
         client, "POST", f"/api/matches/{proposal['id']}/status", token,
         {"status": "akkoord", "note": "Akkoord per 1 maart"},
@@ -271,7 +249,7 @@ def test_a_coordinator_proposes_and_the_parties_move_it_on(
     ]
     # outsiders see neither the match nor its trail
     for who in ("provincie_other", "beheerder"):
-        _as(client, accounts, who)
+        act_as(client, accounts, who)
         assert client.get("/api/matches").json()["matches"] == []
         assert client.get(f"/api/matches/{proposal['id']}/audit").json()["entries"] == []
     # the trail cannot be changed in the database either
@@ -291,7 +269,7 @@ def test_a_coordinator_of_another_region_cannot_propose(
     client: TestClient, accounts: dict[str, Account], demand: dict[str, Any], offers: Any
 ) -> None:
     for who in ("coordinator_other", "gemeente", "eigenaar", "provincie"):
-        token = _as(client, accounts, who)
+        token = act_as(client, accounts, who)
         response = client.post(
             "/api/matches",
             json={"demand_id": demand["id"], "property_id": offers["small"]["id"]},

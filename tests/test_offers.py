@@ -16,7 +16,7 @@ import geopandas as gpd
 import psycopg
 import pytest
 import shapely
-from accounts_helpers import Account, csrf, login, make_accounts
+from accounts_helpers import Account, act_as, csrf, login, make_accounts
 from fakeservices import (
     FakeServices,
     fake_fixture,  # noqa: F401 - the fixture 'fake'
@@ -61,15 +61,10 @@ def accounts(demo_copy: Settings) -> dict[str, Account]:
     return made
 
 
-def _as(client: TestClient, accounts: dict[str, Account], who: str) -> str:
-    client.cookies.clear()
-    return csrf(client) if who == "anonymous" else login(client, accounts[who])
-
-
 def test_an_owner_saves_edits_offers_and_withdraws(
     client: TestClient, accounts: dict[str, Account]
 ) -> None:
-    token = _as(client, accounts, "eigenaar")
+    token = act_as(client, accounts, "eigenaar")
     saved = write(client, "POST", "/api/properties", token, property_body(places=None))
     assert saved["status"] == "saved" and saved["own"] is True
     assert (saved["gemeentecode"], saved["provinciecode"]) == ("GM0228", "PV25")
@@ -77,11 +72,11 @@ def test_an_owner_saves_edits_offers_and_withdraws(
     assert 9_000 < saved["area_m2"] < 12_000  # about 100 x 100 m, measured in EPSG:28992
     pid = saved["id"]
     # a saved property is private: the gemeente of its place does not see it yet
-    gemeente_token = _as(client, accounts, "gemeente")
+    gemeente_token = act_as(client, accounts, "gemeente")
     assert client.get(f"/api/properties/{pid}").status_code == 404
     assert pid not in {p["id"] for p in client.get("/api/properties").json()["properties"]}
     # an offer needs places (or floor area)
-    _as(client, accounts, "eigenaar")
+    act_as(client, accounts, "eigenaar")
     token = csrf(client)
     refused = client.post(f"/api/properties/{pid}/offer", headers={"X-CSRF-Token": token})
     assert refused.status_code == 422 and "places" in refused.json()["detail"]
@@ -90,7 +85,7 @@ def test_an_owner_saves_edits_offers_and_withdraws(
     offered = write(client, "POST", f"/api/properties/{pid}/offer", token)
     assert offered["status"] == "offered" and offered["offered_at"]
     # another owner cannot touch it: it does not exist for them
-    other_token = _as(client, accounts, "other_owner")
+    other_token = act_as(client, accounts, "other_owner")
     for method, url, body in (
         ("PUT", f"/api/properties/{pid}", property_body()),
         ("POST", f"/api/properties/{pid}/withdraw", None),
@@ -99,29 +94,29 @@ def test_an_owner_saves_edits_offers_and_withdraws(
         response = client.request(method, url, json=body, headers={"X-CSRF-Token": other_token})
         assert response.status_code == 404, (method, url, response.text)
     # the gemeente sees the offer now, with the contact the owner consented to give
-    _as(client, accounts, "gemeente")
+    act_as(client, accounts, "gemeente")
     seen = client.get(f"/api/properties/{pid}").json()
     assert seen["own"] is False and seen["contact_email"] == CONTACT["contact_email"]
     assert gemeente_token
     # a gemeente cannot save a property
-    token = _as(client, accounts, "gemeente")
+    token = act_as(client, accounts, "gemeente")
     response = client.post("/api/properties", json=property_body(), headers={"X-CSRF-Token": token})
     assert response.status_code == 403
     # withdrawn: private again
-    token = _as(client, accounts, "eigenaar")
+    token = act_as(client, accounts, "eigenaar")
     assert write(client, "POST", f"/api/properties/{pid}/withdraw", token)["status"] == "withdrawn"
-    _as(client, accounts, "gemeente")
+    act_as(client, accounts, "gemeente")
     assert client.get(f"/api/properties/{pid}").status_code == 404
 
 
 def test_without_consent_the_contact_stays_with_the_owner(
     client: TestClient, accounts: dict[str, Account]
 ) -> None:
-    token = _as(client, accounts, "eigenaar")
+    token = act_as(client, accounts, "eigenaar")
     made = offer(client, token, consent_contact=False, name="Zonder toestemming")
     assert made["contact_name"] == CONTACT["contact_name"]  # the owner sees their own
     for who in SEE:
-        _as(client, accounts, who)
+        act_as(client, accounts, who)
         seen = client.get(f"/api/properties/{made['id']}").json()
         assert seen["name"] == "Zonder toestemming"
         assert (seen["contact_name"], seen["contact_email"], seen["contact_phone"]) == ("", "", "")
@@ -129,7 +124,7 @@ def test_without_consent_the_contact_stays_with_the_owner(
 
 @pytest.fixture(scope="module")
 def canary_offer(client: TestClient, accounts: dict[str, Account]) -> dict[str, object]:
-    token = _as(client, accounts, "eigenaar")
+    token = act_as(client, accounts, "eigenaar")
     return offer(client, token, name="Kanarie-aanbod")
 
 
@@ -151,7 +146,7 @@ def test_no_read_path_shows_the_owners_contact_outside_scope(
     canary_offer: dict[str, object],
     who: str,
 ) -> None:
-    _as(client, accounts, who)
+    act_as(client, accounts, who)
     for url in _read_paths(app, int(str(canary_offer["id"]))):
         response = client.get(url, follow_redirects=False)
         assert response.status_code < 500, (who, url, response.text)
@@ -167,7 +162,7 @@ def test_the_offers_scope_sees_it(
     canary_offer: dict[str, object],
     who: str,
 ) -> None:
-    _as(client, accounts, who)
+    act_as(client, accounts, who)
     listed = client.get("/api/properties").json()["properties"]
     found = [p for p in listed if p["id"] == canary_offer["id"]]
     assert found and found[0]["contact_phone"] == CONTACT["contact_phone"]

@@ -6,8 +6,14 @@ area, must-haves, minimum score). When it is saved, what matches it then is reco
 see them (their scope: an offer reaches only the users in its scope), and raises one
 notification per new match (the inbox), one e-mail per search with new matches (when SMTP is
 configured and the search asks for it) and an entry in the search's feed. ``run`` is called
-after a new offer, a change of an offer's or a match's status (the API) and after an ETL run
-(``sitefinder alerts`` and ``sitefinder etl run``).
+after a new offer, a change of an offer's or a match's status (the API, after its answer:
+``sitefinder.api.alertstep``) and after an ETL run (``sitefinder alerts`` and ``sitefinder
+etl run``).
+
+**E-mail goes through an outbox** (``alert_email``): ``run`` writes it in the transaction of
+its notifications, :func:`deliver` sends what is due later, records every attempt and the last
+error and retries with a growing wait, so a slow or unreachable SMTP server never holds or
+fails the change that raised the alert.
 
 A proposal and a change of a match's status are told to its parties directly (:func:`notify`).
 
@@ -182,7 +188,7 @@ def run(
         new = [m for m in found if m["id"] not in seen]
         if not new:
             continue
-        with conn.transaction():
+        with conn.transaction():  # the notifications and their e-mail, or neither
             _mark_seen(conn, search["id"], [m["id"] for m in new])
             for item in new:
                 title, body = _words(item)
@@ -191,32 +197,98 @@ def run(
                     " VALUES (%s, %s, 'new_match', %s, %s, %s)",
                     (search["user_id"], search["id"], item["id"], title, body),
                 )
+            if search["email"] and settings.smtp_host:
+                _queue_email(conn, settings, search, new)
         raised += len(new)
-        if search["email"] and _email(settings, search["user_email"], search["name"], new):
-            conn.execute(
-                "UPDATE notification SET emailed_at = now() WHERE search_id = %s"
-                " AND item = ANY(%s) AND emailed_at IS NULL",
-                (search["id"], [m["id"] for m in new]),
-            )
     return raised
 
 
-def _email(settings: Settings, to: str, search_name: str, new: list[dict[str, Any]]) -> bool:
-    """One e-mail about the new matches of a search; False when SMTP is not configured or the
-    server could not be reached (logged: the inbox and feed still have them)."""
-    if not settings.smtp_host:
-        return False
-    message = EmailMessage()
-    message["From"] = settings.smtp_from
-    message["To"] = to
-    message["Subject"] = f"Woonplek: {len(new)} nieuwe match(es) voor '{search_name}'"
-    lines = [f"Nieuwe matches voor uw zoekopdracht '{search_name}':", ""]
+def _queue_email(
+    conn: Conn, settings: Settings, search: dict[str, Any], new: list[dict[str, Any]]
+) -> None:
+    """One e-mail about the new matches of a search, into the outbox (``alert_email``)."""
+    name = search["name"]
+    lines = [f"Nieuwe matches voor uw zoekopdracht '{name}':", ""]
     for item in new:
         title, body = _words(item)
         lines += [f"- {title}", f"  {body}"]
     if settings.public_url:
         lines += ["", f"Bekijk ze op {settings.public_url.rstrip('/')}/"]
-    message.set_content("\n".join(lines))
+    conn.execute(
+        "INSERT INTO alert_email (user_id, search_id, items, subject, body)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (
+            search["user_id"],
+            search["id"],
+            [m["id"] for m in new],
+            f"Woonplek: {len(new)} nieuwe match(es) voor '{name}'",
+            "\n".join(lines),
+        ),
+    )
+
+
+# --- the outbox: e-mails sent after the change that raised them ---
+
+MAX_ATTEMPTS = 8  # then the e-mail stays unsent with its last error (the inbox has it)
+RETRY_FIRST_S = 60  # the wait after a failed attempt doubles: 1, 2, 4 ... 64 minutes
+CLAIM_S = 600  # an e-mail being sent is not taken by another delivery for this long
+DELIVER_BATCH = 50
+
+
+def deliver(conn: Conn, settings: Settings, *, limit: int = DELIVER_BATCH) -> tuple[int, int]:
+    """Send the due e-mails of the outbox, at most ``limit``; (sent, failed).
+
+    Each is claimed first (its next attempt moved ``CLAIM_S`` on, committed), then sent with
+    no transaction open, then recorded: sent (and its notifications marked e-mailed), or the
+    error with the next attempt ``RETRY_FIRST_S * 2**(attempts-1)`` seconds later, none after
+    ``MAX_ATTEMPTS``. Nothing is sent when SMTP is not configured."""
+    if not settings.smtp_host:
+        return 0, 0
+    with conn.transaction():
+        due = conn.execute(
+            "UPDATE alert_email e SET next_attempt_at = now() + make_interval(secs => %(claim)s),"
+            " attempts = e.attempts + 1"
+            " FROM app_user u WHERE e.id IN (SELECT id FROM alert_email"
+            "  WHERE sent_at IS NULL AND next_attempt_at <= now()"
+            "  ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
+            " AND u.id = e.user_id AND NOT u.disabled"
+            " RETURNING e.id, e.search_id, e.items, e.subject, e.body, e.attempts, u.email",
+            {"claim": CLAIM_S, "limit": limit},
+        ).fetchall()
+    sent = failed = 0
+    for row in due:  # one SMTP conversation per e-mail, outside any transaction
+        error = _send(settings, row["email"], row["subject"], row["body"])
+        with conn.transaction():
+            if error is None:
+                sent += 1
+                conn.execute(
+                    "UPDATE alert_email SET sent_at = now(), next_attempt_at = NULL,"
+                    " last_error = NULL WHERE id = %s",
+                    (row["id"],),
+                )
+                conn.execute(
+                    "UPDATE notification SET emailed_at = now() WHERE search_id = %s"
+                    " AND item = ANY(%s) AND emailed_at IS NULL",
+                    (row["search_id"], row["items"]),
+                )
+                continue
+            failed += 1
+            again = row["attempts"] < MAX_ATTEMPTS
+            conn.execute(
+                "UPDATE alert_email SET last_error = %s, next_attempt_at = CASE WHEN %s"
+                " THEN now() + make_interval(secs => %s) END WHERE id = %s",
+                (error, again, RETRY_FIRST_S * 2 ** (row["attempts"] - 1), row["id"]),
+            )
+    return sent, failed
+
+
+def _send(settings: Settings, to: str, subject: str, body: str) -> str | None:
+    """Send one e-mail; None, or the error (logged: the inbox and feed still have it)."""
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
     try:
         with smtplib.SMTP(
             settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s
@@ -226,10 +298,10 @@ def _email(settings: Settings, to: str, search_name: str, new: list[dict[str, An
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
             smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        logger.warning("alert e-mail to %s could not be sent", to, exc_info=True)
-        return False
-    return True
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.warning("an alert e-mail could not be sent", exc_info=True)
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return None
 
 
 # --- direct notifications (proposals, status changes) and the inbox ---

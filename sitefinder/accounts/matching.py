@@ -16,8 +16,14 @@ data does not say (places, period, care distance of a site) does not rule it out
 in ``unknown``; ``why`` lists the facts that make it match, as codes with numbers (the page
 words them). Offers rank before sites (they are available), each group by score.
 
+**Combinations**: when no single offer has enough places, :func:`combine` proposes small sets
+of offers (2 to 4) that match in everything else and whose places add up (the rule and its
+bounds: ``docs/scoring.md``, section 10). They come from the same scoped read, so an offer
+outside the viewer's scope is never a member, nor counted.
+
 **Proposals** (``match``): a coordinator covering the demand's province proposes an offer or a
-site for a demand (``voorgesteld``); the gemeente of the demand, whoever covers its province,
+site for a demand (``voorgesteld``), or a combination of offers (one match per member, sharing
+a ``combination_id``); the gemeente of the demand, whoever covers its province,
 and the owner of the offer move it on (``in_gesprek``, then ``akkoord`` or ``afgewezen``) with a
 note. Every change is written by the trigger on ``match`` into ``match_audit``; the actor is
 named here (an owner as ``eigenaar``, never by e-mail).
@@ -25,7 +31,8 @@ named here (an owner as ``eigenaar``, never by e-mail).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import itertools
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -53,6 +60,9 @@ Conn = psycopg.Connection[Any]
 TO_RD = Transformer.from_crs(WGS84, RD, always_xy=True)
 M2_PER_PLACE = 25.0  # an offer with only a floor area: 25 m² per place, as for offices
 MAX_MATCHES = 50
+MAX_COMBINATION_POOL = 12  # the offers a combination is sought among (the best 12)
+MAX_COMBINATION_SIZE = 4  # offers in a combination
+MAX_COMBINATIONS = 5  # shown
 MAX_NOTE = 4000
 MATCH_STATUSES = ("voorgesteld", "in_gesprek", "akkoord", "afgewezen")
 TRANSITIONS = {
@@ -321,8 +331,9 @@ def _score_fields(point: float, low: float, high: float, complete: float) -> dic
 
 def match_offers(
     conn: Conn, scope: ScopeFilter, layers: Layers, criteria: Criteria
-) -> list[dict[str, Any]]:
-    """The offers the viewer may see that match, best first (see the module docstring)."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The offers the viewer may see that match, best first (see the module docstring); and
+    those that would but for having too few places: the members of combinations."""
     rows = conn.execute(
         sql.SQL(
             "SELECT p.id, p.name, p.places, p.floor_area_m2, p.available_from, p.available_to,"
@@ -336,7 +347,7 @@ def match_offers(
         scope.bind({"area": shapely.to_wkb(criteria.area)}),
     ).fetchall()
     if not rows:
-        return []
+        return [], []
     geoms = np.array([shapely.from_wkb(bytes(r["wkb"])) for r in rows], dtype=object)
     places = np.array([_places(r["places"], r["floor_area_m2"]) for r in rows])
     raw = raw_criteria(layers, geoms, places)
@@ -345,21 +356,23 @@ def match_offers(
     evaluation = evaluate(raw, profile)
     scores = evaluation.score_all(weight_vector(profile.weights))
     care = raw["care_m"].to_numpy(dtype=float) if "care_m" in raw else np.full(len(rows), np.nan)
-    out = []
+    # too few places rules an offer out alone, not as a member of a combination
+    but_places = replace(criteria, places=None)
+    out: list[dict[str, Any]] = []
+    parts: list[dict[str, Any]] = []
     for i, r in enumerate(rows):  # the few offers found: their facts, not a spatial query
         if evaluation.excluded[i]:
             continue
-        ok, why, unknown = _judge(
-            criteria,
-            places[i],
-            care[i],
-            float(scores.point[i]),
-            (r["available_from"], r["available_to"]),
-        )
+        judged = (places[i], care[i], float(scores.point[i]))
+        period = (r["available_from"], r["available_to"])
+        ok, why, unknown = _judge(criteria, *judged, period)
+        part = not ok and bool(criteria.places) and 1 <= places[i] < (criteria.places or 0)
+        if part:
+            ok, why, unknown = _judge(but_places, *judged, period)
         if not ok:
             continue
         item = {k: v for k, v in r.items() if k != "wkb"}
-        out.append(
+        (parts if part else out).append(
             {
                 "source": "offer",
                 "id": f"offer:{r['id']}",
@@ -376,7 +389,80 @@ def match_offers(
             }
         )
     out.sort(key=lambda m: -(m["score"] if m["score"] is not None else -1.0))
-    return out
+    return out, parts
+
+
+def _conservative(candidate: dict[str, Any]) -> float:
+    low = candidate["score_low"]
+    return 0.0 if low is None else float(low)
+
+
+def combine(
+    criteria: Criteria, singles: list[dict[str, Any]], parts: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Combinations of offers whose places add up to the need, when no single offer has it.
+
+    The rule (``docs/scoring.md``, section 10): only when no offer that matches alone has
+    enough places; members are the offers that match in everything but their number of places
+    (known, at least 1, fewer than needed), the ``MAX_COMBINATION_POOL`` best by their
+    conservative score (the low end of its range; unknown counts 0). Among their subsets of 2
+    to ``MAX_COMBINATION_SIZE`` offers whose places add up: the fewest offers, then the highest
+    combined conservative score (the members' low ends weighted by their places), then the
+    fewest places to spare; at most ``MAX_COMBINATIONS``. The search is exact over the pool:
+    at most C(12, 2) + C(12, 3) + C(12, 4) = 781 subsets, one vectorised sum per size.
+    ``search`` says how many offers could be members and how many were considered."""
+    search = {"candidates": len(parts), "considered": 0, "truncated": False}
+    need = criteria.places
+    if not need or any(m["places"] is not None for m in singles) or len(parts) < 2:
+        return {"combinations": [], "combination_search": search}
+    pool = sorted(parts, key=lambda m: (-_conservative(m), m["property_id"]))
+    pool = pool[:MAX_COMBINATION_POOL]
+    search.update(considered=len(pool), truncated=len(parts) > len(pool))
+    places = np.array([m["places"] for m in pool], dtype=float)
+    low = np.array([_conservative(m) for m in pool])
+    for size in range(2, min(MAX_COMBINATION_SIZE, len(pool)) + 1):
+        subsets = np.array(list(itertools.combinations(range(len(pool)), size)), dtype=np.intp)
+        total = places[subsets].sum(axis=1)
+        fits = np.flatnonzero(total >= need)
+        if not len(fits):
+            continue
+        combined = (places[subsets[fits]] * low[subsets[fits]]).sum(axis=1) / total[fits]
+        best = fits[np.lexsort((total[fits], -combined))][:MAX_COMBINATIONS]
+        found = [_combination(criteria, [pool[j] for j in subsets[k]]) for k in best]
+        return {"combinations": found, "combination_search": search}
+    return {"combinations": [], "combination_search": search}
+
+
+def _combination(criteria: Criteria, members: list[dict[str, Any]]) -> dict[str, Any]:
+    """One combination: its places and score (weighted by places), why, what is unknown."""
+    members = sorted(members, key=lambda m: m["property_id"])
+    places = np.array([m["places"] for m in members], dtype=float)
+
+    def weighted(key: str) -> float:
+        values = np.array([np.nan if m[key] is None else m[key] for m in members], dtype=float)
+        return float((values * places).sum() / places.sum())
+
+    return {
+        "id": "combination:" + "+".join(str(m["property_id"]) for m in members),
+        "property_ids": [m["property_id"] for m in members],
+        "places": int(places.sum()),
+        **_score_fields(
+            weighted("score"),
+            weighted("score_low"),
+            weighted("score_high"),
+            weighted("completeness"),
+        ),
+        "why": [
+            {
+                "code": "places_sum",
+                "places": int(places.sum()),
+                "needed": criteria.places,
+                "offers": len(members),
+            }
+        ],
+        "unknown": sorted({u for m in members for u in m["unknown"]}),
+        "members": members,
+    }
 
 
 def match_sites(
@@ -446,10 +532,16 @@ def _site_names(conn: Conn, ids: list[str]) -> dict[str, dict[str, Any]]:
 def find_matches(
     conn: Conn, scope: ScopeFilter, table: SiteTable, layers: Layers, criteria: Criteria
 ) -> dict[str, Any]:
-    """Offers and candidate sites matching ``criteria``, as the viewer may see them."""
-    offers = match_offers(conn, scope, layers, criteria)
+    """Offers and candidate sites matching ``criteria``, as the viewer may see them, and the
+    combinations of offers that add up when no single offer has enough places."""
+    offers, parts = match_offers(conn, scope, layers, criteria)
     sites = match_sites(conn, table, criteria)
-    return {"criteria": criteria.public(), "offers": offers, "sites": sites}
+    return {
+        "criteria": criteria.public(),
+        "offers": offers,
+        "sites": sites,
+        **combine(criteria, offers, parts),
+    }
 
 
 # --- proposals and their status ---
@@ -466,6 +558,69 @@ def _act_as(conn: Conn, viewer: Viewer, owner: bool) -> None:
     )
 
 
+def _proposable(conn: Conn, viewer: Viewer, demand_id: int, note: str) -> dict[str, Any]:
+    """The demand a coordinator may propose for (else 403), as they see it."""
+    if not viewer.has("coordinator"):
+        raise PermissionDeniedError("only a coordinator may propose a match")
+    if len(note) > MAX_NOTE:
+        raise InvalidParameterError(f"note must be at most {MAX_NOTE} characters")
+    try:
+        wanted = demand(conn, ScopeFilter.of(viewer), demand_id)
+    except UnknownSiteError:  # the same answer whether it exists elsewhere or not at all
+        raise PermissionDeniedError(f"no demand {demand_id} in the region you coordinate") from None
+    if not viewer.covers(wanted["provinciecode"]):
+        raise PermissionDeniedError("this demand lies outside the region you coordinate")
+    return wanted
+
+
+def _offered(conn: Conn, viewer: Viewer, property_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The offers of ``property_ids`` the viewer may see that are offered, else 404."""
+    scope = ScopeFilter.of(viewer)
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT p.id, p.places, p.floor_area_m2 FROM {offers} p"
+            " WHERE p.id = ANY(%(ids)s) AND p.status = 'offered'"
+        ).format(offers=scope.offers),
+        scope.bind({"ids": property_ids}),
+    ).fetchall()
+    found = {int(r["id"]): dict(r) for r in rows}
+    missing = [i for i in property_ids if i not in found]
+    if missing:
+        raise UnknownSiteError(f"no offer with id {missing[0]}")
+    return found
+
+
+def _insert_match(
+    conn: Conn,
+    viewer: Viewer,
+    wanted: dict[str, Any],
+    *,
+    property_id: int | None,
+    site_id: str | None,
+    note: str,
+    combination_id: int | None = None,
+) -> int:
+    row = conn.execute(
+        "INSERT INTO match (demand_id, property_id, site_id, gemeentecode, provinciecode,"
+        " note, proposed_by, combination_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT DO NOTHING RETURNING id",
+        (
+            wanted["id"],
+            property_id,
+            site_id,
+            wanted["gemeentecode"],
+            wanted["provinciecode"],
+            note.strip(),
+            viewer.user_id,
+            combination_id,
+        ),
+    ).fetchone()
+    if row is None:
+        what = f"offer {property_id}" if property_id is not None else "this site"
+        raise TransitionError(f"{what} has been proposed for this demand already")
+    return int(row["id"])
+
+
 def propose(
     conn: Conn,
     viewer: Viewer,
@@ -476,53 +631,60 @@ def propose(
     note: str,
 ) -> int:
     """A coordinator proposes an offer or a site for a demand; the new match's id."""
-    if not viewer.has("coordinator"):
-        raise PermissionDeniedError("only a coordinator may propose a match")
     if (property_id is None) == (site_id is None):
         raise InvalidParameterError("give either property_id or site_id")
-    if len(note) > MAX_NOTE:
-        raise InvalidParameterError(f"note must be at most {MAX_NOTE} characters")
-    scope = ScopeFilter.of(viewer)
-    try:
-        wanted = demand(conn, scope, demand_id)
-    except UnknownSiteError:  # the same answer whether it exists elsewhere or not at all
-        raise PermissionDeniedError(f"no demand {demand_id} in the region you coordinate") from None
-    if not viewer.covers(wanted["provinciecode"]):
-        raise PermissionDeniedError("this demand lies outside the region you coordinate")
+    wanted = _proposable(conn, viewer, demand_id, note)
     if property_id is not None:
-        offer = conn.execute(
-            sql.SQL("SELECT p.status FROM {offers} p WHERE p.id = %(id)s").format(
-                offers=scope.offers
-            ),
-            scope.bind({"id": property_id}),
-        ).fetchone()
-        if offer is None or offer["status"] != "offered":
-            raise UnknownSiteError(f"no offer with id {property_id}")
+        _offered(conn, viewer, [property_id])
     elif conn.execute("SELECT 1 FROM site WHERE id = %s", (site_id,)).fetchone() is None:
         raise UnknownSiteError(f"no site with id '{(site_id or '')[:200]}'")
     with conn.transaction():
         _act_as(conn, viewer, owner=False)
-        row = conn.execute(
-            "INSERT INTO match (demand_id, property_id, site_id, gemeentecode, provinciecode,"
-            " note, proposed_by) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT DO NOTHING RETURNING id",
-            (
-                demand_id,
-                property_id,
-                site_id,
-                wanted["gemeentecode"],
-                wanted["provinciecode"],
-                note.strip(),
-                viewer.user_id,
-            ),
-        ).fetchone()
-        if row is None:
-            raise TransitionError("this match has been proposed already")
-    return int(row["id"])
+        return _insert_match(
+            conn, viewer, wanted, property_id=property_id, site_id=site_id, note=note
+        )
+
+
+def propose_combination(
+    conn: Conn, viewer: Viewer, demand_id: int, *, property_ids: list[int], note: str
+) -> list[int]:
+    """A coordinator proposes offers together for a demand whose places they add up to: one
+    match per offer (each moves on with its own owner, in the audit trail), all with the same
+    ``combination_id`` (the first one's id), in one transaction; the new matches' ids."""
+    members = sorted(set(property_ids))
+    if not 2 <= len(members) <= MAX_COMBINATION_SIZE or len(members) != len(property_ids):
+        raise InvalidParameterError(
+            f"a combination holds 2 to {MAX_COMBINATION_SIZE} different offers"
+        )
+    wanted = _proposable(conn, viewer, demand_id, note)
+    found = _offered(conn, viewer, members)
+    total = sum(_places(found[i]["places"], found[i]["floor_area_m2"]) for i in members)
+    if not total >= wanted["places"]:  # an unknown number of places adds up to nothing
+        raise InvalidParameterError(
+            f"these offers have {total:g} places together; the demand needs {wanted['places']}"
+        )
+    ids: list[int] = []
+    with conn.transaction():
+        _act_as(conn, viewer, owner=False)
+        for member in members:
+            ids.append(
+                _insert_match(
+                    conn,
+                    viewer,
+                    wanted,
+                    property_id=member,
+                    site_id=None,
+                    note=note,
+                    combination_id=ids[0] if ids else None,
+                )
+            )
+        conn.execute("UPDATE match SET combination_id = %s WHERE id = %s", (ids[0], ids[0]))
+    return ids
 
 
 MATCH_COLUMNS = (
     "m.id, m.demand_id, m.property_id, m.site_id, m.gemeentecode, m.provinciecode, m.status,"
+    " m.combination_id,"
     " m.note, m.created_at, m.updated_at, d.title AS demand_title, d.places AS demand_places,"
     " d.period_from, d.period_to, d.profile, g.name AS gemeentenaam,"
     " COALESCE(p.name, s.name) AS name, p.own AS own, p.status AS offer_status,"

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from sitefinder import __version__
 from sitefinder.api import contract, security
+from sitefinder.api.alertstep import AlertStep
 from sitefinder.api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from sitefinder.api.guard import Admission, Guard
 from sitefinder.api.page import mount_page, security_headers
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,  # likewise, with ReDoc's standalone bundle from npm
     )
     app.state.settings = settings = settings or get_settings()
+    app.state.alert_step = AlertStep(app.state)  # alerts after a change, off its request
     # site_reports before sites: /sites/{site_id:path}/report must match first
     for area in (
         meta,

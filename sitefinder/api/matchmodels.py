@@ -155,17 +155,49 @@ class Candidate(ApiModel):
     offer: dict[str, Any] | None = None
 
 
+class Combination(ApiModel):
+    """Offers that together have the places a demand needs, when no single offer has them
+    (the rule: ``docs/scoring.md``, section 10)."""
+
+    id: str = Field(description="combination:<property id>+<property id>...")
+    property_ids: list[int]
+    places: int = Field(description="the members' places added up")
+    score: float | None = Field(description="the members' scores weighted by their places")
+    score_low: float | None
+    score_high: float | None
+    completeness: float
+    why: list[MatchReason] = Field(description="places_sum: places, needed, offers")
+    unknown: list[str] = Field(description="what the data does not say of any member")
+    members: list[Candidate] = Field(description="each offer with why it matches but places")
+
+
+class CombinationSearch(ApiModel):
+    candidates: int = Field(description="offers that match in everything but places")
+    considered: int = Field(description="the best of them that combinations were sought among")
+    truncated: bool = Field(description="whether candidates were left out of the search")
+
+
 class Matches(ApiModel):
     demand: Demand | None = None
     criteria: dict[str, Any]
     offers: list[Candidate]
     sites: list[Candidate]
+    combinations: list[Combination] = Field(
+        description="offers whose places add up, only when no single offer has enough"
+    )
+    combination_search: CombinationSearch
 
 
 class ProposeBody(RequestModel):
     demand_id: int = Field(ge=1, le=2**53, strict=True)
     property_id: int | None = Field(default=None, ge=1, le=2**53, strict=True)
     site_id: str | None = Field(default=None, min_length=1, max_length=200)
+    property_ids: list[Annotated[int, Field(ge=1, le=2**53, strict=True)]] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=4,
+        description="a combination of offers whose places add up to the demand's need",
+    )
     note: str = Field(default="", max_length=4000)
 
 
@@ -183,6 +215,9 @@ class Proposal(ApiModel):
     provinciecode: str | None
     gemeentenaam: str | None
     status: str
+    combination_id: int | None = Field(
+        default=None, description="shared by the offers proposed together as a combination"
+    )
     note: str
     created_at: datetime
     updated_at: datetime

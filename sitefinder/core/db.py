@@ -203,8 +203,17 @@ class Gate:
 # login attempts (sitefinder/accounts). The API reads them only through the writer's pool.
 ACCOUNT_TABLES = ("app_user", "user_role", "user_session", "login_attempt", "oidc_login")
 # Matchmaking (migration 0010): owners' offers with their personal data, demands, matches,
-# saved searches (feed token hashes) and inboxes, read only through the writer's pool too.
-MATCH_TABLES = ("owner_property", "demand", "match", "saved_search", "alert_seen", "notification")
+# saved searches (feed token hashes) and inboxes, read only through the writer's pool too; the
+# outbox of alert e-mails (migration 0012).
+MATCH_TABLES = (
+    "owner_property",
+    "demand",
+    "match",
+    "saved_search",
+    "alert_seen",
+    "notification",
+    "alert_email",
+)
 PRIVATE_TABLES = (*ACCOUNT_TABLES, *MATCH_TABLES, "match_audit")
 # What the writer may change (sitefinder/accounts): rows of these, and append to the audit
 # trails; and a region's need per target group, entered by a coordinator

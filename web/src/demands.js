@@ -4,7 +4,9 @@
  * period, area: its territory, a radius around the map's centre or the drawn own-site polygon,
  * care within a distance) with POST /api/demands; everyone in scope picks a demand and sees its
  * matches (GET /api/demands/{id}/matches: offers first, then candidate sites, each with why it
- * matches and what is unknown); a coordinator proposes one (POST /api/matches); the parties
+ * matches and what is unknown; when no single offer has enough places, the combinations of
+ * offers whose places add up, each member with its reasons); a coordinator proposes one, or a
+ * combination (POST /api/matches with property_ids); the parties
  * move proposals on (POST /api/matches/{id}/status). "Save as search" turns the demand's
  * criteria into a saved search with alerts (POST /api/searches; its feed address shown once).
  */
@@ -87,6 +89,46 @@ export function createDemands(store, api, map, { onChanged = () => {} } = {}) {
     }
   }
 
+  async function proposeCombination(demandId, combination) {
+    try {
+      await api.post("/api/matches", {}, { demand_id: demandId, property_ids: combination.property_ids, note: "" });
+      await showMatches();
+      onChanged();
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  function unknownLine(unknown) {
+    return unknown.length ? h("p", { class: "match-unknown" }, t("match.unknown", { list: unknown.map((u) => t(`match.unknown.${u}`)).join(", ") })) : null;
+  }
+
+  function combinationItem(demandId, c) {
+    const members = c.members.map((m) => h(
+      "li",
+      { class: "combination-member", dataset: { candidate: m.id } },
+      h("strong", {}, m.name || m.id),
+      " ",
+      t("offers.n_places", { n: m.places }),
+      h("ul", { class: "match-why" }, m.why.map((r) => h("li", {}, why(r)))),
+    ));
+    return h(
+      "li",
+      { class: "match-item candidate source-combination", dataset: { candidate: c.id } },
+      h("span", { class: "match-source" }, t("match.source.combination")),
+      " ",
+      h("strong", {}, c.members.map((m) => m.name || m.id).join(" + ")),
+      " ",
+      h("span", { class: "match-score" }, c.score === null ? "?" : c.score.toFixed(2)),
+      h("ul", { class: "match-why" }, c.why.map((r) => h("li", {}, why(r)))),
+      h("ul", { class: "combination-members" }, members),
+      unknownLine(c.unknown),
+      has("coordinator")
+        ? h("button", { type: "button", class: "button-secondary match-propose", onclick: () => proposeCombination(demandId, c) }, t("match.propose_combination"))
+        : null,
+    );
+  }
+
   function candidateItem(demandId, c) {
     const contact = c.offer && (c.offer.contact_name || c.offer.contact_email)
       ? h("p", { class: "match-contact" }, [c.offer.contact_name, c.offer.contact_email, c.offer.contact_phone].filter(Boolean).join(" · "))
@@ -100,7 +142,7 @@ export function createDemands(store, api, map, { onChanged = () => {} } = {}) {
       " ",
       h("span", { class: "match-score" }, c.score === null ? "?" : c.score.toFixed(2)),
       h("ul", { class: "match-why" }, c.why.map((r) => h("li", {}, why(r)))),
-      c.unknown.length ? h("p", { class: "match-unknown" }, t("match.unknown", { list: c.unknown.map((u) => t(`match.unknown.${u}`)).join(", ") })) : null,
+      unknownLine(c.unknown),
       contact,
       has("coordinator")
         ? h("button", { type: "button", class: "button-secondary match-propose", onclick: () => propose(demandId, c) }, t("match.propose"))
@@ -125,6 +167,7 @@ export function createDemands(store, api, map, { onChanged = () => {} } = {}) {
       h("strong", {}, m.name || m.site_id || ""),
       " ",
       h("span", { class: `match-status status-${m.status}` }, t(`match.status.${m.status}`)),
+      m.combination_id ? h("span", { class: "match-combination" }, " ", t("match.in_combination", { id: m.combination_id })) : null,
       m.contact_name || m.contact_email ? h("p", { class: "match-contact" }, [m.contact_name, m.contact_email, m.contact_phone].filter(Boolean).join(" · ")) : null,
       h("div", { class: "match-actions" }, m.next.map((s) => h("button", { type: "button", class: "button-secondary", onclick: () => moveMatch(m.id, s) }, t(`match.to.${s}`)))),
     );
@@ -140,8 +183,8 @@ export function createDemands(store, api, map, { onChanged = () => {} } = {}) {
     }
     try {
       const [found, { matches }] = await Promise.all([api.get(`/api/demands/${id}/matches`), api.get("/api/matches", { demand_id: id })]);
-      const all = [...found.offers, ...found.sites];
-      fill($("#demand-matches"), all.length ? all.map((c) => candidateItem(id, c)) : h("li", { class: "muted" }, t("match.none")));
+      const all = [...found.offers.map((c) => candidateItem(id, c)), ...found.combinations.map((c) => combinationItem(id, c)), ...found.sites.map((c) => candidateItem(id, c))];
+      fill($("#demand-matches"), all.length ? all : h("li", { class: "muted" }, t("match.none")));
       fill($("#demand-proposals"), matches.length ? matches.map(proposalItem) : h("li", { class: "muted" }, t("match.no_proposals")));
     } catch (err) {
       showError(err);

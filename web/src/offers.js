@@ -166,6 +166,7 @@ export function createOffers(store, api, map, draw, { onChanged = () => {} } = {
       h("strong", {}, m.name || ""),
       " ",
       h("span", { class: `match-status status-${m.status}` }, t(`match.status.${m.status}`)),
+      m.combination_id ? h("span", { class: "match-combination" }, " ", t("match.in_combination", { id: m.combination_id })) : null,
       h("p", { class: "muted" }, t("offers.proposal_for", { title: m.demand_title || "", gemeente: m.gemeentenaam || m.gemeentecode, places: m.demand_places ?? "?" })),
       m.note ? h("p", {}, m.note) : null,
       h(

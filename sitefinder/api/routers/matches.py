@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import shapely
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 
 from sitefinder.accounts import alerts, matching
 from sitefinder.accounts.roles import GEMEENTE_RE, Viewer
 from sitefinder.accounts.scope import ScopeFilter
 from sitefinder.api import adhoc
+from sitefinder.api.alertstep import schedule
 from sitefinder.api.deps import RequestWork
 from sitefinder.api.errors import error_responses
 from sitefinder.api.geojson import PointIn, PolygonIn
@@ -34,7 +35,6 @@ from sitefinder.api.matchmodels import (
     ProposeBody,
     SearchBody,
 )
-from sitefinder.api.routers.offers import run_alerts
 from sitefinder.api.security import AccountsConn, LoggedIn, Scope, Writer
 from sitefinder.core.errors import InvalidParameterError, PermissionDeniedError
 
@@ -177,31 +177,51 @@ def list_matches(
 
 @router.post("/matches", responses=WRITE_ERRORS)
 def propose(request: Request, body: ProposeBody, session: Writer, c: AccountsConn) -> Proposal:
-    """Propose an offer (``property_id``) or a candidate site (``site_id``) for a demand (a
-    coordinator of the demand's province); both sides are told."""
-    new = matching.propose(
-        c,
-        session.viewer,
-        body.demand_id,
-        property_id=body.property_id,
-        site_id=body.site_id,
-        note=body.note,
-    )
-    found = matching.list_matches(c, ScopeFilter.of(session.viewer), match_id=new)[0]
-    alerts.notify(
-        c,
-        matching.parties(c, new),
-        kind="proposal",
-        match_id=new,
-        title=f"Voorstel: {found['name'] or ''} voor {found['demand_title'] or 'een vraag'}",
-        body=f"Een coördinator stelt een match voor. / A coordinator proposes a match. {body.note}",
-    )
-    return Proposal.model_validate(found)
+    """Propose an offer (``property_id``), a candidate site (``site_id``) or a combination of
+    2 to 4 offers whose places add up (``property_ids``: one match per offer, sharing a
+    ``combination_id``; the answer is the first, ``GET /api/matches`` lists them all) for a
+    demand (a coordinator of the demand's province); both sides are told."""
+    if body.property_ids is not None:
+        if body.property_id is not None or body.site_id is not None:
+            raise InvalidParameterError("give property_ids alone, or property_id or site_id")
+        made = matching.propose_combination(
+            c, session.viewer, body.demand_id, property_ids=body.property_ids, note=body.note
+        )
+    else:
+        made = [
+            matching.propose(
+                c,
+                session.viewer,
+                body.demand_id,
+                property_id=body.property_id,
+                site_id=body.site_id,
+                note=body.note,
+            )
+        ]
+    scope = ScopeFilter.of(session.viewer)
+    proposed = [matching.list_matches(c, scope, match_id=new)[0] for new in made]
+    together = " (samen met andere aanbiedingen / together with other offers)" if made[1:] else ""
+    for new, found in zip(made, proposed, strict=True):
+        alerts.notify(
+            c,
+            matching.parties(c, new),
+            kind="proposal",
+            match_id=new,
+            title=f"Voorstel: {found['name'] or ''} voor {found['demand_title'] or 'een vraag'}",
+            body="Een coördinator stelt een match voor. / A coordinator proposes a match."
+            f"{together} {body.note}",
+        )
+    return Proposal.model_validate(proposed[0])
 
 
 @router.post("/matches/{match_id}/status", responses=WRITE_ERRORS)
 def match_status(
-    request: Request, match_id: Id, body: MatchStatusBody, session: Writer, c: AccountsConn
+    request: Request,
+    match_id: Id,
+    body: MatchStatusBody,
+    session: Writer,
+    c: AccountsConn,
+    background: BackgroundTasks,
 ) -> Proposal:
     """Move a match on (voorgesteld -> in_gesprek -> akkoord / afgewezen) with a note: the
     owner of the offer, the gemeente of the demand, or whoever covers its province."""
@@ -215,7 +235,7 @@ def match_status(
         title=f"Match {found['name'] or match_id}: {body.status}",
         body=body.note,
     )
-    run_alerts(request, c)
+    schedule(request, background)
     return Proposal.model_validate(found)
 
 

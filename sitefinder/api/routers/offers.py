@@ -4,22 +4,23 @@ privately, edit it, offer or withdraw it, delete it; and delete one's own accoun
 Every read of properties goes through the viewer's scope filter (``Scope``: an owner sees
 their own, a gemeente, provincie or coordinator the offers of its place); writes take
 ``Writer`` (login + CSRF) and check the owner in ``sitefinder.accounts.offers``. A new offer or
-a change of its status runs the saved searches' alerts (``sitefinder.accounts.alerts``).
+a change of its status runs the saved searches' alerts after the answer
+(``sitefinder.api.alertstep``).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 
-from sitefinder.accounts import alerts, offers
+from sitefinder.accounts import offers
 from sitefinder.accounts.offers import PropertyData
 from sitefinder.accounts.scope import ScopeFilter
 from sitefinder.api import adhoc, findplace, security
 from sitefinder.api.accountmodels import Done
+from sitefinder.api.alertstep import schedule
 from sitefinder.api.deps import AppSettings, RequestWork
 from sitefinder.api.errors import error_responses
 from sitefinder.api.guard import body_limit
@@ -33,7 +34,6 @@ from sitefinder.api.matchmodels import (
 from sitefinder.api.security import AccountsConn, LoggedIn, Scope, Writer
 from sitefinder.core.errors import UnknownSiteError
 
-logger = logging.getLogger("sitefinder.api")
 router = APIRouter(prefix="/api", tags=["offers"])
 PropertyId = Annotated[int, Path(ge=1, le=2**62)]
 WRITE_ERRORS = error_responses(401, 403, 404, 409, 413, 422, 500, 503)
@@ -62,17 +62,6 @@ def _data(request: Request, work: Any, body: PropertyBody) -> PropertyData:
         contact_email=body.contact_email,
         contact_phone=body.contact_phone,
     )
-
-
-def run_alerts(request: Request, c: Any) -> None:
-    """The saved searches' alerts after a change of offers or matches (their failure is logged,
-    never the change's: the next run catches up)."""
-    state = request.app.state
-    try:
-        table, layers = state.engine.table(c), state.engine.layers(c)
-        alerts.run(c, state.settings, table, layers)
-    except Exception:
-        logger.warning("running the alerts failed", exc_info=True)
 
 
 @router.get("/properties", responses=error_responses(401, 500, 503))
@@ -120,23 +109,28 @@ def update_property(
     session: Writer,
     c: AccountsConn,
     work: RequestWork,
+    background: BackgroundTasks,
 ) -> Property:
     """Change your own property (an offer stays offered)."""
     offers.update(c, session.viewer, property_id, _data(request, work, body))
     found = offers.get(c, ScopeFilter.of(session.viewer), property_id)
     assert found is not None
     if found["status"] == "offered":
-        run_alerts(request, c)
+        schedule(request, background)
     return Property.model_validate(found)
 
 
 @router.post("/properties/{property_id}/offer", responses=WRITE_ERRORS)
 def offer_property(
-    request: Request, property_id: PropertyId, session: Writer, c: AccountsConn
+    request: Request,
+    property_id: PropertyId,
+    session: Writer,
+    c: AccountsConn,
+    background: BackgroundTasks,
 ) -> Property:
     """Offer your property: the gemeente, provincie and coordinators of its place see it."""
     found = offers.set_status(c, session.viewer, property_id, "offered")
-    run_alerts(request, c)
+    schedule(request, background)
     return Property.model_validate(found)
 
 
