@@ -79,6 +79,7 @@ export function createDraw(store, api, map) {
     leaflet.on("click", onClick);
     $("#adhoc-panel").hidden = false;
     $("#adhoc-start").setAttribute("aria-pressed", "true");
+    loadGeoman(leaflet); // ready by the time a polygon is chosen
     setMode(draft.mode);
   }
 
@@ -171,10 +172,20 @@ export function createDraw(store, api, map) {
       count();
       // a double-click's second click lands on the corner its first click made: finish there
       event.marker?.on("dblclick", finishPolygon);
-      event.marker?.getElement()?.setAttribute("aria-hidden", "true");
+      untabbable();
     });
     workingLayer.on("pm:vertexremoved", count);
+    untabbable();
     renderHint();
+  }
+
+  /** While drawing, Geoman's corner and cursor markers are pictures only: the keyboard's
+   * corners are the map's centre, so Tab goes from the map to the panel. */
+  function untabbable() {
+    for (const element of container.querySelectorAll(".leaflet-marker-icon.marker-icon")) {
+      element.tabIndex = -1;
+      element.setAttribute("aria-hidden", "true");
+    }
   }
 
   function onCreate({ layer, shape }) {
