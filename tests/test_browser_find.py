@@ -90,7 +90,9 @@ def test_owner_picks_a_parcel_or_a_building_and_saves_it(
     assert shapely.geometry.shape(sent["geometry"]).equals_exact(
         shapely.geometry.shape(parcel["geometry"]), 1e-6
     )
-    assert sent["name"] == f"Onbebouwde percelen: {parcel['properties']['name']}"
+    label = f"Onbebouwde percelen: {parcel['properties']['name']}"
+    assert sent["name"] == label
+    expect(page.locator("#detail.is-adhoc #detail-name")).to_have_text(label)
     props = scored.json()["properties"]
     expect(page.locator("#detail.is-adhoc #detail-score")).to_have_text(
         f"{props['score']:.2f}".replace(".", ","), timeout=10000

@@ -56,7 +56,7 @@ function loadGeoman(leaflet) {
 /**
  * @returns {{start: () => void, stop: () => void, isDrawing: () => boolean,
  *   rescore: (size: {places: number|null, floorArea: number|null}) => void,
- *   show: (geometry: object, name?: string) => void, edit: () => Promise<void>}}
+ *   show: (geometry: object, label?: string) => void, edit: () => Promise<void>}}
  */
 export function createDraw(store, api, map) {
   const leaflet = map.leaflet;
@@ -242,12 +242,15 @@ export function createDraw(store, api, map) {
 
   // --- the own site ---
 
-  function finish(geometry, name = t("adhoc.name")) {
+  /** The geometry is the own site; `label` names where it came from (a picked parcel or
+   * building, a file), else it is called after its shape. */
+  function finish(geometry, label = null) {
     const places = readPlaces();
     stop();
     hideBanner();
     serial += 1;
-    const adhoc = { serial, geometry, places, floorArea: null, name, feature: null };
+    const name = label ?? t("adhoc.name");
+    const adhoc = { serial, geometry, places, floorArea: null, name, label, feature: null };
     store.update({ selectedId: null, detail: null, adhoc });
     score();
   }
@@ -489,12 +492,15 @@ export function createDraw(store, api, map) {
     score();
   }
 
-  /** Show and score a geometry found elsewhere (an uploaded file, offers.js) as the own site. */
-  function show(geometry, name = t("adhoc.name")) {
-    finish(geometry, name);
-  }
-
-  return { start, stop, isDrawing: () => Boolean(draft || editing), rescore, show, edit };
+  return {
+    start,
+    stop,
+    isDrawing: () => Boolean(draft || editing),
+    rescore,
+    /** Show and score a geometry found elsewhere (an uploaded file, offers.js) as the own site. */
+    show: finish,
+    edit,
+  };
 }
 
 function lonLat(latlng) {
