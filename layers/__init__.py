@@ -77,6 +77,9 @@ class Layer:
     plan id without its version), and a load replaces only the partitions present in its
     input, keeping all others (``sitefinder etl run LAYER --replace`` replaces them all).
     Empty: a load replaces the whole layer.
+
+    ``pickable``: an owner can take one of its features (a BRK parcel, a building) as their own
+    site by clicking it on the map (``GET /api/layers/{name}/at``, the page's "Aanwijzen").
     """
 
     name: str
@@ -94,6 +97,7 @@ class Layer:
     style: dict[str, Any] = field(default_factory=dict)
     simplify_m: float = 0.0  # tolerance (metres, RD) when served to the map
     visible: bool = False  # shown when the map opens
+    pickable: bool = False  # an owner can click one of its features to take it as their site
     description_nl: str = ""
     description_en: str = ""
 
@@ -110,6 +114,7 @@ class Layer:
             "site_kind": self.site_kind.public() if self.site_kind else None,
             "style": self.style,
             "visible": self.visible,
+            "pickable": self.pickable,
         }
 
 

@@ -12,6 +12,7 @@ LAYER = Layer(
     source="etl.bag_panden",
     coverage="union",
     style={"color": "#7f7f7f", "weight": 1, "fillOpacity": 0.3},
+    pickable=True,
     description_nl="BAG-panden (steekproef Amsterdam); bepalen of een perceel bebouwd is.",
     description_en="BAG buildings (Amsterdam sample); tell whether a parcel is built on.",
 )

@@ -12,6 +12,7 @@ LAYER = Layer(
     source="etl.bgt_panden",
     coverage="hull",
     style={"color": "#7f7f7f", "weight": 1, "fillOpacity": 0.3},
+    pickable=True,
     description_nl="BGT-panden Otterlo; bepalen of een perceel bebouwd is.",
     description_en="BGT buildings, Otterlo; tell whether a parcel is built on.",
 )

@@ -21,6 +21,7 @@ LAYER = Layer(
         min_places=1,  # one place: 50 m² of plot (etl.brk_plots); a strip of a few m² has none
     ),
     visible=True,
+    pickable=True,
     description_nl="Kadastrale percelen (BRK) zonder pand uit BAG of BGT.",
     description_en="Cadastral parcels (BRK) without a BAG or BGT building.",
 )

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
 
 from sitefinder.api import create_app, routers
 from sitefinder.core.settings import Settings
@@ -175,6 +176,82 @@ def test_layers_catalogue_and_features(client: TestClient) -> None:
     assert nothing["total"] == 0
 
 
+def _feature_point(settings: Settings, table: str, layer: str) -> dict[str, Any]:
+    """One feature of a layer in the demo database, with its area (m², EPSG:28992) and a
+    WGS84 point inside it, to ask GET /api/layers/{name}/at about."""
+    query = sql.SQL(
+        "SELECT id, ST_Area(geom) AS area, ST_X(p) AS lon, ST_Y(p) AS lat FROM"
+        " (SELECT id, geom, ST_Transform(ST_PointOnSurface(geom), 4326) AS p FROM {t}"
+        "  WHERE layer = %(layer)s ORDER BY ST_Area(geom) DESC, id LIMIT 1) f"
+    ).format(t=sql.Identifier(table))
+    with psycopg.connect(settings.database_url, row_factory=dict_row) as conn:
+        row = conn.execute(query, {"layer": layer}).fetchone()
+    assert row is not None, layer
+    return row
+
+
+def test_layer_features_at_a_point(client: TestClient, demo_settings: Settings) -> None:
+    """What an owner clicks on the map: the parcel or building under the point, as GeoJSON
+    (WGS84) that POST /api/score scores as their own site."""
+    import shapely
+
+    for table, layer in (("site", "plots"), ("area", "bgt_panden"), ("area", "bag_panden")):
+        there = _feature_point(demo_settings, table, layer)
+        url = f"/api/layers/{layer}/at?lon={there['lon']:.7f}&lat={there['lat']:.7f}"
+        found = _get(client, url)
+        assert found["layer"] == layer and found["total"] >= 1, (layer, found)
+        feature = found["features"][0]
+        assert len(found["features"]) == 1 and found["truncated"] == (found["total"] > 1)
+        assert feature["id"] == there["id"] and feature["properties"]["id"] == there["id"]
+        assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        shape = shapely.geometry.shape(feature["geometry"])
+        assert shape.buffer(1e-6).contains(shapely.Point(there["lon"], there["lat"]))
+        # ... scored as the owner's own site: the same shape (area within 1 %, 6 decimals)
+        scored = client.post("/api/score", json={"geometry": feature["geometry"]})
+        assert scored.status_code == 200, scored.text
+        area = scored.json()["properties"]["area_m2"]
+        assert abs(area - there["area"]) <= 0.01 * there["area"] + 1, (layer, area, there)
+    plot = _feature_point(demo_settings, "site", "plots")
+    assert _get(client, f"/api/layers/plots/at?lon={plot['lon']}&lat={plot['lat']}")["features"][0][
+        "properties"
+    ]["name"].startswith("Otterlo ")
+    # a radius finds what lies near; limit bounds the answer, total counts all
+    near = _get(client, "/api/layers/bgt_panden/at?lon=5.7712&lat=52.0980&radius_m=100&limit=10")
+    assert 1 <= len(near["features"]) <= 10 and near["total"] >= len(near["features"])
+    assert near["truncated"] == (near["total"] > len(near["features"])) and near["radius_m"] == 100
+    # nothing there: an empty collection, not an error
+    nothing = _get(client, "/api/layers/plots/at?lon=3.3&lat=53.6")
+    assert nothing["features"] == [] and nothing["total"] == 0 and nothing["truncated"] is False
+    assert (nothing["lon"], nothing["lat"], nothing["radius_m"]) == (3.3, 53.6, 0)
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "fragment"),
+    [
+        ("/api/layers/plots/at?lon=200&lat=52", 422, "lon"),
+        ("/api/layers/plots/at?lon=5.7&lat=abc", 422, "lat"),
+        ("/api/layers/plots/at?lon=5.7", 422, "lat"),
+        ("/api/layers/plots/at?lon=nan&lat=52", 422, "lon"),
+        ("/api/layers/plots/at?lon=5.7&lat=-inf", 422, "lat"),
+        ("/api/layers/plots/at?lon=5.7&lat=52&radius_m=1000", 422, "radius_m"),
+        ("/api/layers/plots/at?lon=5.7&lat=52&radius_m=-1", 422, "radius_m"),
+        ("/api/layers/plots/at?lon=5.7&lat=52&limit=11", 422, "limit"),
+        ("/api/layers/perceel/at?lon=5.7&lat=52", 404, "unknown layer"),
+        ("/api/layers/plots' OR '1'='1/at?lon=5.7&lat=52", 404, "unknown layer"),
+        ("/api/layers/regions/at?lon=5.7&lat=52", 404, "without geometry"),
+    ],
+)
+def test_layer_features_at_bad_requests(
+    client: TestClient, url: str, status: int, fragment: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == status, response.text
+    assert (
+        fragment.lower()
+        in response.json()["detail"].lower() + str(response.json().get("errors", "")).lower()
+    )
+
+
 def test_gemeenten_with_sites_and_config(client: TestClient) -> None:
     gemeenten = {g["code"]: g for g in _get(client, "/api/gemeenten")["gemeenten"]}
     assert "GM0363" in gemeenten and gemeenten["GM0363"]["n_sites"] > 0
@@ -319,6 +396,7 @@ def test_openapi_documents_every_response(client: TestClient) -> None:
         "/api/score",
         "/api/layers",
         "/api/layers/{name}",
+        "/api/layers/{name}/at",
         # accounts and flags (sitefinder/api/routers/auth.py, users.py, flags.py)
         "/api/auth/me",
         "/api/auth/login",

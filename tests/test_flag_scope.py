@@ -32,6 +32,7 @@ from sitefinder.api import create_app
 from sitefinder.core.settings import PROJECT_ROOT, Settings
 
 CONF_PARK = "holidayparks:osm:node/2300231065"  # de Lindehof, Ede (PV25)
+CONF_PARK_LON, CONF_PARK_LAT = 5.778116, 52.107029  # where it lies (WGS84)
 PUBLIC_PARK = "holidayparks:osm:node/2952837963"  # De Midden Veluwe, Ede
 TURNED_PUBLIC = "holidayparks:osm:node/2765355165"  # confidential first, then public
 CANARIES = ("GEHEIM-notitie-7f3a", "geheim-label-7f3a", "GEHEIM-tweede-7f3a", "GEHEIM-oud-7f3a")
@@ -49,6 +50,11 @@ SAMPLES: dict[str, list[str]] = {
     "/api/profiles": ["/api/profiles"],
     "/api/layers": ["/api/layers"],
     "/api/layers/{name}": [f"/api/layers/holidayparks?bbox={EDE_BBOX}&limit=20000"],
+    # the features at a point (an owner's click): at the confidential park, and a parcel
+    "/api/layers/{name}/at": [
+        f"/api/layers/holidayparks/at?lon={CONF_PARK_LON}&lat={CONF_PARK_LAT}&radius_m=100",
+        "/api/layers/plots/at?lon=5.769164&lat=52.097308",
+    ],
     "/api/sites": [
         "/api/sites?status=in_onderzoek",
         "/api/sites?status=kansrijk,in_onderzoek&include_excluded=true&limit=2000",

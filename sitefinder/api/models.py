@@ -161,6 +161,10 @@ class LayerInfo(ApiModel):
     site_kind: SiteKindInfo | None = Field(description="for site layers: the kind they load")
     style: dict[str, Any] = Field(description="Leaflet path options for the map")
     visible: bool = Field(description="shown when the map opens")
+    pickable: bool = Field(
+        description="an owner can click one of its features to take it as their site"
+        " (GET /api/layers/{name}/at)"
+    )
     loaded: LayerRun | None = Field(description="null: never loaded")
 
 
@@ -183,6 +187,15 @@ class LayerFeatures(FeatureCollection[LayerFeature]):
     layer: str
     total: int = Field(description="features matching (in the bbox), also beyond the limit")
     truncated: bool = Field(description="true: more features match than were returned")
+
+
+class LayerFeaturesAt(LayerFeatures):
+    """The features of a layer at a point, the nearest first, then the smallest; none there:
+    an empty ``features`` (``total`` 0)."""
+
+    lon: float = Field(description="the point asked for, WGS84 degrees")
+    lat: float
+    radius_m: float = Field(description="metres (EPSG:28992) around the point searched")
 
 
 # --- explanation facts (FACTS.md): numbers, names and codes the page words per language ---

@@ -3,7 +3,8 @@
 Served: ``/`` (``web/index.html``), ``/style.css`` and ``/accounts.css``, the page's modules
 under ``/src/``, and the front-end libraries from npm (``web/node_modules``) under
 ``/vendor/``: Leaflet's ``dist`` folder, the bundled Leaflet.VectorGrid file (vector tiles),
-the two files of Swagger UI that ``/docs`` loads and ReDoc's one bundle for ``/redoc``.
+Leaflet-Geoman's script and stylesheet (drawing and editing the own site), the two files of
+Swagger UI that ``/docs`` loads and ReDoc's one bundle for ``/redoc``.
 Nothing else of ``web/`` (no ``package.json``, ``package-lock.json``, ``node_modules``,
 README) is reachable.
 
@@ -37,6 +38,10 @@ REDOC = Path("redoc") / "bundles" / "redoc.standalone.js"  # one file, every dep
 # Leaflet.VectorGrid: the one file the map loads (web/src/vectorgrid.js), the plugin with its
 # protobuf decoder bundled
 VECTORGRID = ("leaflet.vectorgrid", "Leaflet.VectorGrid.bundled.min.js")
+# Leaflet-Geoman (free): drawing and editing the own site (web/src/draw.js); its bundle holds its
+# dependencies, its stylesheet only data: images
+GEOMAN = Path("@geoman-io") / "leaflet-geoman-free" / "dist"
+GEOMAN_FILES = ("leaflet-geoman.min.js", "leaflet-geoman.css")
 
 
 def _hashes(html: bytes) -> list[str]:
@@ -96,6 +101,9 @@ def mount_page(app: FastAPI, web_dir: Path) -> None:
     vectorgrid = modules / VECTORGRID[0] / "dist" / VECTORGRID[1]
     if vectorgrid.is_file():
         _file(app, f"/vendor/{VECTORGRID[0]}/{VECTORGRID[1]}", vectorgrid)
+    for name in GEOMAN_FILES:
+        if (modules / GEOMAN / name).is_file():
+            _file(app, f"/vendor/leaflet-geoman/{name}", modules / GEOMAN / name)
     swagger = modules / SWAGGER
     if (swagger / SWAGGER_FILES[0]).is_file():
         _docs(app, swagger)

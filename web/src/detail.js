@@ -123,7 +123,7 @@ export function createDetail(store, api, map, { onClosed, onDrawAgain, onRescore
     const adhoc = state.adhoc;
     const props = adhoc.feature?.properties ?? {};
     fill($("#detail-kind"), crosshairIcon(), t("adhoc.kind"));
-    $("#detail-name").textContent = adhoc.geometry.type === "Point" ? t("adhoc.point") : t("adhoc.polygon");
+    $("#detail-name").textContent = adhoc.label || (adhoc.geometry.type === "Point" ? t("adhoc.point") : t("adhoc.polygon"));
     $("#detail-gemeente").textContent = adhocWhere(adhoc);
     if (!adhoc.feature) {
       fillBody(loading());

@@ -58,7 +58,7 @@ const store = createStore({
   hoveredId: null,
   selectedId: null,
   detail: null, // /api/sites/{id} of the selected site
-  adhoc: null, // own site: {serial, geometry, places, floorArea, name, feature (/api/score answer)}
+  adhoc: null, // own site: {serial, geometry, places, floorArea, name, label (where it came from), feature (/api/score answer)}
   auth: null, // /api/auth/me: {user (null: not logged in), csrf_token, sso} (auth.js)
   statuses: null, // /api/flags/statuses: the flag workflow (flags.js)
   statusColours: false, // colour the markers by flag status instead of score
