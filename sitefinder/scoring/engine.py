@@ -13,16 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import psycopg
 
 from sitefinder.scoring import store
 from sitefinder.scoring.base import NDArray, Raw
 from sitefinder.scoring.criteria import catalogue, coverage_column
 from sitefinder.scoring.profile import Profile
+
+if TYPE_CHECKING:  # imported where used: the API starts without them (issue 14)
+    import pandas as pd
 
 STABILITY_DRAWS = 200
 STABILITY_SPREAD = 0.20  # each weight is multiplied by a uniform factor in [0.8, 1.2]
@@ -473,6 +475,8 @@ class SiteTable:
     @classmethod
     def of_frame(cls, frame: pd.DataFrame, version: int) -> SiteTable:
         """The table of ``store.read``'s frame."""
+        import pandas as pd
+
         ids = frame["site_id"].to_numpy(dtype=object)
         return cls(
             version=version,

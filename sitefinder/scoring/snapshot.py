@@ -28,10 +28,9 @@ import urllib.parse
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import psycopg
 
 from layers import catalogue as layer_catalogue
@@ -40,6 +39,9 @@ from sitefinder.scoring.base import NDArray
 from sitefinder.scoring.criteria import catalogue, raw_columns
 from sitefinder.scoring.engine import Evaluation, SiteTable
 from sitefinder.scoring.profile import load_profile, profile_names
+
+if TYPE_CHECKING:  # imported where used: the API starts without them (issue 14)
+    import pandas as pd
 
 FORMAT = 1  # bump when the files change
 ARRAYS = ("values", "present", "excluding", "filled", "present_f")
@@ -166,6 +168,8 @@ def current(folder: Path, key: TableKey) -> Path | None:
 def open_table(folder: Path, key: TableKey) -> SiteTable | None:
     """The site table of snapshot ``key``, memory-mapped; None when there is none that is
     current (the caller then loads the table from the database)."""
+    import pandas as pd
+
     path = current(folder, key)
     if path is None:
         return None
