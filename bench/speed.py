@@ -84,9 +84,15 @@ def _memory(pid: int) -> dict[str, float]:
     return out
 
 
-def fresh_process(database_url: str, snapshot_dir: Path, timeout_s: float = 600.0) -> dict:
+SERVE = [sys.executable, "-c", "from sitefinder.cli import main; main(['serve'])"]
+
+
+def fresh_process(
+    database_url: str, snapshot_dir: Path, timeout_s: float = 600.0, code: Path | None = None
+) -> dict:
     """Start ``sitefinder serve`` in a new process and time its first ``GET /api/sites``:
-    from the start of the process (imports included) and from when it listens."""
+    from the start of the process (imports included) and from when it listens. ``code``:
+    another checkout of the project to run instead of this one (put first on PYTHONPATH)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -94,9 +100,9 @@ def fresh_process(database_url: str, snapshot_dir: Path, timeout_s: float = 600.
         "SITEFINDER_SNAPSHOT_DIR": str(snapshot_dir),
         "SITEFINDER_PORT": str(port),
     }
-    command = [str(SITEFINDER), "serve"] if SITEFINDER.exists() else [
-        sys.executable, "-c", "from sitefinder.cli import main; main(['serve'])"
-    ]  # fmt: skip
+    command = [str(SITEFINDER), "serve"] if SITEFINDER.exists() and code is None else SERVE
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     t0 = time.perf_counter()
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -135,14 +141,18 @@ def fresh_process(database_url: str, snapshot_dir: Path, timeout_s: float = 600.
     }
 
 
-def import_seconds(runs: int = 3) -> float:
+def import_seconds(runs: int = 3, code: Path | None = None) -> float:
     """Median wall time of a fresh ``python -c 'import sitefinder.api'``: the part of a
-    fresh process's start that no data layout changes."""
+    fresh process's start that no data layout changes (``code``: as for ``fresh_process``)."""
+    env = {**os.environ, **({"PYTHONPATH": str(code)} if code is not None else {})}
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", "import sitefinder.api"], check=True, capture_output=True
+            [sys.executable, "-c", "import sitefinder.api"],
+            check=True,
+            capture_output=True,
+            env=env,
         )
         times.append(time.perf_counter() - t0)
     return round(_median(times), 3)
@@ -165,6 +175,63 @@ def cold_start(
     finally:
         shutil.rmtree(empty, ignore_errors=True)
     return {"mapped": mapped, "database_load": from_db, "import_s": imports}
+
+
+def cold_compare(
+    database_url: str, snapshot_dir: Path, codes: dict[str, Path | None], runs: int
+) -> dict[str, Any]:
+    """``fresh_process`` and ``import_seconds`` of each checkout in ``codes`` (None: this one),
+    taking turns ``runs`` times so that both see the same load; medians and every run."""
+    seen: dict[str, list[dict[str, Any]]] = {name: [] for name in codes}
+    imports: dict[str, list[float]] = {name: [] for name in codes}
+    load = [round(os.getloadavg()[0], 2)]
+    for _ in range(runs):
+        for name, code in codes.items():
+            seen[name].append(fresh_process(database_url, snapshot_dir, code=code))
+            imports[name].append(import_seconds(1, code=code))
+        load.append(round(os.getloadavg()[0], 2))
+    out: dict[str, Any] = {"runs": runs, "load_avg_1m": load}
+    for name in codes:
+        out[name] = {
+            key: round(_median([float(r[key]) for r in seen[name]]), 3) for key in seen[name][0]
+        }
+        out[name]["import_s"] = round(_median(imports[name]), 3)
+        out[name]["start_to_first_answer_each_s"] = [
+            r["process_start_to_first_answer_s"] for r in seen[name]
+        ]
+    return out
+
+
+def cold_main(argv: list[str] | None = None) -> int:
+    """``python bench/speed.py``: only the cold start, on a bench database kept by
+    ``scoring_bench.py --keep`` (its snapshot written first when there is none), this checkout
+    beside ``--before`` (another checkout, e.g. ``git archive`` of the base commit)."""
+    import argparse
+    import json
+
+    from sitefinder.core import db
+    from sitefinder.core.settings import Settings
+    from sitefinder.scoring import snapshot
+    from sitefinder.scoring.engine import SiteTable
+
+    p = argparse.ArgumentParser(description=cold_main.__doc__)
+    p.add_argument("--database-url", required=True, help="a bench database (name with 'bench')")
+    p.add_argument("--snapshot-dir", type=Path, default=Path(tempfile.gettempdir()) / "sf-cold")
+    p.add_argument("--before", type=Path, default=None, help="the checkout to compare with")
+    p.add_argument("--runs", type=int, default=5)
+    args = p.parse_args(argv)
+    if "bench" not in urllib.parse.urlsplit(args.database_url).path:
+        raise SystemExit("the database's name must contain 'bench'")
+    settings = Settings(database_url=args.database_url, snapshot_dir=args.snapshot_dir)
+    folder = snapshot.database_dir(settings)
+    with db.connection(settings) as conn:
+        key = snapshot.table_key(conn)
+        if snapshot.current(folder, key) is None:
+            snapshot.write(folder, SiteTable.load(conn, version=key.version), key)
+    codes = {"after": None, **({"before": args.before} if args.before else {})}
+    result = cold_compare(args.database_url, args.snapshot_dir, codes, args.runs)
+    print(json.dumps(result, indent=1))
+    return 0
 
 
 # ------------------------------------------------------------------------------------------
@@ -313,3 +380,7 @@ def etl_vs_ogr2ogr(
         "ratio_x": round(pipeline_s / ogr_s, 2) if ogr_s == ogr_s else None,
         "ogr2ogr": ogr or "not installed",
     }
+
+
+if __name__ == "__main__":
+    sys.exit(cold_main())

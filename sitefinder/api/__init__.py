@@ -45,6 +45,7 @@ from sitefinder.core.settings import Settings, get_settings
 from sitefinder.scoring import snapshot
 
 GEOMETRY_WORKERS = 2  # processes that repair invalid request geometries (core.isolate)
+WORKERS_DELAY_S = 3.0  # ... started this long after the app (or at the first repair)
 
 
 @asynccontextmanager
@@ -58,7 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.gate = gate = db.Gate(app.state.pool, settings)
     app.state.accounts_pool = security.make_accounts_pool(settings)
     app.state.engine = Snapshots(snapshot.database_dir(settings))
-    app.state.workers = isolate.Workers(GEOMETRY_WORKERS)
+    app.state.workers = isolate.Workers(GEOMETRY_WORKERS, delay_s=WORKERS_DELAY_S)
     await anyio.to_thread.run_sync(app.state.engine.start, gate.connection)
     try:
         yield

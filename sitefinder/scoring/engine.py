@@ -442,6 +442,38 @@ def stability(
     return out
 
 
+@dataclass(frozen=True)
+class Coded:
+    """A site column of few distinct values (kind, gemeente, vacancy): per site an integer code
+    into ``categories`` (-1: no value), as ``pandas.Categorical`` holds it. Filters compare
+    codes; a served snapshot opens its codes memory-mapped, with no work per site and no
+    pandas (a fresh API process answers within a second, issue 14)."""
+
+    codes: NDArray
+    categories: tuple[str, ...]
+
+    @classmethod
+    def of(cls, values: pd.Series) -> Coded:
+        """The codes of ``values`` (categories sorted, as pandas sorts them; NULL: -1)."""
+        import pandas as pd
+
+        column = pd.Categorical(values)
+        return cls(np.asarray(column.codes), tuple(str(c) for c in column.categories))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i: int) -> str | None:
+        code = int(self.codes[i])
+        return None if code < 0 else self.categories[code]
+
+    def values(self) -> NDArray:
+        """Per site its value (None where it has none), as an object array."""
+        table = np.array([*self.categories, None], dtype=object)
+        out: NDArray = table[self.codes]  # code -1 picks the None at the end
+        return out
+
+
 @dataclass
 class SiteTable:
     """All sites with their raw criteria, in memory, for one scoring version.
@@ -457,9 +489,9 @@ class SiteTable:
     version: int
     ids: NDArray
     index: dict[str, int] | None
-    kind: pd.Categorical  # compared by integer code: fast filters over a million sites
-    gemeente: pd.Categorical
-    vacancy: pd.Categorical  # offices: leeg, in gebruik, onbekend; others: NaN
+    kind: Coded  # compared by integer code: fast filters over a million sites
+    gemeente: Coded
+    vacancy: Coded  # offices: leeg, in gebruik, onbekend; others: none
     lon: NDArray
     lat: NDArray
     raw: pd.DataFrame | None
@@ -475,16 +507,14 @@ class SiteTable:
     @classmethod
     def of_frame(cls, frame: pd.DataFrame, version: int) -> SiteTable:
         """The table of ``store.read``'s frame."""
-        import pandas as pd
-
         ids = frame["site_id"].to_numpy(dtype=object)
         return cls(
             version=version,
             ids=ids,
             index={str(site): i for i, site in enumerate(ids)},
-            kind=pd.Categorical(frame["kind"]),
-            gemeente=pd.Categorical(frame["gemeentecode"]),
-            vacancy=pd.Categorical(frame["vacancy"]),
+            kind=Coded.of(frame["kind"]),
+            gemeente=Coded.of(frame["gemeentecode"]),
+            vacancy=Coded.of(frame["vacancy"]),
             lon=frame["lon"].to_numpy(dtype=float),
             lat=frame["lat"].to_numpy(dtype=float),
             raw=frame,
@@ -536,7 +566,7 @@ class SiteTable:
         frame = store.read(conn, site_ids=ids).set_index("site_id", drop=False)
         return frame.reindex(ids).reset_index(drop=True)
 
-    def matching(self, column: pd.Categorical, value: str | Sequence[str]) -> NDArray:
+    def matching(self, column: Coded, value: str | Sequence[str]) -> NDArray:
         """Boolean mask of the sites whose ``column`` (kind, gemeente, vacancy) equals
         ``value`` (or one of several values)."""
         categories = list(column.categories)

@@ -28,7 +28,7 @@ import urllib.parse
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -37,11 +37,8 @@ from layers import catalogue as layer_catalogue
 from sitefinder.core.settings import Settings
 from sitefinder.scoring.base import NDArray
 from sitefinder.scoring.criteria import catalogue, raw_columns
-from sitefinder.scoring.engine import Evaluation, SiteTable
+from sitefinder.scoring.engine import Coded, Evaluation, SiteTable
 from sitefinder.scoring.profile import load_profile, profile_names
-
-if TYPE_CHECKING:  # imported where used: the API starts without them (issue 14)
-    import pandas as pd
 
 FORMAT = 1  # bump when the files change
 ARRAYS = ("values", "present", "excluding", "filled", "present_f")
@@ -130,7 +127,7 @@ def write(folder: Path, table: SiteTable, key: TableKey) -> Path:
     }
     categories: dict[str, list[str]] = {}
     for name in ("kind", "gemeente", "vacancy"):
-        column: pd.Categorical = getattr(table, name)
+        column: Coded = getattr(table, name)
         arrays[name] = np.asarray(column.codes)
         categories[name] = [str(c) for c in column.categories]
     profiles = profile_names()
@@ -168,8 +165,6 @@ def current(folder: Path, key: TableKey) -> Path | None:
 def open_table(folder: Path, key: TableKey) -> SiteTable | None:
     """The site table of snapshot ``key``, memory-mapped; None when there is none that is
     current (the caller then loads the table from the database)."""
-    import pandas as pd
-
     path = current(folder, key)
     if path is None:
         return None
@@ -182,10 +177,7 @@ def open_table(folder: Path, key: TableKey) -> SiteTable | None:
 
     try:
         cats = {
-            name: pd.Categorical.from_codes(
-                np.asarray(load(name)), pd.Index(values, dtype=object), validate=False
-            )
-            for name, values in meta["categories"].items()
+            name: Coded(load(name), tuple(values)) for name, values in meta["categories"].items()
         }
         table = SiteTable(
             version=key.version,
