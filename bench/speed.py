@@ -92,7 +92,8 @@ def fresh_process(
 ) -> dict:
     """Start ``sitefinder serve`` in a new process and time its first ``GET /api/sites``:
     from the start of the process (imports included) and from when it listens. ``code``:
-    another checkout of the project to run instead of this one (put first on PYTHONPATH)."""
+    another checkout of the project to run instead of this one (on PYTHONPATH, and the working
+    directory: ``python -c`` puts that first on sys.path)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -105,7 +106,7 @@ def fresh_process(
         env["PYTHONPATH"] = str(code)
     t0 = time.perf_counter()
     process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, env=env, cwd=code or ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     listening = None
     try:
@@ -153,6 +154,7 @@ def import_seconds(runs: int = 3, code: Path | None = None) -> float:
             check=True,
             capture_output=True,
             env=env,
+            cwd=code or ROOT,  # python -c puts the working directory first on sys.path
         )
         times.append(time.perf_counter() - t0)
     return round(_median(times), 3)
@@ -180,8 +182,8 @@ def cold_start(
 def cold_compare(
     database_url: str, snapshot_dir: Path, codes: dict[str, Path | None], runs: int
 ) -> dict[str, Any]:
-    """``fresh_process`` and ``import_seconds`` of each checkout in ``codes`` (None: this one),
-    taking turns ``runs`` times so that both see the same load; medians and every run."""
+    """``fresh_process`` and ``import_seconds`` of each checkout in ``codes`` (the same launcher,
+    ``python -c``, for each), taking turns ``runs`` times so that both see the same load."""
     seen: dict[str, list[dict[str, Any]]] = {name: [] for name in codes}
     imports: dict[str, list[float]] = {name: [] for name in codes}
     load = [round(os.getloadavg()[0], 2)]
@@ -228,7 +230,7 @@ def cold_main(argv: list[str] | None = None) -> int:
         key = snapshot.table_key(conn)
         if snapshot.current(folder, key) is None:
             snapshot.write(folder, SiteTable.load(conn, version=key.version), key)
-    codes = {"after": None, **({"before": args.before} if args.before else {})}
+    codes = {"after": ROOT, **({"before": args.before} if args.before else {})}
     result = cold_compare(args.database_url, args.snapshot_dir, codes, args.runs)
     print(json.dumps(result, indent=1))
     return 0

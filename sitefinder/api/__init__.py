@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings = settings or get_settings()
     # site_reports before sites: /sites/{site_id:path}/report must match first
-    for area in (
+    areas = (
         meta,
         site_reports,
         sites,
@@ -96,7 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offers,
         matches,
         alerts,
-    ):
+    )
+    for area in areas:
         app.include_router(area.router)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     mount_page(app, settings.web_dir)
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     contract.install(app, settings)
     app.add_middleware(
         Guard,
-        openapi=app.openapi,
+        routes=[route for area in areas for route in area.router.routes],
         admission=Admission(
             settings.api_concurrency, settings.api_queue, settings.api_queue_timeout_s
         ),

@@ -72,8 +72,6 @@ class Evaluation:
 
     def __post_init__(self) -> None:
         self.col: dict[str, int] = {name: j for j, name in enumerate(self.names)}
-        self.excluded: NDArray = np.asarray(self.excluding.any(axis=1), dtype=bool)
-        self.excluded_rows: NDArray = np.flatnonzero(self.excluded)
         # Kept once per profile (float32: half the memory traffic; scores need no more
         # precision) so that a re-rank is two matrix-vector products.
         self.filled: NDArray = np.where(self.present, self.values, 0.0).astype(np.float32)
@@ -91,14 +89,28 @@ class Evaluation:
     ) -> Evaluation:
         """An evaluation from its arrays as ``__post_init__`` derives them (e.g. memory-mapped
         from a served snapshot, ``sitefinder.scoring.snapshot``): nothing is computed over
-        the sites but the exclusions (one pass over a boolean matrix)."""
+        the sites (the exclusions, on first use)."""
         out = cls.__new__(cls)
         out.names, out.values, out.present, out.excluding = names, values, present, excluding
         out.col = {name: j for j, name in enumerate(names)}
-        out.excluded = np.asarray(excluding.any(axis=1), dtype=bool)
-        out.excluded_rows = np.flatnonzero(out.excluded)
         out.filled, out.present_f = filled, present_f
         return out
+
+    @cached_property
+    def excluded(self) -> NDArray:
+        """Per site whether any criterion excludes it: one pass per criterion (column), on
+        first use (at a million sites ``excluding.any(axis=1)`` takes about twice as long,
+        and a snapshot's profiles would each pay it when the API opens them)."""
+        out = np.zeros(len(self.excluding), dtype=bool)
+        for j in range(self.excluding.shape[1]):
+            out |= self.excluding[:, j]
+        return out
+
+    @cached_property
+    def excluded_rows(self) -> NDArray:
+        """The positions of the excluded sites."""
+        rows: NDArray = np.flatnonzero(self.excluded)
+        return rows
 
     @cached_property
     def reason(self) -> NDArray:
