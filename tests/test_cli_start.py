@@ -45,7 +45,10 @@ import sitefinder.api
 sitefinder.api.create_app()
 """
 
-REPORT = '\nimport json, sys\nprint(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))'
+REPORT = """
+import json, sys
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
 
 
 def loaded_packages(probe: str) -> set[str]:
