@@ -84,9 +84,26 @@ def _memory(pid: int) -> dict[str, float]:
     return out
 
 
-def fresh_process(database_url: str, snapshot_dir: Path, timeout_s: float = 600.0) -> dict:
+SERVE = [sys.executable, "-c", "from sitefinder.cli import main; main(['serve'])"]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (its own, not its children's): on a busy
+    machine a steadier measure of its work than the wall time."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 3)
+
+
+def fresh_process(
+    database_url: str, snapshot_dir: Path, timeout_s: float = 600.0, code: Path | None = None
+) -> dict:
     """Start ``sitefinder serve`` in a new process and time its first ``GET /api/sites``:
-    from the start of the process (imports included) and from when it listens."""
+    from the start of the process (imports included) and from when it listens. ``code``:
+    another checkout of the project to run instead of this one (on PYTHONPATH, and the working
+    directory: ``python -c`` puts that first on sys.path)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -94,12 +111,12 @@ def fresh_process(database_url: str, snapshot_dir: Path, timeout_s: float = 600.
         "SITEFINDER_SNAPSHOT_DIR": str(snapshot_dir),
         "SITEFINDER_PORT": str(port),
     }
-    command = [str(SITEFINDER), "serve"] if SITEFINDER.exists() else [
-        sys.executable, "-c", "from sitefinder.cli import main; main(['serve'])"
-    ]  # fmt: skip
+    command = [str(SITEFINDER), "serve"] if SITEFINDER.exists() and code is None else SERVE
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     t0 = time.perf_counter()
     process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, env=env, cwd=code or ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     listening = None
     try:
@@ -122,6 +139,7 @@ def fresh_process(database_url: str, snapshot_dir: Path, timeout_s: float = 600.
                 time.sleep(0.01)
             first = time.perf_counter()
             memory = _memory(process.pid)
+            cpu = _cpu_seconds(process.pid)
     finally:
         process.terminate()
         try:
@@ -131,18 +149,24 @@ def fresh_process(database_url: str, snapshot_dir: Path, timeout_s: float = 600.
     return {
         "process_start_to_first_answer_s": round(first - t0, 3),
         "first_request_s": round(first - (listening or first), 3),
+        "cpu_to_first_answer_s": cpu,
         **memory,
     }
 
 
-def import_seconds(runs: int = 3) -> float:
+def import_seconds(runs: int = 3, code: Path | None = None) -> float:
     """Median wall time of a fresh ``python -c 'import sitefinder.api'``: the part of a
-    fresh process's start that no data layout changes."""
+    fresh process's start that no data layout changes (``code``: as for ``fresh_process``)."""
+    env = {**os.environ, **({"PYTHONPATH": str(code)} if code is not None else {})}
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", "import sitefinder.api"], check=True, capture_output=True
+            [sys.executable, "-c", "import sitefinder.api"],
+            check=True,
+            capture_output=True,
+            env=env,
+            cwd=code or ROOT,  # python -c puts the working directory first on sys.path
         )
         times.append(time.perf_counter() - t0)
     return round(_median(times), 3)
@@ -165,6 +189,63 @@ def cold_start(
     finally:
         shutil.rmtree(empty, ignore_errors=True)
     return {"mapped": mapped, "database_load": from_db, "import_s": imports}
+
+
+def cold_compare(
+    database_url: str, snapshot_dir: Path, codes: dict[str, Path | None], runs: int
+) -> dict[str, Any]:
+    """``fresh_process`` and ``import_seconds`` of each checkout in ``codes`` (the same launcher,
+    ``python -c``, for each), taking turns ``runs`` times so that both see the same load."""
+    seen: dict[str, list[dict[str, Any]]] = {name: [] for name in codes}
+    imports: dict[str, list[float]] = {name: [] for name in codes}
+    load = [round(os.getloadavg()[0], 2)]
+    for _ in range(runs):
+        for name, code in codes.items():
+            seen[name].append(fresh_process(database_url, snapshot_dir, code=code))
+            imports[name].append(import_seconds(1, code=code))
+        load.append(round(os.getloadavg()[0], 2))
+    out: dict[str, Any] = {"runs": runs, "load_avg_1m": load}
+    for name in codes:
+        out[name] = {
+            key: round(_median([float(r[key]) for r in seen[name]]), 3) for key in seen[name][0]
+        }
+        out[name]["import_s"] = round(_median(imports[name]), 3)
+        out[name]["start_to_first_answer_each_s"] = [
+            r["process_start_to_first_answer_s"] for r in seen[name]
+        ]
+    return out
+
+
+def cold_main(argv: list[str] | None = None) -> int:
+    """``python bench/speed.py``: only the cold start, on a bench database kept by
+    ``scoring_bench.py --keep`` (its snapshot written first when there is none), this checkout
+    beside ``--before`` (another checkout, e.g. ``git archive`` of the base commit)."""
+    import argparse
+    import json
+
+    from sitefinder.core import db
+    from sitefinder.core.settings import Settings
+    from sitefinder.scoring import snapshot
+    from sitefinder.scoring.engine import SiteTable
+
+    p = argparse.ArgumentParser(description=cold_main.__doc__)
+    p.add_argument("--database-url", required=True, help="a bench database (name with 'bench')")
+    p.add_argument("--snapshot-dir", type=Path, default=Path(tempfile.gettempdir()) / "sf-cold")
+    p.add_argument("--before", type=Path, default=None, help="the checkout to compare with")
+    p.add_argument("--runs", type=int, default=5)
+    args = p.parse_args(argv)
+    if "bench" not in urllib.parse.urlsplit(args.database_url).path:
+        raise SystemExit("the database's name must contain 'bench'")
+    settings = Settings(database_url=args.database_url, snapshot_dir=args.snapshot_dir)
+    folder = snapshot.database_dir(settings)
+    with db.connection(settings) as conn:
+        key = snapshot.table_key(conn)
+        if snapshot.current(folder, key) is None:
+            snapshot.write(folder, SiteTable.load(conn, version=key.version), key)
+    codes = {"after": ROOT, **({"before": args.before} if args.before else {})}
+    result = cold_compare(args.database_url, args.snapshot_dir, codes, args.runs)
+    print(json.dumps(result, indent=1))
+    return 0
 
 
 # ------------------------------------------------------------------------------------------
@@ -313,3 +394,7 @@ def etl_vs_ogr2ogr(
         "ratio_x": round(pipeline_s / ogr_s, 2) if ogr_s == ogr_s else None,
         "ogr2ogr": ogr or "not installed",
     }
+
+
+if __name__ == "__main__":
+    sys.exit(cold_main())

@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import geopandas as gpd
 import numpy as np
 import psycopg
 import shapely
@@ -103,6 +102,8 @@ class Area:
         """(minlon, minlat, maxlon, maxlat) in degrees, enclosing the whole area."""
         # The outline itself (the RD grid is turned against the meridians, so the RD box would
         # add up to ~100 m), densified first: a straight RD edge is slightly curved in lon/lat.
+        import geopandas as gpd  # here: the API imports this module but never reprojects
+
         dense = shapely.segmentize(self.geom, 250.0)
         x0, y0, x1, y1 = gpd.GeoSeries([dense], crs=RD).to_crs(WGS84).total_bounds
         return (float(x0), float(y0), float(x1), float(y1))
@@ -126,6 +127,8 @@ def parse_bbox(text: str) -> Area:
         raise InvalidParameterError(f"--bbox {text}: minx must be < maxx and miny < maxy")
     lon0, lat0, lon1, lat1 = NL_DEGREES
     if lon0 <= x0 and x1 <= lon1 and lat0 <= y0 and y1 <= lat1:
+        import geopandas as gpd  # as in Area.bbox_wgs84
+
         dense = shapely.segmentize(shapely.box(x0, y0, x1, y1), 0.002)
         geom = gpd.GeoSeries([dense], crs=WGS84).to_crs(RD).iloc[0]
         unit = "WGS84"

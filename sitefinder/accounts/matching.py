@@ -40,11 +40,10 @@ import numpy as np
 import psycopg
 import shapely
 from psycopg import sql
-from pyproj import Transformer
 
 from sitefinder.accounts.roles import Viewer
 from sitefinder.accounts.scope import ScopeFilter
-from sitefinder.core.crs import RD, WGS84
+from sitefinder.core.crs import RD, WGS84, transformer
 from sitefinder.core.errors import (
     InvalidParameterError,
     PermissionDeniedError,
@@ -57,7 +56,6 @@ from sitefinder.scoring.engine import SiteTable, evaluate, weight_vector
 from sitefinder.scoring.spatial import Layers
 
 Conn = psycopg.Connection[Any]
-TO_RD = Transformer.from_crs(WGS84, RD, always_xy=True)
 M2_PER_PLACE = 25.0  # an offer with only a floor area: 25 m² per place, as for offices
 MAX_MATCHES = 50
 MAX_COMBINATION_POOL = 12  # the offers a combination is sought among (the best 12)
@@ -144,7 +142,7 @@ def circle(lon: float, lat: float, radius_m: float) -> shapely.Geometry:
     """A circle of ``radius_m`` metres around a WGS84 point, in EPSG:28992."""
     if not 0 < radius_m <= MAX_RADIUS_M:
         raise InvalidParameterError(f"radius_m must lie between 0 and {MAX_RADIUS_M:g}")
-    x, y = TO_RD.transform(lon, lat)
+    x, y = transformer(WGS84, RD).transform(lon, lat)
     return shapely.MultiPolygon([shapely.Point(x, y).buffer(radius_m, quad_segs=16)])
 
 
@@ -472,7 +470,7 @@ def match_sites(
     n = len(table.ids)
     if not n:
         return []
-    x, y = TO_RD.transform(table.lon, table.lat)
+    x, y = transformer(WGS84, RD).transform(table.lon, table.lat)
     inside = shapely.contains_xy(criteria.area, np.asarray(x), np.asarray(y))
     if criteria.kinds:
         inside &= table.matching(table.kind, list(criteria.kinds))

@@ -46,6 +46,7 @@ from sitefinder.core.settings import Settings, get_settings
 from sitefinder.scoring import snapshot
 
 GEOMETRY_WORKERS = 2  # processes that repair invalid request geometries (core.isolate)
+WORKERS_DELAY_S = 3.0  # ... started this long after the app (or at the first repair)
 
 
 @asynccontextmanager
@@ -59,7 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.gate = gate = db.Gate(app.state.pool, settings)
     app.state.accounts_pool = security.make_accounts_pool(settings)
     app.state.engine = Snapshots(snapshot.database_dir(settings))
-    app.state.workers = isolate.Workers(GEOMETRY_WORKERS)
+    app.state.workers = isolate.Workers(GEOMETRY_WORKERS, delay_s=WORKERS_DELAY_S)
     await anyio.to_thread.run_sync(app.state.engine.start, gate.connection)
     try:
         yield
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings = settings or get_settings()
     app.state.alert_step = AlertStep(app.state)  # alerts after a change, off its request
     # site_reports before sites: /sites/{site_id:path}/report must match first
-    for area in (
+    areas = (
         meta,
         site_reports,
         sites,
@@ -97,7 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offers,
         matches,
         alerts,
-    ):
+    )
+    for area in areas:
         app.include_router(area.router)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     mount_page(app, settings.web_dir)
@@ -105,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     contract.install(app, settings)
     app.add_middleware(
         Guard,
-        openapi=app.openapi,
+        routes=[route for area in areas for route in area.router.routes],
         admission=Admission(
             settings.api_concurrency, settings.api_queue, settings.api_queue_timeout_s
         ),

@@ -21,20 +21,18 @@ request's own text.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import psycopg
 import shapely
-from pyproj import Transformer
 
-from etl.bag_offices import M2_PER_PLACE
 from sitefinder.api import queries
 from sitefinder.api.geojson import MAX_VERTICES, MultiPolygonIn, PointIn, PolygonIn
 from sitefinder.api.guard import Work
 from sitefinder.api.models import AdHocSite
 from sitefinder.core import isolate
-from sitefinder.core.crs import RD, WGS84
+from sitefinder.core.crs import RD, WGS84, transformer
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.scoring import Profile
 from sitefinder.scoring.compute import raw_criteria
@@ -42,8 +40,9 @@ from sitefinder.scoring.engine import evaluate, weight_vector
 from sitefinder.scoring.explain import explain, feature_names
 from sitefinder.scoring.spatial import Layers
 
-TO_RD = Transformer.from_crs(WGS84, RD, always_xy=True)
-TO_WGS84 = Transformer.from_crs(RD, WGS84, always_xy=True)
+if TYPE_CHECKING:
+    from pyproj import Transformer
+
 MAX_AREA_M2 = 25_000_000.0  # 25 km2: larger is not a site
 MAX_REPAIRED_VERTICES = 2 * MAX_VERTICES  # a repair may split rings, not explode them
 MAX_REPAIRED_PARTS = 1_000
@@ -81,7 +80,7 @@ def to_rd(
 ) -> shapely.Geometry:
     """The request geometry in EPSG:28992 (metres): valid, with area (polygons), bounded.
     An invalid one is repaired by ``workers``, stopped if ``work`` is cancelled."""
-    rd = _transform(to_shape(geometry), TO_RD)
+    rd = _transform(to_shape(geometry), transformer(WGS84, RD))
     if isinstance(geometry, PointIn):
         return rd
     if not shapely.is_valid(rd):
@@ -114,7 +113,7 @@ def to_rd(
 
 def to_geojson(rd: shapely.Geometry) -> dict[str, Any]:
     """``rd`` (EPSG:28992) as a GeoJSON geometry in WGS84, rounded to :data:`DECIMALS`."""
-    wgs = _transform(rd, TO_WGS84)
+    wgs = _transform(rd, transformer(RD, WGS84))
     rounded = shapely.transform(wgs, lambda xy: np.round(xy, DECIMALS))
     mapping: dict[str, Any] = json.loads(shapely.to_geojson(rounded))
     return mapping
@@ -168,5 +167,7 @@ def owner_places(body: AdHocSite) -> tuple[float, str | None]:
     if body.places is not None:
         return float(body.places), "given"
     if body.floor_area_m2 is not None:
+        from etl.bag_offices import M2_PER_PLACE  # the BAG reader: geopandas, pyogrio
+
         return float(np.floor(body.floor_area_m2 / M2_PER_PLACE)), "estimate"
     return float("nan"), None

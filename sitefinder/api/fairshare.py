@@ -216,7 +216,7 @@ def _capacity(
     flagged = np.zeros(len(table), dtype=bool)
     flagged[[i for i in at if i is not None]] = True
     flagged &= in_region
-    gemeente = np.asarray(table.gemeente.astype(object))
+    gemeente = table.gemeente.values()
     out: dict[str, dict[str, float]] = {
         code: {"sites": 0.0, "n_sites": 0, "flagged": 0.0, "n_flagged": 0, "union": 0.0}
         for code in members

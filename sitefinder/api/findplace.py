@@ -23,20 +23,20 @@ import re
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from etl.archives import ArchiveLimits, check_archive
-from etl.geocoding import asked_addresses, locatieserver, postcode, suffix
-from etl.readers import read_vector
-from sitefinder.api.adhoc import MAX_AREA_M2, TO_WGS84, to_geojson
+from sitefinder.api.adhoc import MAX_AREA_M2, to_geojson
 from sitefinder.api.geojson import MAX_VERTICES
-from sitefinder.core.crs import RD, RD_BOUNDS
+from sitefinder.core.crs import RD, RD_BOUNDS, WGS84, transformer
 from sitefinder.core.errors import DownloadError, InvalidParameterError, SourceFileError
 from sitefinder.core.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: the API starts without pandas and the ETL's readers
+    import pandas as pd
 
 UPLOAD_LIMIT = 5 << 20  # bytes of an uploaded file
 UPLOAD_UNZIPPED = 50 << 20  # bytes a zipped upload may inflate to
@@ -55,6 +55,10 @@ _STREET_QUERY = re.compile(r"^\s*(.+?)\s+(\d+)\s*[-/ ]?\s*([0-9A-Za-z]*)\s*$")
 @lru_cache(maxsize=4)
 def _bag(data_dir: Path) -> pd.DataFrame:
     """The bundled BAG addresses (street, postcode, number, suffix, place, RD x/y, lon/lat)."""
+    import pandas as pd
+
+    from etl.geocoding import postcode, suffix
+
     frames = []
     for path in sorted((data_dir / "bag").glob("*bagadresplus*.csv")):
         frame = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
@@ -82,7 +86,7 @@ def _bag(data_dir: Path) -> pd.DataFrame:
 
 
 def _lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lon, lat = TO_WGS84.transform(x, y)
+    lon, lat = transformer(RD, WGS84).transform(x, y)
     return np.round(np.asarray(lon), 6), np.round(np.asarray(lat), 6)
 
 
@@ -133,6 +137,10 @@ def search_addresses(settings: Settings, query: str) -> list[dict[str, Any]]:
 
 
 def _online(settings: Settings, pc: str, number: int, rest: str) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    from etl.geocoding import asked_addresses, locatieserver
+
     asked = asked_addresses(pd.Series([pc]), pd.Series([number]), pd.Series([rest]))
     try:
         placed = locatieserver(asked, settings, progress=False)
@@ -169,6 +177,8 @@ def _format(filename: str) -> str:
 
 def read_upload(filename: str, body: bytes) -> dict[str, Any]:
     """The geometry of an uploaded file (see the module docstring)."""
+    from etl.readers import read_vector
+
     extension = _format(filename)
     if not body:
         raise InvalidParameterError("the uploaded file is empty")

@@ -3,8 +3,8 @@
 In this order, for every HTTP request:
 
 1. **Body size.** The body is read into memory up to the limit of its endpoint (a route declares
-   it with ``openapi_extra=body_limit(n)``, so the OpenAPI document shows it and the limit is
-   read from there; any other request may carry at most :data:`DEFAULT_BODY_LIMIT` bytes): a
+   it with ``openapi_extra=body_limit(n)``, so the OpenAPI document shows it; the limit is read
+   from the routes; any other request may carry at most :data:`DEFAULT_BODY_LIMIT` bytes): a
    longer one, by its ``Content-Length`` or as it streams in, is answered 413 at once.
 2. **Strict JSON.** A JSON body with ``NaN``, ``Infinity``, a number out of the range of a
    double (``1e400``) or an integer of more than 20 digits is answered 422: Python's parser
@@ -30,11 +30,20 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from contextlib import contextmanager
 from typing import Any
 
 import anyio
+from starlette.routing import BaseRoute, Route
 
 from sitefinder.api.errors import error_response
 from sitefinder.core.errors import BodyTooLargeError, InvalidParameterError, ServiceBusyError
@@ -212,14 +221,16 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def body_limits(document: Mapping[str, Any]) -> list[tuple[re.Pattern[str], str, int]]:
-    """(path, method, limit) of the operations of an OpenAPI ``document`` that declare one."""
+def body_limits(routes: Iterable[BaseRoute]) -> list[tuple[re.Pattern[str], str, int]]:
+    """(path, method, limit) of the ``routes`` that declare one (``body_limit``), read from the
+    routes themselves: the OpenAPI document would be built on the first request for it (at
+    start, hundreds of milliseconds of a fresh process's first answer)."""
     out = []
-    for template, operations in document.get("paths", {}).items():
-        pattern = re.compile(re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(template)))
-        for method, operation in operations.items():
-            if BODY_LIMIT_KEY in operation:
-                out.append((pattern, method, int(operation[BODY_LIMIT_KEY])))
+    for route in routes:
+        extra = getattr(route, "openapi_extra", None) or {}
+        if BODY_LIMIT_KEY in extra and isinstance(route, Route):
+            for method in sorted(route.methods or ()):
+                out.append((route.path_regex, method.lower(), int(extra[BODY_LIMIT_KEY])))
     return out
 
 
@@ -230,19 +241,19 @@ class Guard:
         self,
         app: ASGIApp,
         *,
-        openapi: Callable[[], dict[str, Any]],
+        routes: Sequence[BaseRoute],
         admission: Admission,
         headers: Mapping[str, str],
     ) -> None:
         self.app = app
-        self.openapi = openapi
+        self.routes = routes  # the app's: complete by the first request
         self._limits: list[tuple[re.Pattern[str], str, int]] | None = None
         self.admission = admission
         self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
     def _limit(self, scope: Scope) -> int:
         if self._limits is None:
-            self._limits = body_limits(self.openapi())
+            self._limits = body_limits(self.routes)
         method, path = str(scope.get("method", "")).lower(), str(scope.get("path", ""))
         for pattern, verb, limit in self._limits:
             if verb == method and pattern.fullmatch(path):

@@ -29,13 +29,12 @@ from typing import Any
 import numpy as np
 import psycopg
 from psycopg import sql
-from pyproj import Transformer
 
 from layers import Layer, catalogue
 from sitefinder.api.models import BBox
 from sitefinder.api.ogcmodels import CRS84, RD_URI
 from sitefinder.api.queries import SITE_FROM, score_fields, site_fields
-from sitefinder.core.crs import RD_SRID, WGS84_BOUNDS
+from sitefinder.core.crs import RD, WGS84_BOUNDS, transformer
 from sitefinder.scoring import NDArray, Profile, load_profile, profile_names
 from sitefinder.scoring.engine import Evaluation, Scores, SiteTable, rank, weight_vector
 
@@ -283,11 +282,6 @@ def ranked(table: SiteTable, profile: Profile) -> Ranked:
     return result
 
 
-@lru_cache(maxsize=1)
-def _to_rd() -> Transformer:
-    return Transformer.from_crs("OGC:CRS84", f"EPSG:{RD_SRID}", always_xy=True)
-
-
 def _in_bbox(table: SiteTable, bbox: BBox, bbox_crs: str) -> NDArray:
     """Boolean mask of the sites whose point lies in ``bbox`` (in ``bbox_crs``): a box in
     EPSG:28992 is tested on the points transformed to RD, only those in its CRS84 envelope."""
@@ -299,13 +293,13 @@ def _in_bbox(table: SiteTable, bbox: BBox, bbox_crs: str) -> NDArray:
             & (table.lat <= bbox.north)
         )
         return lon_lat
-    west, south, east, north = _to_rd().transform_bounds(
+    west, south, east, north = transformer("OGC:CRS84", RD).transform_bounds(
         bbox.west, bbox.south, bbox.east, bbox.north, densify_pts=21, direction="INVERSE"
     )
     near = np.flatnonzero(
         (table.lon >= west) & (table.lon <= east) & (table.lat >= south) & (table.lat <= north)
     )
-    x, y = _to_rd().transform(table.lon[near], table.lat[near])
+    x, y = transformer("OGC:CRS84", RD).transform(table.lon[near], table.lat[near])
     inside = (x >= bbox.west) & (x <= bbox.east) & (y >= bbox.south) & (y <= bbox.north)
     mask = np.zeros(len(table.ids), dtype=bool)
     mask[near[inside]] = True

@@ -35,15 +35,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import psycopg
-import pyogrio
 import shapely
-import xlsxwriter
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -56,6 +52,9 @@ from sitefinder.core.errors import ExportTooLargeError
 from sitefinder.scoring import criteria
 from sitefinder.scoring.base import NDArray, Raw
 from sitefinder.scoring.engine import SiteTable
+
+if TYPE_CHECKING:  # the writers import them: the API starts without them (issue 14)
+    import pandas as pd
 
 CHUNK = 2000  # sites per query and per write
 DEFAULT_STATUS = "niet_beoordeeld"  # a site without a flag the viewer may see
@@ -340,6 +339,8 @@ def geojson_chunks(export: Export) -> Iterator[bytes]:
 def _frame(rows: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
     """The rows as a frame with the same column types in every chunk (a chunk where a column
     has no value must not change its type in the file)."""
+    import pandas as pd
+
     text_raw = {c.raw for c in criterion_columns() if c.unit in TEXT_UNITS}
     floats = FLOAT_FIELDS | {
         n for c in criterion_columns() for n in (c.raw, c.value, c.contribution)
@@ -362,6 +363,10 @@ def write_gpkg(export: Export, path: Path) -> None:
     """The GeoPackage: layer ``sites`` (the stored geometry, EPSG:28992, rank order) written
     chunk by chunk, the table ``sources`` (provenance and licences) and the export's metadata
     in the layer's metadata (``gpkg_metadata``)."""
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+
     names = [n for n in columns() if n not in ("lon", "lat", "attribution")]
     meta = {k: json.dumps(v, default=str) for k, v in export.metadata().items()}
     meta["DESCRIPTION"] = (
@@ -402,6 +407,8 @@ def write_xlsx(export: Export, path: Path) -> None:
     """The workbook: sheet ``locaties`` (the CSV's columns) and sheet ``bronnen`` (sources,
     licences, the query), in XlsxWriter's ``constant_memory`` mode (each row is flushed to disk
     as it is written, so memory stays that of one row)."""
+    import xlsxwriter
+
     names = [n for n in columns() if n != "attribution"]
     book = xlsxwriter.Workbook(
         str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
@@ -460,7 +467,8 @@ def prepare(
             " narrow it (gemeente, kind, bbox, min_score) or export in parts"
         )
     selection = queries.select_all(table, q)
-    kinds = {str(k) for k in pd.unique(np.asarray(table.kind)[selection.order])}
+    codes = np.unique(table.kind.codes[selection.order])
+    kinds = {str(table.kind.categories[c]) for c in codes if c >= 0}
     held = [x.name for x in site_layers() if x.site_kind and x.site_kind.code in kinds]
     used = [layer for c in criteria.catalogue().values() for layer in c.layer_names]
     return Export(

@@ -7,8 +7,10 @@ starts and never waits for a load (only when the database was down at start: the
 requests then wait for the background thread, at most :data:`LAYERS_WAIT_S` for the layers).
 When the site table can be memory-mapped from the snapshot ``sitefinder score`` wrote
 (``sitefinder.scoring.snapshot``: at a million sites in a fraction of a second instead of
-seconds), the app serves at once and the background thread loads the layers first thing; a
-``POST /api/score`` meanwhile waits for them (at most :data:`LAYERS_START_WAIT_S`).
+seconds), the app serves at once and the background thread loads the layers
+:data:`LAYERS_START_DELAY_S` later, so that the first requests do not share the process with
+that work; a ``POST /api/score`` meanwhile starts the load at once and waits for it (at most
+:data:`LAYERS_START_WAIT_S`).
 
 * **The site table** (:class:`sitefinder.scoring.engine.SiteTable`: every site with its raw
   criteria, ``site JOIN site_raw``) is reloaded when ``sitefinder score`` has run (the version
@@ -54,6 +56,10 @@ LAYERS_WAIT_S = 1.0  # how long a request waits for a first load of the layers (
 # ... while that first load is under way (started from a mapped site table, the list is served
 # while the layers still load): as long as a start took before, at most this long
 LAYERS_START_WAIT_S = 120.0
+# ... and begins this long after start (seconds of work that holds the GIL, beside the first
+# requests: it doubled the first GET /api/sites of a fresh process), unless a request needs the
+# layers sooner (then at once)
+LAYERS_START_DELAY_S = 3.0
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 
 
@@ -75,6 +81,7 @@ class Snapshots:
         self._layers_key: int | None = None
         self._layers_ready = threading.Event()
         self._layers_loading = threading.Event()  # the first load of the layers is under way
+        self._layers_wanted = threading.Event()  # a request waits for them: load them now
         self._health: tuple[tuple[int, int], dict[str, Any]] | None = None
         self._loading = threading.Lock()
         self._stop = threading.Event()
@@ -96,6 +103,7 @@ class Snapshots:
     def layers(self, conn: psycopg.Connection[Any]) -> Layers:
         """The current criterion layers; until the first load is done (seconds after start),
         wait for it."""
+        self._layers_wanted.set()
         wait = LAYERS_START_WAIT_S if self._layers_loading.is_set() else LAYERS_WAIT_S
         if self._layers is None and not self._layers_ready.wait(wait):
             raise ServiceBusyError("the server is still loading its data; try again shortly")
@@ -163,6 +171,9 @@ class Snapshots:
 
         def loop() -> None:
             failing = False
+            if self._layers is None and self._table is not None:  # serving from the mapped
+                # table: the layers after the first requests (or when one needs them)
+                self._layers_wanted.wait(LAYERS_START_DELAY_S)
             while not self._stop.is_set():
                 try:
                     with connect() as conn:
@@ -185,5 +196,6 @@ class Snapshots:
 
     def stop(self) -> None:
         self._stop.set()
+        self._layers_wanted.set()
         if self._thread is not None:
             self._thread.join(timeout=2)

@@ -6,6 +6,12 @@ Geometry is stored in EPSG:28992 (Amersfoort / RD New, metres). The API and the 
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyproj import Transformer
+
 RD = "EPSG:28992"
 RD_SRID = 28992
 WGS84 = "EPSG:4326"
@@ -23,3 +29,13 @@ def in_rd_bounds(minx: float, miny: float, maxx: float, maxy: float) -> bool:
     """Whether a box (EPSG:28992 metres) lies inside the RD New domain."""
     x0, y0, x1, y1 = RD_BOUNDS
     return minx >= x0 and miny >= y0 and maxx <= x1 and maxy <= y1
+
+
+@cache
+def transformer(source: str, target: str) -> Transformer:
+    """The pyproj transformer from ``source`` to ``target`` (x/y order: lon, lat), built once, on
+    first use: pyproj and its transformation tables load only when something reprojects, not
+    when the API starts (issue 14)."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs(source, target, always_xy=True)

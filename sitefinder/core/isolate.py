@@ -122,15 +122,34 @@ class Worker:
 
 
 class Workers:
-    """``size`` workers; :meth:`run` takes an idle one (waiting at most the budget for it)."""
+    """``size`` workers; :meth:`run` takes an idle one (waiting at most the budget for it).
 
-    def __init__(self, size: int = 2, memory_bytes: int = MEMORY_BYTES) -> None:
+    With ``delay_s`` they start that many seconds later (or at the first :meth:`run`, if that
+    comes first): a fresh API process then answers its first requests without two interpreters
+    starting beside it on the same cores."""
+
+    def __init__(self, size: int = 2, memory_bytes: int = MEMORY_BYTES, delay_s: float = 0) -> None:
         self.memory_bytes = memory_bytes
+        self._size = size
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
-        for _ in range(size):
+        self._started = False
+        if delay_s > 0:
+            timer = threading.Timer(delay_s, self.start)
+            timer.daemon = True
+            timer.start()
+        else:
+            self.start()
+
+    def start(self) -> None:
+        """Start the workers (once)."""
+        with self._lock:
+            if self._started or self._closed:
+                return
+            self._started = True
+        for _ in range(self._size):
             self._add()
 
     def _add(self) -> None:
@@ -161,6 +180,7 @@ class Workers:
         :class:`BudgetExceeded`. ``guard(kill)`` wraps the work, so that the caller can stop
         it meanwhile (the API: when the client goes away)."""
         started = time.monotonic()
+        self.start()
         try:
             worker = self._idle.get(timeout=budget_s)
         except queue.Empty:

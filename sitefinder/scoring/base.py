@@ -10,10 +10,12 @@ import csv
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # imported where used: the API starts without them (issue 14)
+    import pandas as pd
 
 NDArray = np.ndarray[Any, Any]
 Columns = dict[str, NDArray]  # raw column name -> one value per site
@@ -101,6 +103,8 @@ class Raw:
         return out
 
     def series(self, name: str) -> pd.Series:
+        import pandas as pd
+
         if name not in self.frame:
             return pd.Series([None] * len(self.frame), index=self.frame.index, dtype=object)
         return self.frame[name]

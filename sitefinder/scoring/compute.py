@@ -15,9 +15,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import psycopg
 import shapely
 from psycopg import sql
@@ -37,6 +36,9 @@ from sitefinder.scoring.criteria import (
 )
 from sitefinder.scoring.declaration import Declaration
 from sitefinder.scoring.spatial import Layers, Sites
+
+if TYPE_CHECKING:  # imported where used: the API starts without them (issue 14)
+    import pandas as pd
 
 # A site's number of places, the one definition (the score uses it as ``site_raw.places``, the
 # API shows that): the pipeline's estimate (offices floor area / 25 m2, plots area / 50 m2),
@@ -59,6 +61,8 @@ def places_source_sql(props: str = "props") -> str:
 
 def read_sites(conn: psycopg.Connection[Any]) -> pd.DataFrame:
     """Every site's id, places and geometry (hex WKB, EPSG:28992), by id: one CSV COPY."""
+    import pandas as pd
+
     query = sql.SQL(
         f"SELECT id, {places_sql()} AS places, encode(ST_AsBinary(geom), 'hex') AS wkb"
         " FROM site ORDER BY id"
@@ -103,6 +107,8 @@ def raw_criteria(
     Distances are straight-line metres. ``group_names`` limits the computation to some groups
     (default: every declaration, including those that read no layer, like ``places``).
     """
+    import pandas as pd
+
     everything = Sites(sites, places)
     by_group = groups()
     frame: Columns = {}
@@ -115,7 +121,7 @@ def raw_criteria(
 
 
 # (layers, sites, places) -> every raw column of every site, as ``raw_criteria`` gives them
-AllCriteria = Callable[[Layers, NDArray, NDArray], pd.DataFrame]
+AllCriteria = Callable[[Layers, NDArray, NDArray], "pd.DataFrame"]
 
 
 @dataclass

@@ -13,16 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import psycopg
 
 from sitefinder.scoring import store
 from sitefinder.scoring.base import NDArray, Raw
 from sitefinder.scoring.criteria import catalogue, coverage_column
 from sitefinder.scoring.profile import Profile
+
+if TYPE_CHECKING:  # imported where used: the API starts without them (issue 14)
+    import pandas as pd
 
 STABILITY_DRAWS = 200
 STABILITY_SPREAD = 0.20  # each weight is multiplied by a uniform factor in [0.8, 1.2]
@@ -70,8 +72,6 @@ class Evaluation:
 
     def __post_init__(self) -> None:
         self.col: dict[str, int] = {name: j for j, name in enumerate(self.names)}
-        self.excluded: NDArray = np.asarray(self.excluding.any(axis=1), dtype=bool)
-        self.excluded_rows: NDArray = np.flatnonzero(self.excluded)
         # Kept once per profile (float32: half the memory traffic; scores need no more
         # precision) so that a re-rank is two matrix-vector products.
         self.filled: NDArray = np.where(self.present, self.values, 0.0).astype(np.float32)
@@ -89,14 +89,28 @@ class Evaluation:
     ) -> Evaluation:
         """An evaluation from its arrays as ``__post_init__`` derives them (e.g. memory-mapped
         from a served snapshot, ``sitefinder.scoring.snapshot``): nothing is computed over
-        the sites but the exclusions (one pass over a boolean matrix)."""
+        the sites (the exclusions, on first use)."""
         out = cls.__new__(cls)
         out.names, out.values, out.present, out.excluding = names, values, present, excluding
         out.col = {name: j for j, name in enumerate(names)}
-        out.excluded = np.asarray(excluding.any(axis=1), dtype=bool)
-        out.excluded_rows = np.flatnonzero(out.excluded)
         out.filled, out.present_f = filled, present_f
         return out
+
+    @cached_property
+    def excluded(self) -> NDArray:
+        """Per site whether any criterion excludes it: one pass per criterion (column), on
+        first use (at a million sites ``excluding.any(axis=1)`` takes about twice as long,
+        and a snapshot's profiles would each pay it when the API opens them)."""
+        out = np.zeros(len(self.excluding), dtype=bool)
+        for j in range(self.excluding.shape[1]):
+            out |= self.excluding[:, j]
+        return out
+
+    @cached_property
+    def excluded_rows(self) -> NDArray:
+        """The positions of the excluded sites."""
+        rows: NDArray = np.flatnonzero(self.excluded)
+        return rows
 
     @cached_property
     def reason(self) -> NDArray:
@@ -550,6 +564,38 @@ def _kth_best_per_row(s: NDArray, k: int) -> NDArray:
     return out
 
 
+@dataclass(frozen=True)
+class Coded:
+    """A site column of few distinct values (kind, gemeente, vacancy): per site an integer code
+    into ``categories`` (-1: no value), as ``pandas.Categorical`` holds it. Filters compare
+    codes; a served snapshot opens its codes memory-mapped, with no work per site and no
+    pandas (a fresh API process answers within a second, issue 14)."""
+
+    codes: NDArray
+    categories: tuple[str, ...]
+
+    @classmethod
+    def of(cls, values: pd.Series) -> Coded:
+        """The codes of ``values`` (categories sorted, as pandas sorts them; NULL: -1)."""
+        import pandas as pd
+
+        column = pd.Categorical(values)
+        return cls(np.asarray(column.codes), tuple(str(c) for c in column.categories))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i: int) -> str | None:
+        code = int(self.codes[i])
+        return None if code < 0 else self.categories[code]
+
+    def values(self) -> NDArray:
+        """Per site its value (None where it has none), as an object array."""
+        table = np.array([*self.categories, None], dtype=object)
+        out: NDArray = table[self.codes]  # code -1 picks the None at the end
+        return out
+
+
 @dataclass
 class SiteTable:
     """All sites with their raw criteria, in memory, for one scoring version.
@@ -565,9 +611,9 @@ class SiteTable:
     version: int
     ids: NDArray
     index: dict[str, int] | None
-    kind: pd.Categorical  # compared by integer code: fast filters over a million sites
-    gemeente: pd.Categorical
-    vacancy: pd.Categorical  # offices: leeg, in gebruik, onbekend; others: NaN
+    kind: Coded  # compared by integer code: fast filters over a million sites
+    gemeente: Coded
+    vacancy: Coded  # offices: leeg, in gebruik, onbekend; others: none
     lon: NDArray
     lat: NDArray
     raw: pd.DataFrame | None
@@ -588,9 +634,9 @@ class SiteTable:
             version=version,
             ids=ids,
             index={str(site): i for i, site in enumerate(ids)},
-            kind=pd.Categorical(frame["kind"]),
-            gemeente=pd.Categorical(frame["gemeentecode"]),
-            vacancy=pd.Categorical(frame["vacancy"]),
+            kind=Coded.of(frame["kind"]),
+            gemeente=Coded.of(frame["gemeentecode"]),
+            vacancy=Coded.of(frame["vacancy"]),
             lon=frame["lon"].to_numpy(dtype=float),
             lat=frame["lat"].to_numpy(dtype=float),
             raw=frame,
@@ -642,7 +688,7 @@ class SiteTable:
         frame = store.read(conn, site_ids=ids).set_index("site_id", drop=False)
         return frame.reindex(ids).reset_index(drop=True)
 
-    def matching(self, column: pd.Categorical, value: str | Sequence[str]) -> NDArray:
+    def matching(self, column: Coded, value: str | Sequence[str]) -> NDArray:
         """Boolean mask of the sites whose ``column`` (kind, gemeente, vacancy) equals
         ``value`` (or one of several values)."""
         categories = list(column.categories)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sitefinder.scoring import partitioned, snapshot
+from sitefinder.scoring import snapshot
 from sitefinder.scoring.compute import compute_all
 from sitefinder.scoring.engine import SiteTable, weight_vector
 from sitefinder.scoring.profile import load_profile
@@ -50,6 +50,8 @@ def score_all(
     if dask is None:
         summary = compute_all(conn, full=full)
     else:
+        from sitefinder.scoring import partitioned  # Dask's side: pandas, shapely per partition
+
         client = partitioned.connect(dask, workers)
         try:
             summary = compute_all(conn, full=full, every=partitioned.on(client))

@@ -31,14 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import psycopg
 
 from layers import catalogue as layer_catalogue
 from sitefinder.core.settings import Settings
 from sitefinder.scoring.base import NDArray
 from sitefinder.scoring.criteria import catalogue, raw_columns
-from sitefinder.scoring.engine import Evaluation, SiteTable
+from sitefinder.scoring.engine import Coded, Evaluation, SiteTable
 from sitefinder.scoring.profile import load_profile, profile_names
 
 FORMAT = 1  # bump when the files change
@@ -128,7 +127,7 @@ def write(folder: Path, table: SiteTable, key: TableKey) -> Path:
     }
     categories: dict[str, list[str]] = {}
     for name in ("kind", "gemeente", "vacancy"):
-        column: pd.Categorical = getattr(table, name)
+        column: Coded = getattr(table, name)
         arrays[name] = np.asarray(column.codes)
         categories[name] = [str(c) for c in column.categories]
     profiles = profile_names()
@@ -178,10 +177,7 @@ def open_table(folder: Path, key: TableKey) -> SiteTable | None:
 
     try:
         cats = {
-            name: pd.Categorical.from_codes(
-                np.asarray(load(name)), pd.Index(values, dtype=object), validate=False
-            )
-            for name, values in meta["categories"].items()
+            name: Coded(load(name), tuple(values)) for name, values in meta["categories"].items()
         }
         table = SiteTable(
             version=key.version,

@@ -16,11 +16,9 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 import numpy as np
-import pandas as pd
 import psycopg
 import shapely
 from psycopg import sql
-from scipy.spatial import cKDTree
 from shapely import STRtree
 
 from layers import catalogue
@@ -59,6 +57,9 @@ class LayerIndex:
     tree: STRtree = field(init=False)
 
     def __post_init__(self) -> None:
+        import pandas as pd
+        from scipy.spatial import cKDTree
+
         self.tree = STRtree(self.geoms)
         # A layer of points also gets a k-d tree: point-to-point nearest neighbours and
         # radius counts for point sites are then one scipy call, about ten times faster than
@@ -142,6 +143,8 @@ def load_layer(
 ) -> LayerIndex:
     """Read one layer (its table from the layer catalogue) from PostGIS, EPSG:28992, with the
     numeric and text ``props`` asked for."""
+    import pandas as pd
+
     layer = catalogue()[name]
     keys = list(numbers)
     words = list(texts)

@@ -12,17 +12,17 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import psycopg
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from psycopg import sql
 
 from sitefinder.scoring.base import RawColumn
 from sitefinder.scoring.criteria import coverage_column, coverage_layers, raw_columns
+
+if TYPE_CHECKING:  # imported where used: the API starts without them (issue 14)
+    import pandas as pd
 
 TABLE = "site_raw"
 SQL_TYPES = {
@@ -90,6 +90,9 @@ def write(
     all None or NaN) is left out of the COPY, so it is NULL all the same: formatting a million
     empty fields costs about as much as a million numbers.
     """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
     columns = [c for c in columns if c.type == "bool" or not bool(raw[c.name].isna().all())]
     names = [c.name for c in columns]
     frame = raw[["site_id", *names]].copy()
@@ -152,6 +155,8 @@ def read(
     whose source knows it (offices), ``vacancy`` (``leeg``, ``in gebruik``, ``onbekend``) with
     ``vacant_since`` (ISO date). Text columns are objects (None for NULL), booleans bool.
     """
+    import pandas as pd
+
     present = table_columns(conn)
     columns = [c for c in raw_columns() if c.name != GEMEENTE]
     selected = sql.SQL(", ").join(

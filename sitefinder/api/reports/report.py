@@ -20,9 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import psycopg
 from markupsafe import Markup
 
@@ -33,6 +32,9 @@ from sitefinder.api.reports import STYLESHEET, STYLESHEET_URL
 from sitefinder.api.reports.charts import breakdown_svg, score_range_svg
 from sitefinder.api.reports.locationmap import location_svg
 from sitefinder.scoring import criteria
+
+if TYPE_CHECKING:  # imported in _environment: the API starts without it
+    import jinja2
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -226,6 +228,8 @@ def _metres(value: Any, lang: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,

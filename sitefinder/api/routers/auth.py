@@ -8,7 +8,7 @@ import logging
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from sitefinder.accounts import oidc, passwords, sessions, users
+from sitefinder.accounts import passwords, sessions, users
 from sitefinder.accounts.sessions import Session
 from sitefinder.api import security
 from sitefinder.api.accountmodels import Done, LoginBody, Me, PasswordBody
@@ -122,6 +122,8 @@ def _sso_configured(settings: Settings) -> None:
 def oidc_login(request: Request, c: AccountsConn, settings: AppSettings) -> RedirectResponse:
     """Start single sign-on: a redirect to the organisation's OpenID Connect provider."""
     _sso_configured(settings)
+    from sitefinder.accounts import oidc  # authlib, joserfc: imported once sign-on is used
+
     started = oidc.start(c, settings, _redirect_uri(request, settings))
     response = RedirectResponse(started.url, status_code=302)
     security.set_oidc_cookie(response, settings, started.browser_token)
@@ -145,6 +147,8 @@ def oidc_callback(
 ) -> RedirectResponse:
     """The provider sends the browser back here: a session cookie, then the map page."""
     _sso_configured(settings)
+    from sitefinder.accounts import oidc  # as in oidc_login
+
     try:
         if error or not state or not code:
             raise NotAuthenticatedError(f"single sign-on refused by the provider: {error[:60]}")

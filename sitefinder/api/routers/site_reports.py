@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from sitefinder.api import flagview, queries
 from sitefinder.api.deps import Conn, SiteQueryParam
 from sitefinder.api.errors import error_responses
-from sitefinder.api.reports import report, shortlist_map
+from sitefinder.api.reports import report
 from sitefinder.api.security import Scope
 from sitefinder.core.errors import InvalidParameterError, UnknownSiteError
 
@@ -159,6 +159,8 @@ def shortlist_map_file(
 ) -> Response:
     """The shortlist as one self-contained HTML file (folium; Leaflet inlined): the sites with
     their scores and popups, to mail on; it works offline (a basemap shows when online)."""
+    from sitefinder.api.reports import shortlist_map  # folium: imported once a map is asked for
+
     sites = _report_sites(c, request, parse_ids(ids), q, scope)
     html = shortlist_map.render(
         sites, lang=lang, profile=q.profile.name, settings=request.app.state.settings

@@ -8,7 +8,6 @@ A site in any of them is excluded, or, with ``exclude = false``, valued 0.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from layers import catalogue
 from sitefinder.scoring.base import (
@@ -35,6 +34,8 @@ LAYERS = tuple(
 
 
 def compute(layers: Layers, sites: Sites) -> Columns:
+    import pandas as pd
+
     hit_src, hit_ids = [], []
     for name in LAYERS:
         index = layers.get(name, parts=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from layers import with_category
 from sitefinder.scoring.base import (
@@ -84,6 +83,8 @@ def compute(layers: Layers, sites: Sites) -> Columns:
 
 def _service(dph: NDArray, classes: Any, params: Params) -> NDArray:
     """Multiplier 0-1: departures per hour where known, else the station class, else 1."""
+    import pandas as pd
+
     by_dph = piecewise(dph, *params.breakpoints("service_breakpoints"))
     table = {str(k): float(v) for k, v in params["station_classes"].items()}
     by_class = pd.Series(np.asarray(classes, dtype=object)).map(table).to_numpy(dtype=float)

@@ -30,10 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sitefinder.scoring.base import (
     Columns,
@@ -52,6 +51,9 @@ from sitefinder.scoring.base import (
 )
 from sitefinder.scoring.declaration import Criterion
 from sitefinder.scoring.spatial import LayerIndex, Layers, Sites
+
+if TYPE_CHECKING:  # imported where used: the API starts without them (issue 14)
+    import pandas as pd
 
 LAYER = "zoning"
 MAIN, OVERLAY = "bestemming", "overlay"
@@ -80,6 +82,8 @@ TEXTS = (
 def _normalised(values: NDArray) -> NDArray:
     """Texts stripped and lower case, "" for none; worked out once per distinct value (a layer
     of 500,000 objects has a few dozen statuses and classes)."""
+    import pandas as pd
+
     codes, distinct = pd.factorize(np.asarray(values, dtype=object))
     clean = np.array([str(v).strip().lower() for v in distinct] + [""], dtype=object)
     out: NDArray = clean[codes]  # code -1 (no value) takes the last: ""
@@ -97,6 +101,8 @@ def _texts(index: LayerIndex, key: str) -> NDArray:
 def status_rank(statuses: NDArray) -> NDArray:
     """The rank of each planstatus (lower case): 5 onherroepelijk, geconsolideerd ... 1
     concept, 0 unknown, -1 vervallen / afgebroken (never decides)."""
+    import pandas as pd
+
     codes, distinct = pd.factorize(np.asarray(statuses, dtype=object))
     ranks = [-1 if s in NEVER_DECIDE else STATUS_RANK.get(str(s), 0) for s in distinct]
     out: NDArray = np.array([*ranks, 0], dtype=np.int64)[codes]
@@ -108,6 +114,8 @@ def priority_order(statuses: Any, dates: Any, plans: Any) -> NDArray:
     descending, plan date (``YYYY-MM-DD``, which sorts as text; unknown "": oldest)
     descending, plan id descending, then the position (the layer is read by id, so the lower
     object id) ascending."""
+    import pandas as pd
+
     rank = status_rank(np.asarray(statuses, dtype=object))
     day = pd.factorize(np.asarray(dates, dtype=object), sort=True)[0]
     plan_code = pd.factorize(np.asarray(plans, dtype=object), sort=True)[0]
@@ -197,6 +205,8 @@ def _overlays_at(
 ) -> None:
     """The overlays that count at each site (see the module doc) into ``out``, one list of
     ids and one of ``group|name`` texts (lower case) per site, in the layer's id order."""
+    import pandas as pd
+
     o_src, o_tgt = plans.overlays.tree.query(points, predicate="intersects")
     if not len(o_src):
         return
@@ -245,6 +255,8 @@ def overlay_factors(overlays: pd.Series, params: Params) -> NDArray:
 
 
 def value(raw: Raw, params: Params) -> Valued:
+    import pandas as pd
+
     classes = raw.series("zoning_class")
     # class keys as the profiles write them: "cultuur en ontspanning" -> cultuur_en_ontspanning
     keys = classes.astype("string").str.strip().str.lower().str.replace(" ", "_")
