@@ -42,7 +42,7 @@ from etl.osm import (
     tag_columns,
 )
 from etl.overpass import overpass_source
-from etl.readers import read_vector
+from etl.readers import json_objects, read_vector
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
@@ -110,16 +110,14 @@ class OsmSupermarkets(Pipeline):
             raise SourceFileError("supermarkets: the input has no coordinate reference system")
         osm_id = integer_text(frame["osm_id"])
         source_ref = clean_text(frame["osm_type"]).str.lower() + "/" + osm_id
-        props = pd.DataFrame(
-            {c: clean_text(frame[c]) for c in PROP_COLUMNS if c in frame.columns}
-        ).astype(object)
-        props = props.where(props.notna(), None)
+        props = pd.DataFrame({c: clean_text(frame[c]) for c in PROP_COLUMNS if c in frame.columns})
         return gpd.GeoDataFrame(
             {
                 "source_ref": source_ref,
                 "name": clean_text(frame["name"]) if "name" in frame else None,
                 "category": "supermarket",
-                "props": props.to_dict("records"),
+                # JSON text built in Arrow: a dict per record was a third of a million-point load
+                "props": json_objects(props),
             },
             geometry=frame.geometry.to_crs(RD).to_numpy(),
             crs=RD,
