@@ -184,7 +184,7 @@ def _json_column(values: pd.Series | None, n: int) -> pa.Array:
     if values is None:
         return _constant("{}", n)
     if pd.api.types.infer_dtype(values, skipna=False) == "string":
-        return pa.array(values.to_numpy(dtype=object), pa.string())
+        return pa.array(values, from_pandas=True)
     return pa.array([_clean_json(v) for v in values], pa.string())
 
 

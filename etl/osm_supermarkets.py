@@ -60,18 +60,20 @@ PROP_COLUMNS = (
 OSM_TAGS = {c.replace("addr_", "addr:"): c for c in PROP_COLUMNS}
 MISSING_TEXT = ("", "None", "none", "nan", "NaN", "null")
 SELECT: Selector = {"shop": frozenset({"supermarket"})}
+ARROW_TEXT = pd.StringDtype("pyarrow")
 
 
 def clean_text(values: pd.Series) -> pd.Series:
-    """Strings with the textual placeholders for 'missing' turned into NA."""
-    text = values.astype("string").str.strip()
+    """Strings with the textual placeholders for 'missing' turned into NA (Arrow-backed text:
+    strip and compare in C++, and ``json_objects`` takes them as they are)."""
+    text = values.astype(ARROW_TEXT).str.strip()
     return text.mask(text.isin(MISSING_TEXT))
 
 
 def integer_text(values: pd.Series) -> pd.Series:
     """OSM ids (integers, possibly read as float or text) as digit strings; NA otherwise."""
     number = pd.to_numeric(clean_text(values), errors="coerce")
-    return number.where(number % 1 == 0).astype("Int64").astype("string")
+    return number.where(number % 1 == 0).astype("Int64").astype(ARROW_TEXT)
 
 
 class OsmSupermarkets(Pipeline):

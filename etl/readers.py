@@ -150,36 +150,34 @@ def _text(value: str) -> pa.Scalar:
     return pa.scalar(value, pa.large_string())  # large: a column of 2 GB of text or more
 
 
-def _json_values(values: pa.Array, slow: np.ndarray) -> pa.Array | None:
-    """A column's values as JSON text (null where missing); None: not a kind done here.
-    Marks in ``slow`` the rows this cannot write (control characters, infinity)."""
+def _json_values(values: pa.Array, slow: np.ndarray) -> tuple[pa.Array, bool] | None:
+    """A column's values as JSON (null where missing) and whether they go in quotes; None: not
+    a kind done here. Marks in ``slow`` the rows this cannot write (infinity)."""
     kind = values.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        slow |= _mask(pc.match_substring_regex(values, _CONTROL))
         for old, new in _JSON_ESCAPES:
             values = pc.replace_substring(values, old, new)
-        values = pc.cast(values, pa.large_string())
-        return pc.binary_join_element_wise(_text('"'), values, _text('"'), _text(""))
+        return pc.cast(values, pa.large_string()), True
     if pa.types.is_floating(kind):  # NaN is missing; infinity is orjson's (null)
         nan = _mask(pc.is_nan(values))
         slow |= ~_mask(pc.is_finite(values)) & _mask(pc.is_valid(values)) & ~nan
         values = pc.if_else(pc.is_finite(values), values, pa.scalar(None, kind))
-        return pc.cast(values, pa.large_string())
+        return pc.cast(values, pa.large_string()), False
     if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
-        return pc.cast(values, pa.large_string())
+        return pc.cast(values, pa.large_string()), False
     return None
 
 
 def json_objects(columns: pd.DataFrame) -> pd.Series:
     """One JSON object per row as text (``props``): ``{"<column>": value, ...}`` without the
-    missing values (None, NA, NaN; ``{}`` when all are missing).
+    missing values (None, NA, NaN; ``{}`` when all are missing), as Arrow-backed strings.
 
-    Column by column in Arrow (C++ kernels: escape, prefix with the key, join the present
-    ones), no Python call per row: at a million records several times faster than a dict per
-    record and ``orjson`` on each. Text, numbers and booleans; a column of anything else, and
-    a row holding a control character or an infinity, go through ``orjson`` as a dict would.
+    Column by column in Arrow (C++ kernels: escape, wrap in the key, join the present ones),
+    no Python call per row: at a million records several times faster than a dict per record
+    and ``orjson`` on each. Text, numbers and booleans; a column of anything else, and a row
+    holding a control character or an infinity, go through ``orjson`` as a dict would.
     :func:`etl.loading.to_rows` stores the text as it is."""
-    parts: list[pa.Array] = []
+    parts: list[pa.Array] = [pa.array(np.full(len(columns), "{"), pa.large_string())]
     slow = np.zeros(len(columns), dtype=bool)
     for name in columns.columns:
         try:
@@ -188,29 +186,27 @@ def json_objects(columns: pd.DataFrame) -> pd.Series:
             values = None
         if values is not None and pa.types.is_null(values.type):
             continue  # nothing present
-        text = None if values is None else _json_values(values, slow)
-        if text is None:
+        done = None if values is None else _json_values(values, slow)
+        if done is None:
             slow[:] = True
             continue
-        key = orjson.dumps(str(name)).decode() + ":"
-        parts.append(pc.binary_join_element_wise(_text(key), text, _text(","), _text("")))
-    if parts:  # the present ones, each with a comma after it; the last comma then goes
-        # (null_handling="skip" loses the rows where every value is missing, Arrow 26)
-        present = pc.binary_join_element_wise(
-            *parts, _text(""), null_handling="replace", null_replacement=""
+        text, quoted = done
+        key, quote = orjson.dumps(str(name)).decode() + ":", '"' if quoted else ""
+        parts.append(  # "key":value, (null where the value is missing)
+            pc.binary_join_element_wise(_text(key + quote), text, _text(quote + ","), _text(""))
         )
-        joined = pc.utf8_rtrim(present, characters=",")
-    else:
-        joined = pa.array([""] * len(columns), pa.large_string())
-    out = np.asarray(
-        pc.binary_join_element_wise(_text("{"), joined, _text("}"), _text("")).to_numpy(
-            zero_copy_only=False
-        ),
-        dtype=object,
+    # the present ones joined, the last comma off (null_handling="skip" loses the rows where
+    # every value is missing, Arrow 26)
+    present = pc.binary_join_element_wise(
+        *parts, _text(""), null_handling="replace", null_replacement=""
     )
+    objects = pc.binary_join_element_wise(
+        pc.utf8_rtrim(present, characters=","), _text("}"), _text("")
+    )
+    slow |= _mask(pc.match_substring_regex(objects, _CONTROL))  # only values hold them raw
     if slow.any():
         records = columns.loc[slow].astype(object).to_dict("records")
-        out[slow] = [
+        exact = [
             orjson.dumps(
                 {k: v for k, v in rec.items() if not missing(v)},
                 default=str,
@@ -218,7 +214,8 @@ def json_objects(columns: pd.DataFrame) -> pd.Series:
             ).decode()
             for rec in records
         ]
-    return pd.Series(out, index=columns.index, dtype=object)
+        objects = pc.replace_with_mask(objects, pa.array(slow), pa.array(exact, objects.type))
+    return pd.Series(pd.arrays.ArrowStringArray(objects), index=columns.index)
 
 
 def lonlat_points(lon: pd.Series, lat: pd.Series) -> np.ndarray:
