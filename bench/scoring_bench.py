@@ -1155,9 +1155,49 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " default: SITEFINDER_DATABASE_URL's server, else 127.0.0.1:5432, database"
         " sitefinder_bench",
     )
-    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    p.add_argument(
+        "--out", type=Path, help="default bench/results/latest.json (--only etl: etl.json)"
+    )
     p.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
-    return p.parse_args(argv)
+    p.add_argument(
+        "--only",
+        choices=["etl"],
+        help="run one part alone: 'etl' = the database with the real gemeenten, then the ETL"
+        " pipeline vs ogr2ogr only (results to bench/results/etl.json unless --out)",
+    )
+    args = p.parse_args(argv)
+    if args.out is None:
+        args.out = ROOT / "bench" / "results" / f"{args.only or 'latest'}.json"
+    return args
+
+
+def etl_only(args: argparse.Namespace, conn: Conn, settings: Settings, gem: Gemeenten) -> int:
+    """``--only etl``: the ETL pipeline against ogr2ogr on the SYNTHETIC file, nothing else."""
+    load = {"before_etl": round(os.getloadavg()[0], 2)}
+    log(f"\n[3i] ETL: {args.etl_features:,}-feature SYNTHETIC file, pipeline vs ogr2ogr")
+    etl = speed.etl_vs_ogr2ogr(conn, settings, gem, args.etl_features, args.seed)
+    log(f"  {etl}")
+    passed = etl["ratio_x"] is not None and etl["ratio_x"] <= TARGETS["etl_ratio_x"]
+    results = {
+        "synthetic": True,
+        "note": NOTE,
+        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": server_info(conn),
+        "code": code_version(),
+        "etl": etl,
+        "load_avg_1m": {**load, "end": round(os.getloadavg()[0], 2)},
+        "targets": {"etl_ratio_x": TARGETS["etl_ratio_x"]},
+        "pass": {"etl": passed},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    log(
+        f"\nETL pipeline {etl['pipeline_s']} s ({etl['pipeline_features_per_s']:,} features/s)"
+        f" vs ogr2ogr {etl['ogr2ogr_s']} s ({etl['ogr2ogr_features_per_s']} features/s):"
+        f" x{etl['ratio_x']} (target <= {TARGETS['etl_ratio_x']}) {verdict(passed)};"
+        f" load {results['load_avg_1m']}; results in {args.out}"
+    )
+    return 0 if passed else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1182,6 +1222,8 @@ def main(argv: list[str] | None = None) -> int:
             with timer.step("natura2000 (real, pipeline)"):
                 load_real(conn, settings, "natura2000")
             gem = Gemeenten.load(conn)
+            if args.only == "etl":
+                return etl_only(args, conn, settings, gem)
             log(f"\n[2] synthetic layers inside {len(gem.codes)} gemeenten")
             counts = generate_and_load(conn, gem, sizes, args.seed, timer)
             counts["natura2000"] = conn.execute(

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the sources import geopandas; the API, which reads these, n
 # reader fills this column, and a load replaces only the partitions it holds (etl/loading.py).
 PARTITION_KEY = "partition_key"
 COMMON_COLUMNS = ("id", "layer", "name", "source", "source_ref", "props", "geom", PARTITION_KEY)
+JSON_COLUMNS = frozenset({"props", "sources"})  # jsonb columns: dicts, or JSON text already
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "site": (*COMMON_COLUMNS, "kind", "gemeentecode", "area_m2", "floor_area_m2", "sources"),
     "poi": (*COMMON_COLUMNS, "category"),

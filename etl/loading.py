@@ -1,10 +1,10 @@
 """Loading, atomic and idempotent: rows to staging (COPY), checks in SQL, then the swap.
 
 :func:`run_pipeline` runs one pipeline: read -> validate (:mod:`etl.validation`) -> keep the
-features that intersect the area, if one is given -> encode the rows (:func:`to_rows`: every
-target column, geometry as hex EWKB with SRID 28992) -> in one transaction: record the run
-(:mod:`etl.runs`), COPY the rows into a temporary ``stage`` table, run the pipeline's
-``stage_sql`` (checks against other layers, which may move rows to the quarantine with
+features that intersect the area, if one is given -> encode the rows (:func:`to_rows`: an
+Arrow table of every target column, geometry as hex WKB, EPSG:28992) -> in one transaction:
+record the run (:mod:`etl.runs`), COPY the rows into a temporary ``stage`` table, run the
+pipeline's ``stage_sql`` (checks against other layers, which may move rows to the quarantine with
 :func:`quarantine_staged`) and, for a site layer, the check against the municipalities
 (:func:`site_location_sql`), delete the layer's old rows and insert the staged ones, replace the
 layer's quarantine and coverage polygon (:func:`coverage_sql`, EPSG:28992) and mark the run
@@ -70,6 +70,7 @@ from etl import runs
 from etl.archives import ArchiveLimits, check_archive
 from etl.areas import Area
 from etl.declarations import (
+    JSON_COLUMNS,
     PARTITION_KEY,
     TABLE_COLUMNS,
     Inputs,
@@ -78,6 +79,7 @@ from etl.declarations import (
     SourceInfo,
     Statement,
 )
+from etl.readers import missing
 from etl.validation import Validated, validate
 from layers import Layer
 from sitefinder.core.crs import RD
@@ -93,7 +95,6 @@ SITE_BOUNDARY_MARGIN_M = 100.0
 OUTSIDE_GEMEENTE = "outside every Dutch municipality"
 MIN_KEEP_SHARE = 0.5  # a load may not leave a layer with less than this share of its records
 MIN_GUARDED = 20  # ... when it holds at least this many (small layers vary freely)
-JSON_COLUMNS = frozenset({"props", "sources"})
 STAGE_CHUNK = 50_000  # rows per CSV chunk COPYed into the stage table
 ProgressFactory = Callable[[int, str], Any]
 
@@ -114,17 +115,6 @@ def empty_frame(pipeline: Pipeline) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in names}, geometry=[], crs=RD)
 
 
-def _missing(value: Any) -> bool:
-    """None, NaN, NA or NaT (what ``pd.isna`` says of a scalar, without its cost per value)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating):
-        return bool(value != value)
-    if isinstance(value, np.datetime64 | np.timedelta64):
-        return bool(np.isnat(value))
-    return False
-
-
 # dates and times go to ``default=str`` as they did with json.dumps ("2024-01-31 12:00:00")
 _JSON_OPTIONS = (
     orjson.OPT_SORT_KEYS
@@ -138,41 +128,82 @@ def _clean_json(value: Any) -> str:
     """A ``props``/``sources`` value as JSON text (missing values left out of an object).
 
     orjson: at a million features several times faster than ``json.dumps``; the column is
-    jsonb, so only the value counts, not the spacing. NaN nested deeper becomes null."""
+    jsonb, so only the value counts, not the spacing. NaN nested deeper becomes null. Text is
+    JSON already (:func:`etl.readers.json_objects`) and stays as it is."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "{}"
+    if isinstance(value, str):
+        return value
     if isinstance(value, dict):
-        value = {k: v for k, v in value.items() if not _missing(v)}
+        value = {k: v for k, v in value.items() if not missing(v)}
     return orjson.dumps(value, default=str, option=_JSON_OPTIONS).decode()
 
 
-def to_rows(frame: gpd.GeoDataFrame, layer: Layer, source: SourceInfo) -> pd.DataFrame:
-    """The staging rows: every target column, geometry as hex EWKB (SRID 28992)."""
+def to_rows(frame: gpd.GeoDataFrame, layer: Layer, source: SourceInfo) -> pa.Table:
+    """The staging rows as an Arrow table: every target column, geometry as hex WKB.
+
+    The WKB carries no SRID: the stage table's geometry column (``LIKE`` the target table,
+    ``geometry(..., 28992)``) gives its SRID to what it receives, and ``frame`` is in EPSG:28992
+    (validated). Column by column, no Python call per row except where a ``props``/``sources``
+    value is not JSON text yet and for a column of mixed kinds (:func:`_arrow_column`)."""
     columns = TABLE_COLUMNS[layer.table]
-    rows = pd.DataFrame(index=frame.index)
+    n = len(frame)
+    arrays: dict[str, pa.Array] = {}
     for column in columns:
         if column == "id":
-            rows[column] = layer.name + ":" + frame["source_ref"].astype(str)
+            ids = layer.name + ":" + frame["source_ref"].astype(str)
+            arrays[column] = pa.array(ids.to_numpy(dtype=object), pa.string())
         elif column == "layer":
-            rows[column] = layer.name
+            arrays[column] = _constant(layer.name, n)
         elif column == "source":
-            rows[column] = frame.get("source", source.key)
+            given = frame.get("source")
+            arrays[column] = _constant(source.key, n) if given is None else _arrow_column(given)
         elif column == "geom":
-            rows[column] = shapely.to_wkb(frame.geometry.to_numpy(), hex=True, include_srid=True)
+            wkb = shapely.to_wkb(frame.geometry.to_numpy(), hex=True, include_srid=False)
+            arrays[column] = pa.array(wkb, pa.string())
         elif column == "kind":
-            rows[column] = layer.site_kind.code if layer.site_kind else None
+            arrays[column] = _constant(layer.site_kind.code if layer.site_kind else None, n)
         elif column in JSON_COLUMNS:
-            values = frame[column] if column in frame else pd.Series([None] * len(frame))
-            rows[column] = [_clean_json(v) for v in values]
+            arrays[column] = _json_column(frame.get(column, None), n)
+        elif column in frame:
+            arrays[column] = _arrow_column(frame[column])
         else:
-            rows[column] = frame.get(column, None)
-    return rows.astype(object).where(rows.notna(), None)
+            arrays[column] = pa.nulls(n, pa.string())
+    return pa.table(arrays)
 
 
-def _with_srid(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    frame = frame.copy()
-    frame[frame.geometry.name] = shapely.set_srid(frame.geometry.to_numpy(), 28992)
-    return frame
+def _constant(value: str | None, n: int) -> pa.Array:
+    if value is None:
+        return pa.nulls(n, pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([value]))
+
+
+def _json_column(values: pd.Series | None, n: int) -> pa.Array:
+    """``props``/``sources`` as JSON text: text as it is (from
+    :func:`etl.readers.json_objects`), anything else through :func:`_clean_json`."""
+    if values is None:
+        return _constant("{}", n)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return pa.array(values, from_pandas=True)
+    return pa.array([_clean_json(v) for v in values], pa.string())
+
+
+def _arrow_column(values: pd.Series) -> pa.Array:
+    """A target column for the CSV writer (missing values: NULL). A column Arrow cannot type
+    (mixed kinds of values) becomes text value by value: booleans ``true``/``false``, numbers
+    as Python writes them, text as it is."""
+    try:
+        return pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if missing(v) else _field_text(v) for v in values], pa.string())
+
+
+def _field_text(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return repr(value.item() if isinstance(value, np.generic) else value)
+    return str(value)
 
 
 def checksum(paths: Iterable[Path], *parts: str) -> str:
@@ -326,48 +357,23 @@ def _gemeenten_coverage_sql(layer: Layer, clip: str | None) -> Statement:
 
 
 def _copy_stage(
-    conn: psycopg.Connection[Any], rows: pd.DataFrame, columns: sql.Composable, bar: Any
+    conn: psycopg.Connection[Any], rows: pa.Table, columns: sql.Composable, bar: Any
 ) -> None:
     """COPY the encoded rows into the temporary ``stage`` table, ticking ``bar`` per chunk.
 
-    Arrow's CSV writer (C++) formats each chunk of :data:`STAGE_CHUNK` rows: no Python call
-    per row (at a million features several times faster than ``write_row``). Strings are
-    quoted (an empty one stays empty), None is written as nothing: NULL. A chunk whose columns
-    Arrow cannot type (mixed kinds of values in one column) goes row by row as before.
+    Arrow's CSV writer (C++) formats each chunk of :data:`STAGE_CHUNK` rows into one buffer,
+    handed to COPY as it is: no Python call per row. Strings are quoted (an empty one stays
+    empty), a missing value is written as nothing: NULL.
     """
     statement = sql.SQL("COPY stage ({cols}) FROM STDIN WITH (FORMAT csv)").format(cols=columns)
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     with conn.cursor().copy(statement) as copy:
-        for start in range(0, len(rows), STAGE_CHUNK):
-            chunk = rows.iloc[start : start + STAGE_CHUNK]
-            try:
-                table = pa.Table.from_pandas(chunk, preserve_index=False)
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                table = None
-            if table is not None:
-                buffer = pa.BufferOutputStream()
-                pa_csv.write_csv(table, buffer, options)
-                copy.write(buffer.getvalue().to_pybytes())
-            else:
-                for row in chunk.itertuples(index=False, name=None):
-                    copy.write(_csv_line(row))
-            bar.update(len(chunk))
+        for batch in rows.to_batches(max_chunksize=STAGE_CHUNK):
+            buffer = pa.BufferOutputStream()
+            pa_csv.write_csv(batch, buffer, options)
+            copy.write(memoryview(buffer.getvalue()))
+            bar.update(batch.num_rows)
     bar.close()
-
-
-def _csv_line(row: tuple[Any, ...]) -> bytes:
-    """One row as a CSV line the way the Arrow path writes it (None: NULL, text quoted)."""
-
-    def field(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, bool | np.bool_):
-            return "true" if value else "false"
-        if isinstance(value, int | float | np.integer | np.floating):
-            return repr(value.item() if isinstance(value, np.generic) else value)
-        return '"' + str(value).replace('"', '""') + '"'
-
-    return (",".join(field(v) for v in row) + "\n").encode()
 
 
 def _copy_quarantine(
@@ -613,7 +619,7 @@ def run_pipeline(
     except Exception as exc:
         runs.record_failure(conn, layer.name, info, uri, digest, started, exc)
         raise
-    rows = to_rows(_with_srid(checked.good), layer, info)
+    rows = to_rows(checked.good, layer, info)
     table = sql.Identifier(layer.table)
     columns = TABLE_COLUMNS[layer.table]
     col_list = sql.SQL(", ").join(sql.Identifier(c) for c in columns)

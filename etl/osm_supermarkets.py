@@ -42,7 +42,7 @@ from etl.osm import (
     tag_columns,
 )
 from etl.overpass import overpass_source
-from etl.readers import read_vector
+from etl.readers import json_objects, read_vector
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
@@ -60,18 +60,20 @@ PROP_COLUMNS = (
 OSM_TAGS = {c.replace("addr_", "addr:"): c for c in PROP_COLUMNS}
 MISSING_TEXT = ("", "None", "none", "nan", "NaN", "null")
 SELECT: Selector = {"shop": frozenset({"supermarket"})}
+ARROW_TEXT = pd.StringDtype("pyarrow")
 
 
 def clean_text(values: pd.Series) -> pd.Series:
-    """Strings with the textual placeholders for 'missing' turned into NA."""
-    text = values.astype("string").str.strip()
+    """Strings with the textual placeholders for 'missing' turned into NA (Arrow-backed text:
+    strip and compare in C++, and ``json_objects`` takes them as they are)."""
+    text = values.astype(ARROW_TEXT).str.strip()
     return text.mask(text.isin(MISSING_TEXT))
 
 
 def integer_text(values: pd.Series) -> pd.Series:
     """OSM ids (integers, possibly read as float or text) as digit strings; NA otherwise."""
     number = pd.to_numeric(clean_text(values), errors="coerce")
-    return number.where(number % 1 == 0).astype("Int64").astype("string")
+    return number.where(number % 1 == 0).astype("Int64").astype(ARROW_TEXT)
 
 
 class OsmSupermarkets(Pipeline):
@@ -110,16 +112,14 @@ class OsmSupermarkets(Pipeline):
             raise SourceFileError("supermarkets: the input has no coordinate reference system")
         osm_id = integer_text(frame["osm_id"])
         source_ref = clean_text(frame["osm_type"]).str.lower() + "/" + osm_id
-        props = pd.DataFrame(
-            {c: clean_text(frame[c]) for c in PROP_COLUMNS if c in frame.columns}
-        ).astype(object)
-        props = props.where(props.notna(), None)
+        props = pd.DataFrame({c: clean_text(frame[c]) for c in PROP_COLUMNS if c in frame.columns})
         return gpd.GeoDataFrame(
             {
                 "source_ref": source_ref,
                 "name": clean_text(frame["name"]) if "name" in frame else None,
                 "category": "supermarket",
-                "props": props.to_dict("records"),
+                # JSON text built in Arrow: a dict per record was a third of a million-point load
+                "props": json_objects(props),
             },
             geometry=frame.geometry.to_crs(RD).to_numpy(),
             crs=RD,

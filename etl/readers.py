@@ -7,7 +7,9 @@
 * :func:`require_columns`: a one-line :class:`SourceFileError` for a file without the columns
   (or the geometry) a pipeline reads.
 * :func:`text`, :func:`text_column`, :func:`plain_records`, :func:`snake_case`: values as the
-  target columns and ``props`` want them (blank and placeholder text as missing).
+  target columns and ``props`` want them (blank and placeholder text as missing);
+  :func:`json_objects`: ``props`` as JSON text, built column by column in Arrow (C++), for a
+  source of a million records where a dict per record is most of the load's time.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
@@ -118,6 +123,99 @@ def plain_records(frame: pd.DataFrame, *, empty_as_none: bool = False) -> list[d
     plain = frame.astype(object)
     keep = plain.notna() & (plain != "") if empty_as_none else plain.notna()
     return cast(list[dict[str, Any]], plain.where(keep, None).to_dict("records"))
+
+
+# JSON's two escapes any text needs; a value holding a control character (U+0000 to U+001F,
+# which JSON writes as \n, \u0001, ...) goes to orjson with the rest of its row
+_JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'))
+_CONTROL = "[\\x00-\\x1f]"
+
+
+def missing(value: Any) -> bool:
+    """None, NaN, NA or NaT (what ``pd.isna`` says of a scalar, without its cost per value)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(value != value)
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(value))
+    return False
+
+
+def _mask(values: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, False), dtype=bool)
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())  # large: a column of 2 GB of text or more
+
+
+def _json_values(values: pa.Array, slow: np.ndarray) -> tuple[pa.Array, bool] | None:
+    """A column's values as JSON (null where missing) and whether they go in quotes; None: not
+    a kind done here. Marks in ``slow`` the rows this cannot write (infinity)."""
+    kind = values.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        for old, new in _JSON_ESCAPES:
+            values = pc.replace_substring(values, old, new)
+        return pc.cast(values, pa.large_string()), True
+    if pa.types.is_floating(kind):  # NaN is missing; infinity is orjson's (null)
+        nan = _mask(pc.is_nan(values))
+        slow |= ~_mask(pc.is_finite(values)) & _mask(pc.is_valid(values)) & ~nan
+        values = pc.if_else(pc.is_finite(values), values, pa.scalar(None, kind))
+        return pc.cast(values, pa.large_string()), False
+    if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        return pc.cast(values, pa.large_string()), False
+    return None
+
+
+def json_objects(columns: pd.DataFrame) -> pd.Series:
+    """One JSON object per row as text (``props``): ``{"<column>": value, ...}`` without the
+    missing values (None, NA, NaN; ``{}`` when all are missing), as Arrow-backed strings.
+
+    Column by column in Arrow (C++ kernels: escape, wrap in the key, join the present ones),
+    no Python call per row: at a million records several times faster than a dict per record
+    and ``orjson`` on each. Text, numbers and booleans; a column of anything else, and a row
+    holding a control character or an infinity, go through ``orjson`` as a dict would.
+    :func:`etl.loading.to_rows` stores the text as it is."""
+    parts: list[pa.Array] = [pa.array(np.full(len(columns), "{"), pa.large_string())]
+    slow = np.zeros(len(columns), dtype=bool)
+    for name in columns.columns:
+        try:
+            values = pa.array(columns[name], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            values = None
+        if values is not None and pa.types.is_null(values.type):
+            continue  # nothing present
+        done = None if values is None else _json_values(values, slow)
+        if done is None:
+            slow[:] = True
+            continue
+        text, quoted = done
+        key, quote = orjson.dumps(str(name)).decode() + ":", '"' if quoted else ""
+        parts.append(  # "key":value, (null where the value is missing)
+            pc.binary_join_element_wise(_text(key + quote), text, _text(quote + ","), _text(""))
+        )
+    # the present ones joined, the last comma off (null_handling="skip" loses the rows where
+    # every value is missing, Arrow 26)
+    present = pc.binary_join_element_wise(
+        *parts, _text(""), null_handling="replace", null_replacement=""
+    )
+    objects = pc.binary_join_element_wise(
+        pc.utf8_rtrim(present, characters=","), _text("}"), _text("")
+    )
+    slow |= _mask(pc.match_substring_regex(objects, _CONTROL))  # only values hold them raw
+    if slow.any():
+        records = columns.loc[slow].astype(object).to_dict("records")
+        exact = [
+            orjson.dumps(
+                {k: v for k, v in rec.items() if not missing(v)},
+                default=str,
+                option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
+            ).decode()
+            for rec in records
+        ]
+        objects = pc.replace_with_mask(objects, pa.array(slow), pa.array(exact, objects.type))
+    return pd.Series(pd.arrays.ArrowStringArray(objects), index=columns.index)
 
 
 def lonlat_points(lon: pd.Series, lat: pd.Series) -> np.ndarray:

@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-from etl.declarations import PARTITION_KEY, QUARANTINE_REASON, Pipeline
+from etl.declarations import JSON_COLUMNS, PARTITION_KEY, QUARANTINE_REASON, Pipeline
 from sitefinder.core.crs import RD, RD_BOUNDS, WGS84, WGS84_BOUNDS
 from sitefinder.core.errors import SourceFileError
 
@@ -106,6 +106,9 @@ def _record_dicts(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = json.loads(plain.to_json(orient="records", default_handler=str))
     wkts = shapely.to_wkt(frame.geometry.to_numpy(), rounding_precision=3)
     for rec, wkt in zip(records, wkts, strict=True):
+        for column in JSON_COLUMNS & rec.keys():  # JSON text already (etl.readers.json_objects)
+            if isinstance(rec[column], str):
+                rec[column] = json.loads(rec[column])
         rec["geometry"] = None if wkt is None else (wkt if len(wkt) < 500 else wkt[:500] + "…")
     return records
 

@@ -7,9 +7,12 @@ geometry types, known real values, the coverage row, and idempotence (a second r
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import psycopg
 import pytest
 from tqdm import tqdm
@@ -17,6 +20,7 @@ from tqdm import tqdm
 from etl import get_pipeline
 from etl.declarations import RunResult
 from etl.loading import run_pipeline
+from etl.readers import json_objects
 from sitefinder.core import db
 from sitefinder.core.settings import PROJECT_ROOT, Settings
 
@@ -419,6 +423,35 @@ def test_supermarkets_values(
         " WHERE layer = 'supermarkets' GROUP BY 1",
     )
     assert {t["t"]: t["n"] for t in types} == {"node": 4828, "way": 24}
+
+
+def test_json_objects_as_dicts_would_be() -> None:
+    """``props`` built in Arrow (the supermarkets' reader) equal the dicts without their missing
+    values: escapes, control characters, numbers, NaN, infinity (null, as orjson writes it),
+    a row with nothing, a column of lists (through orjson)."""
+    columns = pd.DataFrame(
+        {
+            "text": pd.Series(["plain", None, 'quote " and \\ back', "new\nline", None]),
+            "number": [1.5, np.nan, float("inf"), 2.0, None],
+            "count": pd.array([1, None, 3, 4, None], dtype="Int64"),
+            "flag": [True, False, None, True, None],
+            "nothing": [None] * 5,
+            "comma": ["a,", None, None, "é", None],
+        }
+    )
+    expected = [
+        {"text": "plain", "number": 1.5, "count": 1, "flag": True, "comma": "a,"},
+        {"flag": False},
+        {"text": 'quote " and \\ back', "number": None, "count": 3},
+        {"text": "new\nline", "number": 2.0, "count": 4, "flag": True, "comma": "é"},
+        {},
+    ]
+    assert [json.loads(text) for text in json_objects(columns)] == expected
+    lists = columns.assign(tags=[[1], None, {"k": 1}, None, None])
+    assert [json.loads(text) for text in json_objects(lists)] == [
+        {**row, **({"tags": tag} if tag is not None else {})}
+        for row, tag in zip(expected, [[1], None, {"k": 1}, None, None], strict=True)
+    ]
 
 
 # --------------------------------------------------------------------------------------------
