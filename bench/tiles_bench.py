@@ -268,6 +268,11 @@ def tile_bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
                     row[label] = measure(timed, args.concurrency)
                     log(f"  {name} z{z} {label:22s} {row[label]}")
                 row["throughput_x"] = round(row["sitefinder"]["rps"] / row["tipg"]["rps"], 2)
+                # against tipg with only our non-criterion attributes (smaller tiles than ours
+                # at zoom 12-15, which also carry every criterion value)
+                row["throughput_x_same_attributes"] = round(
+                    row["sitefinder"]["rps"] / row["tipg_same_attributes"]["rps"], 2
+                )
                 row["size_ratio"] = round(
                     row["sitefinder"]["mean_bytes"] / max(row["tipg"]["mean_bytes"], 1), 3
                 )
@@ -343,6 +348,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--database-url", default=default, help="dropped and recreated ('bench')")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "tiles.json")
     p.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="no build: phases 2 and 3 on the bench database a --keep run left (for iterating)",
+    )
     return p.parse_args(argv)
 
 
@@ -375,14 +385,17 @@ def main(argv: list[str] | None = None) -> int:
         "paint": {},
     }
     try:
-        log(f"[1] paint at {args.paint_sites:,} sites")
-        results["build_paint"] = build(
-            args.database_url, args.paint_sites, max(args.paint_sites // 2, 1000), args.seed
-        )
-        results["paint"][str(args.paint_sites)] = paint_bench(args.database_url, args.paint_repeats)
+        if not args.reuse:
+            log(f"[1] paint at {args.paint_sites:,} sites")
+            results["build_paint"] = build(
+                args.database_url, args.paint_sites, max(args.paint_sites // 2, 1000), args.seed
+            )
+            paint = paint_bench(args.database_url, args.paint_repeats)
+            results["paint"][str(args.paint_sites)] = paint
         log(f"[2] tiles at {args.sites:,} sites, {args.zoning:,} zoning polygons: ours and tipg")
-        results["build"] = build(args.database_url, args.sites, args.zoning, args.seed)
-        log(f"  built in {results['build']['build_s']} s; load {load_avg()}")
+        if not args.reuse:
+            results["build"] = build(args.database_url, args.sites, args.zoning, args.seed)
+            log(f"  built in {results['build']['build_s']} s; load {load_avg()}")
         results["load_avg_1m"]["before_tiles"] = load_avg()
         results["tiles"] = tile_bench(args.database_url, args)
         if not args.no_paint_full:

@@ -57,6 +57,7 @@ SITE_FIELDS = {
     "kind": "String",
     "gemeentecode": "String",
     "excluded": "Boolean",
+    "count": "Number",
 }
 LAYER_FIELDS = {"id": "String", "name": "String", "code": "String", "category": "String"}
 
@@ -68,10 +69,6 @@ def _mvt(body: bytes, tag: str) -> Response:
 
 def _not_modified(tag: str) -> Response:
     return Response(status_code=304, headers={"ETag": tag, "Cache-Control": mvt.CACHE_CONTROL})
-
-
-def _profile_key(profile: ProfileParam) -> tuple[Any, ...]:
-    return (profile.name, repr(sorted(profile.criteria.items())))
 
 
 def _site_key(request: Request, table: SiteTable) -> Any:
@@ -97,23 +94,15 @@ def site_tile(
     ``site_id``, ``kind``, ``gemeentecode``, ``excluded`` (under the profile) and per
     criterion that weighs in a score its value 0-1 (rounded to 0.001; absent where the data
     are missing; constraints only exclude). The score is the weighted mean of the values
-    present (TileJSON ``criteria`` and ``weights``)."""
+    present (TileJSON ``criteria`` and ``weights``). A tile of more than 10,000 sites (low
+    zooms) is thinned: one site per 4 x 4 pixels, the best under the profile's weights, with
+    ``count``, the sites it stands for."""
     tile = mvt.Tile.checked(z, x, y)
     table = request.app.state.engine.table(c)
-    tag = mvt.etag(mvt.SITES, _site_key(request, table), _profile_key(profile), z, x, y)
+    tag = mvt.etag(mvt.SITES, _site_key(request, table), mvt.profile_key(profile), z, x, y)
     if mvt.matches(if_none_match, tag):
         return _not_modified(tag)
-    rows = mvt.site_index(table).rows(tile)
-    evaluation = table.evaluation(profile)
-    body = queries.site_tile(
-        c,
-        tile,
-        table.site_ids(rows),
-        mvt.site_values(evaluation, rows),
-        evaluation.excluded[rows].astype(np.float32),
-        mvt.site_gemeenten(table, rows),
-    )
-    return _mvt(body, tag)
+    return _mvt(mvt.site_index(table).tile(tile, profile), tag)
 
 
 @router.get(
@@ -179,7 +168,10 @@ def sites_tilejson(c: Conn, request: Request, profile: ProfileParam) -> TileJSON
         vector_layers=[
             VectorLayer(
                 id=mvt.SITES,
-                description="one point per site",
+                description=(
+                    "one point per site; in a tile of more than 10,000 sites one per 4 x 4"
+                    " pixels, the best under the profile's weights, count = sites it stands for"
+                ),
                 minzoom=mvt.MIN_ZOOM,
                 maxzoom=mvt.MAX_ZOOM,
                 fields=fields,
