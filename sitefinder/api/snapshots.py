@@ -19,6 +19,9 @@ seconds), the app serves at once and the background thread loads the layers firs
   :func:`sitefinder.pipeline.load_layers`).
 * **The criterion layers** (:class:`sitefinder.scoring.spatial.Layers`, what ``POST
   /api/score`` scores against) are reloaded when one of them was loaded.
+* **The site tiles' index** (``sitefinder.api.mvt.SiteTileIndex``: the sites sorted by Web
+  Mercator x, about a second at a million sites) is built with each new site table, before it
+  is served, so that the map's first site tiles do not wait for it.
 * **The health body** (counts per layer, scored sites) is counted again only when a load or a
   scoring has run since: ``/api/health`` itself then costs one small query, so that it answers
   at once even when every worker is busy.
@@ -39,7 +42,7 @@ from typing import Any
 
 import psycopg
 
-from sitefinder.api import queries
+from sitefinder.api import mvt, queries
 from sitefinder.core.errors import ServiceBusyError
 from sitefinder.scoring import snapshot
 from sitefinder.scoring.compute import load_layers
@@ -125,6 +128,7 @@ class Snapshots:
             if self._table is None or key != self._table_key:
                 mapped = None if self._folder is None else snapshot.open_table(self._folder, key)
                 table = mapped if mapped is not None else SiteTable.load(conn, version=key.version)
+                mvt.site_index(table)  # the site tiles' index, before the table is served
                 self._table, self._table_key, self.mapped = table, key, mapped is not None
                 if mapped is None:
                     # a million rows of Python objects: keep full collections from walking them
