@@ -282,6 +282,14 @@ def scoring_data_version(conn: psycopg.Connection[Any], layers: list[str]) -> in
     return int(row["v"]) if row else 0
 
 
+def layer_versions(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Per layer its last successful ETL run (``scoring_data_version`` of each layer alone)."""
+    rows = conn.execute(
+        "SELECT layer, max(id) AS v FROM etl_run WHERE status = 'ok' GROUP BY layer"
+    ).fetchall()
+    return {str(row["layer"]): int(row["v"]) for row in rows}
+
+
 def health(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     layers = loaded_layers(conn)
     scored = conn.execute("SELECT count(*) AS n FROM site_raw").fetchone()

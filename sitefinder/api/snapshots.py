@@ -22,6 +22,8 @@ seconds), the app serves at once and the background thread loads the layers firs
 * **The site tiles' index** (``sitefinder.api.mvt.SiteTileIndex``: the sites sorted by Web
   Mercator x, about a second at a million sites) is built with each new site table, before it
   is served, so that the map's first site tiles do not wait for it.
+* **The layers' versions** (their last successful ETL run), looked up with every poll: a layer
+  tile's ETag is keyed on them without a query per tile.
 * **The health body** (counts per layer, scored sites) is counted again only when a load or a
   scoring has run since: ``/api/health`` itself then costs one small query, so that it answers
   at once even when every worker is busy.
@@ -79,6 +81,7 @@ class Snapshots:
         self._layers_ready = threading.Event()
         self._layers_loading = threading.Event()  # the first load of the layers is under way
         self._health: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self._layer_versions: dict[str, int] | None = None
         self._loading = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,6 +107,14 @@ class Snapshots:
             raise ServiceBusyError("the server is still loading its data; try again shortly")
         assert self._layers is not None
         return self._layers
+
+    def layer_version(self, conn: psycopg.Connection[Any], name: str) -> int:
+        """The layer's last successful ETL run as of the last look (at most :data:`POLL_S`
+        old: what a layer tile's ETag is keyed on, without a query per tile)."""
+        versions = self._layer_versions
+        if versions is None:
+            return queries.scoring_data_version(conn, [name])
+        return versions.get(name, 0)
 
     def health(self, conn: psycopg.Connection[Any]) -> dict[str, Any]:
         """``queries.health``, counted again only when a load or a scoring has run since."""
@@ -134,9 +145,11 @@ class Snapshots:
                     # a million rows of Python objects: keep full collections from walking them
                     gc.collect()
                     gc.freeze()
+            versions = queries.layer_versions(conn)
+            self._layer_versions = versions
             if not layers:
                 return
-            version = queries.scoring_data_version(conn, sorted(layer_names()))
+            version = max((versions.get(name, 0) for name in layer_names()), default=0)
             if self._layers is None or version != self._layers_key:
                 if self._layers is None:
                     self._layers_loading.set()

@@ -113,6 +113,7 @@ def site_tile(
 )
 def layer_tile(
     c: Conn,
+    request: Request,
     layer: LayerName,
     z: Z,
     x: XY,
@@ -123,7 +124,7 @@ def layer_tile(
     ``code`` and ``category``; geometry generalised to half a pixel."""
     tile = mvt.Tile.checked(z, x, y)
     found = mvt.get_layer_set(layer)
-    version = queries.scoring_data_version(c, [found.name])
+    version = request.app.state.engine.layer_version(c, found.name)
     tag = mvt.etag(found.name, version, z, x, y)
     if mvt.matches(if_none_match, tag):
         return _not_modified(tag)
