@@ -309,16 +309,6 @@ def health(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     }
 
 
-def sites_extent(conn: psycopg.Connection[Any]) -> list[float] | None:
-    row = conn.execute(
-        "SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n"
-        " FROM (SELECT ST_Extent(ST_Transform(geom, 4326)) AS b FROM site) x"
-    ).fetchone()
-    if row is None or row["w"] is None:
-        return None
-    return [round(row["w"], 5), round(row["s"], 5), round(row["e"], 5), round(row["n"], 5)]
-
-
 def gemeenten_with_sites(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     """The gemeenten with sites, their count and WGS84 extent, and their regions (layer
     ``regions``, joined on the CBS code; null when it has no row)."""

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Header, Path, Request, Response
 
 from layers import Layer
 from sitefinder import __version__
-from sitefinder.api import mvt, queries
+from sitefinder.api import mvt, ogcqueries, queries
 from sitefinder.api.deps import Conn, ProfileParam
 from sitefinder.api.errors import error_responses
 from sitefinder.api.models import TileJSON, VectorLayer
@@ -144,16 +143,7 @@ def sites_tilejson(c: Conn, request: Request, profile: ProfileParam) -> TileJSON
     """The site tiles as TileJSON: URL template (with the profile), bounds, the attributes,
     the criteria and the profile's weights (a client scores with its own weights)."""
     table = request.app.state.engine.table(c)
-    bounds = (
-        [
-            round(float(np.nanmin(table.lon)), 5),
-            round(float(np.nanmin(table.lat)), 5),
-            round(float(np.nanmax(table.lon)), 5),
-            round(float(np.nanmax(table.lat)), 5),
-        ]
-        if len(table.ids)
-        else mvt.NL_BOUNDS
-    )
+    bounds = ogcqueries.sites_extent(table)
     names = mvt.scored_criteria(table.evaluation(profile))
     fields = {**SITE_FIELDS, **dict.fromkeys(names, "Number")}
     return TileJSON(
