@@ -92,6 +92,11 @@ class Snapshots:
         what a cached answer built from it (a vector tile's ETag) is keyed on."""
         return self._table_key
 
+    @property
+    def loaded_table(self) -> SiteTable | None:
+        """The current site table, None before the first load (no database needed)."""
+        return self._table
+
     def table(self, conn: psycopg.Connection[Any]) -> SiteTable:
         """The current site table (loaded now only if there is none yet)."""
         if self._table is None:

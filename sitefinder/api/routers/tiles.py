@@ -11,6 +11,7 @@ for every viewer.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from layers import Layer
 from sitefinder import __version__
 from sitefinder.api import mvt, ogcqueries, queries
-from sitefinder.api.deps import Conn, ProfileParam
+from sitefinder.api.deps import Conn, ProfileParam, connection
 from sitefinder.api.errors import error_responses
 from sitefinder.api.models import TileJSON, VectorLayer
 from sitefinder.api.routers.meta import DATA_ATTRIBUTION
@@ -74,6 +75,17 @@ def _site_key(request: Request, table: SiteTable) -> Any:
     return request.app.state.engine.key or table.version
 
 
+def _served_table(request: Request) -> SiteTable:
+    """The served site table; a database connection only when none is loaded yet (a site
+    tile is built in memory: once the table is there, it needs no connection)."""
+    engine = request.app.state.engine
+    table: SiteTable | None = engine.loaded_table
+    if table is None:
+        with contextmanager(connection)(request) as conn:
+            table = engine.table(conn)
+    return table
+
+
 @router.get(
     "/sites/{z}/{x}/{y}.mvt",
     response_class=Response,
@@ -81,7 +93,6 @@ def _site_key(request: Request, table: SiteTable) -> Any:
     summary="A vector tile of the scored sites",
 )
 def site_tile(
-    c: Conn,
     request: Request,
     z: Z,
     x: XY,
@@ -97,7 +108,7 @@ def site_tile(
     zooms) is thinned: one site per 4 x 4 pixels, the best under the profile's weights, with
     ``count``, the sites it stands for."""
     tile = mvt.Tile.checked(z, x, y)
-    table = request.app.state.engine.table(c)
+    table = _served_table(request)
     tag = mvt.etag(mvt.SITES, _site_key(request, table), mvt.profile_key(profile), z, x, y)
     if mvt.matches(if_none_match, tag):
         return _not_modified(tag)
