@@ -10,9 +10,9 @@ geometry (its features with ``id``, ``name``, ``code``, ``category``).
 A site tile is built in memory from the served site table, with no query (``SiteTileIndex``:
 Web Mercator coordinates sorted by x, a binary search and a mask find the sites in the tile and
 its buffer; ``ProfileTiles`` holds a profile's values quantised to 0.001; ``mvtencode`` writes
-the protobuf with numpy): measured 1.5-2x faster than ``ST_AsMVT`` over the same sites, and the
-table is what the scores come from, so a tile always carries the values the list ranks by
-(bench/README.md). A tile with more than ``MAX_TILE_SITES`` sites (zoom <= 9 at a million
+the protobuf with numpy; no database connection): faster than ``ST_AsMVT`` over the same
+sites (bench/README.md), and the table is what the scores come from, so a tile always carries
+the values the list ranks by. A tile with more than ``MAX_TILE_SITES`` sites (zoom <= 9 at a million
 sites) is **thinned**: one site per cell of ``THIN_CELL`` tile units (4 x 4 pixels of a
 256-pixel tile), the one that scores best under the profile's weights, at its own position,
 with its own values and ``count`` = the sites of its cell; a tile that is not thinned has no
