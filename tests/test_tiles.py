@@ -17,11 +17,21 @@ from fastapi.testclient import TestClient
 
 from layers import catalogue
 from sitefinder.api import create_app
-from sitefinder.api.mvt import EXTENT, lonlat_to_tile, mercator
+from sitefinder.api.mvt import (
+    BUFFER,
+    EXTENT,
+    THIN_CELL,
+    Tile,
+    lonlat_to_tile,
+    mercator,
+    site_index,
+)
 from sitefinder.core.settings import PROJECT_ROOT, Settings
+from sitefinder.scoring import load_profile
 from sitefinder.scoring.criteria import catalogue as criteria
 
 SITE_FIELDS = {"site_id", "kind", "gemeentecode", "excluded"}
+THINNED_FIELDS = {"count"}  # only in a thinned tile (more than mvt.MAX_TILE_SITES sites)
 LAYER_FIELDS = {"id", "name", "code", "category"}
 FLAG_WORDS = {"status", "flag", "note", "tags", "confidential", "audit"}
 
@@ -66,7 +76,7 @@ def test_site_tilejson_names_the_values_and_weights(client: TestClient) -> None:
     assert doc["criteria"] == scored and len(scored) < len(criteria())
     assert set(doc["weights"]) == set(scored)
     fields = doc["vector_layers"][0]["fields"]
-    assert set(fields) == SITE_FIELDS | set(scored)
+    assert set(fields) == SITE_FIELDS | THINNED_FIELDS | set(scored)
     west, south, east, north = doc["bounds"]
     assert 3.2 <= west < east <= 7.3 and 50.7 <= south < north <= 53.7
 
@@ -141,6 +151,56 @@ def test_the_world_tile_holds_every_site_and_tiles_beyond_nl_none(client: TestCl
     for url in ("/api/tiles/sites/6/0/0.mvt", "/api/tiles/zoning/9/100/100.mvt"):
         response = client.get(url)
         assert response.status_code == 200 and response.content == b"", url
+
+
+def test_a_thinned_tile_shows_the_best_site_of_each_cell_and_counts_them(
+    client: TestClient,
+) -> None:
+    """Above ``max_sites`` (mvt.MAX_TILE_SITES; the demo region has fewer) a site tile holds
+    one site per cell of THIN_CELL tile units: the best under the profile's weights, with its
+    own values and position, and ``count`` = the sites of its cell; the counts add up to every
+    site of the tile."""
+    app: Any = client.app
+    doc = client.get("/api/tiles/sites.json").json()
+    profile = load_profile(doc["profile"])
+    with app.state.pool.connection() as conn:
+        table = app.state.engine.table(conn)
+    index = site_index(table)
+    feature = _sites(client)[0]
+    z = 8
+    x, y = _tile_of(feature, z)
+    tile = Tile.checked(z, x, y)
+    down = {"y_coord_down": True}  # tile rows as encoded, for the cells
+    full = mapbox_vector_tile.decode(index.tile(tile, profile), default_options=down)
+    full = full["sites"]["features"]
+    assert len(full) > 200 and not any("count" in f["properties"] for f in full)
+    thinned = mapbox_vector_tile.decode(index.tile(tile, profile, 100), default_options=down)
+    thinned = thinned["sites"]["features"]
+    assert 0 < len(thinned) < len(full)
+    assert sum(f["properties"]["count"] for f in thinned) == len(full)
+    weights = {k: v for k, v in doc["weights"].items() if v > 0}
+    by_id = {f["properties"]["site_id"]: f for f in full}
+
+    def cell(f: dict[str, Any]) -> tuple[int, int]:
+        px, py = f["geometry"]["coordinates"]
+        return (px + BUFFER) // THIN_CELL, (py + BUFFER) // THIN_CELL
+
+    def rank(f: dict[str, Any]) -> float:
+        score = client_score(f["properties"], weights)
+        return -1.0 if score is None else score
+
+    cells: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for f in full:
+        cells.setdefault(cell(f), []).append(f)
+    assert len(cells) == len(thinned)
+    for shown in thinned:
+        props = dict(shown["properties"])
+        count = props.pop("count")
+        same = by_id[props["site_id"]]
+        assert props == same["properties"] and shown["geometry"] == same["geometry"]
+        members = cells[cell(shown)]
+        assert count == len(members)
+        assert rank(shown) >= max(rank(m) for m in members) - 0.002
 
 
 def test_tiles_differ_per_profile_and_answer_304_to_their_etag(client: TestClient) -> None:

@@ -14,7 +14,7 @@ from psycopg import sql
 from etl.runs import latest_runs, loaded_layers
 from layers import Layer
 from sitefinder.api.models import BBox, Page
-from sitefinder.api.mvt import BUFFER, EXTENT, Float4ArrayDumper, Tile
+from sitefinder.api.mvt import BUFFER, EXTENT, Tile
 from sitefinder.scoring import NDArray, Profile
 from sitefinder.scoring.compute import places_source_sql
 from sitefinder.scoring.engine import (
@@ -295,6 +295,14 @@ def scoring_data_version(conn: psycopg.Connection[Any], layers: list[str]) -> in
     return int(row["v"]) if row else 0
 
 
+def layer_versions(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Per layer its last successful ETL run (``scoring_data_version`` of each layer alone)."""
+    rows = conn.execute(
+        "SELECT layer, max(id) AS v FROM etl_run WHERE status = 'ok' GROUP BY layer"
+    ).fetchall()
+    return {str(row["layer"]): int(row["v"]) for row in rows}
+
+
 def health(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     layers = loaded_layers(conn)
     scored = conn.execute("SELECT count(*) AS n FROM site_raw").fetchone()
@@ -312,16 +320,6 @@ def health(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         },
         "scored_sites": scored["n"] if scored else 0,
     }
-
-
-def sites_extent(conn: psycopg.Connection[Any]) -> list[float] | None:
-    row = conn.execute(
-        "SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n"
-        " FROM (SELECT ST_Extent(ST_Transform(geom, 4326)) AS b FROM site) x"
-    ).fetchone()
-    if row is None or row["w"] is None:
-        return None
-    return [round(row["w"], 5), round(row["s"], 5), round(row["e"], 5), round(row["n"], 5)]
 
 
 def gemeenten_with_sites(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
@@ -568,60 +566,11 @@ def _tile_params(tile: Tile) -> dict[str, Any] | None:
     }
 
 
-def site_tile(
-    conn: psycopg.Connection[Any],
-    tile: Tile,
-    ids: list[str],
-    values: dict[str, NDArray],
-    excluded: NDArray,
-    gemeente: tuple[NDArray, list[str]],
-) -> bytes:
-    """The MVT of the sites ``ids`` in ``tile``: layer ``sites``, one point per site (its point
-    on surface) with ``site_id``, ``kind``, ``gemeentecode``, ``excluded`` and one attribute per
-    criterion of ``values`` (0-1; left out where missing). ``values``, ``excluded`` (1/0) and
-    the gemeente (an index per id, -1 for none, into the list of codes) hold one entry per id,
-    float32 arrays bound in binary, as the served site table has them. One statement; sites
-    are found with the GiST index of ``site`` (the envelope in EPSG:28992)."""
-    where = _tile_params(tile)
-    if not ids or where is None:
-        return b""
-    names = list(values)
-    columns = [sql.Identifier(f"c{j}") for j in range(len(names))]
-    arrays = sql.SQL(", ").join(sql.Placeholder(f"c{j}") for j in range(len(names)))
-    attributes = sql.SQL(", ").join(
-        sql.SQL("NULLIF(v.{c}, 'NaN') AS {name}").format(c=c, name=sql.Identifier(name))
-        for c, name in zip(columns, names, strict=True)
-    )
-    # ST_AsMVT leaves out the rows whose geometry ST_AsMVTGeom clipped away (NULL): no filter
-    # on it, so that it is computed once per row
-    query = sql.SQL(
-        "WITH v AS (SELECT * FROM unnest(%(ids)s::text[], %(excluded)s, %(gemeente)s, {arrays})"
-        "   AS v(site_id, excluded, gemeente, {columns})),"
-        " t AS (SELECT {geom} AS geom, s.id AS site_id, s.kind,"
-        "   (%(gemeenten)s::text[])[v.gemeente::integer + 1] AS gemeentecode,"
-        "   v.excluded > 0 AS excluded, {attributes}"
-        "   FROM v JOIN site s ON s.id = v.site_id WHERE s.geom && {envelope})"
-        " SELECT ST_AsMVT(t, 'sites', %(extent)s, 'geom') AS tile FROM t"
-    ).format(
-        arrays=arrays,
-        columns=sql.SQL(", ").join(columns),
-        geom=sql.SQL(_MVT_GEOM.format(geom="ST_Transform(ST_PointOnSurface(s.geom), 3857)")),
-        attributes=attributes,
-        envelope=sql.SQL(_ENVELOPE_RD),
-    )
-    codes, gemeenten = gemeente
-    params: dict[str, Any] = {
-        **where,
-        "ids": ids,
-        "excluded": excluded,
-        "gemeente": codes,
-        "gemeenten": gemeenten,
-        **{f"c{j}": values[name] for j, name in enumerate(names)},
-    }
-    cursor = conn.cursor()
-    cursor.adapters.register_dumper(np.ndarray, Float4ArrayDumper)
-    row = cursor.execute(query, params).fetchone()
-    return bytes(row["tile"]) if row and row["tile"] is not None else b""
+_TILE_EXTRA = {
+    "site": "NULL::text AS code, kind AS category",
+    "poi": "NULL::text AS code, category",
+    "area": "code, category",
+}
 
 
 def layer_tile(conn: psycopg.Connection[Any], layer: Layer, tile: Tile) -> bytes:

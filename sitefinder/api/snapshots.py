@@ -21,6 +21,11 @@ that work; a ``POST /api/score`` meanwhile starts the load at once and waits for
   :func:`sitefinder.pipeline.load_layers`).
 * **The criterion layers** (:class:`sitefinder.scoring.spatial.Layers`, what ``POST
   /api/score`` scores against) are reloaded when one of them was loaded.
+* **The site tiles' index** (``sitefinder.api.mvt.SiteTileIndex``: the sites sorted by Web
+  Mercator x, about a second at a million sites) is built with each new site table, before it
+  is served, so that the map's first site tiles do not wait for it.
+* **The layers' versions** (their last successful ETL run), looked up with every poll: a layer
+  tile's ETag is keyed on them without a query per tile.
 * **The health body** (counts per layer, scored sites) is counted again only when a load or a
   scoring has run since: ``/api/health`` itself then costs one small query, so that it answers
   at once even when every worker is busy.
@@ -41,7 +46,7 @@ from typing import Any
 
 import psycopg
 
-from sitefinder.api import queries
+from sitefinder.api import mvt, queries
 from sitefinder.core.errors import ServiceBusyError
 from sitefinder.scoring import snapshot
 from sitefinder.scoring.compute import load_layers
@@ -83,6 +88,7 @@ class Snapshots:
         self._layers_loading = threading.Event()  # the first load of the layers is under way
         self._layers_wanted = threading.Event()  # a request waits for them: load them now
         self._health: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self._layer_versions: dict[str, int] | None = None
         self._loading = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -92,6 +98,11 @@ class Snapshots:
         """The version of the current site table (scoring version, newest site layer load):
         what a cached answer built from it (a vector tile's ETag) is keyed on."""
         return self._table_key
+
+    @property
+    def loaded_table(self) -> SiteTable | None:
+        """The current site table, None before the first load (no database needed)."""
+        return self._table
 
     def table(self, conn: psycopg.Connection[Any]) -> SiteTable:
         """The current site table (loaded now only if there is none yet)."""
@@ -109,6 +120,14 @@ class Snapshots:
             raise ServiceBusyError("the server is still loading its data; try again shortly")
         assert self._layers is not None
         return self._layers
+
+    def layer_version(self, conn: psycopg.Connection[Any], name: str) -> int:
+        """The layer's last successful ETL run as of the last look (at most :data:`POLL_S`
+        old: what a layer tile's ETag is keyed on, without a query per tile)."""
+        versions = self._layer_versions
+        if versions is None:
+            return queries.scoring_data_version(conn, [name])
+        return versions.get(name, 0)
 
     def health(self, conn: psycopg.Connection[Any]) -> dict[str, Any]:
         """``queries.health``, counted again only when a load or a scoring has run since."""
@@ -133,14 +152,17 @@ class Snapshots:
             if self._table is None or key != self._table_key:
                 mapped = None if self._folder is None else snapshot.open_table(self._folder, key)
                 table = mapped if mapped is not None else SiteTable.load(conn, version=key.version)
+                mvt.site_index(table)  # the site tiles' index, before the table is served
                 self._table, self._table_key, self.mapped = table, key, mapped is not None
                 if mapped is None:
                     # a million rows of Python objects: keep full collections from walking them
                     gc.collect()
                     gc.freeze()
+            versions = queries.layer_versions(conn)
+            self._layer_versions = versions
             if not layers:
                 return
-            version = queries.scoring_data_version(conn, sorted(layer_names()))
+            version = max((versions.get(name, 0) for name in layer_names()), default=0)
             if self._layers is None or version != self._layers_key:
                 if self._layers is None:
                     self._layers_loading.set()

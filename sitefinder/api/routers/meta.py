@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from sitefinder.api import queries
+from sitefinder.api import ogcqueries
 from sitefinder.api.deps import AppSettings, Conn
 from sitefinder.api.errors import error_responses
 from sitefinder.api.models import AppConfig, Basemap, Health
@@ -23,11 +23,13 @@ def health(c: Conn, request: Request) -> Health:
 
 
 @router.get("/config", responses=error_responses(500, 503))
-def config(c: Conn, settings: AppSettings) -> AppConfig:
-    """What the map page needs to start: basemap, profile, data extent, attribution."""
+def config(c: Conn, request: Request, settings: AppSettings) -> AppConfig:
+    """What the map page needs to start: basemap, profile, data extent (of the sites' points,
+    from the served site table: no scan of every geometry), attribution."""
+    table = request.app.state.engine.table(c)
     return AppConfig(
         basemap=Basemap(url=settings.basemap_url, attribution=settings.basemap_attribution),
         default_profile=settings.default_profile,
-        bounds=queries.sites_extent(c),
+        bounds=ogcqueries.sites_extent(table) if len(table) else None,
         attribution=DATA_ATTRIBUTION,
     )

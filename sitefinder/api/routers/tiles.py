@@ -11,15 +11,15 @@ for every viewer.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Header, Path, Request, Response
 
 from layers import Layer
 from sitefinder import __version__
-from sitefinder.api import mvt, queries
-from sitefinder.api.deps import Conn, ProfileParam
+from sitefinder.api import mvt, ogcqueries, queries
+from sitefinder.api.deps import Conn, ProfileParam, connection
 from sitefinder.api.errors import error_responses
 from sitefinder.api.models import TileJSON, VectorLayer
 from sitefinder.api.routers.meta import DATA_ATTRIBUTION
@@ -57,6 +57,7 @@ SITE_FIELDS = {
     "kind": "String",
     "gemeentecode": "String",
     "excluded": "Boolean",
+    "count": "Number",
 }
 LAYER_FIELDS = {"id": "String", "name": "String", "code": "String", "category": "String"}
 
@@ -70,12 +71,19 @@ def _not_modified(tag: str) -> Response:
     return Response(status_code=304, headers={"ETag": tag, "Cache-Control": mvt.CACHE_CONTROL})
 
 
-def _profile_key(profile: ProfileParam) -> tuple[Any, ...]:
-    return (profile.name, repr(sorted(profile.criteria.items())))
-
-
 def _site_key(request: Request, table: SiteTable) -> Any:
     return request.app.state.engine.key or table.version
+
+
+def _served_table(request: Request) -> SiteTable:
+    """The served site table; a database connection only when none is loaded yet (a site
+    tile is built in memory: once the table is there, it needs no connection)."""
+    engine = request.app.state.engine
+    table: SiteTable | None = engine.loaded_table
+    if table is None:
+        with contextmanager(connection)(request) as conn:
+            table = engine.table(conn)
+    return table
 
 
 @router.get(
@@ -85,7 +93,6 @@ def _site_key(request: Request, table: SiteTable) -> Any:
     summary="A vector tile of the scored sites",
 )
 def site_tile(
-    c: Conn,
     request: Request,
     z: Z,
     x: XY,
@@ -97,23 +104,15 @@ def site_tile(
     ``site_id``, ``kind``, ``gemeentecode``, ``excluded`` (under the profile) and per
     criterion that weighs in a score its value 0-1 (rounded to 0.001; absent where the data
     are missing; constraints only exclude). The score is the weighted mean of the values
-    present (TileJSON ``criteria`` and ``weights``)."""
+    present (TileJSON ``criteria`` and ``weights``). A tile of more than 10,000 sites (low
+    zooms) is thinned: one site per 4 x 4 pixels, the best under the profile's weights, with
+    ``count``, the sites it stands for."""
     tile = mvt.Tile.checked(z, x, y)
-    table = request.app.state.engine.table(c)
-    tag = mvt.etag(mvt.SITES, _site_key(request, table), _profile_key(profile), z, x, y)
+    table = _served_table(request)
+    tag = mvt.etag(mvt.SITES, _site_key(request, table), mvt.profile_key(profile), z, x, y)
     if mvt.matches(if_none_match, tag):
         return _not_modified(tag)
-    rows = mvt.site_index(table).rows(tile)
-    evaluation = table.evaluation(profile)
-    body = queries.site_tile(
-        c,
-        tile,
-        table.site_ids(rows),
-        mvt.site_values(evaluation, rows),
-        evaluation.excluded[rows].astype(np.float32),
-        mvt.site_gemeenten(table, rows),
-    )
-    return _mvt(body, tag)
+    return _mvt(mvt.site_index(table).tile(tile, profile), tag)
 
 
 @router.get(
@@ -124,6 +123,7 @@ def site_tile(
 )
 def layer_tile(
     c: Conn,
+    request: Request,
     layer: LayerName,
     z: Z,
     x: XY,
@@ -134,7 +134,7 @@ def layer_tile(
     ``code`` and ``category``; geometry generalised to half a pixel."""
     tile = mvt.Tile.checked(z, x, y)
     found = mvt.get_layer_set(layer)
-    version = queries.scoring_data_version(c, [found.name])
+    version = request.app.state.engine.layer_version(c, found.name)
     tag = mvt.etag(found.name, version, z, x, y)
     if mvt.matches(if_none_match, tag):
         return _not_modified(tag)
@@ -154,16 +154,7 @@ def sites_tilejson(c: Conn, request: Request, profile: ProfileParam) -> TileJSON
     """The site tiles as TileJSON: URL template (with the profile), bounds, the attributes,
     the criteria and the profile's weights (a client scores with its own weights)."""
     table = request.app.state.engine.table(c)
-    bounds = (
-        [
-            round(float(np.nanmin(table.lon)), 5),
-            round(float(np.nanmin(table.lat)), 5),
-            round(float(np.nanmax(table.lon)), 5),
-            round(float(np.nanmax(table.lat)), 5),
-        ]
-        if len(table.ids)
-        else mvt.NL_BOUNDS
-    )
+    bounds = ogcqueries.sites_extent(table)
     names = mvt.scored_criteria(table.evaluation(profile))
     fields = {**SITE_FIELDS, **dict.fromkeys(names, "Number")}
     return TileJSON(
@@ -179,7 +170,10 @@ def sites_tilejson(c: Conn, request: Request, profile: ProfileParam) -> TileJSON
         vector_layers=[
             VectorLayer(
                 id=mvt.SITES,
-                description="one point per site",
+                description=(
+                    "one point per site; in a tile of more than 10,000 sites one per 4 x 4"
+                    " pixels, the best under the profile's weights, count = sites it stands for"
+                ),
                 minzoom=mvt.MIN_ZOOM,
                 maxzoom=mvt.MAX_ZOOM,
                 fields=fields,
