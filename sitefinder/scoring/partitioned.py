@@ -41,6 +41,10 @@ from sitefinder.scoring.criteria import groups, raw_columns
 from sitefinder.scoring.spatial import NEAREST_CAP_M, Layers, Sites, containing
 
 BUFFER_M = NEAREST_CAP_M  # the neighbourhood of a partition (metres, EPSG:28992)
+# A layer of fewer features than this goes whole to every partition (stops, care, shops,
+# Natura 2000 parts: its trees are built once per worker and every answer from it is exact at
+# once); a larger one (zoning) is clipped to each partition's neighbourhood.
+WHOLE_BELOW = 100_000
 GROWTH = 4.0  # each further round widens the neighbourhood of the sites left this much
 ROUNDS = 3  # further rounds per criterion group; the last on the whole layers
 NONE_GEMEENTE = ""  # the partition of the sites in no gemeente
@@ -87,11 +91,16 @@ def _buffer(buffer_m: float) -> float:
     return max([buffer_m, *reaches])
 
 
-def _searched(layers: Layers) -> dict[str, list[str]]:
+def _searched(layers: Layers, whole_below: int) -> dict[str, list[str]]:
     """Per criterion group, its nearest-distance columns (metres, no search radius) of the
-    declarations that read a layer holding features: only their answers can lie outside a
-    neighbourhood (a column whose layers are empty is NaN everywhere, in every run)."""
-    held = {name for (name, _), index in layers.indexes.items() if len(index)}
+    declarations that read a clipped layer holding features (at least ``whole_below``): only
+    their answers can lie outside a neighbourhood (a column whose layers are empty is NaN
+    everywhere, in every run; a layer that goes whole answers exactly)."""
+    held = {
+        name
+        for (name, _), index in layers.indexes.items()
+        if len(index) and len(index) >= whole_below
+    }
     out: dict[str, list[str]] = {}
     for group, members in groups().items():
         columns = [
@@ -117,10 +126,10 @@ def _unsure(frame: pd.DataFrame, columns: list[str], buffer_m: float) -> NDArray
     return unsure
 
 
-def _neighbourhood(layers: Layers, geoms: NDArray, buffer_m: float) -> Layers:
+def _neighbourhood(layers: Layers, geoms: NDArray, buffer_m: float, whole_below: int) -> Layers:
     xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
     box = shapely.box(xmin - buffer_m, ymin - buffer_m, xmax + buffer_m, ymax + buffer_m)
-    return layers.clip(box)
+    return layers.clip(box, whole_below)
 
 
 def _overwrite(out: pd.DataFrame, rows: NDArray, frame: pd.DataFrame) -> None:
@@ -134,16 +143,20 @@ def _overwrite(out: pd.DataFrame, rows: NDArray, frame: pd.DataFrame) -> None:
 
 
 def compute_partition(
-    layers: Layers, geoms: NDArray, places: NDArray, buffer_m: float = BUFFER_M
+    layers: Layers,
+    geoms: NDArray,
+    places: NDArray,
+    buffer_m: float = BUFFER_M,
+    whole_below: int = WHOLE_BELOW,
 ) -> pd.DataFrame:
     """The raw criteria of one partition's sites (shapely, EPSG:28992), exact (see the module
-    doc): every criterion on the layers clipped to the sites' box grown by the buffer; then,
-    per criterion group with a nearest distance farther than the buffer (or none found), that
-    group again for those sites on a neighbourhood ``GROWTH`` times as wide, at last on the
-    whole layers."""
+    doc): every criterion on the layers clipped to the sites' box grown by the buffer (those
+    of fewer than ``whole_below`` features whole); then, per criterion group with a nearest
+    distance in a clipped layer farther than the buffer (or none found), that group again for
+    those sites on a neighbourhood ``GROWTH`` times as wide, at last on the whole layers."""
     buffer_m = _buffer(buffer_m)
-    out = raw_criteria(_neighbourhood(layers, geoms, buffer_m), geoms, places)
-    for group, columns in _searched(layers).items():
+    out = raw_criteria(_neighbourhood(layers, geoms, buffer_m, whole_below), geoms, places)
+    for group, columns in _searched(layers, whole_below).items():
         reach = buffer_m
         todo = np.flatnonzero(_unsure(out, columns, reach))
         for round_ in range(ROUNDS):
@@ -152,16 +165,18 @@ def compute_partition(
             reach *= GROWTH
             last = round_ == ROUNDS - 1
             part = geoms[todo]
-            here = layers if last else _neighbourhood(layers, part, reach)
+            here = layers if last else _neighbourhood(layers, part, reach, whole_below)
             frame = raw_criteria(here, part, places[todo], [group])
             _overwrite(out, todo, frame)
             todo = todo[_unsure(frame, columns, reach)] if not last else todo[:0]
     return out
 
 
-def _run(layers: Layers, wkb: NDArray, places: NDArray, buffer_m: float) -> pd.DataFrame:
+def _run(
+    layers: Layers, wkb: NDArray, places: NDArray, buffer_m: float, whole_below: int
+) -> pd.DataFrame:
     """One task: the partition's sites from WKB (what is sent to a worker)."""
-    return compute_partition(layers, shapely.from_wkb(wkb), places, buffer_m)
+    return compute_partition(layers, shapely.from_wkb(wkb), places, buffer_m, whole_below)
 
 
 def raw_criteria_partitioned(
@@ -172,6 +187,7 @@ def raw_criteria_partitioned(
     client: Any = None,
     partitions: int = 16,
     buffer_m: float = BUFFER_M,
+    whole_below: int = WHOLE_BELOW,
 ) -> pd.DataFrame:
     """``compute.raw_criteria`` of every site (all groups), by partition of whole gemeenten,
     on the Dask ``client`` (a ``distributed.Client``) or, without one, in this process; the
@@ -179,7 +195,10 @@ def raw_criteria_partitioned(
     everything = Sites(sites, places)
     parts = partition(everything, site_gemeenten(layers, everything), partitions)
     if client is None:
-        frames = [compute_partition(layers, sites[p.rows], places[p.rows], buffer_m) for p in parts]
+        frames = [
+            compute_partition(layers, sites[p.rows], places[p.rows], buffer_m, whole_below)
+            for p in parts
+        ]
     else:
         shared = client.scatter(layers, broadcast=True)
         futures = [
@@ -189,6 +208,7 @@ def raw_criteria_partitioned(
                 shapely.to_wkb(sites[p.rows]),
                 places[p.rows],
                 buffer_m,
+                whole_below,
                 key=f"criteria-{i}-{p.gemeenten[0] or 'none'}",
                 pure=False,
             )
