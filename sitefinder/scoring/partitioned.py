@@ -6,21 +6,23 @@ grouped into about ``partitions`` partitions of similar size, neighbours togethe
 along the x axis by their sites' mean position, so a partition is a band of the country).
 Each partition is computed by the same ``compute.raw_criteria`` as the single-process run, on
 the layers *clipped to the partition's neighbourhood*: the box around its sites grown by a
-buffer (``BUFFER_M``, at least every declared search radius, ``RawColumn.reach_m``).
+buffer (``BUFFER_M``, at least every declared search radius, ``RawColumn.reach_m``); a layer
+of fewer than ``WHOLE_BELOW`` features goes whole (exact at once, its trees built once).
 
 Exact at the borders: a feature that answers a site's question lies within the buffer of it
 when the answer is a distance of at most the buffer (nearest stop, care, shop, school), a
 search within a radius no larger than the buffer (Natura 2000 within 1,000 m, care within
 1,000 m) or the feature under the site (zoning, gemeente, constraints). Sites whose nearest
-distance is farther (a station 12 km away) have that criterion group computed again on a
-neighbourhood four times as large, and so on, at last on the whole layers: every answer is
-the one the single run gives (``same_frames`` checks it; the bench and the smoke test assert
-it).
+distance in a clipped layer is farther (a station 12 km away) have that criterion group
+computed again on a neighbourhood four times as large, and so on, at last on the whole
+layers: every answer is the one the single run gives (``same_frames`` checks it; the bench and
+the smoke test assert it).
 
 Dask (``dask.distributed``) runs the partitions: the layers are sent to every worker once
-(``Client.scatter(..., broadcast=True)``; a ``LayerIndex`` pickles as data and builds its trees
-on the worker), each partition is one task, the frames come back in partition order and are put
-in site order. ``client=None`` runs the same partitions one after another in this process.
+(``Client.scatter(..., broadcast=True)``; a ``LayerIndex`` pickles as data, its geometry as
+one WKB array, and builds its trees on the worker), each partition is one task, the frames
+come back in partition order and are put in site order. ``client=None`` runs the same
+partitions one after another in this process.
 docs/scaling.md says how the same run goes to a real cluster.
 """
 
