@@ -43,10 +43,12 @@ from sitefinder.scoring.criteria import groups, raw_columns
 from sitefinder.scoring.spatial import NEAREST_CAP_M, Layers, Sites, containing
 
 BUFFER_M = NEAREST_CAP_M  # the neighbourhood of a partition (metres, EPSG:28992)
-# A layer of fewer features than this goes whole to every partition (stops, care, shops,
-# Natura 2000 parts: its trees are built once per worker and every answer from it is exact at
-# once); a larger one (zoning) is clipped to each partition's neighbourhood.
-WHOLE_BELOW = 100_000
+# A layer of fewer features than this goes whole to every partition: its trees (and what the
+# criteria prepare of it, the zoning plans' order) are built once per worker and every answer
+# from it is exact at once. At national scale every layer does (the bench: clipping the 500,000
+# zoning plans per partition cost more than it saved); a larger one (Europe) is clipped to each
+# partition's neighbourhood.
+WHOLE_BELOW = 1_000_000
 GROWTH = 4.0  # each further round widens the neighbourhood of the sites left this much
 ROUNDS = 3  # further rounds per criterion group; the last on the whole layers
 NONE_GEMEENTE = ""  # the partition of the sites in no gemeente
@@ -175,9 +177,10 @@ def compute_partition(
 
 
 def _run(
-    layers: Layers, wkb: NDArray, places: NDArray, buffer_m: float, whole_below: int
+    layers: Layers, sites: tuple[NDArray, NDArray], buffer_m: float, whole_below: int
 ) -> pd.DataFrame:
-    """One task: the partition's sites from WKB (what is sent to a worker)."""
+    """One task: the partition's sites as WKB and places (what is sent to a worker)."""
+    wkb, places = sites
     return compute_partition(layers, shapely.from_wkb(wkb), places, buffer_m, whole_below)
 
 
@@ -202,19 +205,23 @@ def raw_criteria_partitioned(
             for p in parts
         ]
     else:
-        shared = client.scatter(layers, broadcast=True)
+        # hash=False: Dask would otherwise name the data by hashing it, which took longer
+        # (64 s for the national layers) than computing every criterion
+        shared = client.scatter(layers, broadcast=True, hash=False)
+        inputs = client.scatter(
+            [(shapely.to_wkb(sites[p.rows]), places[p.rows]) for p in parts], hash=False
+        )
         futures = [
             client.submit(
                 _run,
                 shared,
-                shapely.to_wkb(sites[p.rows]),
-                places[p.rows],
+                data,
                 buffer_m,
                 whole_below,
                 key=f"criteria-{i}-{p.gemeenten[0] or 'none'}",
                 pure=False,
             )
-            for i, p in enumerate(parts)
+            for i, (p, data) in enumerate(zip(parts, inputs, strict=True))
         ]
         frames = client.gather(futures)
     if not frames:

@@ -253,7 +253,9 @@ class Layers:
     def clip(self, box: shapely.Geometry, whole_below: int = 0) -> Layers:
         """The layers with only the features whose envelope meets ``box`` (coverage whole);
         a layer of fewer than ``whole_below`` features stays whole (the same index, its trees
-        built once)."""
+        built once). Nothing to clip: these same layers (what ``memo`` prepared kept)."""
+        if all(len(index) < whole_below for index in self.indexes.values()):
+            return self
         return Layers(
             indexes={
                 key: index if len(index) < whole_below else index.clip(box)
