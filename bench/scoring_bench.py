@@ -1306,7 +1306,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"  single process {dask['single_process_s']:.2f} s,"
                     f" Dask {dask['dask_s']:.2f} s (cluster start {dask['cluster_start_s']:.1f}"
                     f" s): x{dask['speedup_x']}; identical: {dask['identical']}"
-                    f" {dask['differing_columns'] or ''}"
+                    f" {dask['differing_columns'] or ''}; Dask steps {dask['dask_steps_s']}"
                 )
                 results["dask"] = dask
 
