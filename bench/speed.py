@@ -272,8 +272,9 @@ def dask_compare(conn: psycopg.Connection[Any], workers: int, partitions: int) -
     start_s = time.perf_counter() - t0
     try:
         t0 = time.perf_counter()
+        steps: dict[str, float] = {}
         parted = raw_criteria_partitioned(
-            layers, sites, places, client=client, partitions=partitions
+            layers, sites, places, client=client, partitions=partitions, seconds=steps
         )
         dask_s = time.perf_counter() - t0
     finally:
@@ -288,6 +289,9 @@ def dask_compare(conn: psycopg.Connection[Any], workers: int, partitions: int) -
         "single_process_s": round(single_s, 3),
         "cluster_start_s": round(start_s, 3),
         "dask_s": round(dask_s, 3),
+        # partition (gemeente of every site), scatter (layers and sites to the workers),
+        # tasks (the criteria on the workers, gathered), join (back in site order)
+        "dask_steps_s": steps,
         "speedup_x": round(single_s / dask_s, 2) if dask_s > 0 else None,
         "identical": not differ,
         "differing_columns": differ,

@@ -11,6 +11,7 @@ import shapely
 from sitefinder.core.settings import Settings
 from sitefinder.scoring.compute import raw_criteria
 from sitefinder.scoring.partitioned import (
+    WHOLE_BELOW,
     compute_partition,
     partition,
     raw_criteria_partitioned,
@@ -88,15 +89,19 @@ def test_partitioned_equals_single_process_even_far_beyond_the_buffer() -> None:
     geoms, places = _sites(rng)
     single = raw_criteria(layers, geoms, places)
     assert single["stop_rail_m"].min() > 30_000  # the answer lies far outside every buffer
-    for buffer_m in (1_000.0, 5_000.0):
-        parted = raw_criteria_partitioned(layers, geoms, places, partitions=2, buffer_m=buffer_m)
+    # whole_below=0: every layer clipped, the far station found in the further rounds; by
+    # default these small layers go whole to every partition
+    for buffer_m, whole_below in ((1_000.0, 0), (5_000.0, 0), (1_000.0, WHOLE_BELOW)):
+        parted = raw_criteria_partitioned(
+            layers, geoms, places, partitions=2, buffer_m=buffer_m, whole_below=whole_below
+        )
         assert same_frames(single, parted) == []
     # one neighbourhood alone would be wrong: the far station is not in it
     clipped = raw_criteria(
         layers.clip(shapely.box(99_000, 399_000, 141_000, 421_000)), geoms, places
     )
     assert "stop_rail_m" in same_frames(single, clipped)
-    assert same_frames(single, compute_partition(layers, geoms, places, 1_000.0)) == []
+    assert same_frames(single, compute_partition(layers, geoms, places, 1_000.0, 0)) == []
 
 
 def test_same_frames_names_what_differs() -> None:

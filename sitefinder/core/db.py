@@ -373,3 +373,18 @@ def copy_csv(
 
 
 NULL_CSV = "\\N"  # how ``copy_csv`` writes NULL
+
+
+def fetch_columns(
+    conn: psycopg.Connection[Any], query: sql.SQL | sql.Composed, params: Any = None, width: int = 0
+) -> list[tuple[Any, ...]]:
+    """The result of ``query`` (a SELECT of our own) as one tuple per column, fetched in
+    PostgreSQL's binary format: a ``bytea`` (WKB) arrives as bytes, a float8 as a float, NULL
+    as None, nothing parsed from text. At a million geometries several times faster than
+    hex WKB in CSV, whose decoding dominates (``width``: the number of columns, for an empty
+    result)."""
+    cursor = conn.cursor(binary=True, row_factory=psycopg.rows.tuple_row)
+    rows = cursor.execute(query, params).fetchall()
+    if not rows:
+        return [() for _ in range(width or len(cursor.description or ()))]
+    return list(zip(*rows, strict=True))

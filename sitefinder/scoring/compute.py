@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import psycopg
 import shapely
 from psycopg import sql
@@ -60,18 +61,20 @@ def places_source_sql(props: str = "props") -> str:
 
 
 def read_sites(conn: psycopg.Connection[Any]) -> pd.DataFrame:
-    """Every site's id, places and geometry (hex WKB, EPSG:28992), by id: one CSV COPY."""
+    """Every site's id, places and geometry (``wkb``: WKB bytes, EPSG:28992), by id, fetched
+    in binary (``db.fetch_columns``)."""
     import pandas as pd
 
     query = sql.SQL(
-        f"SELECT id, {places_sql()} AS places, encode(ST_AsBinary(geom), 'hex') AS wkb"
-        " FROM site ORDER BY id"
+        f"SELECT id, {places_sql()} AS places, ST_AsBinary(geom) AS wkb FROM site ORDER BY id"
     )
-    return pd.read_csv(
-        db.copy_csv(conn, query),
-        dtype={"id": "object", "places": "float64", "wkb": "object"},
-        keep_default_na=False,
-        na_values=[db.NULL_CSV],
+    ids, places, wkb = db.fetch_columns(conn, query, width=3)
+    return pd.DataFrame(
+        {
+            "id": np.array(ids, dtype=object),
+            "places": np.array(places, dtype=float),
+            "wkb": np.array(wkb, dtype=object),
+        }
     )
 
 

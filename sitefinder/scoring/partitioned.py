@@ -6,27 +6,30 @@ grouped into about ``partitions`` partitions of similar size, neighbours togethe
 along the x axis by their sites' mean position, so a partition is a band of the country).
 Each partition is computed by the same ``compute.raw_criteria`` as the single-process run, on
 the layers *clipped to the partition's neighbourhood*: the box around its sites grown by a
-buffer (``BUFFER_M``, at least every declared search radius, ``RawColumn.reach_m``).
+buffer (``BUFFER_M``, at least every declared search radius, ``RawColumn.reach_m``); a layer
+of fewer than ``WHOLE_BELOW`` features goes whole (exact at once, its trees built once).
 
 Exact at the borders: a feature that answers a site's question lies within the buffer of it
 when the answer is a distance of at most the buffer (nearest stop, care, shop, school), a
 search within a radius no larger than the buffer (Natura 2000 within 1,000 m, care within
 1,000 m) or the feature under the site (zoning, gemeente, constraints). Sites whose nearest
-distance is farther (a station 12 km away) have that criterion group computed again on a
-neighbourhood four times as large, and so on, at last on the whole layers: every answer is
-the one the single run gives (``same_frames`` checks it; the bench and the smoke test assert
-it).
+distance in a clipped layer is farther (a station 12 km away) have that criterion group
+computed again on a neighbourhood four times as large, and so on, at last on the whole
+layers: every answer is the one the single run gives (``same_frames`` checks it; the bench and
+the smoke test assert it).
 
 Dask (``dask.distributed``) runs the partitions: the layers are sent to every worker once
-(``Client.scatter(..., broadcast=True)``; a ``LayerIndex`` pickles as data and builds its trees
-on the worker), each partition is one task, the frames come back in partition order and are put
-in site order. ``client=None`` runs the same partitions one after another in this process.
+(``Client.scatter(..., broadcast=True)``; a ``LayerIndex`` pickles as data, its geometry as
+one WKB array, and builds its trees on the worker), each partition is one task, the frames
+come back in partition order and are put in site order. ``client=None`` runs the same
+partitions one after another in this process.
 docs/scaling.md says how the same run goes to a real cluster.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +44,12 @@ from sitefinder.scoring.criteria import groups, raw_columns
 from sitefinder.scoring.spatial import NEAREST_CAP_M, Layers, Sites, containing
 
 BUFFER_M = NEAREST_CAP_M  # the neighbourhood of a partition (metres, EPSG:28992)
+# A layer of fewer features than this goes whole to every partition: its trees (and what the
+# criteria prepare of it, the zoning plans' order) are built once per worker and every answer
+# from it is exact at once. At national scale every layer does (the bench: clipping the 500,000
+# zoning plans per partition cost more than it saved); a larger one (Europe) is clipped to each
+# partition's neighbourhood.
+WHOLE_BELOW = 1_000_000
 GROWTH = 4.0  # each further round widens the neighbourhood of the sites left this much
 ROUNDS = 3  # further rounds per criterion group; the last on the whole layers
 NONE_GEMEENTE = ""  # the partition of the sites in no gemeente
@@ -87,11 +96,16 @@ def _buffer(buffer_m: float) -> float:
     return max([buffer_m, *reaches])
 
 
-def _searched(layers: Layers) -> dict[str, list[str]]:
+def _searched(layers: Layers, whole_below: int) -> dict[str, list[str]]:
     """Per criterion group, its nearest-distance columns (metres, no search radius) of the
-    declarations that read a layer holding features: only their answers can lie outside a
-    neighbourhood (a column whose layers are empty is NaN everywhere, in every run)."""
-    held = {name for (name, _), index in layers.indexes.items() if len(index)}
+    declarations that read a clipped layer holding features (at least ``whole_below``): only
+    their answers can lie outside a neighbourhood (a column whose layers are empty is NaN
+    everywhere, in every run; a layer that goes whole answers exactly)."""
+    held = {
+        name
+        for (name, _), index in layers.indexes.items()
+        if len(index) and len(index) >= whole_below
+    }
     out: dict[str, list[str]] = {}
     for group, members in groups().items():
         columns = [
@@ -117,10 +131,10 @@ def _unsure(frame: pd.DataFrame, columns: list[str], buffer_m: float) -> NDArray
     return unsure
 
 
-def _neighbourhood(layers: Layers, geoms: NDArray, buffer_m: float) -> Layers:
+def _neighbourhood(layers: Layers, geoms: NDArray, buffer_m: float, whole_below: int) -> Layers:
     xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
     box = shapely.box(xmin - buffer_m, ymin - buffer_m, xmax + buffer_m, ymax + buffer_m)
-    return layers.clip(box)
+    return layers.clip(box, whole_below)
 
 
 def _overwrite(out: pd.DataFrame, rows: NDArray, frame: pd.DataFrame) -> None:
@@ -134,16 +148,20 @@ def _overwrite(out: pd.DataFrame, rows: NDArray, frame: pd.DataFrame) -> None:
 
 
 def compute_partition(
-    layers: Layers, geoms: NDArray, places: NDArray, buffer_m: float = BUFFER_M
+    layers: Layers,
+    geoms: NDArray,
+    places: NDArray,
+    buffer_m: float = BUFFER_M,
+    whole_below: int = WHOLE_BELOW,
 ) -> pd.DataFrame:
     """The raw criteria of one partition's sites (shapely, EPSG:28992), exact (see the module
-    doc): every criterion on the layers clipped to the sites' box grown by the buffer; then,
-    per criterion group with a nearest distance farther than the buffer (or none found), that
-    group again for those sites on a neighbourhood ``GROWTH`` times as wide, at last on the
-    whole layers."""
+    doc): every criterion on the layers clipped to the sites' box grown by the buffer (those
+    of fewer than ``whole_below`` features whole); then, per criterion group with a nearest
+    distance in a clipped layer farther than the buffer (or none found), that group again for
+    those sites on a neighbourhood ``GROWTH`` times as wide, at last on the whole layers."""
     buffer_m = _buffer(buffer_m)
-    out = raw_criteria(_neighbourhood(layers, geoms, buffer_m), geoms, places)
-    for group, columns in _searched(layers).items():
+    out = raw_criteria(_neighbourhood(layers, geoms, buffer_m, whole_below), geoms, places)
+    for group, columns in _searched(layers, whole_below).items():
         reach = buffer_m
         todo = np.flatnonzero(_unsure(out, columns, reach))
         for round_ in range(ROUNDS):
@@ -152,16 +170,19 @@ def compute_partition(
             reach *= GROWTH
             last = round_ == ROUNDS - 1
             part = geoms[todo]
-            here = layers if last else _neighbourhood(layers, part, reach)
+            here = layers if last else _neighbourhood(layers, part, reach, whole_below)
             frame = raw_criteria(here, part, places[todo], [group])
             _overwrite(out, todo, frame)
             todo = todo[_unsure(frame, columns, reach)] if not last else todo[:0]
     return out
 
 
-def _run(layers: Layers, wkb: NDArray, places: NDArray, buffer_m: float) -> pd.DataFrame:
-    """One task: the partition's sites from WKB (what is sent to a worker)."""
-    return compute_partition(layers, shapely.from_wkb(wkb), places, buffer_m)
+def _run(
+    layers: Layers, sites: tuple[NDArray, NDArray], buffer_m: float, whole_below: int
+) -> pd.DataFrame:
+    """One task: the partition's sites as WKB and places (what is sent to a worker)."""
+    wkb, places = sites
+    return compute_partition(layers, shapely.from_wkb(wkb), places, buffer_m, whole_below)
 
 
 def raw_criteria_partitioned(
@@ -172,35 +193,60 @@ def raw_criteria_partitioned(
     client: Any = None,
     partitions: int = 16,
     buffer_m: float = BUFFER_M,
+    whole_below: int = WHOLE_BELOW,
+    seconds: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """``compute.raw_criteria`` of every site (all groups), by partition of whole gemeenten,
     on the Dask ``client`` (a ``distributed.Client``) or, without one, in this process; the
-    same frame, in site order."""
+    same frame, in site order. ``seconds``, when given, receives the seconds of each step
+    (``partition``, ``scatter`` of the layers and sites, ``tasks``, ``join``)."""
+    steps = seconds if seconds is not None else {}
+    t0 = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal t0
+        now = time.perf_counter()
+        steps[name] = round(now - t0, 3)
+        t0 = now
+
     everything = Sites(sites, places)
     parts = partition(everything, site_gemeenten(layers, everything), partitions)
+    step("partition")
     if client is None:
-        frames = [compute_partition(layers, sites[p.rows], places[p.rows], buffer_m) for p in parts]
+        frames = [
+            compute_partition(layers, sites[p.rows], places[p.rows], buffer_m, whole_below)
+            for p in parts
+        ]
     else:
-        shared = client.scatter(layers, broadcast=True)
+        # hash=False: Dask would otherwise name the data by hashing it, which took longer
+        # (64 s for the national layers) than computing every criterion
+        shared = client.scatter(layers, broadcast=True, hash=False)
+        inputs = client.scatter(
+            [(shapely.to_wkb(sites[p.rows]), places[p.rows]) for p in parts], hash=False
+        )
         futures = [
             client.submit(
                 _run,
                 shared,
-                shapely.to_wkb(sites[p.rows]),
-                places[p.rows],
+                data,
                 buffer_m,
+                whole_below,
                 key=f"criteria-{i}-{p.gemeenten[0] or 'none'}",
                 pure=False,
             )
-            for i, p in enumerate(parts)
+            for i, (p, data) in enumerate(zip(parts, inputs, strict=True))
         ]
+        step("scatter")
         frames = client.gather(futures)
+    step("tasks")
     if not frames:
         return raw_criteria(layers, sites, places)
     order = np.concatenate([p.rows for p in parts])
     joined = pd.concat(frames, ignore_index=True)
     joined.index = order
-    return joined.sort_index().reset_index(drop=True)
+    out = joined.sort_index().reset_index(drop=True)
+    step("join")
+    return out
 
 
 def same_frames(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 from typing import Any, TypeVar
 
 import numpy as np
@@ -79,9 +80,11 @@ class LayerIndex:
             self.first_here = first[group]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled (e.g. to a Dask worker) as its data only: the trees are built again there."""
-        data = (self.name, self.ids, self.names, self.categories, self.geoms)
-        return (LayerIndex, (*data, self.numbers, self.texts))
+        """Pickled (e.g. to a Dask worker) as its data only, the geometry as WKB (one
+        vectorised call; a shapely geometry pickles one by one, in Python): the trees are
+        built again there."""
+        data = (self.name, self.ids, self.names, self.categories, shapely.to_wkb(self.geoms))
+        return (_unpickled, (*data, self.numbers, self.texts))
 
     def clip(self, box: shapely.Geometry) -> LayerIndex:
         """The features whose envelope meets ``box`` (EPSG:28992), in the layer's order (so
@@ -133,6 +136,19 @@ class LayerIndex:
         return len(self.ids)
 
 
+def _unpickled(
+    name: str,
+    ids: NDArray,
+    names: NDArray,
+    categories: NDArray,
+    wkb: NDArray,
+    numbers: dict[str, NDArray],
+    texts: dict[str, NDArray],
+) -> LayerIndex:
+    """A ``LayerIndex`` from what ``LayerIndex.__reduce__`` pickled."""
+    return LayerIndex(name, ids, names, categories, shapely.from_wkb(wkb), numbers, texts)
+
+
 def load_layer(
     conn: psycopg.Connection[Any],
     name: str,
@@ -143,7 +159,6 @@ def load_layer(
 ) -> LayerIndex:
     """Read one layer (its table from the layer catalogue) from PostGIS, EPSG:28992, with the
     numeric and text ``props`` asked for."""
-    import pandas as pd
 
     layer = catalogue()[name]
     keys = list(numbers)
@@ -167,31 +182,22 @@ def load_layer(
         ]
     )
     query = sql.SQL(
-        "SELECT id, name, {category} AS category, encode(ST_AsBinary({geom}), 'hex') AS wkb"
+        "SELECT id, name, {category} AS category, ST_AsBinary({geom}) AS wkb"
         "{extra} FROM {table} WHERE layer = %s ORDER BY id"
     ).format(category=category, geom=geom, extra=extra, table=sql.Identifier(layer.table))
-    texts_at = ["id", "name", "category", "wkb", *map("t{}".format, range(len(words)))]
-    # one CSV COPY (NULL written \N, so that an empty text stays empty): many times faster
-    # than fetching rows at hundreds of thousands of features
-    frame = pd.read_csv(
-        db.copy_csv(conn, query, (*keys, *words, name)),
-        dtype={
-            **dict.fromkeys(texts_at, "object"),
-            **dict.fromkeys(map("n{}".format, range(len(keys))), "float64"),
-        },
-        keep_default_na=False,
-        na_values=[db.NULL_CSV],
+    # binary (WKB as bytes, NULL as None): many times faster than rows as text at hundreds of
+    # thousands of features
+    ids, names, categories, wkb, *props = db.fetch_columns(
+        conn, query, (*keys, *words, name), width=4 + len(keys) + len(words)
     )
-    for column in texts_at:  # NULL: None, as rows fetched one by one gave them
-        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return LayerIndex(
         name=name,
-        ids=frame["id"].to_numpy(dtype=object),
-        names=frame["name"].to_numpy(dtype=object),
-        categories=frame["category"].to_numpy(dtype=object),
-        geoms=shapely.from_wkb(frame["wkb"].to_numpy(dtype=object)),
-        numbers={key: frame[f"n{i}"].to_numpy(dtype=float) for i, key in enumerate(keys)},
-        texts={key: frame[f"t{i}"].to_numpy(dtype=object) for i, key in enumerate(words)},
+        ids=np.array(ids, dtype=object),
+        names=np.array(names, dtype=object),
+        categories=np.array(categories, dtype=object),
+        geoms=shapely.from_wkb(np.array(wkb, dtype=object)),
+        numbers={key: np.array(props[i], dtype=float) for i, key in enumerate(keys)},
+        texts={key: np.array(props[len(keys) + i], dtype=object) for i, key in enumerate(words)},
     )
 
 
@@ -246,10 +252,17 @@ class Layers:
         }
         return cls(indexes=indexes, coverage=coverage)
 
-    def clip(self, box: shapely.Geometry) -> Layers:
-        """The layers with only the features whose envelope meets ``box`` (coverage whole)."""
+    def clip(self, box: shapely.Geometry, whole_below: int = 0) -> Layers:
+        """The layers with only the features whose envelope meets ``box`` (coverage whole);
+        a layer of fewer than ``whole_below`` features stays whole (the same index, its trees
+        built once). Nothing to clip: these same layers (what ``memo`` prepared kept)."""
+        if all(len(index) < whole_below for index in self.indexes.values()):
+            return self
         return Layers(
-            indexes={key: index.clip(box) for key, index in self.indexes.items()},
+            indexes={
+                key: index if len(index) < whole_below else index.clip(box)
+                for key, index in self.indexes.items()
+            },
             coverage=self.coverage,
         )
 
@@ -308,10 +321,108 @@ class Sites:
         return np.setdiff1d(np.arange(len(self)), self.point_rows, assume_unique=True)
 
     @cached_property
+    def bounds(self) -> NDArray:
+        """xmin, ymin, xmax, ymax of each site (metres), n x 4."""
+        found: NDArray = shapely.bounds(self.geoms)
+        return found
+
+    @cached_property
+    def tree(self) -> STRtree:
+        """A tree of the sites themselves (for a query with a few large features)."""
+        return STRtree(self.geoms)
+
+    @cached_property
     def surface_points(self) -> NDArray:
         """A point on each site's surface (the site itself for a point)."""
-        points: NDArray = shapely.point_on_surface(self.geoms)
+        points: NDArray = self.geoms.copy()
+        points[self.other_rows] = shapely.point_on_surface(self.geoms[self.other_rows])
         return points
+
+
+def _first_of_pairs(
+    src: NDArray, tgt: NDArray, d: NDArray, rows: NDArray, found: NDArray, dist: NDArray
+) -> None:
+    """Per query (``src``, a position into ``rows``) the nearest candidate ``tgt`` (distance
+    ``d``) and of several at that distance the first (lowest index = lowest id), written into
+    ``found`` and ``dist`` at ``rows[src]``."""
+    if len(src) == 0:
+        return
+    order = np.lexsort((tgt, d, src))
+    src, tgt, d = src[order], tgt[order], d[order]
+    first = np.unique(src, return_index=True)[1]
+    found[rows[src[first]]] = tgt[first]
+    dist[rows[src[first]]] = d[first]
+
+
+def _nearest_points_to_shapes(
+    index: LayerIndex, geoms: NDArray, cap: float | None
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Candidate pairs (site position, point of the layer, metres) for sites that are not
+    points against a layer of points: every point that can be the nearest, never fewer.
+
+    A shape lies within ``half`` (half its bounding box's diagonal) of its box's centre ``c``.
+    The point nearest ``c`` (a k-d tree call) is at most ``d_c + half`` from the shape, and a
+    point nearer the shape than that lies within ``d_c + 2 half`` of ``c``: the k-d tree gives
+    those (one call), GEOS the exact distance of each pair, the distance ``query_nearest``
+    computes. About ten times faster than ``query_nearest`` at a quarter of a million plots.
+    ``cap``: only points within that many metres of the shape.
+    """
+    assert index.kdtree is not None
+    bounds = shapely.bounds(geoms)
+    ok = np.flatnonzero(np.isfinite(bounds).all(axis=1))  # an empty geometry has no nearest
+    bounds = bounds[ok]
+    centre = (bounds[:, :2] + bounds[:, 2:]) / 2
+    half = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) / 2
+    d_c = index.kdtree.query(centre, k=1, workers=-1)[0]
+    reach = d_c + 2 * half
+    if cap is not None:
+        keep = d_c - half <= cap  # farther: every point lies beyond the cap
+        ok, centre, reach = ok[keep], centre[keep], np.minimum(reach[keep], cap + half[keep])
+    # a hair wider than the reach: rounding must never drop the nearest point
+    found = index.kdtree.query_ball_point(centre, reach * (1.0 + 1e-9) + 1e-6, workers=-1)
+    counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    tgt = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(counts.sum()))
+    src = np.repeat(ok, counts)
+    d = shapely.distance(geoms[src], index.geoms[tgt])
+    if cap is not None:
+        near = d <= cap
+        src, tgt, d = src[near], tgt[near], d[near]
+    return src, tgt, d
+
+
+def _nearest_shapes_within(
+    index: LayerIndex, sites: Sites, cap: float
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Candidate pairs (site position, feature of the layer, metres) of every feature within
+    ``cap`` metres of a site that can be its nearest, for a layer of shapes (Natura 2000 parts).
+
+    The features' boxes grown by ``cap`` are looked up in a tree of the sites (one call, a few
+    thousand queries instead of a million); a pair's box-to-box distance is a lower bound of
+    its distance. GEOS measures, per site, first the pair with the nearest box, then only the
+    pairs whose box is no farther than that distance: the same answer as ``query_nearest``
+    (which measures every pair it cannot rule out), several times faster at a million sites.
+    """
+    lb = shapely.bounds(index.geoms)
+    grown = shapely.box(lb[:, 0] - cap, lb[:, 1] - cap, lb[:, 2] + cap, lb[:, 3] + cap)
+    tgt, src = sites.tree.query(grown)
+    sb = sites.bounds
+    dx = np.maximum(np.maximum(lb[tgt, 0] - sb[src, 2], sb[src, 0] - lb[tgt, 2]), 0.0)
+    dy = np.maximum(np.maximum(lb[tgt, 1] - sb[src, 3], sb[src, 1] - lb[tgt, 3]), 0.0)
+    low = np.hypot(dx, dy)
+    keep = low <= cap
+    src, tgt, low = src[keep], tgt[keep], low[keep]
+    order = np.lexsort((tgt, low, src))
+    src, tgt, low = src[order], tgt[order], low[order]
+    first = np.zeros(len(src), dtype=bool)
+    first[np.unique(src, return_index=True)[1]] = True
+    d = np.full(len(src), np.inf)
+    d[first] = shapely.distance(sites.geoms[src[first]], index.geoms[tgt[first]])
+    bound = np.full(len(sites), np.inf)
+    bound[src[first]] = d[first]
+    rest = ~first & (low <= bound[src])
+    d[rest] = shapely.distance(sites.geoms[src[rest]], index.geoms[tgt[rest]])
+    near = d <= cap
+    return src[near], tgt[near], d[near]
 
 
 def nearest(
@@ -337,8 +448,16 @@ def nearest(
         assert index.first_here is not None
         found[points[hit]] = index.first_here[i[hit]]
         dist[points[hit]] = d[hit]
-        todo = sites.other_rows
-    for cap in (cap_only,) if cap_only is not None else (NEAREST_CAP_M, None):
+        others = sites.other_rows
+        if len(others):
+            src, tgt, d = _nearest_points_to_shapes(index, sites.geoms[others], cap_only)
+            _first_of_pairs(src, tgt, d, others, found, dist)
+        return found, dist
+    if cap_only is not None:
+        src, tgt, d = _nearest_shapes_within(index, sites, cap_only)
+        _first_of_pairs(src, tgt, d, todo, found, dist)
+        return found, dist
+    for cap in (NEAREST_CAP_M, None):
         todo = todo[found[todo] < 0]
         if len(todo) == 0:
             break
@@ -347,13 +466,7 @@ def nearest(
         (src, tgt), d = index.tree.query_nearest(
             sites.geoms[todo], max_distance=cap, return_distance=True, all_matches=True
         )
-        if len(src):
-            order = np.lexsort((tgt, src))
-            src, tgt, d = src[order], tgt[order], d[order]
-            first = np.unique(src, return_index=True)[1]
-            src, tgt, d = src[first], tgt[first], d[first]
-        found[todo[src]] = tgt
-        dist[todo[src]] = d
+        _first_of_pairs(src, tgt, d, todo, found, dist)
     return found, dist
 
 
