@@ -291,8 +291,10 @@ def test_sigterm_stops_the_server_with_a_request_in_flight(settings: Settings) -
                     pass
                 assert time.monotonic() < deadline, "the server did not start"
                 time.sleep(0.1)
-            workers = _children(server.pid)
-            assert workers  # the geometry workers
+            # the geometry workers: they start a few seconds after the app (WORKERS_DELAY_S)
+            while not (workers := _children(server.pid)):
+                assert time.monotonic() < deadline, "the geometry workers did not start"
+                time.sleep(0.1)
             star = {"geometry": _star(2_000)}
             flight = threading.Thread(target=_quietly, args=(http.post, "/api/score", star))
             flight.start()

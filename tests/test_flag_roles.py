@@ -6,7 +6,7 @@ TRUNCATE, and a flag change that names no actor)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -15,11 +15,11 @@ import pytest
 from accounts_helpers import PARK, PROVINCE, ROLE_GRANTS, Account, csrf, login, make_accounts
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from match_helpers import app_fixtures
 
 from sitefinder.accounts import users
 from sitefinder.accounts.passwords import generate_password
 from sitefinder.accounts.roles import Grant
-from sitefinder.api import create_app
 from sitefinder.core import db
 from sitefinder.core.settings import Settings
 
@@ -90,10 +90,11 @@ def matchmaking(demo_copy: Settings, accounts: dict[str, Account]) -> dict[str, 
     from match_helpers import PLOT
 
     from sitefinder.accounts import matching, offers
-    from sitefinder.api.adhoc import TO_RD, _transform, to_shape
+    from sitefinder.api.adhoc import _transform, to_shape
     from sitefinder.api.geojson import PolygonIn
+    from sitefinder.core.crs import RD, WGS84, transformer
 
-    rd = _transform(to_shape(PolygonIn.model_validate(PLOT)), TO_RD)
+    rd = _transform(to_shape(PolygonIn.model_validate(PLOT)), transformer(WGS84, RD))
     with db.connection(demo_copy) as conn:
 
         def viewer(role: str) -> Any:
@@ -153,15 +154,7 @@ def matchmaking(demo_copy: Settings, accounts: dict[str, Account]) -> dict[str, 
     }
 
 
-@pytest.fixture(scope="module")
-def app(demo_copy: Settings) -> FastAPI:
-    return create_app(demo_copy)
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
+app, client = app_fixtures()
 
 
 Request = tuple[str, str, dict[str, Any] | None]
