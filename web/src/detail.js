@@ -32,17 +32,18 @@ import { hasRange, isUncertain, rangeBar, rangeText, solidShare } from "./range.
  *   starts drawing; `onRescore` scores the own site again with what the owner filled in;
  *   `sections` gives parts shown under a stored site's score (the flag panel, flags.js: the same
  *   nodes each time, so what is typed in them stays).
- * @returns {{select: (id: string) => void, close: () => void}}
+ * @returns {{select: (id: string, options?: {keepView?: boolean}) => void, close: () => void}}
  */
 export function createDetail(store, api, map, { onClosed, onDrawAgain, onRescore, sections = () => [] }) {
   const panel = $("#detail");
   let request = null;
   let summary = null; // the list feature of the selected site (shown while the detail loads)
 
-  function select(id) {
+  /** Select site `id`; `keepView`: the view came with it (a shared link), the map stays. */
+  function select(id, { keepView = false } = {}) {
     if (!id) return;
     summary = listFeature(store.get(), id) ?? summary;
-    store.update({ selectedId: id, detail: null, adhoc: null });
+    store.update({ selectedId: id, detail: null, adhoc: null, keepView });
     load(id);
   }
 

@@ -58,6 +58,7 @@ const store = createStore({
   hoveredId: null,
   selectedId: null,
   detail: null, // /api/sites/{id} of the selected site
+  keepView: false, // the selection came with its view (a shared link): the map does not pan to it
   adhoc: null, // own site: {serial, geometry, places, floorArea, name, label (where it came from), feature (/api/score answer)}
   auth: null, // /api/auth/me: {user (null: not logged in), csrf_token, sso} (auth.js)
   statuses: null, // /api/flags/statuses: the flag workflow (flags.js)

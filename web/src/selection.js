@@ -49,7 +49,7 @@ export function createSelection(store, map) {
     if (!state.detail || !state.selectedId) layer.clearLayers();
     else if (!previous.detail) {
       draw(state.detail);
-      map.panIntoView(featureBounds(state.detail));
+      if (!state.keepView) map.panIntoView(featureBounds(state.detail));
     }
   });
 }

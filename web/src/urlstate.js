@@ -179,7 +179,7 @@ export function createUrlState(store, map, detail) {
       if (patch.scoring && sameScoring(patch.scoring, store.get().scoring)) delete patch.scoring;
       store.update(patch);
       if (view) leaflet.setView([view.lat, view.lng], view.zoom, { animate: false });
-      if (site && site !== store.get().selectedId) detail.select(site);
+      if (site && site !== store.get().selectedId) detail.select(site, { keepView: Boolean(view) });
       else if (!site && store.get().selectedId) detail.close();
     } finally {
       queueMicrotask(() => (applying = false)); // after the write the changes asked for
