@@ -84,22 +84,39 @@ def demand_body(**changes: Any) -> dict[str, Any]:
     return body
 
 
-def api_fixtures(prefix: str) -> tuple[Any, Any, Any]:
-    """The module fixtures ``app`` (over the module's demo copy), ``client`` and ``accounts``
-    (one per role, e-mail ``<prefix><role>@test.example``) of a matchmaking test:
-    ``app, client, accounts = api_fixtures("x-")``."""
-
-    @pytest.fixture(scope="module")
-    def app(demo_copy: Settings) -> FastAPI:
-        return create_app(demo_copy)
+def client_fixture() -> Any:
+    """The module fixture ``client``: a ``TestClient`` over the module's ``app`` fixture."""
 
     @pytest.fixture(scope="module")
     def client(app: FastAPI) -> Iterator[TestClient]:
         with TestClient(app) as test_client:
             yield test_client
 
+    return client
+
+
+def app_fixtures() -> tuple[Any, Any]:
+    """The module fixtures ``app`` (over the module's demo copy) and ``client``:
+    ``app, client = app_fixtures()``."""
+
+    @pytest.fixture(scope="module")
+    def app(demo_copy: Settings) -> FastAPI:
+        return create_app(demo_copy)
+
+    return app, client_fixture()
+
+
+def accounts_fixture(prefix: str) -> Any:
+    """The module fixture ``accounts``: one per role, e-mail ``<prefix><role>@test.example``."""
+
     @pytest.fixture(scope="module")
     def accounts(demo_copy: Settings) -> dict[str, Account]:
         return make_accounts(demo_copy, prefix=prefix)
 
-    return app, client, accounts
+    return accounts
+
+
+def api_fixtures(prefix: str) -> tuple[Any, Any, Any]:
+    """The module fixtures ``app``, ``client`` and ``accounts`` of a matchmaking test
+    (``app_fixtures``, ``accounts_fixture``): ``app, client, accounts = api_fixtures("x-")``."""
+    return (*app_fixtures(), accounts_fixture(prefix))

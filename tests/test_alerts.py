@@ -14,14 +14,14 @@ from email.message import Message
 from typing import Any
 
 import pytest
-from accounts_helpers import Account, act_as, make_accounts
+from accounts_helpers import Account, act_as
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from conftest import free_port
 from fakeservices import run_cli
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from match_helpers import offer, write
+from match_helpers import accounts_fixture, client_fixture, offer, write
 
 from sitefinder.accounts import alerts
 from sitefinder.api import create_app
@@ -70,15 +70,7 @@ def app(demo_copy: Settings, smtp: tuple[Inbox, int]) -> FastAPI:
     return create_app(configured)
 
 
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def accounts(demo_copy: Settings) -> dict[str, Account]:
-    return make_accounts(demo_copy, prefix="alerts-")
+client, accounts = client_fixture(), accounts_fixture("alerts-")
 
 
 SEARCH = {"name": "Ede 20+", "profile": "begeleid_wonen", "places": 20, "gemeentecode": "GM0228"}

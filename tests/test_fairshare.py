@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from accounts_helpers import Account, login, make_accounts
+from accounts_helpers import Account, login
 from fakeservices import run_cli
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from match_helpers import api_fixtures
 
 from sitefinder.accounts import users
 from sitefinder.accounts.passwords import generate_password
 from sitefinder.accounts.roles import Grant
-from sitefinder.api import create_app
 from sitefinder.api.fairshare import largest_remainder
 from sitefinder.core import db
 from sitefinder.core.settings import Settings
@@ -62,20 +60,7 @@ CONF_PARK = "holidayparks:osm:node/2300231065"  # de Lindehof, Ede (PV25)
 PUBLIC_PARK = "holidayparks:osm:node/2952837963"  # De Midden Veluwe, Ede
 
 
-@pytest.fixture(scope="module")
-def app(demo_copy: Settings) -> FastAPI:
-    return create_app(demo_copy)
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def accounts(demo_copy: Settings) -> dict[str, Account]:
-    return make_accounts(demo_copy, prefix="fs-")
+app, client, accounts = api_fixtures("fs-")
 
 
 def _rows(view: dict[str, Any]) -> dict[str, dict[str, Any]]:

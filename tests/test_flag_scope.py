@@ -27,8 +27,8 @@ import pytest
 from accounts_helpers import PROVINCE, Account, csrf, login, make_accounts
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from match_helpers import app_fixtures
 
-from sitefinder.api import create_app
 from sitefinder.core.settings import PROJECT_ROOT, Settings
 
 CONF_PARK = "holidayparks:osm:node/2300231065"  # de Lindehof, Ede (PV25)
@@ -144,15 +144,7 @@ SAMPLES: dict[str, list[str]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def app(demo_copy: Settings) -> FastAPI:
-    return create_app(demo_copy)
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
+app, client = app_fixtures()
 
 
 @pytest.fixture(scope="module")

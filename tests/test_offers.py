@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,7 +24,7 @@ from fakeservices import (
 )
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from match_helpers import CANARIES, CONTACT, PLOT, offer, property_body, write
+from match_helpers import CANARIES, CONTACT, PLOT, app_fixtures, offer, property_body, write
 
 from sitefinder.accounts import users
 from sitefinder.accounts.passwords import generate_password
@@ -38,15 +37,7 @@ SEE = ("gemeente", "provincie", "coordinator", "coordinator_region")
 NOT_SEE = ("anonymous", "other_owner", "provincie_other", "coordinator_other", "beheerder")
 
 
-@pytest.fixture(scope="module")
-def app(demo_copy: Settings) -> FastAPI:
-    return create_app(demo_copy)
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
+app, client = app_fixtures()
 
 
 @pytest.fixture(scope="module")
