@@ -717,3 +717,33 @@ def test_docs_profile_weights_and_worked_example_match_the_code() -> None:
     documented = re.search(r"^- score = .* = ([0-9.]+)$", text, re.MULTILINE)
     assert documented is not None
     assert float(documented.group(1)) == pytest.approx(score, abs=5e-4)
+
+
+def test_a_full_write_keeps_the_indexes_and_keys_of_site_raw(
+    scene: psycopg.Connection[Any],
+) -> None:
+    """The full write drops site_raw's indexes and primary key for the COPY and builds them
+    again (``store.replace``): the same definitions afterwards, the rows all there, the key
+    enforced; a second full run replaces the rows."""
+
+    def schema() -> list[tuple[str, str]]:
+        rows = scene.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'site_raw'"
+            " UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'site_raw'::regclass ORDER BY 1"
+        ).fetchall()
+        return [(r["indexname"], r["indexdef"]) for r in rows]
+
+    before = schema()
+    assert any("PRIMARY KEY" in definition for _, definition in before)
+    for _ in range(2):
+        score_all(scene)
+        assert schema() == before
+        sites = scene.execute("SELECT count(*) AS n FROM site").fetchone()
+        raw = scene.execute("SELECT count(DISTINCT site_id) AS n FROM site_raw").fetchone()
+        assert raw == sites
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        scene.execute(
+            "INSERT INTO site_raw (site_id, computed_at)"
+            " SELECT site_id, computed_at FROM site_raw LIMIT 1"
+        )

@@ -228,8 +228,7 @@ def compute_all(
         step("criteria")
         now = datetime.now(UTC)
         if chosen is None:
-            conn.execute("TRUNCATE site_raw")
-            store.write(conn, "site_raw", raw, raw_columns(), now)
+            store.replace(conn, "site_raw", raw, raw_columns(), now)
         else:
             store.update(conn, raw, [c for c in raw_columns() if c.name in raw.columns], now)
         conn.execute(

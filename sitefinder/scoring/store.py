@@ -90,24 +90,26 @@ def write(
     all None or NaN) is left out of the COPY, so it is NULL all the same: formatting a million
     empty fields costs about as much as a million numbers.
     """
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     columns = [c for c in columns if c.type == "bool" or not bool(raw[c.name].isna().all())]
     names = [c.name for c in columns]
-    frame = raw[["site_id", *names]].copy()
+    data = {"site_id": raw["site_id"]}  # the columns as they are, no copy of the frame
     for column in columns:
+        data[column.name] = raw[column.name]
         if column.type in LIST_TYPES:
-            frame[column.name] = frame[column.name].map(_pg_array)
+            data[column.name] = data[column.name].map(_pg_array)
         elif column.type == "int":
-            frame[column.name] = frame[column.name].astype("Int64")
-    frame["computed_at"] = now.isoformat()
+            data[column.name] = data[column.name].astype("Int64")
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in ["site_id", *names, "computed_at"])
     statement = sql.SQL("COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, FORCE_NULL ({cols}))")
     # Arrow's CSV writer (C++) formats the rows: several times faster than pandas.to_csv at a
     # million sites. Strings are always quoted, missing values (None, NaN) written as nothing:
     # PostgreSQL's CSV reads those as NULL; floats in their shortest exact form.
-    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    arrow = pa.Table.from_pandas(pd.DataFrame(data), preserve_index=False)
+    arrow = arrow.append_column("computed_at", pa.repeat(now.isoformat(), len(arrow)))
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     with conn.cursor().copy(statement.format(table=sql.Identifier(table), cols=cols)) as copy:
         # in chunks, so that PostgreSQL parses one while Arrow formats the next
@@ -115,6 +117,52 @@ def write(
             buffer = pa.BufferOutputStream()
             pa_csv.write_csv(batch, buffer, options)
             copy.write(buffer.getvalue().to_pybytes())
+
+
+def replace(
+    conn: psycopg.Connection[Any],
+    table: str,
+    raw: pd.DataFrame,
+    columns: Sequence[RawColumn],
+    now: datetime,
+) -> None:
+    """Empty ``table`` (our own name) and ``write`` ``raw`` into it, its indexes (and the
+    constraints they back) dropped before the COPY and built again after it: a sort per index
+    instead of a million index insertions during the COPY (issue 14). The definitions come from
+    PostgreSQL's catalogue of the table, so the table's schema stays with its migrations. In
+    the caller's transaction: the table is locked from the TRUNCATE on, as before."""
+    target = sql.Identifier(table)
+    constraints = conn.execute(
+        "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
+        " WHERE conrelid = %s::regclass AND contype IN ('p', 'u')",
+        (table,),
+    ).fetchall()
+    backing = [c["conname"] for c in constraints]
+    indexes = conn.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+        " AND tablename = %s AND NOT indexname = ANY(%s)",
+        (table, backing),
+    ).fetchall()
+    conn.execute(sql.SQL("TRUNCATE {table}").format(table=target))
+    for c in constraints:
+        conn.execute(
+            sql.SQL("ALTER TABLE {table} DROP CONSTRAINT {name}").format(
+                table=target, name=sql.Identifier(c["conname"])
+            )
+        )
+    for index in indexes:
+        conn.execute(sql.SQL("DROP INDEX {name}").format(name=sql.Identifier(index["indexname"])))
+    write(conn, table, raw, columns, now)
+    for c in constraints:
+        conn.execute(
+            sql.SQL("ALTER TABLE {table} ADD CONSTRAINT {name} {definition}").format(
+                table=target,
+                name=sql.Identifier(c["conname"]),
+                definition=sql.SQL(c["definition"]),  # the catalogue's own text
+            )
+        )
+    for index in indexes:
+        conn.execute(sql.SQL(index["indexdef"]))  # the catalogue's own text
 
 
 def update(
