@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +27,26 @@ Facts = dict[str, Any]
 # looks up; "ids" a list of them (PostgreSQL text[]); "texts" a list of plain texts (text[]).
 ColumnType = Literal["float", "int", "bool", "text", "id", "ids", "texts"]
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class Steps:
+    """Seconds of the steps of a run, each from the end of the one before: ``step = Steps(
+    into)``, then ``step("read")`` after reading; ``progress`` is told each step's name."""
+
+    def __init__(
+        self, into: dict[str, float], progress: Callable[[str], None] | None = None
+    ) -> None:
+        import time
+
+        self._clock = time.perf_counter
+        self.seconds, self._progress, self._t0 = into, progress, self._clock()
+
+    def __call__(self, name: str) -> None:
+        now = self._clock()
+        self.seconds[name] = round(now - self._t0, 3)
+        self._t0 = now
+        if self._progress:
+            self._progress(name)
 
 
 @dataclass(frozen=True)

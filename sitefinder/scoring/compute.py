@@ -11,7 +11,6 @@ they read (``criteria.groups``), and a reload of that layer recomputes its group
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from psycopg.types.json import Jsonb
 from layers import catalogue as layer_catalogue
 from sitefinder.core import db
 from sitefinder.scoring import store
-from sitefinder.scoring.base import Columns, NDArray
+from sitefinder.scoring.base import Columns, NDArray, Steps
 from sitefinder.scoring.criteria import (
     coverage_column,
     coverage_layers,
@@ -188,15 +187,7 @@ def compute_all(
     (default ``raw_criteria``; ``scoring.partitioned`` gives one that runs on Dask).
     """
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-
-    def step(name: str) -> None:
-        nonlocal t0
-        now = time.perf_counter()
-        timings[name] = round(now - t0, 3)
-        t0 = now
-        if progress:
-            progress(name)
+    step = Steps(timings, progress)
 
     with conn.transaction():
         added = store.ensure_columns(conn)

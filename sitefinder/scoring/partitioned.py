@@ -29,7 +29,6 @@ docs/scaling.md says how the same run goes to a real cluster.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sitefinder.scoring.base import NDArray
+from sitefinder.scoring.base import NDArray, Steps
 from sitefinder.scoring.compute import raw_criteria
 from sitefinder.scoring.criteria import groups, raw_columns
 from sitefinder.scoring.spatial import NEAREST_CAP_M, Layers, Sites, containing
@@ -200,14 +199,7 @@ def raw_criteria_partitioned(
     on the Dask ``client`` (a ``distributed.Client``) or, without one, in this process; the
     same frame, in site order. ``seconds``, when given, receives the seconds of each step
     (``partition``, ``scatter`` of the layers and sites, ``tasks``, ``join``)."""
-    steps = seconds if seconds is not None else {}
-    t0 = time.perf_counter()
-
-    def step(name: str) -> None:
-        nonlocal t0
-        now = time.perf_counter()
-        steps[name] = round(now - t0, 3)
-        t0 = now
+    step = Steps(seconds if seconds is not None else {})
 
     everything = Sites(sites, places)
     parts = partition(everything, site_gemeenten(layers, everything), partitions)
