@@ -149,6 +149,42 @@ def _center(bounds: list[float]) -> list[float]:
     return [round((bounds[0] + bounds[2]) / 2, 5), round((bounds[1] + bounds[3]) / 2, 5), 10]
 
 
+def _tilejson(
+    request: Request,
+    name: str,
+    description: str,
+    path: str,
+    bounds: list[float],
+    layer: str,
+    fields: dict[str, str],
+    **extra: Any,
+) -> TileJSON:
+    """A tile set's TileJSON: one vector layer ``name`` at ``path`` (``{z}/{x}/{y}.mvt``
+    and a query), over ``bounds`` (WGS84), described by ``description`` (the set) and
+    ``layer`` (its vector layer); ``extra``: the sites' profile, criteria and weights."""
+    return TileJSON(
+        name=name,
+        description=description,
+        version=__version__,
+        attribution=DATA_ATTRIBUTION,
+        tiles=[f"{_base(request)}{path}"],
+        minzoom=mvt.MIN_ZOOM,
+        maxzoom=mvt.MAX_ZOOM,
+        bounds=bounds,
+        center=_center(bounds),
+        vector_layers=[
+            VectorLayer(
+                id=name,
+                description=layer,
+                minzoom=mvt.MIN_ZOOM,
+                maxzoom=mvt.MAX_ZOOM,
+                fields=fields,
+            )
+        ],
+        **extra,
+    )
+
+
 @router.get("/sites.json", responses=error_responses(422, 500, 503), summary="TileJSON: sites")
 def sites_tilejson(c: Conn, request: Request, profile: ProfileParam) -> TileJSON:
     """The site tiles as TileJSON: URL template (with the profile), bounds, the attributes,
@@ -156,29 +192,15 @@ def sites_tilejson(c: Conn, request: Request, profile: ProfileParam) -> TileJSON
     table = request.app.state.engine.table(c)
     bounds = ogcqueries.sites_extent(table)
     names = mvt.scored_criteria(table.evaluation(profile))
-    fields = {**SITE_FIELDS, **dict.fromkeys(names, "Number")}
-    return TileJSON(
-        name=mvt.SITES,
-        description="Scored candidate sites with their criterion values (0-1) per profile",
-        version=__version__,
-        attribution=DATA_ATTRIBUTION,
-        tiles=[f"{_base(request)}/api/tiles/sites/{{z}}/{{x}}/{{y}}.mvt?profile={profile.name}"],
-        minzoom=mvt.MIN_ZOOM,
-        maxzoom=mvt.MAX_ZOOM,
-        bounds=bounds,
-        center=_center(bounds),
-        vector_layers=[
-            VectorLayer(
-                id=mvt.SITES,
-                description=(
-                    "one point per site; in a tile of more than 10,000 sites one per 4 x 4"
-                    " pixels, the best under the profile's weights, count = sites it stands for"
-                ),
-                minzoom=mvt.MIN_ZOOM,
-                maxzoom=mvt.MAX_ZOOM,
-                fields=fields,
-            )
-        ],
+    return _tilejson(
+        request,
+        mvt.SITES,
+        "Scored candidate sites with their criterion values (0-1) per profile",
+        f"/api/tiles/sites/{{z}}/{{x}}/{{y}}.mvt?profile={profile.name}",
+        bounds,
+        "one point per site; in a tile of more than 10,000 sites one per 4 x 4 pixels, the"
+        " best under the profile's weights, count = sites it stands for",
+        {**SITE_FIELDS, **dict.fromkeys(names, "Number")},
         profile=profile.name,
         criteria=names,
         weights={name: float(profile.weights.get(name, 0.0)) for name in names},
@@ -186,26 +208,14 @@ def sites_tilejson(c: Conn, request: Request, profile: ProfileParam) -> TileJSON
 
 
 def _layer_tilejson(request: Request, layer: Layer, bounds: list[float] | None) -> TileJSON:
-    box = bounds or mvt.NL_BOUNDS
-    return TileJSON(
-        name=layer.name,
-        description=layer.title_en,
-        version=__version__,
-        attribution=DATA_ATTRIBUTION,
-        tiles=[f"{_base(request)}/api/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt"],
-        minzoom=mvt.MIN_ZOOM,
-        maxzoom=mvt.MAX_ZOOM,
-        bounds=box,
-        center=_center(box),
-        vector_layers=[
-            VectorLayer(
-                id=layer.name,
-                description=layer.title_en,
-                minzoom=mvt.MIN_ZOOM,
-                maxzoom=mvt.MAX_ZOOM,
-                fields=LAYER_FIELDS,
-            )
-        ],
+    return _tilejson(
+        request,
+        layer.name,
+        layer.title_en,
+        f"/api/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt",
+        bounds or mvt.NL_BOUNDS,
+        layer.title_en,
+        LAYER_FIELDS,
     )
 
 
