@@ -78,6 +78,16 @@ def _settle(page: Any) -> None:
     _wait_for_list(page)
 
 
+def _steady(page: Any) -> None:
+    """Settle until the view stops moving (the URL the same before and after a settle): a
+    selection's detail pans the map, with an animation, once it arrives."""
+    for _ in range(10):
+        url = page.url
+        _settle(page)
+        if page.url == url:
+            return
+
+
 def test_a_copied_link_restores_the_state_and_history_steps_through_it(
     browser: Any, share_url: str
 ) -> None:
@@ -125,8 +135,7 @@ def test_a_copied_link_restores_the_state_and_history_steps_through_it(
     before, zoom = _history(page), query["z"][0]
     with page.expect_response(lambda r: "/api/sites?" in r.url, timeout=20000):
         page.click(".leaflet-control-zoom-in")  # the list follows the view
-    _wait_for_list(page)
-    page.wait_for_timeout(800)
+    _steady(page)
     assert _history(page) == before and _query(page.url)["z"][0] != zoom
     steps[-1] = page.url
     expect(page.locator("#detail-name")).not_to_be_empty()
