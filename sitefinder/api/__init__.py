@@ -52,14 +52,16 @@ WORKERS_DELAY_S = 3.0  # ... started this long after the app (or at the first re
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """One pool per app (``app.state.pool``, behind ``app.state.gate``), the pool of the
-    role that writes accounts and flags (``app.state.accounts_pool``), the snapshots
+    role that writes accounts and flags (``app.state.accounts_pool``), the layer tiles' pool
+    (``app.state.tile_gate``), the snapshots
     (``app.state.engine``, loaded before the first request) and the geometry workers
     (``app.state.workers``); closed on shutdown."""
     settings: Settings = app.state.settings
     app.state.pool = db.make_pool(settings)
     app.state.gate = gate = db.Gate(app.state.pool, settings)
     app.state.accounts_pool = security.make_accounts_pool(settings)
-    app.state.engine = Snapshots(snapshot.database_dir(settings))
+    app.state.tile_gate = db.tile_gate(settings)  # no connection before the first layer tile
+    app.state.engine = Snapshots(snapshot.database_dir(settings), settings.default_profile)
     app.state.workers = isolate.Workers(GEOMETRY_WORKERS, delay_s=WORKERS_DELAY_S)
     await anyio.to_thread.run_sync(app.state.engine.start, gate.connection)
     try:
@@ -68,6 +70,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine.stop()
         app.state.workers.close()
         app.state.accounts_pool.close(timeout=2)
+        app.state.tile_gate.pool.close(timeout=2)
         app.state.pool.close(timeout=2)
 
 

@@ -30,8 +30,9 @@ from sitefinder.scoring.engine import RANK_BY
 VACANCY = {value.replace(" ", "_"): value for value in queries.VACANCY}
 
 
-def app_settings(request: Request) -> Settings:
-    """The settings the app was created with (``app.state.settings``)."""
+async def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (``app.state.settings``; async: no hand-off to
+    a thread for what is read from memory)."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -175,7 +176,7 @@ def page_param(
     return Page(limit=limit, offset=offset)
 
 
-def profile_param(
+async def profile_param(
     settings: AppSettings,
     profile: Annotated[
         str | None,
@@ -186,7 +187,7 @@ def profile_param(
         ),
     ] = None,
 ) -> Profile:
-    return load_profile(profile or settings.default_profile)
+    return load_profile(profile or settings.default_profile)  # cached: no file read here
 
 
 ProfileParam = Annotated[Profile, Depends(profile_param)]

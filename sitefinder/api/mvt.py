@@ -46,9 +46,12 @@ MAX_ZOOM = 20  # deepest tile served; sites are points, layers are generalised t
 MIN_ZOOM = 0
 EXTENT = 4096  # tile coordinate space (MVT default)
 BUFFER = 64  # tile units drawn beyond the edge, so symbols at an edge are not cut
+TILE_PIXELS = 256  # a tile's width on the map (CSS pixels): 16 tile units a pixel
 VALUE_SCALE = 1000  # criterion values rounded to 0.001: equal values share one tile entry
 MAX_TILE_SITES = 10_000  # a site tile with more sites is thinned (ProfileTiles.thin)
 THIN_CELL = 64  # tile units: a thinned tile shows one site per 64 x 64 (4 x 4 map pixels)
+_THIN_SIDE = (EXTENT + 2 * BUFFER) // THIN_CELL + 1  # cells along a side of a tile and its buffer
+INLINE_SITES = 3_000  # a tile of at most this many sites is built without a thread (quick)
 MAX_PROFILES_KEPT = 16  # profiles (with their weights) whose quantised values are kept
 MERCATOR_HALF = 20037508.342789244  # half the Web Mercator world width (metres, EPSG:3857)
 RD_PER_MERCATOR = 0.6  # about cos(52°N): a Web Mercator metre in RD metres, for generalising
@@ -121,8 +124,14 @@ class Tile:
 
     @property
     def tolerance_rd(self) -> float:
-        """Half a tile pixel in RD metres: what a layer's geometry is simplified by."""
+        """Half a tile unit in RD metres: what a layer's geometry is simplified by."""
         return self.size / EXTENT * RD_PER_MERCATOR / 2
+
+    @property
+    def pixel_rd(self) -> float:
+        """A map pixel (1/``TILE_PIXELS`` of the tile) in RD metres: a layer's polygon or
+        line smaller than this both ways is left out of the tile (``queries.layer_tile``)."""
+        return self.size / TILE_PIXELS * RD_PER_MERCATOR
 
 
 def mercator(lon: NDArray, lat: NDArray) -> tuple[NDArray, NDArray]:
@@ -181,20 +190,37 @@ class SiteTileIndex:
                     self._profiles[key] = found
         return found
 
-    def tile(self, tile: Tile, profile: Profile, max_sites: int = MAX_TILE_SITES) -> bytes:
-        """The MVT of the sites in ``tile`` and its buffer, built in memory (module doc);
-        thinned when it holds more than ``max_sites``."""
-        at = self.span(tile)
+    def quick(self, tile: Tile, profile: Profile) -> bool:
+        """Whether ``tile`` is built in well under a millisecond per hundred sites: the
+        profile's values are there and at most ``INLINE_SITES`` sites lie in the tile's
+        column (an upper bound, by binary search): such a tile may be built in the event
+        loop, without a hand-off to a thread (``routers.tiles``)."""
+        if profile_key(profile) not in self._profiles:
+            return False
+        xmin, _, xmax, _ = tile.bounds(2 * tile.margin)
+        lo, hi = np.searchsorted(self.x, [xmin, xmax], side="left")
+        return int(hi - lo) <= INLINE_SITES
+
+    def pixels(self, tile: Tile, at: NDArray) -> tuple[NDArray, NDArray]:
+        """Tile coordinates (tile units, y down) of the sites at positions ``at``."""
         size = tile.size
         xmin, _, _, ymax = tile.bounds()
         px = np.rint((self.x[at] - xmin) * (EXTENT / size)).astype(np.int64)
         py = np.rint((ymax - self.y[at]) * (EXTENT / size)).astype(np.int64)
+        return px, py
+
+    def tile(self, tile: Tile, profile: Profile, max_sites: int = MAX_TILE_SITES) -> bytes:
+        """The MVT of the sites in ``tile`` and its buffer, built in memory (module doc);
+        thinned when it holds more than ``max_sites``."""
+        at = self.span(tile)
+        px, py = self.pixels(tile, at)
         keep = (px >= -BUFFER) & (px <= EXTENT + BUFFER) & (py >= -BUFFER) & (py <= EXTENT + BUFFER)
         at, px, py = at[keep], px[keep], py[keep]
         values = self.profile(profile)
         counts = None
         if len(at) > max_sites:
-            at, px, py, counts = values.thin(at, px, py)
+            at, counts = values.thin(at, px, py)
+            px, py = self.pixels(tile, at)
         columns = [
             Column("site_id", np.arange(len(at)), 0),
             _coded("kind", self.kind[at], 1),
@@ -237,22 +263,29 @@ class ProfileTiles:
     def __init__(self, index: SiteTileIndex, evaluation: Evaluation, profile: Profile) -> None:
         self.names = scored_criteria(evaluation)
         columns = np.array([evaluation.col[name] for name in self.names], dtype=np.intp)
-        values = evaluation.values[np.ix_(index.order, columns)]
-        codes = np.rint(np.nan_to_num(values, nan=-1.0) * VALUE_SCALE)
-        self.codes = np.where(np.isnan(values), -1, codes).astype(np.int16)
+        # rows first (whole rows are copied at once), then the columns; values are 0-1 or NaN
+        values = evaluation.values.take(index.order, axis=0)[:, columns]
+        codes = np.rint(values * np.float32(VALUE_SCALE))
+        codes[np.isnan(values)] = -1
+        self.codes = codes.astype(np.int16)
         self.excluded = evaluation.excluded[index.order]
         point = evaluation.score_all(weight_vector(profile.weights)).point[index.order]
         # the best site of a cell: the highest score; then those without one, excluded last
         self.rank = np.where(np.isnan(point), np.where(self.excluded, -2.0, -1.0), point)
 
-    def thin(self, at: NDArray, px: NDArray, py: NDArray) -> tuple[NDArray, ...]:
-        """One site per cell of ``THIN_CELL`` tile units: the best (``rank``) of the cell at
-        its own position, and how many sites the cell holds."""
-        cell = ((px + BUFFER) // THIN_CELL) * (1 << 16) + (py + BUFFER) // THIN_CELL
-        order = np.lexsort((-self.rank[at], cell))
-        _, first, counts = np.unique(cell[order], return_index=True, return_counts=True)
-        best = order[first]
-        return at[best], px[best], py[best], counts
+    def thin(self, at: NDArray, px: NDArray, py: NDArray) -> tuple[NDArray, NDArray]:
+        """One site per cell of ``THIN_CELL`` tile units (``px``, ``py``: the tile
+        coordinates of the sites at ``at``): the best (``rank``; of equals the first in x
+        order) of each cell, cells in x then y order, and how many sites each cell holds.
+        A maximum per cell, then the first site that reaches it: no sort of the tile's sites."""
+        cell = ((px + BUFFER) // THIN_CELL) * _THIN_SIDE + (py + BUFFER) // THIN_CELL
+        rank = self.rank[at]
+        best = np.full(_THIN_SIDE * _THIN_SIDE, -np.inf)
+        np.maximum.at(best, cell, rank)
+        hits = np.flatnonzero(rank == best[cell])
+        _, first = np.unique(cell[hits], return_index=True)
+        chosen = hits[first]  # ascending cells, as np.unique gives them
+        return at[chosen], np.bincount(cell, minlength=len(best))[cell[chosen]]
 
 
 _index_lock = threading.Lock()
@@ -272,6 +305,12 @@ def site_index(table: SiteTable) -> SiteTileIndex:
         return _index
 
 
+def built_index(table: SiteTable) -> SiteTileIndex | None:
+    """The index of ``table`` if it is built (``site_index`` builds it), else None."""
+    current = _index
+    return current if current is not None and current.table is table else None
+
+
 def scored_criteria(evaluation: Evaluation) -> list[str]:
     """The criteria whose values a site tile carries: those that weigh in a score (catalogue
     order). A constraint (Natura 2000, ...) only excludes: the tile's ``excluded`` says it."""
@@ -279,9 +318,21 @@ def scored_criteria(evaluation: Evaluation) -> list[str]:
     return [name for name in evaluation.names if not declared[name].constraint]
 
 
+_profile_keys: dict[int, tuple[Profile, tuple[Any, ...]]] = {}
+
+
 def profile_key(profile: Profile) -> tuple[Any, ...]:
-    """What of a profile decides its site tiles (name and every criterion's parameters)."""
-    return (profile.name, repr(sorted(profile.criteria.items())))
+    """What of a profile decides its site tiles (name and every criterion's parameters);
+    kept per profile object (``load_profile`` hands out one per name: a tile request does not
+    spell out every parameter again)."""
+    held = _profile_keys.get(id(profile))
+    if held is not None and held[0] is profile:
+        return held[1]
+    key = (profile.name, repr(sorted(profile.criteria.items())))
+    if len(_profile_keys) >= 4 * MAX_PROFILES_KEPT:
+        _profile_keys.clear()
+    _profile_keys[id(profile)] = (profile, key)
+    return key
 
 
 def etag(*parts: Any) -> str:

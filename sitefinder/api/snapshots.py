@@ -24,6 +24,10 @@ that work; a ``POST /api/score`` meanwhile starts the load at once and waits for
 * **The site tiles' index** (``sitefinder.api.mvt.SiteTileIndex``: the sites sorted by Web
   Mercator x, about a second at a million sites) is built with each new site table, before it
   is served, so that the map's first site tiles do not wait for it.
+* **The default profile's tile values** (``mvt.ProfileTiles``: a second or more at a million
+  sites) are built by a thread of their own :data:`TILES_START_DELAY_S` after start (after the
+  first answers, which they would slow), and with each new site table before it is served,
+  so that a fresh server's first map does not wait for them.
 * **The layers' versions** (their last successful ETL run), looked up with every poll: a layer
   tile's ETag is keyed on them without a query per tile.
 * **The health body** (counts per layer, scored sites) is counted again only when a load or a
@@ -48,7 +52,7 @@ import psycopg
 
 from sitefinder.api import mvt, queries
 from sitefinder.core.errors import ServiceBusyError
-from sitefinder.scoring import snapshot
+from sitefinder.scoring import load_profile, snapshot
 from sitefinder.scoring.compute import load_layers
 from sitefinder.scoring.criteria import layer_names
 from sitefinder.scoring.engine import SiteTable
@@ -65,6 +69,8 @@ LAYERS_START_WAIT_S = 120.0
 # requests: it doubled the first GET /api/sites of a fresh process), unless a request needs the
 # layers sooner (then at once)
 LAYERS_START_DELAY_S = 3.0
+# the default profile's tile values are built this long after start (seconds)
+TILES_START_DELAY_S = 1.0
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 
 
@@ -77,8 +83,9 @@ def table_key(conn: psycopg.Connection[Any]) -> snapshot.TableKey:
 class Snapshots:
     """The current site table and criterion layers (see the module docstring)."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, tile_profile: str | None = None) -> None:
         self._folder = folder  # the database's served snapshots (``scoring.snapshot``)
+        self._tile_profile = tile_profile  # whose site tile values are built ahead (or none)
         self._table: SiteTable | None = None
         self._table_key: snapshot.TableKey | None = None
         self.mapped = False  # whether the current table is memory-mapped from a snapshot
@@ -152,7 +159,9 @@ class Snapshots:
             if self._table is None or key != self._table_key:
                 mapped = None if self._folder is None else snapshot.open_table(self._folder, key)
                 table = mapped if mapped is not None else SiteTable.load(conn, version=key.version)
-                mvt.site_index(table)  # the site tiles' index, before the table is served
+                index = mvt.site_index(table)  # the site tiles' index, before it is served
+                if self._table is not None:  # a reload, in the background: the values too
+                    self._build_tile_values(index)
                 self._table, self._table_key, self.mapped = table, key, mapped is not None
                 if mapped is None:
                     # a million rows of Python objects: keep full collections from walking them
@@ -209,6 +218,21 @@ class Snapshots:
 
         self._thread = threading.Thread(target=loop, name="sitefinder-snapshots", daemon=True)
         self._thread.start()
+
+        def tile_values() -> None:
+            if not self._stop.wait(TILES_START_DELAY_S) and self._table is not None:
+                self._build_tile_values(mvt.site_index(self._table))
+
+        threading.Thread(target=tile_values, name="sitefinder-tile-values", daemon=True).start()
+
+    def _build_tile_values(self, index: mvt.SiteTileIndex) -> None:
+        """The default profile's site tile values (``mvt.ProfileTiles``), ahead of a tile."""
+        if self._tile_profile is None:
+            return
+        try:
+            index.profile(load_profile(self._tile_profile))
+        except Exception:  # a tile builds them itself then (and says what is wrong)
+            logger.warning("building the site tiles' values failed", exc_info=True)
 
     def mapped_available(self, conn: psycopg.Connection[Any]) -> bool:
         """Whether a current snapshot of the site table is on disk (``scoring.snapshot``)."""

@@ -14,15 +14,19 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import APIRouter, Header, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from layers import Layer
 from sitefinder import __version__
 from sitefinder.api import mvt, ogcqueries, queries
 from sitefinder.api.deps import Conn, ProfileParam, connection
 from sitefinder.api.errors import error_responses
+from sitefinder.api.guard import work_of
 from sitefinder.api.models import TileJSON, VectorLayer
 from sitefinder.api.routers.meta import DATA_ATTRIBUTION
+from sitefinder.core import db
 from sitefinder.scoring.engine import SiteTable
 
 router = APIRouter(prefix="/api/tiles", tags=["tiles"])
@@ -92,7 +96,7 @@ def _served_table(request: Request) -> SiteTable:
     responses=TILE_RESPONSES,
     summary="A vector tile of the scored sites",
 )
-def site_tile(
+async def site_tile(
     request: Request,
     z: Z,
     x: XY,
@@ -108,11 +112,19 @@ def site_tile(
     zooms) is thinned: one site per 4 x 4 pixels, the best under the profile's weights, with
     ``count``, the sites it stands for."""
     tile = mvt.Tile.checked(z, x, y)
-    table = _served_table(request)
+    table = request.app.state.engine.loaded_table
+    if table is None:
+        table = await run_in_threadpool(_served_table, request)
     tag = mvt.etag(mvt.SITES, _site_key(request, table), mvt.profile_key(profile), z, x, y)
     if mvt.matches(if_none_match, tag):
         return _not_modified(tag)
-    return _mvt(mvt.site_index(table).tile(tile, profile), tag)
+    # a small tile (zoom 12 and deeper) is built here, in about a millisecond: handing it to
+    # a thread and back costs as much; a big one, or the first of a profile, in a thread
+    index = mvt.built_index(table)
+    if index is not None and index.quick(tile, profile):
+        return _mvt(index.tile(tile, profile), tag)
+    body = await run_in_threadpool(lambda: mvt.site_index(table).tile(tile, profile))
+    return _mvt(body, tag)
 
 
 @router.get(
@@ -122,7 +134,6 @@ def site_tile(
     summary="A vector tile of a layer",
 )
 def layer_tile(
-    c: Conn,
     request: Request,
     layer: LayerName,
     z: Z,
@@ -131,14 +142,25 @@ def layer_tile(
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """The layer's features in the tile (one MVT layer named after it) with ``id``, ``name``,
-    ``code`` and ``category``; geometry generalised to half a pixel."""
+    ``code`` and ``category``; geometry generalised to half a pixel, and a polygon or line
+    smaller than a pixel (1/256 of the tile) both ways left out (zoom in for it)."""
     tile = mvt.Tile.checked(z, x, y)
     found = mvt.get_layer_set(layer)
-    version = request.app.state.engine.layer_version(c, found.name)
-    tag = mvt.etag(found.name, version, z, x, y)
-    if mvt.matches(if_none_match, tag):
-        return _not_modified(tag)
-    return _mvt(queries.layer_tile(c, found, tile), tag)
+    engine = request.app.state.engine
+    work = work_of(request.scope)
+
+    def answer(conn: psycopg.Connection[Any]) -> Response:
+        # one hand-off to a thread, one round trip: no dependency (each is a hand-off of its
+        # own), the tiles' unchecked pool (db.tile_gate), the version from memory
+        version = engine.layer_version(conn, found.name)
+        tag = mvt.etag(found.name, version, z, x, y)
+        if mvt.matches(if_none_match, tag):
+            return _not_modified(tag)
+        with work.guarding(conn.cancel_safe):
+            return _mvt(queries.layer_tile(conn, found, tile), tag)
+
+    gate: db.Gate = request.app.state.tile_gate
+    return gate.read(answer)
 
 
 def _base(request: Request) -> str:
