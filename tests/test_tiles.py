@@ -26,6 +26,7 @@ from sitefinder.api.mvt import (
     mercator,
     site_index,
 )
+from sitefinder.core import db
 from sitefinder.core.settings import PROJECT_ROOT, Settings
 from sitefinder.scoring import load_profile
 from sitefinder.scoring.criteria import catalogue as criteria
@@ -338,3 +339,49 @@ def test_schemathesis_finds_nothing_on_the_tile_routes(demo_settings: Settings) 
     report = done.stdout[-4000:]
     assert done.returncode == 0 and "No issues found" in report, report
     assert "Tested: 4" in report, report
+
+
+def test_a_layer_tile_leaves_out_polygons_smaller_than_a_pixel(
+    client: TestClient, demo_settings: Settings
+) -> None:
+    """Generalised as tippecanoe does: a zoning polygon smaller than a map pixel both ways
+    (Tile.pixel_rd) is not in that zoom's tile, and is in the tile of a zoom where it is
+    larger; the TileJSON says so."""
+    with db.connection(demo_settings) as conn:
+        row = conn.execute(
+            "SELECT id, greatest(ST_XMax(geom) - ST_XMin(geom), ST_YMax(geom) - ST_YMin(geom))"
+            " AS size, ST_X(p) AS lon, ST_Y(p) AS lat FROM area,"
+            " LATERAL (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS p) q"
+            " WHERE layer = 'zoning' ORDER BY ST_Area(geom) LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    small = next(z for z in range(20, -1, -1) if Tile(z, 0, 0).pixel_rd > row["size"])
+    large = next(z for z in range(21) if Tile(z, 0, 0).pixel_rd < row["size"] / 2)
+
+    def ids(z: int) -> set[str]:
+        x, y = lonlat_to_tile(row["lon"], row["lat"], z)
+        body = client.get(f"/api/tiles/zoning/{z}/{x}/{y}.mvt").content
+        return {
+            f["properties"]["id"] for f in _decode(body).get("zoning", {"features": []})["features"]
+        }
+
+    assert row["id"] not in ids(small)
+    assert row["id"] in ids(large)
+    doc = client.get("/api/tiles/zoning.json").json()
+    assert "smaller than a pixel" in doc["vector_layers"][0]["description"]
+
+
+def test_the_tile_pool_survives_a_lost_connection(demo_settings: Settings) -> None:
+    """The layer tiles' pool hands out connections unchecked (one round trip less); a read on
+    a connection the server closed (a restart) is repeated once on a fresh one, not a 503."""
+    gate = db.tile_gate(demo_settings)
+    try:
+        first = gate.read(lambda c: c.execute("SELECT pg_backend_pid() AS pid").fetchone())
+        assert first is not None
+        with db.connection(demo_settings) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (first["pid"],))
+        again = gate.read(lambda c: c.execute("SELECT pg_backend_pid() AS pid").fetchone())
+        assert again is not None and again["pid"] != first["pid"]
+        assert not gate.down
+    finally:
+        gate.pool.close(timeout=2)

@@ -10,8 +10,9 @@ ad-hoc geometry (an array of one site). docs/scoring.md sections 3 and 7 give th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -620,6 +621,9 @@ class SiteTable:
     _cache: dict[tuple[str, ...], Evaluation]
     sorted_ids: NDArray | None = None  # ``ids`` in byte order (snapshots), and their positions
     id_order: NDArray | None = None
+    # one evaluation of a profile at a time: a request and the tile values' thread
+    # (api.snapshots) asking for the same one compute it once
+    _evaluating: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def load(cls, conn: psycopg.Connection[Any], version: int) -> SiteTable:
@@ -703,8 +707,14 @@ class SiteTable:
     def evaluation(self, profile: Profile) -> Evaluation:
         """The profile's evaluation of every site, computed once per profile (and catalogue)."""
         key = (profile.name, *catalogue())
-        if key not in self._cache:
-            if self.raw is None:
-                raise LookupError(f"the snapshot holds no evaluation of profile '{profile.name}'")
-            self._cache[key] = evaluate(self.raw, profile)
-        return self._cache[key]
+        found = self._cache.get(key)
+        if found is None:
+            with self._evaluating:
+                found = self._cache.get(key)
+                if found is None:
+                    if self.raw is None:
+                        raise LookupError(
+                            f"the snapshot holds no evaluation of profile '{profile.name}'"
+                        )
+                    found = self._cache[key] = evaluate(self.raw, profile)
+        return found

@@ -236,7 +236,9 @@ def _layer_tilejson(request: Request, layer: Layer, bounds: list[float] | None) 
         layer.title_en,
         f"/api/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt",
         bounds or mvt.NL_BOUNDS,
-        layer.title_en,
+        f"{layer.title_en}; generalised per zoom: simplified by half a tile unit, and a polygon"
+        " or line smaller than a pixel (1/256 of the tile) both ways left out (as tippecanoe"
+        " does; zoom in for it)",
         LAYER_FIELDS,
     )
 
