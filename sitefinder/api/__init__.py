@@ -85,8 +85,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings = settings or get_settings()
     app.state.alert_step = AlertStep(app.state)  # alerts after a change, off its request
-    # site_reports before sites: /sites/{site_id:path}/report must match first
+    # site_reports before sites: /sites/{site_id:path}/report must match first; tiles first
+    # of all: a route is found by trying them in order, and a map asks for dozens of tiles
+    # per view (no other route's path starts with /api/tiles/)
     areas = (
+        tiles,
         meta,
         site_reports,
         sites,
@@ -97,7 +100,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         flags,
         regions,
         ogc,
-        tiles,
         offers,
         matches,
         alerts,

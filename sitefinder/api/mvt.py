@@ -191,15 +191,16 @@ class SiteTileIndex:
         return found
 
     def quick(self, tile: Tile, profile: Profile) -> bool:
-        """Whether ``tile`` is built in well under a millisecond per hundred sites: the
-        profile's values are there and at most ``INLINE_SITES`` sites lie in the tile's
-        column (an upper bound, by binary search): such a tile may be built in the event
-        loop, without a hand-off to a thread (``routers.tiles``)."""
+        """Whether ``tile`` is built in about a millisecond: the profile's values are there
+        and at most ``INLINE_SITES`` sites lie in the tile and its buffer (counted only
+        when the tile's column, found by binary search, holds few enough to count at once):
+        such a tile may be built in the event loop, without a hand-off to a thread
+        (``routers.tiles``)."""
         if profile_key(profile) not in self._profiles:
             return False
         xmin, _, xmax, _ = tile.bounds(2 * tile.margin)
         lo, hi = np.searchsorted(self.x, [xmin, xmax], side="left")
-        return int(hi - lo) <= INLINE_SITES
+        return int(hi - lo) <= 20 * INLINE_SITES and len(self.span(tile)) <= INLINE_SITES
 
     def pixels(self, tile: Tile, at: NDArray) -> tuple[NDArray, NDArray]:
         """Tile coordinates (tile units, y down) of the sites at positions ``at``."""
@@ -328,7 +329,8 @@ def profile_key(profile: Profile) -> tuple[Any, ...]:
     held = _profile_keys.get(id(profile))
     if held is not None and held[0] is profile:
         return held[1]
-    key = (profile.name, repr(sorted(profile.criteria.items())))
+    spelt = repr(sorted(profile.criteria.items())).encode()
+    key = (profile.name, hashlib.sha256(spelt).hexdigest()[:32])  # short: hashed per tile
     if len(_profile_keys) >= 4 * MAX_PROFILES_KEPT:
         _profile_keys.clear()
     _profile_keys[id(profile)] = (profile, key)
