@@ -156,7 +156,7 @@ def make_pool(
 def tile_gate(settings: Settings) -> Gate:
     """The layer tiles' connections: the API role's, unchecked (:meth:`Gate.read` repeats a
     tile on a broken one), one per admitted request. A tile is one statement, so the check
-    before it was a third of its round trips."""
+    before it was a round trip of its own."""
     pool = make_pool(
         settings, checked=False, name="sitefinder-tiles", max_size=settings.api_concurrency
     )
