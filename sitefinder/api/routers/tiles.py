@@ -14,6 +14,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+import anyio
 import psycopg
 from fastapi import APIRouter, Header, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -64,6 +65,7 @@ SITE_FIELDS = {
     "count": "Number",
 }
 LAYER_FIELDS = {"id": "String", "name": "String", "code": "String", "category": "String"}
+SITE_TILE_BUILDS = 2  # big site tiles built at once (the cores: more only share the GIL)
 
 
 def _mvt(body: bytes, tag: str) -> Response:
@@ -123,8 +125,21 @@ async def site_tile(
     index = mvt.built_index(table)
     if index is not None and index.quick(tile, profile):
         return _mvt(index.tile(tile, profile), tag)
-    body = await run_in_threadpool(lambda: mvt.site_index(table).tile(tile, profile))
+    body = await anyio.to_thread.run_sync(
+        lambda: mvt.site_index(table).tile(tile, profile), limiter=_builders(request)
+    )
     return _mvt(body, tag)
+
+
+def _builders(request: Request) -> anyio.CapacityLimiter:
+    """The threads that build big site tiles, ``SITE_TILE_BUILDS`` at once: a view's dozen
+    tiles built all at once share the GIL and all arrive at the end; a few at a time, the
+    first arrives after a few tiles' time (the first paint) and the last as late as before."""
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "site_tile_builders", None)
+    if limiter is None:
+        limiter = state.site_tile_builders = anyio.CapacityLimiter(SITE_TILE_BUILDS)
+    return limiter
 
 
 @router.get(
