@@ -23,7 +23,8 @@ What it does, in one run:
    attributes our tiles carry besides the criterion values (``properties=``).
 3. Paint again at the full size (``--no-paint-full`` skips it), as often as at 10,000. Each
    paint bench starts its own server: its first run is the first page that server serves
-   (it then builds the profile's tile values, about a second at a million sites); the
+   (the server builds the default profile's tile values in a thread a second after it
+   started; a page that comes sooner waits for them); the
    figures are the medians over the runs, every run is in the results.
 
 Writes ``bench/results/tiles.json``. Goals (issue 13): at least 1.5x tipg's throughput at the
