@@ -8,9 +8,10 @@ demo: setup
 	.venv/bin/sitefinder demo
 
 # What CI runs (.ci/run): the quality gates, then the whole suite (which includes a bench smoke
-# run, tests/test_bench_smoke.py).
+# run, tests/test_bench_smoke.py), in two processes (pytest-xdist), one test file at a time
+# each, so that a module's fixtures are built once; each process has its own databases.
 test: setup lint
-	.venv/bin/python -m pytest -q
+	.venv/bin/python -m pytest -q -n 2 --dist loadfile
 
 lint: setup
 	.venv/bin/ruff check .
