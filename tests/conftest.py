@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import queue
 import secrets
+import shutil
 import socket
 import threading
 import time
@@ -48,9 +49,10 @@ def output_dir() -> Path:
 
 
 class Drops:
-    """Drops the session's databases in a background thread. ``DROP DATABASE`` waits for a
-    cluster-wide checkpoint (seconds when the server has written much), which need not hold up
-    the next test module; :meth:`finish` waits for every drop and raises the first failure."""
+    """Drops the session's databases (and their snapshot folders) in a background thread.
+    ``DROP DATABASE`` waits for a cluster-wide checkpoint (seconds when the server has written
+    much), which need not hold up the next test module; :meth:`finish` waits for every drop and
+    raises the first failure."""
 
     def __init__(self) -> None:
         self.queue: queue.Queue[Settings | None] = queue.Queue()
@@ -59,9 +61,13 @@ class Drops:
         self.thread.start()
 
     def _run(self) -> None:
+        from sitefinder.scoring.snapshot import database_dir
+
         while (settings := self.queue.get()) is not None:
             try:
                 db.drop_database(settings)
+                # scoring wrote the served snapshot of the database under ~/.cache/sitefinder
+                shutil.rmtree(database_dir(settings), ignore_errors=True)
             except BaseException as exc:  # raised again in finish()
                 self.errors.append(exc)
 
