@@ -307,8 +307,7 @@ def conservative_key(scores: Scores, candidates: NDArray, solid: float) -> NDArr
     low, high, point = scores.low, scores.high, scores.point
     weak = scores.completeness < np.float32(solid - _EPS)
     # below every solid site (keys of solid sites are 0-1); NaN (excluded) and no data: -inf
-    key = np.where(weak, low - np.float32(2.0), low)
-    key[np.isnan(point)] = -np.inf
+    key = _base_key(low, weak, np.isnan(point))
     # masks over all sites, not binary searches per site (a million weak sites: ~50 ms)
     ranked = np.zeros(len(key), dtype=bool)
     ranked[candidates] = True
@@ -326,6 +325,18 @@ def conservative_key(scores: Scores, candidates: NDArray, solid: float) -> NDArr
         below = np.searchsorted(highs, weak_low, side="left")  # solid sites with high < low
         beats = below > 0
         key[weak_rows[beats]] = best_low[below[beats] - 1]
+    return key
+
+
+def _base_key(low: NDArray, weak: NDArray, invalid: NDArray) -> NDArray:
+    """The conservative key before a weak site is lifted: the lower end, less 2 for a weak
+    site (below every solid one, whose keys are 0-1), -inf where ``invalid`` (no score, or
+    not ranked). Arithmetic and a masked copy: ``np.where`` and a boolean assignment over a
+    million sites take twice as long."""
+    key = weak.astype(np.float32)
+    key *= np.float32(-2.0)
+    key += low
+    np.copyto(key, np.float32(-np.inf), where=invalid)
     return key
 
 
@@ -413,8 +424,9 @@ def _conservative_top(
         return None
     low, point = scores.low, scores.point
     weak = scores.completeness < np.float32(solid - _EPS)
-    key = np.where(weak, low - np.float32(2.0), low)
-    key[outside | np.isnan(point)] = -np.inf
+    invalid = np.isnan(point)
+    invalid |= outside
+    key = _base_key(low, weak, invalid)
     kept = _best_positions(key, count)
     threshold = float(np.min(key[kept]))
     if threshold >= 0.0:
@@ -500,16 +512,9 @@ def stability(
     # the sites outside the pool that lucky unknown values could lift into the top k (NaN:
     # excluded or no data, never reaches): masks over the candidates, no sort of them all
     kth_low = np.sort(np.nan_to_num(scores.low[pool], nan=-1.0))[-kk]
-    reach = scores.high >= kth_low - STABILITY_REACH
-    reach &= ~np.isnan(scores.point)
-    reach &= _candidate_mask(len(reach), candidates) if mask is None else mask
-    reach[pool] = False
-    if np.count_nonzero(reach) > STABILITY_EXTRA:
-        # the highest upper ends, ties by site: the same sites whatever the order of work
-        keep = _best_positions(np.where(reach, scores.high, -np.inf), STABILITY_EXTRA)
-        extra = np.sort(keep[np.lexsort((keep, -scores.high[keep]))][:STABILITY_EXTRA])
-    else:
-        extra = np.flatnonzero(reach)
+    allowed = _candidate_mask(len(scores.high), candidates) if mask is None else mask.copy()
+    allowed[pool] = False
+    extra = _reaching(scores, allowed, kth_low - STABILITY_REACH, STABILITY_EXTRA)
     pool = np.concatenate([pool, extra])
 
     # draws x criteria, float32 like the value matrices (else numpy leaves BLAS)
@@ -547,6 +552,39 @@ def stability(
     at = order[found[hit]]  # the targets' columns in the draws
     out[hit] = (s[:, at] >= kth[:, None]).mean(axis=0)
     return out
+
+
+def _reaching(scores: Scores, allowed: NDArray, floor: float, count: int) -> NDArray:
+    """The sites of ``allowed`` (a mask over all sites) with a score whose upper end reaches
+    ``floor``; when more than ``count``, the ``count`` with the highest upper ends (ties by
+    site: the same sites whatever the order of work); sorted.
+
+    A threshold from an even sample of the upper ends (those of allowed sites that reach)
+    first: when at least ``count`` allowed sites reach it, the best ``count`` are among them,
+    found with one comparison pass and a check of the few it keeps, not masks over every site
+    (most of them reach in a list of near-equal sites)."""
+    high, point = scores.high, scores.point
+    stride = len(high) // (TOP_SAMPLE * count)
+    if stride >= 4:
+        sample = high[::stride]
+        usable = allowed[::stride] & (sample >= floor) & ~np.isnan(point[::stride])
+        values = np.sort(sample[usable])
+        k = int(count / stride * 1.5) + 16
+        if len(values) >= k:
+            near = np.flatnonzero(high >= values[len(values) - k])  # NaN: never
+            near = near[allowed[near] & ~np.isnan(point[near])]
+            if len(near) >= count:
+                out: NDArray = np.sort(near[np.lexsort((near, -high[near]))][:count])
+                return out
+    reach = high >= floor
+    reach &= ~np.isnan(point)
+    reach &= allowed
+    if np.count_nonzero(reach) <= count:
+        every: NDArray = np.flatnonzero(reach)
+        return every
+    keep = _best_positions(np.where(reach, high, -np.inf), count)
+    best: NDArray = np.sort(keep[np.lexsort((keep, -high[keep]))][:count])
+    return best
 
 
 @functools.cache
