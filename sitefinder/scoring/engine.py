@@ -11,9 +11,8 @@ ad-hoc geometry (an array of one site). docs/scoring.md sections 3 and 7 give th
 from __future__ import annotations
 
 from collections.abc import Sequence
-import functools
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -587,7 +586,7 @@ def _reaching(scores: Scores, allowed: NDArray, floor: float, count: int) -> NDA
     return best
 
 
-@functools.cache
+@cache
 def _weight_factors(criteria: int) -> NDArray:
     """The weight factors of every draw (draws x criteria, U(0.8, 1.2)): seeded, the same in
     every request, so drawn once per process."""
