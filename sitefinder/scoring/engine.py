@@ -531,7 +531,7 @@ def stability(
         rows = np.flatnonzero(missing[:, j])
         if len(rows) == 0:
             continue
-        unknown = _unknown_values(j, len(pool))
+        unknown = _unknown_values(int(j), len(pool))
         if len(rows) == len(pool):  # missing at every site of the pool (a whole layer)
             s += np.multiply(unknown, draws[:, j], out=scratch)
         elif 2 * len(rows) > len(pool):  # mostly missing: dense, without gather and scatter
