@@ -17,6 +17,7 @@ import pytest
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.core.settings import PROJECT_ROOT
 from sitefinder.scoring import (
+    engine,
     load_profile,
     parse_weights,
     piecewise,
@@ -26,7 +27,6 @@ from sitefinder.scoring import (
 from sitefinder.scoring.base import id_list
 from sitefinder.scoring.criteria import catalogue, declarations, groups, raw_columns
 from sitefinder.scoring.declaration import Criterion, Declaration
-from sitefinder.scoring import engine
 from sitefinder.scoring.engine import (
     Scores,
     SiteTable,
@@ -352,7 +352,7 @@ def test_stability_unknown_values_keep_their_places_when_the_pool_grows() -> Non
     longer = engine._unknown_values(3, 5_000)
     assert first.shape == (100, engine.STABILITY_DRAWS) and longer.shape[0] == 5_000
     assert np.array_equal(longer[:100], first)
-    assert 0.0 <= float(longer.min()) and float(longer.max()) < 1.0
+    assert float(longer.min()) >= 0.0 and float(longer.max()) < 1.0
     assert abs(float(longer.mean()) - 0.5) < 0.01  # U(0, 1)
     other = engine._unknown_values(4, 100)  # a stream of its own per criterion
     assert not np.array_equal(other, longer[:100])
