@@ -150,7 +150,15 @@ class Evaluation:
         known weight ``den`` (per presence pattern, ``patterns``); with ``W`` the total weight,
         low = num / W, high = (num + W - den) / W, completeness = den / W."""
         w = np.ascontiguousarray(weights, dtype=np.float32)  # same dtype: numpy uses BLAS
-        num = self.filled @ w
+        # only the columns from the first to the last weighted criterion (the constraints at
+        # the end weigh 0 unless a profile penalises with them): a slice of the column-major
+        # matrix, no copy, and the zero weights outside it add exactly nothing
+        weighted = np.flatnonzero(w)
+        if len(weighted):
+            first, last = int(weighted[0]), int(weighted[-1]) + 1
+            num = self.filled[:, first:last] @ w[first:last]
+        else:
+            num = np.zeros(len(self.filled), dtype=np.float32)
         pattern, rows = self.patterns
         den = np.take(rows @ w, pattern)  # twice as fast as indexing with ``[pattern]``
         total = float(weights.sum())
