@@ -40,7 +40,7 @@ from sitefinder.scoring.criteria import catalogue, raw_columns
 from sitefinder.scoring.engine import Coded, Evaluation, SiteTable
 from sitefinder.scoring.profile import load_profile, profile_names
 
-FORMAT = 1  # bump when the files change
+FORMAT = 2  # bump when the files change (2: ``filled`` column-major)
 ARRAYS = ("values", "present", "excluding", "filled", "present_f")
 
 
@@ -135,7 +135,10 @@ def write(folder: Path, table: SiteTable, key: TableKey) -> Path:
     for profile in profiles:
         evaluation = table.evaluation(load_profile(profile))
         for field in ARRAYS:
-            arrays[f"{profile}.{field}"] = np.ascontiguousarray(getattr(evaluation, field))
+            array = getattr(evaluation, field)
+            # ``filled`` is column-major (``Evaluation``): kept so, the file says its order
+            contiguous = array.flags.c_contiguous or array.flags.f_contiguous
+            arrays[f"{profile}.{field}"] = array if contiguous else np.ascontiguousarray(array)
         criteria = evaluation.names
     for name, array in arrays.items():
         np.save(tmp / f"{name}.npy", array, allow_pickle=False)
