@@ -22,8 +22,11 @@ that work; a ``POST /api/score`` meanwhile starts the load at once and waits for
 * **The criterion layers** (:class:`sitefinder.scoring.spatial.Layers`, what ``POST
   /api/score`` scores against) are reloaded when one of them was loaded.
 * **The site tiles' index** (``sitefinder.api.mvt.SiteTileIndex``: the sites sorted by Web
-  Mercator x, about a second at a million sites) is built with each new site table, before it
-  is served, so that the map's first site tiles do not wait for it.
+  Mercator x, a few tenths of a second at a million sites) is built with each new site table,
+  before it is served, so that the map's first site tiles do not wait for it; at start by the
+  background thread instead, with the layers (:data:`LAYERS_START_DELAY_S` after a mapped
+  table is served): the first ``GET /api/sites`` of a fresh process neither waits for it nor
+  shares the process with it; a site tile before then builds it itself.
 * **The layers' versions** (their last successful ETL run), looked up with every poll: a layer
   tile's ETag is keyed on them without a query per tile.
 * **The health body** (counts per layer, scored sites) is counted again only when a load or a
@@ -142,9 +145,11 @@ class Snapshots:
             self._health = cached
         return cached[1]
 
-    def refresh(self, conn: psycopg.Connection[Any], *, layers: bool = True) -> None:
-        """Load what changed since the last load (the layers only with ``layers``), in one
-        read-only transaction."""
+    def refresh(
+        self, conn: psycopg.Connection[Any], *, layers: bool = True, index: bool = True
+    ) -> None:
+        """Load what changed since the last load (the layers only with ``layers``; a new
+        site table's tile index only with ``index``), in one read-only transaction."""
         with self._loading, conn.transaction():
             conn.execute("SET LOCAL statement_timeout = 0")
             conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
@@ -152,7 +157,8 @@ class Snapshots:
             if self._table is None or key != self._table_key:
                 mapped = None if self._folder is None else snapshot.open_table(self._folder, key)
                 table = mapped if mapped is not None else SiteTable.load(conn, version=key.version)
-                mvt.site_index(table)  # the site tiles' index, before the table is served
+                if index:
+                    mvt.site_index(table)  # the site tiles' index, before the table is served
                 self._table, self._table_key, self.mapped = table, key, mapped is not None
                 if mapped is None:
                     # a million rows of Python objects: keep full collections from walking them
@@ -184,7 +190,7 @@ class Snapshots:
                 # the site table now (memory-mapped from its snapshot: at once); the layers,
                 # which only POST /api/score needs, too unless the table could be mapped: then
                 # the background thread loads them while the list is already served
-                self.refresh(conn, layers=not self.mapped_available(conn))
+                self.refresh(conn, layers=not self.mapped_available(conn), index=False)
         except Exception:
             logger.warning("the API's data could not be loaded at start; retrying", exc_info=True)
 
@@ -196,6 +202,8 @@ class Snapshots:
             if self._layers is None and self._table is not None:  # serving from the mapped
                 # table: the layers after the first requests (or when one needs them)
                 self._layers_wanted.wait(LAYERS_START_DELAY_S)
+            if self._table is not None:  # the first table's tile index, likewise
+                mvt.site_index(self._table)
             while not self._stop.is_set():
                 try:
                     with connect() as conn:
