@@ -55,7 +55,7 @@ class Page:
 class ApiModel(BaseModel):
     """Base of the response models: undeclared keys are an error, not silently sent or dropped."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class LocalText(ApiModel):
