@@ -145,11 +145,9 @@ class Snapshots:
             self._health = cached
         return cached[1]
 
-    def refresh(
-        self, conn: psycopg.Connection[Any], *, layers: bool = True, index: bool = True
-    ) -> None:
-        """Load what changed since the last load (the layers only with ``layers``; a new
-        site table's tile index only with ``index``), in one read-only transaction."""
+    def refresh(self, conn: psycopg.Connection[Any], *, layers: bool = True) -> None:
+        """Load what changed since the last load (the layers only with ``layers``), in one
+        read-only transaction."""
         with self._loading, conn.transaction():
             conn.execute("SET LOCAL statement_timeout = 0")
             conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
@@ -157,8 +155,8 @@ class Snapshots:
             if self._table is None or key != self._table_key:
                 mapped = None if self._folder is None else snapshot.open_table(self._folder, key)
                 table = mapped if mapped is not None else SiteTable.load(conn, version=key.version)
-                if index:
-                    mvt.site_index(table)  # the site tiles' index, before the table is served
+                if self._table is not None:  # a reload: the site tiles' index before it is
+                    mvt.site_index(table)  # served (the first table's: see ``start``)
                 self._table, self._table_key, self.mapped = table, key, mapped is not None
                 if mapped is None:
                     # a million rows of Python objects: keep full collections from walking them
@@ -190,7 +188,7 @@ class Snapshots:
                 # the site table now (memory-mapped from its snapshot: at once); the layers,
                 # which only POST /api/score needs, too unless the table could be mapped: then
                 # the background thread loads them while the list is already served
-                self.refresh(conn, layers=not self.mapped_available(conn), index=False)
+                self.refresh(conn, layers=not self.mapped_available(conn))
         except Exception:
             logger.warning("the API's data could not be loaded at start; retrying", exc_info=True)
 
@@ -202,8 +200,8 @@ class Snapshots:
             if self._layers is None and self._table is not None:  # serving from the mapped
                 # table: the layers after the first requests (or when one needs them)
                 self._layers_wanted.wait(LAYERS_START_DELAY_S)
-            if self._table is not None:  # the first table's tile index, likewise
-                mvt.site_index(self._table)
+            if self._table is not None:  # the first table's tile index, likewise (off the
+                mvt.site_index(self._table)  # first answers; a site tile before builds it)
             while not self._stop.is_set():
                 try:
                     with connect() as conn:
