@@ -10,6 +10,8 @@ import re
 import subprocess
 import sys
 
+from typing import Any
+
 from fastapi.routing import APIRoute
 
 HEAVY = ("numpy", "pandas", "shapely", "psycopg", "pydantic", "fastapi", "uvicorn", "etl")
@@ -124,3 +126,37 @@ def test_every_route_of_a_lazy_area_matches_its_pattern() -> None:
             assert route.path_regex.fullmatch(path), (route.path, path)
             assert pattern.match(path), (area.module, route.path)
             assert pattern.match(path + "/"), (area.module, route.path)  # redirect_slashes
+
+
+def test_a_lazy_area_answers_and_names_its_routes_without_the_guard() -> None:
+    """The stand-in of an area not built yet builds it when asked to match one of its paths
+    or to name one of its routes (here without the guard, which builds it before the request
+    otherwise): the app answers as if every area had been built at the start, and the area
+    takes its stand-in's place in the order."""
+    from fastapi.testclient import TestClient
+
+    import sitefinder.api
+    from sitefinder.api.areas import Pending
+
+    app = sitefinder.api.create_app()
+    areas: Any = app.state.areas
+    routes = app.router.routes
+    stand_in = next(r for r in routes if isinstance(r, Pending) and r.area.module == "score")
+    place = routes.index(stand_in)
+    assert areas.pending("/api/profiles") == [stand_in.area]
+
+    async def not_ready(path: str) -> None:  # the guard leaves the areas as they are
+        return None
+
+    areas.ready = not_ready
+    answer = TestClient(app).get("/api/profiles")  # no lifespan: no database needed
+    assert answer.status_code == 200 and answer.json()["profiles"], answer.text
+    assert not areas.pending("/api/profiles") and areas.pending("/ogc/collections")
+    assert stand_in not in routes and routes[place] is stand_in.routes[0]
+    assert app.url_path_for("alert_feed", token="abc") == "/api/feeds/abc"
+    assert not any(isinstance(r, Pending) for r in routes[: routes.index(place_of(app))])
+
+
+def place_of(app: Any) -> Any:
+    """The first route after the areas' (the page's own files)."""
+    return next(r for r in app.router.routes if getattr(r, "path", "") == "/vendor/leaflet")
