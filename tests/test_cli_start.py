@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-
 from typing import Any
 
 from fastapi.routing import APIRoute
