@@ -128,6 +128,8 @@ class Areas:
     def pending(self, path: str) -> list[Area]:
         """The areas not built yet whose pattern matches ``path`` (all for the OpenAPI
         document)."""
+        if not self._pending:
+            return []  # every area built: what each request asks once they all were
         every = path == self.app.openapi_url
         held = list(self._pending.items())  # a copy: another thread may build meanwhile
         return [area for area, p in held if every or p.pattern.match(path)]
