@@ -22,8 +22,11 @@ that work; a ``POST /api/score`` meanwhile starts the load at once and waits for
 * **The criterion layers** (:class:`sitefinder.scoring.spatial.Layers`, what ``POST
   /api/score`` scores against) are reloaded when one of them was loaded.
 * **The site tiles' index** (``sitefinder.api.mvt.SiteTileIndex``: the sites sorted by Web
-  Mercator x, about a second at a million sites) is built with each new site table, before it
-  is served, so that the map's first site tiles do not wait for it.
+  Mercator x, a few tenths of a second at a million sites) is built with each new site table,
+  before it is served, so that the map's first site tiles do not wait for it; at start by the
+  background thread instead, with the layers (:data:`LAYERS_START_DELAY_S` after a mapped
+  table is served): the first ``GET /api/sites`` of a fresh process neither waits for it nor
+  shares the process with it; a site tile before then builds it itself.
 * **The layers' versions** (their last successful ETL run), looked up with every poll: a layer
   tile's ETag is keyed on them without a query per tile.
 * **The health body** (counts per layer, scored sites) is counted again only when a load or a
@@ -152,7 +155,8 @@ class Snapshots:
             if self._table is None or key != self._table_key:
                 mapped = None if self._folder is None else snapshot.open_table(self._folder, key)
                 table = mapped if mapped is not None else SiteTable.load(conn, version=key.version)
-                mvt.site_index(table)  # the site tiles' index, before the table is served
+                if self._table is not None:  # a reload: the site tiles' index before it is
+                    mvt.site_index(table)  # served (the first table's: see ``start``)
                 self._table, self._table_key, self.mapped = table, key, mapped is not None
                 if mapped is None:
                     # a million rows of Python objects: keep full collections from walking them
@@ -196,6 +200,8 @@ class Snapshots:
             if self._layers is None and self._table is not None:  # serving from the mapped
                 # table: the layers after the first requests (or when one needs them)
                 self._layers_wanted.wait(LAYERS_START_DELAY_S)
+            if self._table is not None:  # the first table's tile index, likewise (off the
+                mvt.site_index(self._table)  # first answers; a site tile before builds it)
             while not self._stop.is_set():
                 try:
                     with connect() as conn:

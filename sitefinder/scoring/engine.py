@@ -90,14 +90,22 @@ class Evaluation:
         excluding: NDArray,
         filled: NDArray,
         present_f: NDArray,
+        *,
+        excluded: NDArray | None = None,
+        patterns: tuple[NDArray, NDArray] | None = None,
     ) -> Evaluation:
         """An evaluation from its arrays as ``__post_init__`` derives them (e.g. memory-mapped
         from a served snapshot, ``sitefinder.scoring.snapshot``): nothing is computed over
-        the sites (the exclusions, on first use)."""
+        the sites. ``excluded`` and ``patterns``, when given, are those properties as
+        computed before (else computed on first use)."""
         out = cls.__new__(cls)
         out.names, out.values, out.present, out.excluding = names, values, present, excluding
         out.col = {name: j for j, name in enumerate(names)}
         out.filled, out.present_f = filled, present_f
+        if excluded is not None:
+            out.__dict__["excluded"] = excluded  # what the cached property would hold
+        if patterns is not None:
+            out.__dict__["patterns"] = patterns
         return out
 
     @cached_property
