@@ -191,17 +191,48 @@ def cold_start(
     return {"mapped": mapped, "database_load": from_db, "import_s": imports}
 
 
+SNAPSHOT = """
+import sys
+from sitefinder.core import db
+from sitefinder.core.settings import Settings
+from sitefinder.scoring import snapshot
+from sitefinder.scoring.engine import SiteTable
+settings = Settings(database_url=sys.argv[1], snapshot_dir=sys.argv[2])
+folder = snapshot.database_dir(settings)
+with db.connection(settings) as conn:
+    key = snapshot.table_key(conn)
+    if snapshot.current(folder, key) is None:
+        snapshot.write(folder, SiteTable.load(conn, version=key.version), key)
+"""
+
+
+def write_snapshot(database_url: str, snapshot_dir: Path, code: Path | None = None) -> None:
+    """The served snapshot of the database under ``snapshot_dir``, written by the checkout
+    ``code`` (as for ``fresh_process``: its snapshot format may differ) unless current."""
+    env = {**os.environ, **({"PYTHONPATH": str(code)} if code is not None else {})}
+    subprocess.run(
+        [sys.executable, "-c", SNAPSHOT, database_url, str(snapshot_dir)],
+        check=True,
+        env=env,
+        cwd=code or ROOT,
+        timeout=3600,
+    )
+
+
 def cold_compare(
     database_url: str, snapshot_dir: Path, codes: dict[str, Path | None], runs: int
 ) -> dict[str, Any]:
     """``fresh_process`` and ``import_seconds`` of each checkout in ``codes`` (the same launcher,
-    ``python -c``, for each), taking turns ``runs`` times so that both see the same load."""
+    ``python -c``, for each), taking turns ``runs`` times so that both see the same load; each
+    serves the snapshot its own code wrote (in ``snapshot_dir``/its name)."""
     seen: dict[str, list[dict[str, Any]]] = {name: [] for name in codes}
     imports: dict[str, list[float]] = {name: [] for name in codes}
+    for name, code in codes.items():
+        write_snapshot(database_url, snapshot_dir / name, code)
     load = [round(os.getloadavg()[0], 2)]
     for _ in range(runs):
         for name, code in codes.items():
-            seen[name].append(fresh_process(database_url, snapshot_dir, code=code))
+            seen[name].append(fresh_process(database_url, snapshot_dir / name, code=code))
             imports[name].append(import_seconds(1, code=code))
         load.append(round(os.getloadavg()[0], 2))
     out: dict[str, Any] = {"runs": runs, "load_avg_1m": load}
@@ -218,15 +249,11 @@ def cold_compare(
 
 def cold_main(argv: list[str] | None = None) -> int:
     """``python bench/speed.py``: only the cold start, on a bench database kept by
-    ``scoring_bench.py --keep`` (its snapshot written first when there is none), this checkout
-    beside ``--before`` (another checkout, e.g. ``git archive`` of the base commit)."""
+    ``scoring_bench.py --keep`` (scored: ``--only criteria`` at least), this checkout beside
+    ``--before`` (another checkout, e.g. ``git archive`` of the base commit), each with the
+    snapshot its code writes (written first when there is none)."""
     import argparse
     import json
-
-    from sitefinder.core import db
-    from sitefinder.core.settings import Settings
-    from sitefinder.scoring import snapshot
-    from sitefinder.scoring.engine import SiteTable
 
     p = argparse.ArgumentParser(description=cold_main.__doc__)
     p.add_argument("--database-url", required=True, help="a bench database (name with 'bench')")
@@ -236,12 +263,6 @@ def cold_main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if "bench" not in urllib.parse.urlsplit(args.database_url).path:
         raise SystemExit("the database's name must contain 'bench'")
-    settings = Settings(database_url=args.database_url, snapshot_dir=args.snapshot_dir)
-    folder = snapshot.database_dir(settings)
-    with db.connection(settings) as conn:
-        key = snapshot.table_key(conn)
-        if snapshot.current(folder, key) is None:
-            snapshot.write(folder, SiteTable.load(conn, version=key.version), key)
     codes = {"after": ROOT, **({"before": args.before} if args.before else {})}
     result = cold_compare(args.database_url, args.snapshot_dir, codes, args.runs)
     print(json.dumps(result, indent=1))

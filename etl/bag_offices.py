@@ -113,10 +113,11 @@ from etl import lvbag, vacancy
 from etl.declarations import QUARANTINE_REASON, OnlineSource, Pipeline, SourceInfo
 from etl.ogcapi import OGC_API
 from etl.readers import list_layers, plain_records, read_vector, text, text_column
+from layers import m2_per_place
 from sitefinder.core.crs import RD
 from sitefinder.core.errors import SourceFileError
 
-M2_PER_PLACE = 25.0
+M2_PER_PLACE = m2_per_place("offices")  # declared on the layer's site kind
 PDOK_OGC_BASE = "https://api.pdok.nl/kadaster/bag/ogc/v2"
 UNKNOWN_BOUWJAAR = (1005, 9999)  # BAG placeholders: construction year not known
 OFFICE_USE = "kantoorfunctie"

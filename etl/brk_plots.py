@@ -97,13 +97,14 @@ from etl.gml import (
 from etl.loading import quarantine_staged
 from etl.ogcapi import OGC_API
 from etl.readers import read_vector, text
+from layers import m2_per_place
 from sitefinder.core.errors import SourceFileError
 
 BUILDING_LAYERS = ("bag_panden", "bgt_panden")
 PDOK_OGC_BASE = "https://api.pdok.nl/kadaster/brk-kadastrale-kaart/ogc/v1"
 BUILT_MIN_OVERLAP_M2 = 10.0
 BUILT_MIN_OVERLAP_SHARE = 0.05
-M2_PER_PLACE = 50.0
+M2_PER_PLACE = m2_per_place("plots")  # declared on the layer's site kind
 MAX_PLACES = 60
 NOT_COVERED_REASON = "no building data covers this parcel: cannot tell whether it is built on"
 FIELDS = (

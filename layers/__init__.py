@@ -29,6 +29,8 @@ class SiteKind:
     draws the kind's markers with ``shape`` and its legend and filter from the titles.
     ``min_places``: the fewest places a site of this kind needs to be a candidate; a smaller
     one is excluded by the ``size`` criterion ("too small"), which a profile may change.
+    ``m2_per_place``: where a site's places are not given, one place per this many m² of its
+    area (floor area of a building, ground area of a parcel); None where the kind has no rule.
     """
 
     code: str
@@ -39,6 +41,7 @@ class SiteKind:
     shape: Shape
     colour: str  # outline of the kind's symbol in the legend (CSS colour)
     min_places: int = MIN_PLACES
+    m2_per_place: float | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -145,6 +148,14 @@ def site_layers() -> list[Layer]:
 def with_category(category: str) -> list[Layer]:
     """The layers that hold ``category`` completely inside their coverage, in catalogue order."""
     return [layer for layer in catalogue().values() if category in layer.categories]
+
+
+def m2_per_place(name: str) -> float:
+    """The m² of area per place of the site layer ``name``'s kind (its ``m2_per_place``)."""
+    kind = get_layer(name).site_kind
+    if kind is None or kind.m2_per_place is None:
+        raise UnknownLayerError(f"layer {name!r} declares no m² per place")
+    return kind.m2_per_place
 
 
 def site_kinds() -> dict[str, SiteKind]:

@@ -18,7 +18,8 @@ LAYER = Layer(
         plural_en="Offices",
         shape="square",
         colour="#4a3b8f",
-        min_places=1,  # one unit: 25 m² of floor area (etl.bag_offices)
+        min_places=1,  # one unit: 25 m² of floor area
+        m2_per_place=25.0,  # of floor area (etl.bag_offices; an owner's or an offer's floor area)
     ),
     visible=True,
     description_nl="Verblijfsobjecten met kantoorfunctie (BAG). Leegstand staat niet in de BAG.",

@@ -18,7 +18,8 @@ LAYER = Layer(
         plural_en="Vacant plots",
         shape="circle",
         colour="#8a5a14",
-        min_places=1,  # one place: 50 m² of plot (etl.brk_plots); a strip of a few m² has none
+        min_places=1,  # one place: 50 m² of plot; a strip of a few m² has none
+        m2_per_place=50.0,  # of parcel area (etl.brk_plots)
     ),
     visible=True,
     pickable=True,

@@ -1,13 +1,16 @@
 """Test fixtures on a real PostGIS: a throw-away database per test session, never a mock.
 
 The server is the local PostgreSQL (or the one in ``SITEFINDER_TEST_ADMIN_URL``); each session
-creates ``sitefinder_test_<random>``, migrates it and drops it at the end.
+migrates one ``sitefinder_test_<random>`` database and copies it (as a template) for every module
+that asks for an empty one and for the demo database; every database is dropped at the end.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import secrets
+import shutil
 import socket
 import threading
 import time
@@ -45,15 +48,94 @@ def output_dir() -> Path:
     return OUTPUT_DIR
 
 
-@pytest.fixture(scope="module")
-def settings() -> Iterator[Settings]:
-    """A freshly migrated, empty database for one test module."""
+class Drops:
+    """Drops the session's databases (and their snapshot folders) in a background thread.
+    ``DROP DATABASE`` waits for a cluster-wide checkpoint (seconds when the server has written
+    much), which need not hold up the next test module; :meth:`finish` waits for every drop and
+    raises the first failure."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[Settings | None] = queue.Queue()
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, name="drop-databases", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        from sitefinder.scoring.snapshot import database_dir
+
+        while (settings := self.queue.get()) is not None:
+            try:
+                db.drop_database(settings)
+                # scoring wrote the served snapshot of the database under ~/.cache/sitefinder
+                shutil.rmtree(database_dir(settings), ignore_errors=True)
+            except BaseException as exc:  # raised again in finish()
+                self.errors.append(exc)
+
+    def drop(self, settings: Settings) -> None:
+        self.queue.put(settings)
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.errors:
+            raise self.errors[0]
+
+
+@pytest.fixture(scope="session")
+def drops() -> Iterator[Drops]:
+    drops = Drops()
+    yield drops
+    drops.finish()
+
+
+def _dbname(settings: Settings) -> str:
+    return str(conninfo_to_dict(settings.database_url)["dbname"])
+
+
+def _clone(source: Settings) -> Settings:
+    """A new database copied from ``source`` (CREATE DATABASE ... TEMPLATE: a fraction of a
+    second, where migrating takes seconds), with its own API roles as ``db.init_database`` sets
+    them up (roles and database grants are not copied with a template)."""
+    copy = _fresh_settings()
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        for attempt in range(50):  # a closing pool of another module may still be connected
+            try:
+                admin.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                        sql.Identifier(_dbname(copy)), sql.Identifier(_dbname(source))
+                    )
+                )
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+    db.setup_api_role(copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def migrated(drops: Drops) -> Iterator[Settings]:
+    """One migrated, empty database per session, without API roles: the template of every
+    module's ``settings`` and of the demo database. Nothing connects to it after migrating."""
     settings = _fresh_settings()
-    db.init_database(settings)
+    try:
+        db.ensure_database(settings)
+        db.migrate(settings)
+        yield settings
+    finally:
+        drops.drop(settings)
+
+
+@pytest.fixture(scope="module")
+def settings(migrated: Settings, drops: Drops) -> Iterator[Settings]:
+    """A freshly migrated, empty database for one test module (a copy of ``migrated``: the same
+    as ``db.init_database`` on a new database)."""
+    settings = _clone(migrated)
     try:
         yield settings
     finally:
-        db.drop_database(settings)
+        drops.drop(settings)
 
 
 @pytest.fixture
@@ -63,44 +145,27 @@ def conn(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
 
 
 @pytest.fixture(scope="session")
-def demo_settings() -> Iterator[Settings]:
+def demo_settings(migrated: Settings, drops: Drops) -> Iterator[Settings]:
     """One database with the whole demo region loaded and scored (shared by API/browser tests)."""
     from sitefinder.pipeline import load_and_score
 
-    settings = _fresh_settings()
-    db.init_database(settings)
+    settings = _clone(migrated)
     try:
         load_and_score(settings, progress=False)
         yield settings
     finally:
-        db.drop_database(settings)
+        drops.drop(settings)
 
 
 @pytest.fixture(scope="module")
-def demo_copy(demo_settings: Settings) -> Iterator[Settings]:
+def demo_copy(demo_settings: Settings, drops: Drops) -> Iterator[Settings]:
     """A copy of the demo database for one test module that writes (accounts, flags), so the
     shared demo database stays as loaded. PostgreSQL copies it from the template in a moment."""
-    copy = _fresh_settings()
-    source = str(conninfo_to_dict(demo_settings.database_url)["dbname"])
-    target = str(conninfo_to_dict(copy.database_url)["dbname"])
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        for attempt in range(50):  # a closing pool of another module may still be connected
-            try:
-                admin.execute(
-                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                        sql.Identifier(target), sql.Identifier(source)
-                    )
-                )
-                break
-            except psycopg.errors.ObjectInUse:
-                if attempt == 49:
-                    raise
-                time.sleep(0.1)
-    db.setup_api_role(copy)  # the copy's own read-only API role
+    copy = _clone(demo_settings)
     try:
         yield copy
     finally:
-        db.drop_database(copy)
+        drops.drop(copy)
 
 
 def free_port() -> int:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from accounts_helpers import Account, csrf, login
 from alembic import command
+from conftest import Drops
 from fakeservices import run_cli
 from fastapi.testclient import TestClient
 from test_criterion_plugin import _alembic
@@ -298,7 +299,7 @@ def test_demo_accounts_one_per_role_passwords_once(limited: Settings) -> None:
 
 
 @pytest.fixture
-def old_database(settings: Settings) -> Iterator[Settings]:
+def old_database(settings: Settings, drops: Drops) -> Iterator[Settings]:
     name = settings.database_url.rsplit("/", 1)[1].partition("?")[0] + "_before_accounts"
     old = settings.model_copy(
         update={"database_url": settings.database_url.rsplit("/", 1)[0] + "/" + name}
@@ -308,7 +309,7 @@ def old_database(settings: Settings) -> Iterator[Settings]:
         command.upgrade(_alembic(old), "0006")
         yield old
     finally:
-        db.drop_database(old)
+        drops.drop(old)  # in the background (conftest.Drops)
 
 
 def _contents(settings: Settings) -> dict[str, list[dict[str, object]]]:

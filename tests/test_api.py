@@ -18,6 +18,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
 from sitefinder.api import create_app, routers
+from sitefinder.api.models import SiteCollection
 from sitefinder.core.settings import Settings
 from sitefinder.scoring.criteria import catalogue
 
@@ -47,6 +48,16 @@ def test_health_counts_layers(client: TestClient) -> None:
     assert body["scored_sites"] == sum(
         layers[n]["count"] for n in ("offices", "holidayparks", "plots")
     )
+
+
+def test_site_list_is_the_model_it_documents(client: TestClient) -> None:
+    """The list is serialised without pydantic (orjson, for speed): it must still be exactly
+    what ``SiteCollection`` (undeclared keys refused) validates and would have sent."""
+    for query in ("limit=50", "limit=5&include_excluded=true&rank_by=score"):
+        body = _get(client, f"/api/sites?{query}")
+        assert body["features"], query
+        model = SiteCollection.model_validate(body)
+        assert model.model_dump(mode="json", exclude_unset=True) == body, query
 
 
 def test_sites_sorted_with_total_and_paging(client: TestClient) -> None:

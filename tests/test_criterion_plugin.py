@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from alembic import command
 from alembic.config import Config
+from conftest import Drops
 from fastapi.testclient import TestClient
 
 from sitefinder.api import create_app
@@ -264,7 +265,7 @@ def _alembic(settings: Settings) -> Config:
 
 
 @pytest.fixture
-def old_database(settings: Settings) -> Iterator[Settings]:
+def old_database(settings: Settings, drops: Drops) -> Iterator[Settings]:
     """A database at revision 0005 (before site_raw followed the catalogue), with a row."""
     old = settings.model_copy(
         update={"database_url": settings.database_url.rsplit("/", 1)[0] + "/" + _old_name(settings)}
@@ -274,7 +275,7 @@ def old_database(settings: Settings) -> Iterator[Settings]:
         command.upgrade(_alembic(old), "0005")
         yield old
     finally:
-        db.drop_database(old)
+        drops.drop(old)  # in the background (conftest.Drops)
 
 
 def _old_name(settings: Settings) -> str:

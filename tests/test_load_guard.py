@@ -17,7 +17,7 @@ from typing import Any
 import geopandas as gpd
 import psycopg
 import pytest
-from click.testing import CliRunner
+from fakeservices import run_cli
 from fastapi.testclient import TestClient
 
 from etl import get_pipeline
@@ -25,7 +25,6 @@ from etl.archives import ArchiveLimits, check_archive
 from etl.bgt_panden import read_bgt_panden
 from etl.loading import no_progress, run_pipeline
 from sitefinder.api import create_app
-from sitefinder.cli import main
 from sitefinder.core import db
 from sitefinder.core.errors import DataLossError, SourceFileError
 from sitefinder.core.settings import Settings
@@ -53,14 +52,6 @@ def _last_ok(conn: psycopg.Connection[Any], layer: str) -> int:
         "SELECT max(id) AS id FROM etl_run WHERE layer = %s AND status = 'ok'", (layer,)
     ).fetchone()
     return int(row["id"]) if row and row["id"] else 0
-
-
-def _cli(settings: Settings, *args: str) -> Any:
-    env = {
-        "SITEFINDER_DATABASE_URL": settings.database_url,
-        "SITEFINDER_DATA_DIR": str(settings.data_dir),
-    }
-    return CliRunner().invoke(main, list(args), env=env)
 
 
 def _stops(settings: Settings, tmp: Path, name: str, crs: str, swap: bool = False) -> Path:
@@ -116,7 +107,7 @@ def test_a_file_in_the_wrong_crs_changes_nothing(
     else:
         path = _rd_stops_declared_3857(loaded, tmp_path)
     before = _last_ok(conn, "stops")
-    result = _cli(loaded, "etl", "run", "stops", "--from", str(path), "--no-score")
+    result = run_cli(loaded, "etl", "run", "stops", "--from", str(path), "--no-score")
     assert result.exit_code == 2, result.output
     message = result.stderr.strip()
     assert "\n" not in message and "Traceback" not in result.output
@@ -190,7 +181,7 @@ def test_bad_inputs_for_stops_end_in_one_line(
         (bomb, "refused (a zip bomb?)"),
     ]
     for path, fragment in cases:
-        result = _cli(loaded, "etl", "run", "stops", "--from", str(path), "--no-score")
+        result = run_cli(loaded, "etl", "run", "stops", "--from", str(path), "--no-score")
         assert result.exit_code == 2, (path.name, result.output)
         message = result.stderr.strip()
         assert "\n" not in message and "Traceback" not in result.output, message

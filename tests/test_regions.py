@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 from alembic import command
+from conftest import Drops
 from fastapi.testclient import TestClient
 from test_criterion_plugin import _alembic
 from test_formats_layers import fetch, run
@@ -138,7 +139,7 @@ def test_the_api_joins_the_regions_to_the_gemeenten(settings: Settings) -> None:
 
 
 @pytest.fixture
-def at_0006(settings: Settings) -> Iterator[Settings]:
+def at_0006(settings: Settings, drops: Drops) -> Iterator[Settings]:
     name = settings.database_url.rsplit("/", 1)[1].partition("?")[0] + "_0006"
     old = settings.model_copy(
         update={"database_url": settings.database_url.rsplit("/", 1)[0] + "/" + name}
@@ -148,7 +149,7 @@ def at_0006(settings: Settings) -> Iterator[Settings]:
         command.upgrade(_alembic(old), "0006")
         yield old
     finally:
-        db.drop_database(old)
+        drops.drop(old)  # in the background (conftest.Drops)
 
 
 def test_a_database_with_data_at_0006_upgrades_and_loads_regions(at_0006: Settings) -> None:

@@ -17,6 +17,7 @@ import pytest
 from sitefinder.core.errors import InvalidParameterError
 from sitefinder.core.settings import PROJECT_ROOT
 from sitefinder.scoring import (
+    engine,
     load_profile,
     parse_weights,
     piecewise,
@@ -27,6 +28,7 @@ from sitefinder.scoring.base import id_list
 from sitefinder.scoring.criteria import catalogue, declarations, groups, raw_columns
 from sitefinder.scoring.declaration import Criterion, Declaration
 from sitefinder.scoring.engine import (
+    Scores,
     SiteTable,
     breakdown,
     evaluate,
@@ -321,6 +323,39 @@ def test_top_indices_and_stability() -> None:
     assert list(share) == list(stability(evaluation, w, candidates, top, k=5))
     # a site far outside the top can never be in the top 5
     assert stability(evaluation, w, candidates, np.array([int(np.argmin(scores))]), k=5)[0] == 0
+
+
+def test_stability_extra_sites_by_sampled_threshold_are_the_full_rule_s() -> None:
+    """At 200,000 sites ``_reaching`` takes its sampled threshold; the sites it picks (and
+    their order) are those of the full rule: every allowed site with a score whose upper end
+    reaches the floor, the 1,000 highest upper ends when more, ties by site."""
+    rng = np.random.default_rng(7)
+    n = 200_000
+    high = rng.uniform(0.0, 1.0, n).round(3).astype(np.float32)  # many ties
+    point = np.where(rng.random(n) < 0.05, np.nan, high).astype(np.float32)
+    high[rng.random(n) < 0.05] = np.nan  # excluded
+    scores = Scores(point=point, low=high - 0.1, high=high, completeness=np.ones(n, np.float32))
+    for floor, share in ((0.3, 0.9), (0.99, 0.5), (0.9995, 0.2)):
+        allowed = rng.random(n) < share
+        reach = (high >= floor) & ~np.isnan(point) & allowed
+        rows = np.flatnonzero(reach)
+        expected = np.sort(rows[np.lexsort((rows, -high[rows]))][:1000])
+        found = engine._reaching(scores, allowed, floor, 1000)
+        assert list(found) == list(expected), floor
+
+
+def test_stability_unknown_values_keep_their_places_when_the_pool_grows() -> None:
+    """The values a missing criterion takes per pool place and draw are drawn once per process;
+    a longer pool draws further, the first places keep theirs (the same answer as before)."""
+    first = np.array(engine._unknown_values(3, 100))
+    engine._UNKNOWN.pop(3)
+    longer = engine._unknown_values(3, 5_000)
+    assert first.shape == (100, engine.STABILITY_DRAWS) and longer.shape[0] == 5_000
+    assert np.array_equal(longer[:100], first)
+    assert float(longer.min()) >= 0.0 and float(longer.max()) < 1.0
+    assert abs(float(longer.mean()) - 0.5) < 0.01  # U(0, 1)
+    other = engine._unknown_values(4, 100)  # a stream of its own per criterion
+    assert not np.array_equal(other, longer[:100])
 
 
 # ---------------------------------------------------------------------------------------------

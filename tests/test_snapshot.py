@@ -71,6 +71,43 @@ def test_mapped_table_lists_what_the_loaded_table_lists(
                 assert _plain(a) == _plain(b), (name, extra)
 
 
+def test_mapped_table_holds_what_a_first_rerank_would_compute(
+    tables: tuple[SiteTable, SiteTable],
+) -> None:
+    """The exclusions and presence patterns of every profile come mapped from the snapshot
+    (``snapshot.DERIVED``), equal to those the loaded table computes on its first use."""
+    loaded, mapped = tables
+    for name in profile_names():
+        profile = load_profile(name)
+        a, b = loaded.evaluation(profile), mapped.evaluation(profile)
+        assert {"excluded", "patterns"} <= set(vars(b)), name  # there before any use
+        assert isinstance(b.excluded.base, np.memmap)
+        assert np.array_equal(a.excluded, b.excluded)
+        assert np.array_equal(a.excluded_rows, b.excluded_rows)
+        for computed, held in zip(a.patterns, b.patterns, strict=True):
+            assert computed.dtype == held.dtype and np.array_equal(computed, held), name
+
+
+def test_list_points_are_what_postgis_gives(
+    demo_settings: Settings, tables: tuple[SiteTable, SiteTable]
+) -> None:
+    """The list's geometry comes from the table (``queries.point_geojson``): for every site
+    exactly the GeoJSON PostGIS writes of its point on surface (WGS84, 6 decimals)."""
+    loaded, mapped = tables
+    with db.connection(demo_settings) as conn:
+        rows = conn.execute(
+            "SELECT id, "
+            + queries.GEOJSON_4326.format(geom="ST_PointOnSurface(geom)")
+            + " AS geometry FROM site"
+        ).fetchall()
+    postgis = {row["id"]: row["geometry"] for row in rows}
+    assert len(postgis) == len(loaded) > 100
+    for table in (loaded, mapped):
+        for i, site_id in enumerate(table.site_ids(range(len(table)))):
+            ours = queries.point_geojson(float(table.lon[i]), float(table.lat[i]))
+            assert json.dumps(ours) == json.dumps(postgis[site_id]), site_id
+
+
 def test_mapped_table_explains_a_site_as_the_loaded_one(
     demo_settings: Settings, tables: tuple[SiteTable, SiteTable]
 ) -> None:

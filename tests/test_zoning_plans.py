@@ -22,6 +22,7 @@ import pytest
 import shapely
 from alembic import command
 from alembic.config import Config
+from conftest import Drops
 from fakeservices import run_cli
 from fastapi.testclient import TestClient
 from psycopg import sql
@@ -757,7 +758,7 @@ def _alembic(settings: Settings) -> Config:
     return cfg
 
 
-def test_a_database_at_0006_with_plans_upgrades(settings: Settings) -> None:
+def test_a_database_at_0006_with_plans_upgrades(settings: Settings, drops: Drops) -> None:
     name = settings.database_url.rsplit("/", 1)[1].partition("?")[0] + "_at0006"
     old = settings.model_copy(
         update={"database_url": settings.database_url.rsplit("/", 1)[0] + "/" + name}
@@ -795,4 +796,4 @@ def test_a_database_at_0006_with_plans_upgrades(settings: Settings) -> None:
         command.downgrade(_alembic(old), "0006")
         command.upgrade(_alembic(old), "head")
     finally:
-        db.drop_database(old)
+        drops.drop(old)  # in the background (conftest.Drops)

@@ -41,6 +41,7 @@ import psycopg
 import shapely
 from psycopg import sql
 
+from layers import m2_per_place
 from sitefinder.accounts.roles import Viewer
 from sitefinder.accounts.scope import ScopeFilter
 from sitefinder.core.crs import RD, WGS84, transformer
@@ -56,7 +57,6 @@ from sitefinder.scoring.engine import SiteTable, evaluate, weight_vector
 from sitefinder.scoring.spatial import Layers
 
 Conn = psycopg.Connection[Any]
-M2_PER_PLACE = 25.0  # an offer with only a floor area: 25 m² per place, as for offices
 MAX_MATCHES = 50
 MAX_COMBINATION_POOL = 12  # the offers a combination is sought among (the best 12)
 MAX_COMBINATION_SIZE = 4  # offers in a combination
@@ -263,7 +263,7 @@ def _places(places: Any, floor_area: Any) -> float:
     if places is not None:
         return float(places)
     if floor_area is not None:
-        return float(np.floor(float(floor_area) / M2_PER_PLACE))
+        return float(np.floor(float(floor_area) / m2_per_place("offices")))  # as for offices
     return float("nan")
 
 

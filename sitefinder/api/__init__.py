@@ -20,26 +20,11 @@ from fastapi import FastAPI
 from sitefinder import __version__
 from sitefinder.api import contract, security
 from sitefinder.api.alertstep import AlertStep
+from sitefinder.api.areas import Area, Areas
 from sitefinder.api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from sitefinder.api.guard import Admission, Guard
 from sitefinder.api.page import mount_page, security_headers
 from sitefinder.api.reports import mount_stylesheet
-from sitefinder.api.routers import (
-    alerts,
-    auth,
-    flags,
-    layers,
-    matches,
-    meta,
-    offers,
-    ogc,
-    regions,
-    score,
-    site_reports,
-    sites,
-    tiles,
-    users,
-)
 from sitefinder.api.snapshots import Snapshots
 from sitefinder.core import db, isolate
 from sitefinder.core.settings import Settings, get_settings
@@ -47,6 +32,30 @@ from sitefinder.scoring import snapshot
 
 GEOMETRY_WORKERS = 2  # processes that repair invalid request geometries (core.isolate)
 WORKERS_DELAY_S = 3.0  # ... started this long after the app (or at the first repair)
+
+
+# The router modules of sitefinder.api.routers, in the order their routes match (site_reports
+# before sites: /sites/{site_id:path}/report must match first). Each with a pattern of its paths
+# is built when first asked for (sitefinder.api.areas): only the sites are needed for the first
+# answer of a fresh process.
+AREAS = (
+    # tiles first: a route is found by trying them in order, and a map asks for dozens of
+    # tiles per view (no other route's path starts with /api/tiles/)
+    Area("tiles", r"/api/tiles/"),
+    Area("meta", r"/api/(?:health|config)"),
+    Area("site_reports", r"/api/(?:sites/.+/report|shortlist/)"),
+    Area("sites"),
+    Area("score", r"/api/(?:profiles|score)"),
+    Area("layers", r"/api/layers"),
+    Area("auth", r"/api/auth/"),
+    Area("users", r"/api/users"),
+    Area("flags", r"/api/(?:flags|audit)"),
+    Area("regions", r"/api/fairshare"),
+    Area("ogc", r"/ogc"),
+    Area("offers", r"/api/(?:properties|account|geocode|geometry/)"),
+    Area("matches", r"/api/(?:demands|matches)"),
+    Area("alerts", r"/api/(?:searches|notifications|feeds/)"),
+)
 
 
 @asynccontextmanager
@@ -85,34 +94,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings = settings or get_settings()
     app.state.alert_step = AlertStep(app.state)  # alerts after a change, off its request
-    # site_reports before sites: /sites/{site_id:path}/report must match first; tiles first
-    # of all: a route is found by trying them in order, and a map asks for dozens of tiles
-    # per view (no other route's path starts with /api/tiles/)
-    areas = (
-        tiles,
-        meta,
-        site_reports,
-        sites,
-        score,
-        layers,
-        auth,
-        users,
-        flags,
-        regions,
-        ogc,
-        offers,
-        matches,
-        alerts,
-    )
-    for area in areas:
-        app.include_router(area.router)
+    app.state.areas = areas = Areas(app, AREAS)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     mount_page(app, settings.web_dir)
     mount_stylesheet(app)  # the site report's print CSS (sitefinder/api/reports)
-    contract.install(app, settings)
+    contract.install(app, settings, areas)
     app.add_middleware(
         Guard,
-        routes=[route for area in areas for route in area.router.routes],
+        areas=areas,
         admission=Admission(
             settings.api_concurrency, settings.api_queue, settings.api_queue_timeout_s
         ),

@@ -27,6 +27,7 @@ import numpy as np
 import psycopg
 import shapely
 
+from layers import m2_per_place
 from sitefinder.api import queries
 from sitefinder.api.geojson import MAX_VERTICES, MultiPolygonIn, PointIn, PolygonIn
 from sitefinder.api.guard import Work
@@ -162,12 +163,10 @@ SIZE = "size"  # the criterion an owner's numbers fill in
 
 
 def owner_places(body: AdHocSite) -> tuple[float, str | None]:
-    """The places the owner gave, else from the floor area they gave (25 m² per place, as for
-    offices, ``etl.bag_offices``), else unknown (NaN); and which it was."""
+    """The places the owner gave, else from the floor area they gave (the offices' m² per place,
+    ``layers.offices``), else unknown (NaN); and which it was."""
     if body.places is not None:
         return float(body.places), "given"
     if body.floor_area_m2 is not None:
-        from etl.bag_offices import M2_PER_PLACE  # the BAG reader: geopandas, pyogrio
-
-        return float(np.floor(body.floor_area_m2 / M2_PER_PLACE)), "estimate"
+        return float(np.floor(body.floor_area_m2 / m2_per_place("offices"))), "estimate"
     return float("nan"), None

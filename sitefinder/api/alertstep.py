@@ -18,8 +18,6 @@ import threading
 from fastapi import BackgroundTasks, Request
 from starlette.datastructures import State
 
-from sitefinder.accounts import alerts
-
 logger = logging.getLogger("sitefinder.api")
 
 
@@ -46,6 +44,10 @@ class AlertStep:
                 self._running.release()
 
     def _once(self) -> None:
+        # imported here: only the routes that change offers or matches ask for a run, and the
+        # API starts without them (sitefinder.api.areas; issue 14)
+        from sitefinder.accounts import alerts
+
         state = self._state
         try:
             with state.accounts_pool.connection(timeout=10) as conn:

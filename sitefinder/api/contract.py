@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from sitefinder.api.areas import Areas
 from sitefinder.api.deps import weights_pattern
 from sitefinder.api.errors import DESCRIPTIONS
 from sitefinder.api.guard import BODY_LIMIT_KEY, DEFAULT_BODY_LIMIT
@@ -89,11 +90,13 @@ def _pattern_on_the_string(schema: dict[str, Any]) -> None:
             option["pattern"] = pattern
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Serve the amended document at ``app.openapi_url`` (built once, on first use)."""
+def install(app: FastAPI, settings: Settings, areas: Areas) -> None:
+    """Serve the amended document at ``app.openapi_url`` (built once, on first use, with every
+    area of ``areas`` built: it lists every route)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
+            areas.build_all()
             document = get_openapi(
                 title=app.title,
                 version=app.version,

@@ -4,8 +4,9 @@ In this order, for every HTTP request:
 
 1. **Body size.** The body is read into memory up to the limit of its endpoint (a route declares
    it with ``openapi_extra=body_limit(n)``, so the OpenAPI document shows it; the limit is read
-   from the routes; any other request may carry at most :data:`DEFAULT_BODY_LIMIT` bytes): a
-   longer one, by its ``Content-Length`` or as it streams in, is answered 413 at once.
+   from the routes, of the area the path belongs to built first (``sitefinder.api.areas``); any
+   other request may carry at most :data:`DEFAULT_BODY_LIMIT` bytes): a longer one, by its
+   ``Content-Length`` or as it streams in, is answered 413 at once.
 2. **Strict JSON.** A JSON body with ``NaN``, ``Infinity``, a number out of the range of a
    double (``1e400``) or an integer of more than 20 digits is answered 422: Python's parser
    accepts them, the rest of the API (and every other JSON parser) cannot.
@@ -37,7 +38,6 @@ from collections.abc import (
     Iterator,
     Mapping,
     MutableMapping,
-    Sequence,
 )
 from contextlib import contextmanager
 from typing import Any
@@ -45,6 +45,7 @@ from typing import Any
 import anyio
 from starlette.routing import BaseRoute, Route
 
+from sitefinder.api.areas import Areas
 from sitefinder.api.errors import error_response
 from sitefinder.core.errors import BodyTooLargeError, InvalidParameterError, ServiceBusyError
 
@@ -235,25 +236,28 @@ def body_limits(routes: Iterable[BaseRoute]) -> list[tuple[re.Pattern[str], str,
 
 
 class Guard:
-    """The middleware (see the module docstring). ``headers``: added to every response."""
+    """The middleware (see the module docstring). ``areas``: the app's routes, built when first
+    needed; ``headers``: added to every response."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        routes: Sequence[BaseRoute],
+        areas: Areas,
         admission: Admission,
         headers: Mapping[str, str],
     ) -> None:
         self.app = app
-        self.routes = routes  # the app's: complete by the first request
-        self._limits: list[tuple[re.Pattern[str], str, int]] | None = None
+        self.areas = areas
+        self._limits: list[tuple[re.Pattern[str], str, int]] = []
+        self._limits_version = -1  # of the areas the limits were read from
         self.admission = admission
         self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
     def _limit(self, scope: Scope) -> int:
-        if self._limits is None:
-            self._limits = body_limits(self.routes)
+        if self._limits_version != self.areas.version:
+            self._limits_version = self.areas.version
+            self._limits = body_limits(self.areas.routes())
         method, path = str(scope.get("method", "")).lower(), str(scope.get("path", ""))
         for pattern, verb, limit in self._limits:
             if verb == method and pattern.fullmatch(path):
@@ -273,6 +277,7 @@ class Guard:
             await send(message)
 
         where = f"{scope.get('method')} {scope.get('path')}"
+        await self.areas.ready(str(scope.get("path", "")))
         try:
             body = await self._read_body(scope, receive)
             if body and _is_json(scope):

@@ -4,6 +4,7 @@ every value bound. Geometry out is WGS84 GeoJSON (EPSG:4326); stored geometry is
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,8 +155,28 @@ def site_fields(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _six_decimals(value: float) -> float | int:
+    """``value`` as ``ST_AsGeoJSON(..., 6)`` writes it: rounded to 6 decimals (correctly, as
+    PostGIS prints), an integral one as an integer."""
+    rounded = round(value, 6)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def point_geojson(lon: float, lat: float) -> dict[str, Any] | None:
+    """A site's point on surface as the site table holds it (WGS84 degrees, EPSG:4326,
+    transformed by PostGIS when the table was read) in GeoJSON, exactly as
+    ``GEOJSON_4326`` of ``ST_PointOnSurface(s.geom)`` gives it; None without one. The list
+    takes it from the table: a page then needs no PostGIS function, and a fresh connection's
+    first transform (PostGIS and PROJ loaded into its server process: tens of milliseconds
+    of the first answer of a fresh API process) is not on its way."""
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return None
+    return {"type": "Point", "coordinates": [_six_decimals(lon), _six_decimals(lat)]}
+
+
 def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) -> dict[str, Any]:
-    """The ranked page of sites (ranking in memory, details of the page from PostGIS)."""
+    """The ranked page of sites (ranking and points in memory, details of the page from
+    PostGIS)."""
     evaluation = table.evaluation(q.profile)
     weights = weight_vector(q.weights)
     scores = evaluation.score_all(weights)
@@ -177,14 +198,7 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
     )
     page_ids = table.site_ids(page)
     rows = conn.execute(
-        "SELECT "
-        + SITE_COLUMNS
-        + ", "
-        + GEOJSON_4326.format(geom="ST_PointOnSurface(s.geom)")
-        + " AS geometry "
-        + SITE_FROM
-        + " WHERE s.id = ANY(%s)",
-        (page_ids,),
+        "SELECT " + SITE_COLUMNS + SITE_FROM + " WHERE s.id = ANY(%s)", (page_ids,)
     ).fetchall()
     by_id = {row["id"]: row for row in rows}
     features = []
@@ -209,7 +223,7 @@ def list_sites(conn: psycopg.Connection[Any], table: SiteTable, q: SiteQuery) ->
             stability={"k": q.stability_k, "in_top_k": round(float(share), 3)},
             **site_fields(row),
         )
-        geometry = row.pop("geometry")
+        geometry = point_geojson(float(table.lon[i]), float(table.lat[i]))
         features.append(
             {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": row}
         )

@@ -22,12 +22,13 @@ that work; a ``POST /api/score`` meanwhile starts the load at once and waits for
 * **The criterion layers** (:class:`sitefinder.scoring.spatial.Layers`, what ``POST
   /api/score`` scores against) are reloaded when one of them was loaded.
 * **The site tiles' index** (``sitefinder.api.mvt.SiteTileIndex``: the sites sorted by Web
-  Mercator x, about a second at a million sites) is built with each new site table, before it
-  is served, so that the map's first site tiles do not wait for it.
-* **The default profile's tile values** (``mvt.ProfileTiles``: a second or more at a million
-  sites) are built by a thread of their own :data:`TILES_START_DELAY_S` after start (after the
-  first answers, which they would slow), and with each new site table before it is served,
-  so that a fresh server's first map does not wait for them.
+  Mercator x, a few tenths of a second at a million sites) and the default profile's tile
+  values (``mvt.ProfileTiles``, a second or more) are built with each new site table, before it
+  is served, so that the map's first site tiles do not wait for them; at start by the
+  background thread instead, with the layers (:data:`LAYERS_START_DELAY_S` after a mapped
+  table is served, at once after a loaded one): the first ``GET /api/sites`` of a fresh process
+  neither waits for them nor shares the process with them; a site tile before then builds them
+  itself.
 * **The layers' versions** (their last successful ETL run), looked up with every poll: a layer
   tile's ETag is keyed on them without a query per tile.
 * **The health body** (counts per layer, scored sites) is counted again only when a load or a
@@ -69,8 +70,6 @@ LAYERS_START_WAIT_S = 120.0
 # requests: it doubled the first GET /api/sites of a fresh process), unless a request needs the
 # layers sooner (then at once)
 LAYERS_START_DELAY_S = 3.0
-# the default profile's tile values are built this long after start (seconds)
-TILES_START_DELAY_S = 1.0
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 
 
@@ -159,9 +158,8 @@ class Snapshots:
             if self._table is None or key != self._table_key:
                 mapped = None if self._folder is None else snapshot.open_table(self._folder, key)
                 table = mapped if mapped is not None else SiteTable.load(conn, version=key.version)
-                index = mvt.site_index(table)  # the site tiles' index, before it is served
-                if self._table is not None:  # a reload, in the background: the values too
-                    self._build_tile_values(index)
+                if self._table is not None:  # a reload: the site tiles' index and values
+                    self._build_tile_values(mvt.site_index(table))  # before it is served
                 self._table, self._table_key, self.mapped = table, key, mapped is not None
                 if mapped is None:
                     # a million rows of Python objects: keep full collections from walking them
@@ -205,6 +203,9 @@ class Snapshots:
             if self._layers is None and self._table is not None:  # serving from the mapped
                 # table: the layers after the first requests (or when one needs them)
                 self._layers_wanted.wait(LAYERS_START_DELAY_S)
+            if self._table is not None:  # the first table's tile index and values, likewise
+                # (off the first answers; a site tile before then builds them)
+                self._build_tile_values(mvt.site_index(self._table))
             while not self._stop.is_set():
                 try:
                     with connect() as conn:
@@ -218,12 +219,6 @@ class Snapshots:
 
         self._thread = threading.Thread(target=loop, name="sitefinder-snapshots", daemon=True)
         self._thread.start()
-
-        def tile_values() -> None:
-            if not self._stop.wait(TILES_START_DELAY_S) and self._table is not None:
-                self._build_tile_values(mvt.site_index(self._table))
-
-        threading.Thread(target=tile_values, name="sitefinder-tile-values", daemon=True).start()
 
     def _build_tile_values(self, index: mvt.SiteTileIndex) -> None:
         """The default profile's site tile values (``mvt.ProfileTiles``), ahead of a tile."""

@@ -4,9 +4,10 @@ At a million sites, reading ``site JOIN site_raw`` and evaluating every profile 
 seconds (8.8 s idle, 17.8 s busy) and 440 MB per process. So ``sitefinder score`` writes, next
 to the database, what the API serves from: per site its id, kind, gemeente, vacancy and
 lon/lat (WGS84), and per profile the value matrices of ``engine.Evaluation`` (values, present,
-excluding, and the float32 ``filled``/``present_f`` the re-rank multiplies), each one ``.npy``
-file. A fresh API process maps them into memory (``numpy.load(mmap_mode="r")``): it answers at
-once, and every process on the machine shares the same pages of the page cache.
+excluding, and the float32 ``filled``/``present_f`` the re-rank multiplies) with what a first
+re-rank would derive from them over every site (the exclusions, the presence patterns), each
+one ``.npy`` file. A fresh API process maps them into memory (``numpy.load(mmap_mode="r")``):
+it answers at once, and every process on the machine shares the same pages of the page cache.
 
 A snapshot is keyed by the scoring version (``TableKey``: ``scoring_state.version`` and
 ``computed_at``, and the newest load of a site layer) and by a ``fingerprint`` of the
@@ -40,8 +41,13 @@ from sitefinder.scoring.criteria import catalogue, raw_columns
 from sitefinder.scoring.engine import Coded, Evaluation, SiteTable
 from sitefinder.scoring.profile import load_profile, profile_names
 
-FORMAT = 1  # bump when the files change
+FORMAT = 3  # bump when the files change (2: ``filled`` column-major; 3: the exclusions and
+# presence patterns too)
 ARRAYS = ("values", "present", "excluding", "filled", "present_f")
+# what an evaluation derives from them over every site on first use (``Evaluation.excluded``,
+# ``Evaluation.patterns``: a sort of a million keys), written too: a fresh API process's first
+# re-rank does not compute them
+DERIVED = ("excluded", "pattern", "pattern_rows")
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,13 @@ def write(folder: Path, table: SiteTable, key: TableKey) -> Path:
     for profile in profiles:
         evaluation = table.evaluation(load_profile(profile))
         for field in ARRAYS:
-            arrays[f"{profile}.{field}"] = np.ascontiguousarray(getattr(evaluation, field))
+            array = getattr(evaluation, field)
+            # ``filled`` is column-major (``Evaluation``): kept so, the file says its order
+            contiguous = array.flags.c_contiguous or array.flags.f_contiguous
+            arrays[f"{profile}.{field}"] = array if contiguous else np.ascontiguousarray(array)
+        derived = (evaluation.excluded, *evaluation.patterns)
+        for field, array in zip(DERIVED, derived, strict=True):
+            arrays[f"{profile}.{field}"] = np.ascontiguousarray(array)
         criteria = evaluation.names
     for name, array in arrays.items():
         np.save(tmp / f"{name}.npy", array, allow_pickle=False)
@@ -195,8 +207,9 @@ def open_table(folder: Path, key: TableKey) -> SiteTable | None:
         )
         for profile in meta["profiles"]:
             parts = {array: load(f"{profile}.{array}") for array in ARRAYS}
+            excluded, pattern, rows = (load(f"{profile}.{field}") for field in DERIVED)
             table._cache[(profile, *catalogue())] = Evaluation.from_arrays(
-                list(meta["criteria"]), **parts
+                list(meta["criteria"]), **parts, excluded=excluded, patterns=(pattern, rows)
             )
     except (OSError, ValueError, KeyError):
         return None  # removed or cut short under us: the database has it

@@ -1,5 +1,6 @@
-"""The API's routes, one router per area: meta (health, config), sites, score, layers.
+"""The API's routes, one router per area: meta (health, config), sites, score, layers, ...
 
-Each module declares its ``router`` with its own routes; ``sitefinder.api.create_app`` only
-includes them.
+Each module declares its ``router`` with its own routes; ``sitefinder.api.create_app`` names
+them in ``AREAS`` (in their order) and ``sitefinder.api.areas`` includes each, the sites at
+once, the others when first asked for.
 """
