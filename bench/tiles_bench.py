@@ -23,7 +23,7 @@ What it does, in one run:
    attributes our tiles carry besides the criterion values (``properties=``).
 3. Paint again at the full size (``--no-paint-full`` skips it), as often as at 10,000. Each
    paint bench starts its own server: its first run is the first page that server serves
-   (the server builds the default profile's tile values in a thread a second after it
+   (the server builds the default profile's tile values in the background after it
    started; a page that comes sooner waits for them); the
    figures are the medians over the runs, every run is in the results.
 
