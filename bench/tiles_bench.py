@@ -47,6 +47,7 @@ import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -208,40 +209,56 @@ def sample_tiles(url: str, table: str, layer: str | None, n: int, seed: int) -> 
     return out
 
 
-def measure(urls: list[str], concurrency: int) -> dict[str, Any]:
-    """GET every url once (``concurrency`` at a time, kept-alive connections): requests per
-    second, latency percentiles, mean size, statuses."""
-    latencies: list[float] = []
-    sizes: list[int] = []
-    statuses: dict[str, int] = {}
+@dataclass
+class Timings:
+    """What one server's timed requests gave, added up over the rounds."""
+
+    latencies: list[float] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    wall: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        ms = np.array(self.latencies) * 1000
+        return {
+            "requests": len(self.latencies),
+            "rps": round(len(self.latencies) / self.wall, 2),
+            "p50_ms": round(float(np.percentile(ms, 50)), 1),
+            "p95_ms": round(float(np.percentile(ms, 95)), 1),
+            "mean_bytes": int(np.mean(self.sizes)),
+            "statuses": self.statuses,
+        }
+
+
+def measure(urls: list[str], concurrency: int, into: Timings | None = None) -> Timings:
+    """GET every url once (``concurrency`` at a time, kept-alive connections), added to
+    ``into``: latencies, sizes, statuses and the wall time they took."""
+    timings = into if into is not None else Timings()
 
     def worker(part: list[str]) -> None:
         with httpx.Client(timeout=300) as client:
             for url in part:
                 t0 = time.perf_counter()
                 response = client.get(url)
-                latencies.append(time.perf_counter() - t0)
-                sizes.append(len(response.content))
-                statuses[str(response.status_code)] = statuses.get(str(response.status_code), 0) + 1
+                timings.latencies.append(time.perf_counter() - t0)
+                timings.sizes.append(len(response.content))
+                status = str(response.status_code)
+                timings.statuses[status] = timings.statuses.get(status, 0) + 1
 
     parts = [urls[i::concurrency] for i in range(concurrency)]
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(worker, parts))
-    wall = time.perf_counter() - started
-    ms = np.array(latencies) * 1000
-    return {
-        "requests": len(urls),
-        "rps": round(len(urls) / wall, 2),
-        "p50_ms": round(float(np.percentile(ms, 50)), 1),
-        "p95_ms": round(float(np.percentile(ms, 95)), 1),
-        "mean_bytes": int(np.mean(sizes)),
-        "statuses": statuses,
-    }
+    timings.wall += time.perf_counter() - started
+    return timings
 
 
 def tile_bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Ours against tipg (all columns; our attributes only), per tile set and zoom."""
+    """Ours against tipg (all columns; our attributes only), per tile set and zoom.
+
+    The servers take turns: each round times every server once, in an order that rotates from
+    round to round, and each server's figures add up its rounds. A load spike on this shared
+    machine then falls on all of them alike instead of on whichever ran at that moment."""
     sets = {
         "sites": sample_tiles(url, "site", None, args.tiles, args.seed),
         "zoning": sample_tiles(url, "area", "zoning", args.tiles, args.seed),
@@ -261,16 +278,26 @@ def tile_bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 + ("&layer=zoning" if s == "zoning" else "")
             ),
         }
+        labels = list(servers)
         for name, tiles_by_zoom in sets.items():
             for z, tiles in tiles_by_zoom.items():
-                count = args.requests_low_zoom if z <= 8 else args.requests
-                row: dict[str, Any] = {"tiles": len(tiles), "load_before": load_avg()}
-                for label, make in servers.items():
-                    urls = [make(name, t) for t in tiles]
-                    measure(urls, args.concurrency)  # warm: caches, the profile's values
-                    timed = [urls[i % len(urls)] for i in range(count)]
-                    row[label] = measure(timed, args.concurrency)
+                low = z <= 8
+                count = args.requests_low_zoom if low else args.requests
+                rounds = args.rounds_low_zoom if low else args.rounds
+                row: dict[str, Any] = {"tiles": len(tiles), "rounds": rounds}
+                row["load_before"] = load_avg()
+                urls = {label: [make(name, t) for t in tiles] for label, make in servers.items()}
+                for label in labels:
+                    measure(urls[label], args.concurrency)  # warm: caches, the profile's values
+                timings = {label: Timings() for label in labels}
+                for r in range(rounds):
+                    for label in labels[r % len(labels) :] + labels[: r % len(labels)]:
+                        timed = [urls[label][i % len(tiles)] for i in range(count)]
+                        measure(timed, args.concurrency, timings[label])
+                for label in labels:
+                    row[label] = timings[label].summary()
                     log(f"  {name} z{z} {label:22s} {row[label]}")
+                row["load_after"] = load_avg()
                 row["throughput_x"] = round(row["sitefinder"]["rps"] / row["tipg"]["rps"], 2)
                 # against tipg with only our non-criterion attributes (smaller tiles than ours
                 # at zoom 12-15, which also carry every criterion value)
@@ -340,6 +367,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--tiles", type=int, default=10, help="distinct tiles per zoom")
     p.add_argument("--requests", type=int, default=40, help="timed requests at zoom 12, 15")
     p.add_argument("--requests-low-zoom", type=int, default=12, help="timed requests, zoom 8")
+    p.add_argument("--rounds", type=int, default=5, help="turns of every server, zoom 12, 15")
+    p.add_argument("--rounds-low-zoom", type=int, default=2, help="turns of every server, zoom 8")
     p.add_argument("--concurrency", type=int, default=2, help="clients at once (2 cores)")
     p.add_argument("--paint-repeats", type=int, default=3)
     p.add_argument("--seed", type=int, default=20261201)
