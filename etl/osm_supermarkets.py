@@ -72,6 +72,8 @@ def clean_text(values: pd.Series) -> pd.Series:
 
 def integer_text(values: pd.Series) -> pd.Series:
     """OSM ids (integers, possibly read as float or text) as digit strings; NA otherwise."""
+    if pd.api.types.is_integer_dtype(values):  # as a GeoPackage gives them: no text to parse
+        return values.astype("Int64").astype(ARROW_TEXT)
     number = pd.to_numeric(clean_text(values), errors="coerce")
     return number.where(number % 1 == 0).astype("Int64").astype(ARROW_TEXT)
 
