@@ -1,15 +1,17 @@
 """Loading, atomic and idempotent: rows to staging (COPY), checks in SQL, then the swap.
 
 :func:`run_pipeline` runs one pipeline: read -> validate (:mod:`etl.validation`) -> keep the
-features that intersect the area, if one is given -> encode the rows (:func:`to_rows`: an
-Arrow table of every target column, geometry as hex WKB, EPSG:28992) -> in one transaction:
-record the run (:mod:`etl.runs`), COPY the rows into a temporary ``stage`` table, run the
-pipeline's ``stage_sql`` (checks against other layers, which may move rows to the quarantine with
+features that intersect the area, if one is given -> in one transaction: record the run
+(:mod:`etl.runs`), COPY the rows (encoded chunk by chunk, :func:`to_rows`: Arrow arrays of every
+target column, geometry as hex WKB, EPSG:28992) into a new table shaped like the layer's
+partition of its table (:mod:`etl.swap`; ``stage`` to the pipeline), run the pipeline's
+``stage_sql`` (checks against other layers, which may move rows to the quarantine with
 :func:`quarantine_staged`) and, for a site layer, the check against the municipalities
-(:func:`site_location_sql`), delete the layer's old rows and insert the staged ones, replace the
-layer's quarantine and coverage polygon (:func:`coverage_sql`, EPSG:28992) and mark the run
-``ok``. A run that fails or is killed at any point rolls back and leaves the previous data, its
-quarantine and the run log as they were (the failure is recorded apart).
+(:func:`site_location_sql`), the loss guard, build the new table's indexes, replace the
+layer's quarantine and coverage polygon (:func:`coverage_sql`, EPSG:28992), mark the run
+``ok`` and, last, swap the new table in for the layer's old partition (:func:`etl.swap.attach`:
+the only moment readers wait). A run that fails or is killed at any point rolls back and leaves
+the previous data, its quarantine and the run log as they were (the failure is recorded apart).
 
 **The loss guard**, the same for every source, refuses a load with a one-line
 :class:`DataLossError` that changes nothing (the run is recorded as failed) when it would

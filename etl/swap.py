@@ -51,6 +51,20 @@ def create(conn: psycopg.Connection[Any], layer: Layer, run_id: int) -> sql.Iden
     return new
 
 
+def add_partition(conn: psycopg.Connection[Any], table: str, layer: str) -> None:
+    """An empty partition of ``table`` for ``layer`` when it has none, for rows written
+    straight into the table (the bench's synthetic layers), as a load would give them."""
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {name} PARTITION OF {table} FOR VALUES IN ({layer})"
+        ).format(
+            name=sql.Identifier(f"{table}__{layer}"),
+            table=sql.Identifier(table),
+            layer=sql.Literal(layer),
+        )
+    )
+
+
 def own_partition(conn: psycopg.Connection[Any], layer: Layer) -> sql.Identifier | None:
     """``layer``'s own partition of its table; None when it has none (then its rows, if any,
     are in the default partition)."""

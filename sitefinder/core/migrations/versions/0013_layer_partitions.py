@@ -14,7 +14,7 @@ The key must hold the partition column, so the primary key is ``(id, layer)``: i
 unique, as every id starts with its layer's name, and a lookup by ``id`` alone still uses each
 partition's index. Indexes that led with ``layer`` lose it, as a partition holds one layer:
 ``<table>_layer_idx`` goes (it also duplicated the leading column of ``<table>_partition_idx``),
-``<table>_partition_idx`` is on ``partition_key``, ``area_code_idx`` and
+``<table>_partition_idx`` is on ``partition_key`` where it is set, ``area_code_idx`` and
 ``gemeente_region_code_idx`` on ``code``. In ``quarantine`` (not partitioned)
 ``quarantine_layer_idx`` goes: ``quarantine_partition_idx`` leads with ``layer``.
 
