@@ -114,7 +114,9 @@ class OsmSupermarkets(Pipeline):
             raise SourceFileError("supermarkets: the input has no coordinate reference system")
         osm_id = integer_text(frame["osm_id"])
         source_ref = clean_text(frame["osm_type"]).str.lower() + "/" + osm_id
-        props = pd.DataFrame({c: clean_text(frame[c]) for c in PROP_COLUMNS if c in frame.columns})
+        props = pd.DataFrame(  # the index too: a file may have none of these columns
+            {c: clean_text(frame[c]) for c in PROP_COLUMNS if c in frame.columns}, index=frame.index
+        )
         return gpd.GeoDataFrame(
             {
                 "source_ref": source_ref,

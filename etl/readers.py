@@ -196,7 +196,8 @@ def json_objects(columns: pd.DataFrame) -> pd.Series:
         parts.append(pc.fill_null(pair, _text("")))  # "key":value, ("" where it is missing)
     # the present ones joined, the last comma off: filled first, as a join that replaces nulls
     # itself takes twice as long
-    present = pc.binary_join_element_wise(_text("{"), *parts, _text(""))
+    opening = pa.repeat(_text("{"), len(columns))  # an array: there may be no parts at all
+    present = pc.binary_join_element_wise(opening, *parts, _text(""))
     objects = pc.binary_join_element_wise(
         pc.ascii_rtrim(present, characters=","), _text("}"), _text("")
     )
