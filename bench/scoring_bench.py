@@ -64,7 +64,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/speed.py beside this file
 import speed  # noqa: E402
 
-from etl import get_pipeline  # noqa: E402
+from etl import get_pipeline, swap  # noqa: E402
 from etl.loading import no_progress, run_pipeline  # noqa: E402
 from sitefinder.api import create_app  # noqa: E402
 from sitefinder.core import db  # noqa: E402
@@ -609,6 +609,7 @@ def generate_and_load(
         frames = made if isinstance(made, dict) else {layer: made}
         with timer.step(f"COPY {layer}"), conn.transaction():
             for name, frame in frames.items():
+                swap.add_partition(conn, table, name)  # each layer in its own, as loaded
                 copy_frame(conn, table, frame)
                 record_run(conn, name, len(frame), started, seed)
                 counts[name] = len(frame)

@@ -4,11 +4,12 @@ The layer declarations in ``layers/`` name the module that loads each layer; add
 adding one module here and one declaration there. The framework that runs every pipeline the
 same way is in parts, each one concern: :mod:`etl.declarations` (what a pipeline and an online
 source declare), :mod:`etl.inputs` (which files a run reads; downloads), :mod:`etl.validation`
-(quarantine and repair) and :mod:`etl.loading` (staging, swap, coverage, the run record in
-:mod:`etl.runs`). Below them: the online services (:mod:`etl.ogcapi`, :mod:`etl.download`,
-:mod:`etl.overpass`, :mod:`etl.ruimtelijkeplannen`, :mod:`etl.pdok_download`) and the readers of
-formats (:mod:`etl.gml`, :mod:`etl.readers`, :mod:`etl.gtfs`, :mod:`etl.lvbag`, :mod:`etl.osm`
-…). ``pyproject.toml`` states this order for ``lint-imports``.
+(quarantine and repair) and :mod:`etl.loading` (staging, coverage, the run record in
+:mod:`etl.runs`, the swap of the layer's table partition in :mod:`etl.swap`). Below them: the
+online services (:mod:`etl.ogcapi`, :mod:`etl.download`, :mod:`etl.overpass`,
+:mod:`etl.ruimtelijkeplannen`, :mod:`etl.pdok_download`) and the readers of formats
+(:mod:`etl.gml`, :mod:`etl.readers`, :mod:`etl.gtfs`, :mod:`etl.lvbag`, :mod:`etl.osm` …).
+``pyproject.toml`` states this order for ``lint-imports``.
 """
 
 from __future__ import annotations

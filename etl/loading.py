@@ -1,15 +1,17 @@
 """Loading, atomic and idempotent: rows to staging (COPY), checks in SQL, then the swap.
 
 :func:`run_pipeline` runs one pipeline: read -> validate (:mod:`etl.validation`) -> keep the
-features that intersect the area, if one is given -> encode the rows (:func:`to_rows`: an
-Arrow table of every target column, geometry as hex WKB, EPSG:28992) -> in one transaction:
-record the run (:mod:`etl.runs`), COPY the rows into a temporary ``stage`` table, run the
-pipeline's ``stage_sql`` (checks against other layers, which may move rows to the quarantine with
+features that intersect the area, if one is given -> in one transaction: record the run
+(:mod:`etl.runs`), COPY the rows (encoded chunk by chunk, :func:`to_rows`: Arrow arrays of every
+target column, geometry as hex WKB, EPSG:28992) into a new table shaped like the layer's
+partition of its table (:mod:`etl.swap`; ``stage`` to the pipeline), run the pipeline's
+``stage_sql`` (checks against other layers, which may move rows to the quarantine with
 :func:`quarantine_staged`) and, for a site layer, the check against the municipalities
-(:func:`site_location_sql`), delete the layer's old rows and insert the staged ones, replace the
-layer's quarantine and coverage polygon (:func:`coverage_sql`, EPSG:28992) and mark the run
-``ok``. A run that fails or is killed at any point rolls back and leaves the previous data, its
-quarantine and the run log as they were (the failure is recorded apart).
+(:func:`site_location_sql`), the loss guard, build the new table's indexes, replace the
+layer's quarantine and coverage polygon (:func:`coverage_sql`, EPSG:28992), mark the run
+``ok`` and, last, swap the new table in for the layer's old partition (:func:`etl.swap.attach`:
+the only moment readers wait). A run that fails or is killed at any point rolls back and leaves
+the previous data, its quarantine and the run log as they were (the failure is recorded apart).
 
 **The loss guard**, the same for every source, refuses a load with a one-line
 :class:`DataLossError` that changes nothing (the run is recorded as failed) when it would
@@ -47,6 +49,7 @@ replaced) when none does.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import json
 import math
@@ -61,12 +64,14 @@ import orjson
 import pandas as pd
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import shapely
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 from tqdm import tqdm
 
-from etl import runs
+from etl import runs, swap
 from etl.archives import ArchiveLimits, check_archive
 from etl.areas import Area
 from etl.declarations import (
@@ -151,16 +156,14 @@ def to_rows(frame: gpd.GeoDataFrame, layer: Layer, source: SourceInfo) -> pa.Tab
     arrays: dict[str, pa.Array] = {}
     for column in columns:
         if column == "id":
-            ids = layer.name + ":" + frame["source_ref"].astype(str)
-            arrays[column] = pa.array(ids.to_numpy(dtype=object), pa.string())
+            arrays[column] = _ids(layer.name, frame["source_ref"])
         elif column == "layer":
             arrays[column] = _constant(layer.name, n)
         elif column == "source":
             given = frame.get("source")
             arrays[column] = _constant(source.key, n) if given is None else _arrow_column(given)
         elif column == "geom":
-            wkb = shapely.to_wkb(frame.geometry.to_numpy(), hex=True, include_srid=False)
-            arrays[column] = pa.array(wkb, pa.string())
+            arrays[column] = _hex_wkb(frame.geometry.to_numpy())
         elif column == "kind":
             arrays[column] = _constant(layer.site_kind.code if layer.site_kind else None, n)
         elif column in JSON_COLUMNS:
@@ -170,6 +173,32 @@ def to_rows(frame: gpd.GeoDataFrame, layer: Layer, source: SourceInfo) -> pa.Tab
         else:
             arrays[column] = pa.nulls(n, pa.string())
     return pa.table(arrays)
+
+
+def _ids(layer: str, refs: pd.Series) -> pa.Array:
+    """``<layer>:<source_ref>``: joined in Arrow when the references are text (as the readers
+    give them), else as Python writes each value."""
+    try:
+        text = pa.array(refs, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = pa.array([], pa.null())
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        ids = layer + ":" + refs.astype(str)
+        return pa.array(ids.to_numpy(dtype=object), pa.string())
+    prefix = pa.scalar(layer + ":", text.type)
+    return pc.binary_join_element_wise(prefix, text, pa.scalar("", text.type))
+
+
+def _hex_wkb(geoms: np.ndarray) -> pa.Array:
+    """Hex WKB without SRID, as Arrow text: GEOS writes binary WKB, made hex in one call over
+    the whole buffer, twice as fast as GEOS's own hex writer (PostGIS reads either case)."""
+    wkb = pa.array(shapely.to_wkb(geoms, hex=False, include_srid=False), pa.large_binary())
+    validity, offsets, data = wkb.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int64, count=len(wkb) + 1)
+    hexed = binascii.hexlify(memoryview(data)[ends[0] : ends[-1]]) if data is not None else b""
+    return pa.LargeStringArray.from_buffers(
+        len(wkb), pa.py_buffer((ends - ends[0]) * 2), pa.py_buffer(hexed), validity, wkb.null_count
+    )
 
 
 def _constant(value: str | None, n: int) -> pa.Array:
@@ -293,14 +322,15 @@ def site_location_sql(layer: Layer) -> list[Statement]:
     return [place, flag, sql.SQL("DROP TABLE stage_place"), outside, assign]
 
 
-def coverage_sql(layer: Layer, area: bool = False) -> Statement:
-    """Replace the layer's coverage polygon (EPSG:28992) from its freshly loaded rows.
+def coverage_sql(layer: Layer, area: bool = False, rows: sql.Identifier | None = None) -> Statement:
+    """Replace the layer's coverage polygon (EPSG:28992) from its freshly loaded rows (in
+    ``rows``: the layer's table, or the new table that becomes its partition).
 
     With ``area`` (a load limited to an area; the statement then takes ``%(area)s``, the
     area's WKB in EPSG:28992) the coverage is cut to the area: a national layer covers
     exactly the area, a hull/union layer the part of its hull/union inside it.
     """
-    table = sql.Identifier(layer.table)
+    table = rows or sql.Identifier(layer.table)
     clip = "ST_GeomFromWKB(%(area)s, 28992)"
     if area and layer.coverage == "national":
         return sql.SQL(
@@ -316,7 +346,7 @@ def coverage_sql(layer: Layer, area: bool = False) -> Statement:
     if layer.coverage == "hull":
         shape = sql.SQL("ST_Buffer(ST_ConvexHull(ST_Collect(geom)), {buf})")
     elif layer.coverage == "gemeenten":
-        return _gemeenten_coverage_sql(layer, clip if area else None)
+        return _gemeenten_coverage_sql(layer, table, clip if area else None)
     elif layer.coverage_buffer_m > 0:
         # the union of the grown features: for 20,000 points some 30 times faster than growing
         # their union (one buffer of a huge multipoint)
@@ -341,7 +371,7 @@ def _has_gemeenten(conn: psycopg.Connection[Any]) -> bool:
     return bool(row and row["x"])
 
 
-def _gemeenten_coverage_sql(layer: Layer, clip: str | None) -> Statement:
+def _gemeenten_coverage_sql(layer: Layer, rows: sql.Identifier, clip: str | None) -> Statement:
     """Coverage ``gemeenten``: the loaded gemeenten (layer ``gemeenten``, EPSG:28992) named by
     the layer's rows (``props.gemeentecode``) and by none of its quarantined records."""
     shape = "ST_Union(g.geom)" if clip is None else f"ST_Intersection(ST_Union(g.geom), {clip})"
@@ -353,26 +383,40 @@ def _gemeenten_coverage_sql(layer: Layer, clip: str | None) -> Statement:
         " AND g.code NOT IN (SELECT q.record -> 'props' ->> 'gemeentecode' FROM quarantine q"
         "  WHERE q.layer = {layer} AND q.record -> 'props' ->> 'gemeentecode' IS NOT NULL)"
         " ON CONFLICT (layer) DO UPDATE SET national = false, geom = EXCLUDED.geom"
-    ).format(layer=sql.Literal(layer.name), table=sql.Identifier(layer.table))
+    ).format(layer=sql.Literal(layer.name), table=rows)
 
 
 def _copy_stage(
-    conn: psycopg.Connection[Any], rows: pa.Table, columns: sql.Composable, bar: Any
+    conn: psycopg.Connection[Any],
+    frame: gpd.GeoDataFrame,
+    layer: Layer,
+    source: SourceInfo,
+    target: sql.Identifier,
+    bar: Any,
 ) -> None:
-    """COPY the encoded rows into the temporary ``stage`` table, ticking ``bar`` per chunk.
+    """COPY the validated records into the load's new table ``target``, ticking ``bar`` per
+    chunk of :data:`STAGE_CHUNK` records.
 
-    Arrow's CSV writer (C++) formats each chunk of :data:`STAGE_CHUNK` rows into one buffer,
-    handed to COPY as it is: no Python call per row. Strings are quoted (an empty one stays
-    empty), a missing value is written as nothing: NULL.
+    Each chunk is encoded (:func:`to_rows`) and formatted by Arrow's CSV writer (C++) into one
+    buffer, no Python call per row, while a thread of psycopg's sends the chunk before: the
+    encoding of one chunk overlaps the server's parsing of the last. Strings are quoted (an
+    empty one stays empty), a missing value is written as nothing: NULL. ``FREEZE``: the table
+    is new in this transaction, so its rows are written frozen, and the index builds and
+    first readers after it need not set their hint bits (a write of every page again).
     """
-    statement = sql.SQL("COPY stage ({cols}) FROM STDIN WITH (FORMAT csv)").format(cols=columns)
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in TABLE_COLUMNS[layer.table])
+    statement = sql.SQL("COPY {target} ({cols}) FROM STDIN WITH (FORMAT csv, FREEZE)").format(
+        target=target, cols=columns
+    )
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-    with conn.cursor().copy(statement) as copy:
-        for batch in rows.to_batches(max_chunksize=STAGE_CHUNK):
+    cursor = conn.cursor()
+    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+        for start in range(0, len(frame), STAGE_CHUNK):
+            rows = to_rows(frame.iloc[start : start + STAGE_CHUNK], layer, source)
             buffer = pa.BufferOutputStream()
-            pa_csv.write_csv(batch, buffer, options)
+            pa_csv.write_csv(rows, buffer, options)
             copy.write(memoryview(buffer.getvalue()))
-            bar.update(batch.num_rows)
+            bar.update(rows.num_rows)
     bar.close()
 
 
@@ -407,12 +451,18 @@ def _swap(
     layer: Layer,
     run_id: int,
     partitions: list[str] | None,
-) -> tuple[int, list[str]]:
-    """Replace the layer's rows and quarantine by the staged ones; the rows loaded and notes.
+    new: sql.Identifier,
+) -> tuple[list[str], sql.Identifier | None]:
+    """Replace the layer's rows and quarantine by the staged ones (in ``new``, a table from
+    :func:`etl.swap.create`): the notes, and the table that holds the layer's rows now:
+    ``new``, indexed, for :func:`etl.swap.attach` to make the layer's partition of its table
+    at the end of the load, or None when they went into that partition.
 
-    ``partitions`` None: the whole layer. Else only those partitions (and rows without a key)
-    are replaced, every other partition is kept; the notes say what was loaded, replaced and
-    kept, per partition.
+    ``partitions`` None: the whole layer, in ``new``. Else only those partitions (and rows
+    without a key) are replaced, every other partition is kept; the notes say what was loaded,
+    replaced and kept, per partition. When the layer has a table partition of its own, the
+    replaced rows are deleted from it and the staged ones inserted (a load of a few plans
+    among many); else the kept rows join the staged ones in ``new``.
     """
     table = sql.Identifier(layer.table)
     columns = TABLE_COLUMNS[layer.table]
@@ -431,7 +481,9 @@ def _swap(
         )
         before = conn.execute(count.format(table=table, mine=mine), where).fetchall()
         staged = conn.execute(
-            "SELECT partition_key AS key, count(*) AS n FROM stage GROUP BY 1 ORDER BY 1"
+            sql.SQL(
+                "SELECT partition_key AS key, count(*) AS n FROM {new} GROUP BY 1 ORDER BY 1"
+            ).format(new=new)
         ).fetchall()
         kept = conn.execute(
             sql.SQL(
@@ -452,17 +504,31 @@ def _swap(
             notes.append(f"replaced {legacy} rows loaded before the layer was partitioned")
         if kept is not None and kept["n"]:
             notes.append(f"kept {kept['parts']} other {what}(s) ({kept['n']} rows)")
-    conn.execute(sql.SQL("DELETE FROM {table} WHERE {mine}").format(table=table, mine=mine), where)
-    loaded = conn.execute(
-        sql.SQL("INSERT INTO {table} ({cols}) SELECT {cols} FROM stage").format(
-            table=table, cols=col_list
-        )
-    ).rowcount
     conn.execute(
         sql.SQL("DELETE FROM quarantine WHERE {mine} AND run_id <> %(run)s").format(mine=mine),
         where,
     )
-    return loaded, notes
+    if partitions is not None and swap.own_partition(conn, layer) is not None:
+        conn.execute(
+            sql.SQL("DELETE FROM {table} WHERE {mine}").format(table=table, mine=mine), where
+        )
+        conn.execute(
+            sql.SQL("INSERT INTO {table} ({cols}) SELECT {cols} FROM {new}").format(
+                table=table, cols=col_list, new=new
+            )
+        )
+        conn.execute(sql.SQL("DROP TABLE {new}").format(new=new))
+        return notes, None
+    if partitions is not None:  # the kept partitions, from the default partition
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {new} ({cols}) SELECT {cols} FROM {table}"
+                " WHERE layer = %(layer)s AND partition_key <> ALL(%(parts)s)"
+            ).format(new=new, cols=col_list, table=table),
+            where,
+        )
+    swap.build(conn, layer, new)
+    return notes, new
 
 
 def _reasons(quarantine: pd.DataFrame, extra: int) -> str:
@@ -619,21 +685,23 @@ def run_pipeline(
     except Exception as exc:
         runs.record_failure(conn, layer.name, info, uri, digest, started, exc)
         raise
-    rows = to_rows(checked.good, layer, info)
     table = sql.Identifier(layer.table)
-    columns = TABLE_COLUMNS[layer.table]
-    col_list = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     if partitions is not None and frame.empty:
         partitions = []  # nothing read (a service with nothing in the area): nothing replaced
     try:
         with conn.transaction():
             run_id = runs.start_run(conn, layer.name, info, uri, digest, len(frame), started)
+            # one load of the table at a time (readers and writers of rows go on)
             conn.execute(
-                sql.SQL(
-                    "CREATE TEMP TABLE stage (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
-                ).format(table=table)
+                sql.SQL("LOCK TABLE ONLY {table} IN SHARE UPDATE EXCLUSIVE MODE").format(
+                    table=table
+                )
             )
-            _copy_stage(conn, rows, col_list, progress(len(rows), f"{layer.name}: laden"))
+            new = swap.create(conn, layer, run_id)
+            # ``stage`` for the pipeline's statements: the new table, under the name they use
+            conn.execute(sql.SQL("CREATE TEMP VIEW stage AS SELECT * FROM {new}").format(new=new))
+            bar = progress(len(checked.good), f"{layer.name}: laden")
+            _copy_stage(conn, checked.good, layer, info, new, bar)
             for statement in pipeline.stage_sql():
                 conn.execute(statement, {"run_id": run_id})
             if layer.kind == "site" and _has_gemeenten(conn):
@@ -642,6 +710,8 @@ def run_pipeline(
             n_quarantined_stage = conn.execute(
                 "SELECT count(*) AS n FROM quarantine WHERE run_id = %s", (run_id,)
             ).fetchone()["n"]  # type: ignore[index]
+            staged = conn.execute(sql.SQL("SELECT count(*) AS n FROM {new}").format(new=new))
+            loaded = int(staged.fetchone()["n"])  # type: ignore[index]
             if not accept_loss:
                 # what the load replaces: the whole layer, or only the partitions in its input
                 replaced = sql.SQL("layer = %(layer)s")
@@ -650,30 +720,31 @@ def run_pipeline(
                         "layer = %(layer)s"
                         " AND (partition_key = ANY(%(parts)s) OR partition_key IS NULL)"
                     )
-                counts = conn.execute(
-                    sql.SQL(
-                        "SELECT (SELECT count(*) FROM stage) AS staged,"
-                        " (SELECT count(*) FROM {table} WHERE {replaced}) AS before"
-                    ).format(table=table, replaced=replaced),
+                before = conn.execute(
+                    sql.SQL("SELECT count(*) AS n FROM {table} WHERE {replaced}").format(
+                        table=table, replaced=replaced
+                    ),
                     {"layer": layer.name, "parts": partitions or []},
                 ).fetchone()
-                assert counts is not None
+                assert before is not None
                 check_loss(
                     pipeline,
                     n_read=len(frame),
-                    n_loaded=int(counts["staged"]),
+                    n_loaded=loaded,
                     quarantine=checked.quarantine,
                     n_staged_quarantine=int(n_quarantined_stage),
-                    n_before=int(counts["before"]),
+                    n_before=int(before["n"]),
                     hint=checked.hint,
                     area=area,
                 )
-            loaded, swapped = _swap(conn, layer, run_id, partitions)
+            conn.execute("DROP VIEW stage")
+            swapped, attach = _swap(conn, layer, run_id, partitions, new)
             _copy_quarantine(conn, layer.name, run_id, checked.quarantine)
+            rows_now = table if attach is None else attach  # the layer's rows after the load
             if area is None or partitions is not None:  # partitions: the union of all kept
-                conn.execute(coverage_sql(layer))
+                conn.execute(coverage_sql(layer, rows=rows_now))
             else:
-                conn.execute(coverage_sql(layer, area=True), {"area": area.wkb})
+                conn.execute(coverage_sql(layer, area=True, rows=rows_now), {"area": area.wkb})
             n_quarantined = len(checked.quarantine) + int(n_quarantined_stage)
             notes = list(pipeline.notes) + swapped
             if layer.partitioned_by and replace:
@@ -688,7 +759,8 @@ def run_pipeline(
                 )
             note = "; ".join(notes) or None
             runs.finish_run(conn, run_id, loaded, n_quarantined, note)
-            conn.execute("DROP TABLE stage")  # also when this block is only a savepoint
+            if attach is not None:  # last: from here the table is locked until the commit
+                swap.attach(conn, layer, attach)
     except Exception as exc:
         runs.record_failure(conn, layer.name, info, uri, digest, started, exc)
         raise

@@ -72,6 +72,8 @@ def clean_text(values: pd.Series) -> pd.Series:
 
 def integer_text(values: pd.Series) -> pd.Series:
     """OSM ids (integers, possibly read as float or text) as digit strings; NA otherwise."""
+    if pd.api.types.is_integer_dtype(values):  # as a GeoPackage gives them: no text to parse
+        return values.astype("Int64").astype(ARROW_TEXT)
     number = pd.to_numeric(clean_text(values), errors="coerce")
     return number.where(number % 1 == 0).astype("Int64").astype(ARROW_TEXT)
 
@@ -112,7 +114,9 @@ class OsmSupermarkets(Pipeline):
             raise SourceFileError("supermarkets: the input has no coordinate reference system")
         osm_id = integer_text(frame["osm_id"])
         source_ref = clean_text(frame["osm_type"]).str.lower() + "/" + osm_id
-        props = pd.DataFrame({c: clean_text(frame[c]) for c in PROP_COLUMNS if c in frame.columns})
+        props = pd.DataFrame(  # the index too: a file may have none of these columns
+            {c: clean_text(frame[c]) for c in PROP_COLUMNS if c in frame.columns}, index=frame.index
+        )
         return gpd.GeoDataFrame(
             {
                 "source_ref": source_ref,

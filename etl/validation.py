@@ -183,7 +183,9 @@ def validate(frame: gpd.GeoDataFrame, pipeline: Pipeline) -> Validated:
     rd = gpd.GeoSeries(family, crs=frame.crs).to_crs(RD)
     x0, y0, x1, y1 = RD_BOUNDS
     rd_geoms = rd.to_numpy()
-    centre = shapely.centroid(np.where(shapely.is_empty(rd_geoms), None, rd_geoms))
+    centre = np.asarray(np.where(shapely.is_empty(rd_geoms), None, rd_geoms), dtype=object)
+    other = shapely.get_type_id(centre) != shapely.GeometryType.POINT  # a point is its centre
+    centre[other] = shapely.centroid(centre[other])
     cx, cy = shapely.get_x(centre), shapely.get_y(centre)
     inside = (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
     flag(present & pd.notna(family) & ~inside, OUTSIDE)
