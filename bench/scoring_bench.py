@@ -564,7 +564,10 @@ def secondary_indexes(conn: Conn) -> list[tuple[str, str]]:
         " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = indexname)"
         " ORDER BY indexname"
     ).fetchall()
-    return [(r["indexname"], r["indexdef"]) for r in rows]
+    # a partitioned table's index reads "ON ONLY <table>" (the parent alone, left invalid
+    # until every partition has its own): made again without ONLY, it is built on every
+    # partition (the layers' partitions, migration 0013)
+    return [(r["indexname"], r["indexdef"].replace(" ON ONLY ", " ON ", 1)) for r in rows]
 
 
 def record_run(conn: Conn, layer: str, n: int, started: datetime, seed: int) -> None:
