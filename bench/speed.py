@@ -252,7 +252,7 @@ def cold_main(argv: list[str] | None = None) -> int:
 # partitioned criteria on a local Dask cluster
 
 
-def dask_compare(conn: psycopg.Connection[Any], workers: int, partitions: int) -> dict:
+def dask_compare(conn: psycopg.Connection[Any], workers: int, partitions: int | None) -> dict:
     """Every criterion of every site into ``site_raw`` (``compute_all``, read, criteria,
     write): in one process vs partitioned by gemeente on a local Dask cluster of ``workers``
     processes, whose tasks read their sites and neighbourhoods from PostGIS and write their
@@ -279,7 +279,7 @@ def dask_compare(conn: psycopg.Connection[Any], workers: int, partitions: int) -
     return {
         "sites": single.sites,
         "workers": workers,
-        "partitions": partitions,
+        "partitions": partitions or workers,  # ``partitioned.on``: one per worker thread
         "single_process_s": round(single_s, 3),
         # read, criteria, write (into a staging table, at once on two connections, and swap)
         "single_steps_s": single.seconds,

@@ -432,12 +432,13 @@ def disconnect(client: Any) -> None:
 
 
 def on(client: Any, partitions: int | None = None) -> Everything:
-    """``compute.compute_all``'s ``every``: every criterion partitioned on ``client`` (two
-    partitions per worker thread unless ``partitions``), each task reading and writing its
-    partition itself."""
+    """``compute.compute_all``'s ``every``: every criterion partitioned on ``client`` (one
+    partition per worker thread unless ``partitions``: each task reads its own whole small
+    layers and the parts near it, so fewer tasks repeat less), each task reading and writing
+    its partition itself."""
 
     def every(conn: psycopg.Connection[Any], table: str, now: datetime, step: Steps) -> int:
-        count = partitions or max(2 * sum(client.nthreads().values()), 1)
+        count = partitions or max(sum(client.nthreads().values()), 1)
         return compute_on(client, conn, table, now, partitions=count, step=step)
 
     return every
