@@ -77,10 +77,12 @@ def each_connected(
     threads: int = 1,
 ) -> list[Any]:
     """``job(connection)`` of each job, in order. ``threads`` > 1: that many at once, each job
-    on a connection of its own like ``conn`` (reads only: they see what is committed), so
-    that one job's work in PostgreSQL overlaps another's here (issue 14: the criteria's layers
-    and sites); else one after another on ``conn``."""
-    if threads <= 1:
+    on a connection of its own like ``conn`` (they see what is committed), so that one job's
+    work in PostgreSQL overlaps another's here (issue 14: the criteria's layers and sites, the
+    COPYs of a full write); else, or while ``conn`` is in a transaction (whose work the others
+    would not see), one after another on ``conn``."""
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    if threads <= 1 or len(jobs) == 0 or not idle:
         return [job(conn) for job in jobs]
     from concurrent.futures import ThreadPoolExecutor
 

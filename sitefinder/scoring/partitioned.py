@@ -339,6 +339,8 @@ def compute_on(
     Dask task each on ``client`` (a ``distributed.Client``), written by the tasks into
     ``table`` (a committed ``store.staging`` table); returns the number of sites written.
     ``step``: told ``partition`` and ``tasks`` when they are done."""
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        raise RuntimeError("the Dask run needs a connection outside a transaction")
     rows = conn.execute(
         sql.SQL(
             "SELECT {key} AS key, count(*) AS n, avg((ST_XMin(s.geom) + ST_XMax(s.geom)) / 2)"

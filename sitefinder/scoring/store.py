@@ -126,9 +126,9 @@ def write(
 
 def staging(conn: psycopg.Connection[Any]) -> str:
     """A new empty table like ``site_raw`` (its columns and defaults, no keys or indexes) for
-    one full computation, committed at once (``conn`` in autocommit, outside a transaction):
-    other connections (``write_at_once``, the workers of a Dask run) COPY into it; ``swap``
-    makes it ``site_raw``. Created by the owner, so the API roles' default privileges apply."""
+    one full computation, committed at once when ``conn`` is outside a transaction: other
+    connections (``write_at_once``, the workers of a Dask run) COPY into it; ``swap`` makes
+    it ``site_raw``. Created by the owner, so the API roles' default privileges apply."""
     name = f"{TABLE}_run_{secrets.token_hex(4)}"
     conn.execute(
         sql.SQL("CREATE TABLE {new} (LIKE {table} INCLUDING DEFAULTS)").format(
