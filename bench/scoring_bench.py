@@ -1179,7 +1179,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="time a fresh API process with the snapshot only, not also the database load",
     )
-    p.add_argument("--partitions", type=int, default=16, help="partitions of whole gemeenten")
+    p.add_argument(
+        "--partitions",
+        type=int,
+        default=None,
+        help="partitions of whole gemeenten (default: one per Dask worker thread)",
+    )
     p.add_argument(
         "--etl-features", type=int, default=1_000_000, help="features of the ETL bench file"
     )

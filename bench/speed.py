@@ -273,46 +273,42 @@ def cold_main(argv: list[str] | None = None) -> int:
 # partitioned criteria on a local Dask cluster
 
 
-def dask_compare(conn: psycopg.Connection[Any], workers: int, partitions: int) -> dict:
-    """The raw criteria of every site: single process vs partitioned by gemeente on a local
-    Dask cluster of ``workers`` processes; seconds of each and whether they are identical."""
-    from sitefinder.scoring.compute import load_layers, raw_criteria, read_sites
-    from sitefinder.scoring.partitioned import local_client, raw_criteria_partitioned, same_frames
+def dask_compare(conn: psycopg.Connection[Any], workers: int, partitions: int | None) -> dict:
+    """Every criterion of every site into ``site_raw`` (``compute_all``, read, criteria,
+    write): in one process vs partitioned by gemeente on a local Dask cluster of ``workers``
+    processes, whose tasks read their sites and neighbourhoods from PostGIS and write their
+    rows themselves; seconds and steps of each, and whether site_raw is identical."""
+    from sitefinder.scoring import store
+    from sitefinder.scoring.compute import compute_all
+    from sitefinder.scoring.partitioned import local_client, on, same_frames
 
     t0 = time.perf_counter()
-    layers = load_layers(conn)
-    frame = read_sites(conn)
-    sites = shapely.from_wkb(frame["wkb"].to_numpy(dtype=object))
-    places = frame["places"].to_numpy(dtype=float)
-    read_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    single = raw_criteria(layers, sites, places)
+    single = compute_all(conn, full=True)
     single_s = time.perf_counter() - t0
+    single_raw = store.read(conn)
     t0 = time.perf_counter()
     client = local_client(workers)
     start_s = time.perf_counter() - t0
     try:
         t0 = time.perf_counter()
-        steps: dict[str, float] = {}
-        parted = raw_criteria_partitioned(
-            layers, sites, places, client=client, partitions=partitions, seconds=steps
-        )
+        parted = compute_all(conn, full=True, every=on(client, partitions))
         dask_s = time.perf_counter() - t0
     finally:
         client.close()
         client.cluster.close()
-    differ = same_frames(single, parted)
+    differ = same_frames(single_raw, store.read(conn))
     return {
-        "sites": len(sites),
+        "sites": single.sites,
         "workers": workers,
-        "partitions": partitions,
-        "read_s": round(read_s, 3),
+        "partitions": partitions or workers,  # ``partitioned.on``: one per worker thread
         "single_process_s": round(single_s, 3),
+        # read, criteria, write (into a staging table, at once on two connections, and swap)
+        "single_steps_s": single.seconds,
         "cluster_start_s": round(start_s, 3),
         "dask_s": round(dask_s, 3),
-        # partition (gemeente of every site), scatter (layers and sites to the workers),
-        # tasks (the criteria on the workers, gathered), join (back in site order)
-        "dask_steps_s": steps,
+        # partition (the sites' gemeenten counted, in SQL), tasks (each partition's sites and
+        # neighbourhoods read, its criteria, its rows written, on the workers), swap
+        "dask_steps_s": parted.seconds,
         "speedup_x": round(single_s / dask_s, 2) if dask_s > 0 else None,
         "identical": not differ,
         "differing_columns": differ,

@@ -12,6 +12,7 @@ from sitefinder.core.settings import Settings
 from sitefinder.scoring.compute import raw_criteria
 from sitefinder.scoring.partitioned import (
     WHOLE_BELOW,
+    InMemory,
     compute_partition,
     partition,
     raw_criteria_partitioned,
@@ -101,7 +102,7 @@ def test_partitioned_equals_single_process_even_far_beyond_the_buffer() -> None:
         layers.clip(shapely.box(99_000, 399_000, 141_000, 421_000)), geoms, places
     )
     assert "stop_rail_m" in same_frames(single, clipped)
-    assert same_frames(single, compute_partition(layers, geoms, places, 1_000.0, 0)) == []
+    assert same_frames(single, compute_partition(InMemory(layers, 0), geoms, places, 1_000.0)) == []
 
 
 def test_same_frames_names_what_differs() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -18,6 +18,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from sitefinder.core.errors import DatabaseUnavailableError, ServiceBusyError, TimeBudgetError
 from sitefinder.core.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # imported where used: ``sitefinder --help`` starts without it (issue 14)
+    import numpy as np
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 T = TypeVar("T")
@@ -53,6 +56,45 @@ def connection(settings: Settings | None = None) -> Iterator[psycopg.Connection[
         yield conn
     finally:
         conn.close()
+
+
+def conninfo(conn: psycopg.Connection[Any]) -> str:
+    """How to open another connection like ``conn`` (its libpq parameters, the password
+    included: psycopg's ``info.dsn`` leaves it out), e.g. for the workers of a Dask run."""
+    password = conn.info.password
+    return make_conninfo(conn.info.dsn, password=password) if password else conn.info.dsn
+
+
+def connect_to(info: str) -> psycopg.Connection[Any]:
+    """A connection from ``conninfo``'s string, set up as every connection here."""
+    conn = psycopg.connect(info, row_factory=dict_row)
+    _configure(conn)
+    return conn
+
+
+def each_connected(
+    conn: psycopg.Connection[Any],
+    jobs: Sequence[Callable[[psycopg.Connection[Any]], Any]],
+    threads: int = 1,
+) -> list[Any]:
+    """``job(connection)`` of each job, in order. ``threads`` > 1: that many at once, each job
+    on a connection of its own like ``conn`` (they see what is committed), so that one job's
+    work in PostgreSQL overlaps another's here (issue 14: the criteria's layers and sites, the
+    COPYs of a full write); else, or while ``conn`` is in a transaction (whose work the others
+    would not see), one after another on ``conn``."""
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    if threads <= 1 or len(jobs) == 0 or not idle:
+        return [job(conn) for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    info = conninfo(conn)
+
+    def run(job: Callable[[psycopg.Connection[Any]], Any]) -> Any:
+        with connect_to(info) as own:
+            return job(own)
+
+    with ThreadPoolExecutor(min(threads, len(jobs))) as pool:
+        return list(pool.map(run, jobs))
 
 
 def _role_name(settings: Settings, suffix: str) -> str:
@@ -421,14 +463,20 @@ NULL_CSV = "\\N"  # how ``copy_csv`` writes NULL
 
 def fetch_columns(
     conn: psycopg.Connection[Any], query: sql.SQL | sql.Composed, params: Any = None, width: int = 0
-) -> list[tuple[Any, ...]]:
-    """The result of ``query`` (a SELECT of our own) as one tuple per column, fetched in
-    PostgreSQL's binary format: a ``bytea`` (WKB) arrives as bytes, a float8 as a float, NULL
-    as None, nothing parsed from text. At a million geometries several times faster than
-    hex WKB in CSV, whose decoding dominates (``width``: the number of columns, for an empty
-    result)."""
+) -> list[np.ndarray[Any, Any]]:
+    """The result of ``query`` (a SELECT of our own, of scalar columns) as one object array
+    per column, fetched in PostgreSQL's binary format: a ``bytea`` (WKB) arrives as bytes, a
+    float8 as a float, NULL as None, nothing parsed from text. At a million geometries several
+    times faster than hex WKB in CSV, whose decoding dominates (``width``: the number of
+    columns, for an empty result). The rows become one 2-D array in one numpy call and the
+    columns are cut from it: a third of the time of transposing the rows in Python (issue
+    14: 1.0 s instead of 3.4 s for the 500,000 zoning plans of the bench)."""
+    import numpy as np
+
     cursor = conn.cursor(binary=True, row_factory=psycopg.rows.tuple_row)
     rows = cursor.execute(query, params).fetchall()
-    if not rows:
-        return [() for _ in range(width or len(cursor.description or ()))]
-    return list(zip(*rows, strict=True))
+    n = width or len(cursor.description or ())
+    table = np.empty((len(rows), n), dtype=object)
+    if rows:
+        table[:] = rows
+    return [table[:, i].copy() for i in range(n)]

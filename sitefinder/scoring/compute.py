@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,6 +45,8 @@ if TYPE_CHECKING:  # imported where used: the API starts without them (issue 14)
 # API shows that): the pipeline's estimate (offices floor area / 25 m2, plots area / 50 m2),
 # else a park's own capacity (pitches). The first key of the site's props that has a value.
 PLACES_KEYS = (("places", "estimate"), ("capacity", "capacity"))  # props key, what it is
+# Connections the criteria's reads use at once (``read_all``): the sites and three layers
+READ_THREADS = 4
 
 
 def places_sql(props: str = "props") -> str:
@@ -59,15 +62,24 @@ def places_source_sql(props: str = "props") -> str:
     return f"CASE {cases} END"
 
 
-def read_sites(conn: psycopg.Connection[Any]) -> pd.DataFrame:
+def read_sites(
+    conn: psycopg.Connection[Any], where: sql.Composable | None = None, params: Any = None
+) -> pd.DataFrame:
     """Every site's id, places and geometry (``wkb``: WKB bytes, EPSG:28992), by id, fetched
-    in binary (``db.fetch_columns``)."""
+    in binary (``db.fetch_columns``); with ``where`` (a condition of our own on ``s``, the
+    site, and ``r``, its ``site_raw`` row, with ``params``) only those sites."""
     import pandas as pd
 
     query = sql.SQL(
-        f"SELECT id, {places_sql()} AS places, ST_AsBinary(geom) AS wkb FROM site ORDER BY id"
+        "SELECT s.id, {places} AS places, ST_AsBinary(s.geom) AS wkb FROM site s{join}"
+        " ORDER BY s.id"
+    ).format(
+        places=sql.SQL(places_sql("s.props")),
+        join=sql.SQL("")
+        if where is None
+        else sql.SQL(" LEFT JOIN site_raw r ON r.site_id = s.id WHERE {where}").format(where=where),
     )
-    ids, places, wkb = db.fetch_columns(conn, query, width=3)
+    ids, places, wkb = db.fetch_columns(conn, query, params, width=3)
     return pd.DataFrame(
         {
             "id": np.array(ids, dtype=object),
@@ -77,9 +89,32 @@ def read_sites(conn: psycopg.Connection[Any]) -> pd.DataFrame:
     )
 
 
-def load_layers(conn: psycopg.Connection[Any], names: Iterable[str] | None = None) -> Layers:
-    """The layers the catalogue's declarations read (all, or only ``names``) that are loaded."""
-    return Layers.load(conn, layer_uses(), names)
+def load_layers(
+    conn: psycopg.Connection[Any], names: Iterable[str] | None = None, threads: int = 1
+) -> Layers:
+    """The layers the catalogue's declarations read (all, or only ``names``) that are loaded
+    (``threads``: read at once on as many connections, ``Layers.load``)."""
+    return Layers.load(conn, layer_uses(), names, threads=threads)
+
+
+def read_site_geoms(conn: psycopg.Connection[Any]) -> tuple[pd.DataFrame, NDArray]:
+    """``read_sites`` and the sites' geometry decoded (shapely, EPSG:28992)."""
+    frame = read_sites(conn)
+    return frame, shapely.from_wkb(frame["wkb"].to_numpy(dtype=object))
+
+
+def read_all(
+    conn: psycopg.Connection[Any], names: Iterable[str] | None = None
+) -> tuple[Layers, pd.DataFrame, NDArray]:
+    """The layers (``load_layers``) and the sites (``read_site_geoms``), read at once on
+    connections of their own (``READ_THREADS``): the server's work of one read (cutting the
+    Natura 2000 parts, sorting the sites) overlaps the decoding of another here."""
+    layers, (frame, geoms) = db.each_connected(
+        conn,
+        [partial(load_layers, names=names, threads=READ_THREADS - 1), read_site_geoms],
+        threads=2,
+    )
+    return layers, frame, geoms
 
 
 def _columns_of(
@@ -122,8 +157,9 @@ def raw_criteria(
     return pd.DataFrame(frame)
 
 
-# (layers, sites, places) -> every raw column of every site, as ``raw_criteria`` gives them
-AllCriteria = Callable[[Layers, NDArray, NDArray], "pd.DataFrame"]
+# (connection, staging table, computed at, steps) -> sites written: every raw column of every
+# site, as ``raw_criteria`` gives them, written into the (committed) staging table
+Everything = Callable[[psycopg.Connection[Any], str, datetime, Steps], int]
 
 
 @dataclass
@@ -172,19 +208,33 @@ def _changed_groups(
     return out
 
 
+def _record(conn: psycopg.Connection[Any], current: dict[str, int]) -> None:
+    """The scoring state: a new version, computed now, from these layer runs."""
+    conn.execute(
+        "INSERT INTO scoring_state (id, version, computed_at, layers)"
+        " VALUES (1, 1, now(), %s) ON CONFLICT (id) DO UPDATE"
+        " SET version = scoring_state.version + 1, computed_at = now(),"
+        " layers = EXCLUDED.layers",
+        (Jsonb(current),),
+    )
+
+
 def compute_all(
     conn: psycopg.Connection[Any],
     progress: Callable[[str], None] | None = None,
     *,
     full: bool = False,
-    every: AllCriteria | None = None,
+    every: Everything | None = None,
 ) -> ComputeSummary:
-    """Bring ``site_raw`` up to date, in one transaction.
+    """Bring ``site_raw`` up to date.
 
     Recomputes only the groups whose layer was reloaded since the last computation (or whose
-    columns are new), unless site layers changed (then every site is recomputed) or ``full``
-    is set. ``every``: how to compute every criterion of every site when all are recomputed
-    (default ``raw_criteria``; ``scoring.partitioned`` gives one that runs on Dask).
+    columns are new), in one transaction, unless site layers changed (then every site is
+    recomputed) or ``full`` is set. Every criterion of every site goes into a new table
+    (``store.staging``), written at once on several connections, which then replaces
+    ``site_raw`` in one transaction (``store.swap``): readers see the old rows or the new.
+    ``every``: how to fill that table instead (``scoring.partitioned.on``: on Dask, each
+    worker reading and writing its partition itself).
     """
     timings: dict[str, float] = {}
     step = Steps(timings, progress)
@@ -202,37 +252,37 @@ def compute_all(
         if chosen == []:
             n = int(n_site["n"]) if n_site else 0
             return ComputeSummary(n, [], timings, store.missing_counts(conn))
-        needed = None
         if chosen is not None:
             by_group = groups()
             needed = {layer for name in chosen for d in by_group[name] for layer in d.layer_names}
-        layers = load_layers(conn, needed)
-        frame = read_sites(conn)
-        sites = shapely.from_wkb(frame["wkb"].to_numpy(dtype=object))
-        step("read")
-        places = frame["places"].to_numpy(dtype=float)
-        if every is not None and chosen is None:
-            raw = every(layers, sites, places)  # e.g. partitioned on a Dask cluster
+            layers, frame, sites = read_all(conn, needed)
+            step("read")
+            raw = raw_criteria(layers, sites, frame["places"].to_numpy(dtype=float), chosen)
+            raw.insert(0, "site_id", frame["id"])
+            step("criteria")
+            columns = [c for c in raw_columns() if c.name in raw.columns]
+            store.update(conn, raw, columns, datetime.now(UTC))
+            _record(conn, current)
+            step("write")
+            return ComputeSummary(len(raw), chosen, timings, store.missing_counts(conn))
+
+    now = datetime.now(UTC)
+    table = store.staging(conn)
+    try:
+        if every is None:
+            layers, frame, sites = read_all(conn)
+            step("read")
+            raw = raw_criteria(layers, sites, frame["places"].to_numpy(dtype=float))
+            raw.insert(0, "site_id", frame["id"])
+            step("criteria")
+            store.write_at_once(conn, table, raw, raw_columns(), now)
+            n = len(raw)
         else:
-            raw = raw_criteria(layers, sites, places, chosen)
-        raw.insert(0, "site_id", frame["id"])
-        step("criteria")
-        now = datetime.now(UTC)
-        if chosen is None:
-            store.replace(conn, "site_raw", raw, raw_columns(), now)
-        else:
-            store.update(conn, raw, [c for c in raw_columns() if c.name in raw.columns], now)
-        conn.execute(
-            "INSERT INTO scoring_state (id, version, computed_at, layers)"
-            " VALUES (1, 1, now(), %s) ON CONFLICT (id) DO UPDATE"
-            " SET version = scoring_state.version + 1, computed_at = now(),"
-            " layers = EXCLUDED.layers",
-            (Jsonb(current),),
-        )
-        step("write")
-    return ComputeSummary(
-        sites=len(raw),
-        groups=list(groups()) if chosen is None else chosen,
-        seconds=timings,
-        missing=store.missing_counts(conn),
-    )
+            n = every(conn, table, now, step)  # its own steps
+        with conn.transaction():
+            store.swap(conn, table)
+            _record(conn, current)
+        step("write" if every is None else "swap")
+    finally:
+        store.drop(conn, table)
+    return ComputeSummary(n, list(groups()), timings, store.missing_counts(conn))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import chain
 from typing import Any, TypeVar
 
@@ -37,6 +37,7 @@ NEAREST_CAP_M = 5000.0
 SUBDIVIDE_VERTICES = 128
 NL_BOX = shapely.box(*RD_BOUNDS)
 T = TypeVar("T")
+Box = tuple[float, float, float, float]  # xmin, ymin, xmax, ymax (metres, EPSG:28992)
 
 
 @dataclass
@@ -156,9 +157,12 @@ def load_layer(
     parts: bool = False,
     numbers: Iterable[str] = (),
     texts: Iterable[str] = (),
+    box: Box | None = None,
 ) -> LayerIndex:
     """Read one layer (its table from the layer catalogue) from PostGIS, EPSG:28992, with the
-    numeric and text ``props`` asked for."""
+    numeric and text ``props`` asked for; with ``box`` (xmin, ymin, xmax, ymax, metres) only
+    the features whose envelope meets it (``&&``, the table's spatial index), in the same id
+    order, every part of each (``parts``: a feature is cut as in a whole read)."""
 
     layer = catalogue()[name]
     keys = list(numbers)
@@ -181,14 +185,25 @@ def load_layer(
             ),
         ]
     )
+    within = sql.SQL("")
+    bound: tuple[Any, ...] = ()
+    if box is not None:
+        within = sql.SQL(" AND geom && ST_MakeEnvelope(%s, %s, %s, %s, 28992)")
+        bound = tuple(float(v) for v in box)
     query = sql.SQL(
         "SELECT id, name, {category} AS category, ST_AsBinary({geom}) AS wkb"
-        "{extra} FROM {table} WHERE layer = %s ORDER BY id"
-    ).format(category=category, geom=geom, extra=extra, table=sql.Identifier(layer.table))
+        "{extra} FROM {table} WHERE layer = %s{within} ORDER BY id"
+    ).format(
+        category=category,
+        geom=geom,
+        extra=extra,
+        table=sql.Identifier(layer.table),
+        within=within,
+    )
     # binary (WKB as bytes, NULL as None): many times faster than rows as text at hundreds of
     # thousands of features
     ids, names, categories, wkb, *props = db.fetch_columns(
-        conn, query, (*keys, *words, name), width=4 + len(keys) + len(words)
+        conn, query, (*keys, *words, name, *bound), width=4 + len(keys) + len(words)
     )
     return LayerIndex(
         name=name,
@@ -219,11 +234,18 @@ class Layers:
         conn: psycopg.Connection[Any],
         uses: Iterable[LayerUse],
         names: Iterable[str] | None = None,
+        *,
+        box: Box | None = None,
+        clipped: Iterable[str] = (),
+        threads: int = 1,
     ) -> Layers:
         """Load the layers of ``uses`` (only those in ``names``, when given) that are loaded.
 
         A layer read both whole and as parts is loaded twice; the numeric and text props of
-        every use of a layer are read together.
+        every use of a layer are read together. The layers named in ``clipped`` are read only
+        where their features meet ``box`` (``load_layer``). ``threads`` > 1: the layers are
+        read at once on as many connections of their own (``db.each_connected``), so that
+        PostgreSQL's work (cutting the parts, reading the rows) runs beside the decoding here.
         """
         loaded = {
             row["layer"]: row
@@ -240,12 +262,19 @@ class Layers:
                 keys += [k for k in use.numbers if k not in keys]
                 words = texts.setdefault((use.layer, use.parts), [])
                 words += [k for k in use.texts if k not in words]
-        indexes = {
-            (name, parts): load_layer(
-                conn, name, parts=parts, numbers=keys, texts=texts[name, parts]
+        clip = set(clipped)
+        reads = [
+            partial(
+                load_layer,
+                name=name,
+                parts=parts,
+                numbers=keys,
+                texts=texts[name, parts],
+                box=box if name in clip else None,
             )
             for (name, parts), keys in numbers.items()
-        }
+        ]
+        indexes = dict(zip(numbers, db.each_connected(conn, reads, threads), strict=True))
         coverage = {
             name: NL_BOX if loaded[name]["national"] else shapely.from_wkb(loaded[name]["wkb"])
             for name, _ in numbers

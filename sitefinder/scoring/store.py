@@ -10,14 +10,18 @@ catalogue's columns; one that is not there yet reads as NULL. Writes and reads a
 from __future__ import annotations
 
 import io
+import itertools
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import psycopg
 from psycopg import sql
 
+from sitefinder.core import db
 from sitefinder.scoring.base import RawColumn
 from sitefinder.scoring.criteria import coverage_column, coverage_layers, raw_columns
 
@@ -37,6 +41,7 @@ SQL_TYPES = {
 TEXT_TYPES = {"text", "id", "ids", "texts"}
 LIST_TYPES = {"ids", "texts"}
 COPY_CHUNK = 50_000  # rows per CSV chunk written to PostgreSQL
+COPY_STREAMS = 2  # COPYs at once of a full write (``write_at_once``)
 # site_raw.gemeentecode is derived; a site whose point lies in no gemeente keeps its source's
 GEMEENTE = "gemeentecode"
 # The props keys of an office's vacancy (etl.bag_offices): leeg / in gebruik / onbekend, since
@@ -119,40 +124,69 @@ def write(
             copy.write(buffer.getvalue().to_pybytes())
 
 
-def replace(
+def staging(conn: psycopg.Connection[Any]) -> str:
+    """A new empty table like ``site_raw`` (its columns and defaults, no keys or indexes) for
+    one full computation, committed at once when ``conn`` is outside a transaction: other
+    connections (``write_at_once``, the workers of a Dask run) COPY into it; ``swap`` makes
+    it ``site_raw``. Created by the owner, so the API roles' default privileges apply."""
+    name = f"{TABLE}_run_{secrets.token_hex(4)}"
+    conn.execute(
+        sql.SQL("CREATE TABLE {new} (LIKE {table} INCLUDING DEFAULTS)").format(
+            new=sql.Identifier(name), table=sql.Identifier(TABLE)
+        )
+    )
+    return name
+
+
+def drop(conn: psycopg.Connection[Any], table: str) -> None:
+    """Drop a ``staging`` table (our own name) if it is still there (a run that failed)."""
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {t}").format(t=sql.Identifier(table)))
+
+
+def write_at_once(
     conn: psycopg.Connection[Any],
     table: str,
     raw: pd.DataFrame,
     columns: Sequence[RawColumn],
     now: datetime,
+    streams: int = COPY_STREAMS,
 ) -> None:
-    """Empty ``table`` (our own name) and ``write`` ``raw`` into it, its indexes (and the
-    constraints they back) dropped before the COPY and built again after it: a sort per index
-    instead of a million index insertions during the COPY (issue 14). The definitions come from
-    PostgreSQL's catalogue of the table, so the table's schema stays with its migrations. In
-    the caller's transaction: the table is locked from the TRUNCATE on, as before."""
-    target = sql.Identifier(table)
+    """``write`` ``raw`` into ``table`` (a committed ``staging`` table) as ``streams`` COPYs
+    at once, each a share of the rows on a connection of its own: PostgreSQL parses the CSV
+    of one while Arrow formats another's (issue 14: parsing is most of the write)."""
+    bounds = np.linspace(0, len(raw), streams + 1).astype(int)
+    jobs = [
+        partial(write, table=table, raw=raw.iloc[a:b], columns=columns, now=now)
+        for a, b in itertools.pairwise(bounds)
+        if b > a
+    ]
+    db.each_connected(conn, jobs, threads=streams)
+
+
+def swap(conn: psycopg.Connection[Any], table: str) -> None:
+    """``site_raw`` replaced by ``table`` (a filled ``staging`` table), in the caller's
+    transaction: the old table dropped, the new one renamed, then site_raw's primary key and
+    indexes built on it from their definitions in PostgreSQL's catalogue (so the schema
+    stays with its migrations): a sort per index instead of a million index insertions during
+    the COPY. Readers wait for the commit and then read the new table."""
+    target = sql.Identifier(TABLE)
     constraints = conn.execute(
         "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
         " WHERE conrelid = %s::regclass AND contype IN ('p', 'u')",
-        (table,),
+        (TABLE,),
     ).fetchall()
     backing = [c["conname"] for c in constraints]
     indexes = conn.execute(
         "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
         " AND tablename = %s AND NOT indexname = ANY(%s)",
-        (table, backing),
+        (TABLE, backing),
     ).fetchall()
-    conn.execute(sql.SQL("TRUNCATE {table}").format(table=target))
-    for c in constraints:
-        conn.execute(
-            sql.SQL("ALTER TABLE {table} DROP CONSTRAINT {name}").format(
-                table=target, name=sql.Identifier(c["conname"])
-            )
+    conn.execute(sql.SQL("DROP TABLE {table}").format(table=target))
+    conn.execute(
+        sql.SQL("ALTER TABLE {new} RENAME TO {table}").format(
+            new=sql.Identifier(table), table=target
         )
-    for index in indexes:
-        conn.execute(sql.SQL("DROP INDEX {name}").format(name=sql.Identifier(index["indexname"])))
-    write(conn, table, raw, columns, now)
+    )
     for c in constraints:
         conn.execute(
             sql.SQL("ALTER TABLE {table} ADD CONSTRAINT {name} {definition}").format(

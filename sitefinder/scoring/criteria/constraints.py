@@ -42,8 +42,11 @@ def compute(layers: Layers, sites: Sites) -> Columns:
         if index is None:
             continue
         src, tgt = index.tree.query(sites.geoms, predicate="intersects")
-        hit_src.append(src)
-        hit_ids.append(index.ids[tgt])
+        # per site in the layer's order (by id): a tree's own order depends on what else it
+        # holds (the partitioned run's neighbourhoods, ``scoring.partitioned``)
+        order = np.lexsort((tgt, src))
+        hit_src.append(src[order])
+        hit_ids.append(index.ids[tgt[order]])
     constraint_ids = np.full(len(sites), None, dtype=object)
     if hit_src and sum(len(h) for h in hit_src):
         # one list per site, each area once (several of its parts may hit)
