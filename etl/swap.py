@@ -30,6 +30,7 @@ import psycopg
 from psycopg import sql
 
 from layers import Layer
+from sitefinder.core import db
 
 # A load's sorts for its index builds (the primary key's btree, the GIST's sorted build of
 # points); PostgreSQL's default of 64 MB spills a million ids to disk.
@@ -81,25 +82,9 @@ def build(conn: psycopg.Connection[Any], layer: Layer, new: sql.Identifier) -> N
     """Give ``new`` every index and key of ``layer``'s table, as the table's catalogue defines
     them (so the schema stays with its migrations), for ``ATTACH`` to take instead of building
     its own; then its statistics, so that the first queries on the new partition plan well."""
-    indexes = conn.execute(
-        "SELECT i.indisunique AS is_unique, pg_get_constraintdef(c.oid) AS key,"
-        " substring(pg_get_indexdef(i.indexrelid) from ' USING .*$') AS using"
-        " FROM pg_index i LEFT JOIN pg_constraint c"
-        "  ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid"
-        " WHERE i.indrelid = %s::regclass ORDER BY i.indexrelid",
-        (layer.table,),
-    ).fetchall()
+    statements = db.index_statements(conn, layer.table, new, keep_names=False)
     conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", (MAINTENANCE_WORK_MEM,))
-    for index in indexes:
-        if index["key"] is not None:  # a primary key or unique constraint: its own text
-            statement = sql.SQL("ALTER TABLE {new} ADD {key}").format(
-                new=new, key=sql.SQL(index["key"])
-            )
-        else:
-            unique = sql.SQL("UNIQUE " if index["is_unique"] else "")
-            statement = sql.SQL("CREATE {unique}INDEX ON {new}{using}").format(
-                unique=unique, new=new, using=sql.SQL(index["using"])
-            )
+    for statement in statements:
         conn.execute(statement)
     conn.execute(sql.SQL("ANALYZE {new}").format(new=new))
 

@@ -440,6 +440,47 @@ def init_database(settings: Settings | None = None) -> None:
     setup_api_role(settings)
 
 
+def index_statements(
+    conn: psycopg.Connection[Any], table: str, target: sql.Identifier, *, keep_names: bool
+) -> list[sql.Composed]:
+    """Statements that give ``target`` every key and index of ``table`` (our own name), as
+    PostgreSQL's catalogue defines them, so that a table built beside ``table`` and swapped in
+    for it (a layer's new partition, ``etl.swap``; a new ``site_raw``, ``scoring.store``) has
+    the schema of its migrations: a primary or unique key (or exclusion) in its constraint's
+    own text, every other index in its own ``USING ...`` text. ``keep_names``: with the names
+    ``table``'s have (run them once ``table`` is gone); else PostgreSQL names them. Each built
+    after the rows are in: a sort, instead of an insertion per row."""
+    rows = conn.execute(
+        "SELECT i.indisunique AS is_unique, x.relname AS name, c.conname,"
+        " pg_get_constraintdef(c.oid) AS key,"
+        " substring(pg_get_indexdef(i.indexrelid) from ' USING .*$') AS using"
+        " FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid"
+        " LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid"
+        " WHERE i.indrelid = %s::regclass ORDER BY i.indexrelid",
+        (table,),
+    ).fetchall()
+    statements = []
+    for r in rows:
+        if r["key"] is not None:  # the constraint's own text
+            name = sql.SQL("CONSTRAINT {} ").format(sql.Identifier(r["conname"]))
+            statements.append(
+                sql.SQL("ALTER TABLE {target} ADD {name}{key}").format(
+                    target=target, name=name if keep_names else sql.SQL(""), key=sql.SQL(r["key"])
+                )
+            )
+        else:
+            name = sql.SQL("{} ").format(sql.Identifier(r["name"]))
+            statements.append(
+                sql.SQL("CREATE {unique}INDEX {name}ON {target}{using}").format(
+                    unique=sql.SQL("UNIQUE " if r["is_unique"] else ""),
+                    name=name if keep_names else sql.SQL(""),
+                    target=target,
+                    using=sql.SQL(r["using"]),
+                )
+            )
+    return statements
+
+
 def copy_csv(
     conn: psycopg.Connection[Any], query: sql.Composable, params: Any = None
 ) -> io.BytesIO:

@@ -170,33 +170,15 @@ def swap(conn: psycopg.Connection[Any], table: str) -> None:
     stays with its migrations): a sort per index instead of a million index insertions during
     the COPY. Readers wait for the commit and then read the new table."""
     target = sql.Identifier(TABLE)
-    constraints = conn.execute(
-        "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
-        " WHERE conrelid = %s::regclass AND contype IN ('p', 'u')",
-        (TABLE,),
-    ).fetchall()
-    backing = [c["conname"] for c in constraints]
-    indexes = conn.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
-        " AND tablename = %s AND NOT indexname = ANY(%s)",
-        (TABLE, backing),
-    ).fetchall()
+    statements = db.index_statements(conn, TABLE, target, keep_names=True)
     conn.execute(sql.SQL("DROP TABLE {table}").format(table=target))
     conn.execute(
         sql.SQL("ALTER TABLE {new} RENAME TO {table}").format(
             new=sql.Identifier(table), table=target
         )
     )
-    for c in constraints:
-        conn.execute(
-            sql.SQL("ALTER TABLE {table} ADD CONSTRAINT {name} {definition}").format(
-                table=target,
-                name=sql.Identifier(c["conname"]),
-                definition=sql.SQL(c["definition"]),  # the catalogue's own text
-            )
-        )
-    for index in indexes:
-        conn.execute(sql.SQL(index["indexdef"]))  # the catalogue's own text
+    for statement in statements:
+        conn.execute(statement)
 
 
 def update(
